@@ -1,0 +1,114 @@
+/// A value as Bolt carries it: the PackStream v2 types plus the graph structures a server returns.
+///
+/// Parameters are built from it and records are made of it. Structures that this client does not model
+/// yet (temporal and spatial types) decode as ``BoltValue/structure(_:)`` with their tag and fields, so
+/// that an unexpected type in a result is visible to the caller instead of failing the whole stream.
+public enum BoltValue: Sendable, Hashable {
+    case null
+    case boolean(Bool)
+    case integer(Int64)
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case list([BoltValue])
+    case map([String: BoltValue])
+    case node(Node)
+    case relationship(Relationship)
+    case unboundRelationship(UnboundRelationship)
+    case path(Path)
+    /// A PackStream structure this client does not decode into a dedicated type.
+    case structure(Structure)
+}
+
+extension BoltValue {
+    /// A PackStream structure: a one-byte tag and up to 15 fields.
+    public struct Structure: Sendable, Hashable {
+        public var tag: UInt8
+        public var fields: [BoltValue]
+
+        public init(tag: UInt8, fields: [BoltValue]) {
+            self.tag = tag
+            self.fields = fields
+        }
+    }
+
+    /// A node as returned in a record (structure tag 0x4E).
+    public struct Node: Sendable, Hashable {
+        /// The legacy integer id, as `id(n)` returns it.
+        public var id: Int64
+        public var labels: [String]
+        public var properties: [String: BoltValue]
+        /// The element id (Bolt 5); servers that predate it get `String(id)`.
+        public var elementID: String
+
+        public init(id: Int64, labels: [String], properties: [String: BoltValue], elementID: String) {
+            self.id = id
+            self.labels = labels
+            self.properties = properties
+            self.elementID = elementID
+        }
+    }
+
+    /// A relationship with both ends (structure tag 0x52).
+    public struct Relationship: Sendable, Hashable {
+        public var id: Int64
+        public var startNodeID: Int64
+        public var endNodeID: Int64
+        public var type: String
+        public var properties: [String: BoltValue]
+        public var elementID: String
+        public var startNodeElementID: String
+        public var endNodeElementID: String
+
+        public init(
+            id: Int64,
+            startNodeID: Int64,
+            endNodeID: Int64,
+            type: String,
+            properties: [String: BoltValue],
+            elementID: String,
+            startNodeElementID: String,
+            endNodeElementID: String
+        ) {
+            self.id = id
+            self.startNodeID = startNodeID
+            self.endNodeID = endNodeID
+            self.type = type
+            self.properties = properties
+            self.elementID = elementID
+            self.startNodeElementID = startNodeElementID
+            self.endNodeElementID = endNodeElementID
+        }
+    }
+
+    /// A relationship inside a path, whose ends are given by the path (structure tag 0x72).
+    public struct UnboundRelationship: Sendable, Hashable {
+        public var id: Int64
+        public var type: String
+        public var properties: [String: BoltValue]
+        public var elementID: String
+
+        public init(id: Int64, type: String, properties: [String: BoltValue], elementID: String) {
+            self.id = id
+            self.type = type
+            self.properties = properties
+            self.elementID = elementID
+        }
+    }
+
+    /// A path (structure tag 0x50), kept in the wire form: distinct nodes, distinct relationships, and
+    /// the index sequence that walks them.
+    public struct Path: Sendable, Hashable {
+        public var nodes: [Node]
+        public var relationships: [UnboundRelationship]
+        /// Alternating relationship and node indexes, as the Bolt specification defines them:
+        /// relationship indexes are 1-based and negative when traversed against their direction.
+        public var indices: [Int64]
+
+        public init(nodes: [Node], relationships: [UnboundRelationship], indices: [Int64]) {
+            self.nodes = nodes
+            self.relationships = relationships
+            self.indices = indices
+        }
+    }
+}

@@ -1,0 +1,5 @@
+#ifndef SLUICE_CSYSTEMD_SHIM_H
+#define SLUICE_CSYSTEMD_SHIM_H
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#endif
