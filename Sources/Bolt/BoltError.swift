@@ -1,0 +1,110 @@
+/// Why a Bolt operation failed, with what a user needs to act on it.
+public enum BoltError: Error, Sendable, Equatable {
+    /// The URL could not be used (unknown scheme, missing host, a scheme not supported yet).
+    case invalidURL(String, reason: String)
+    /// No TCP connection could be made.
+    case connectionFailed(host: String, port: Int, reason: String)
+    /// The server speaks none of the Bolt versions this client offered.
+    case handshakeRejected(proposed: String)
+    /// HELLO or LOGON was refused (wrong credentials, unknown auth scheme).
+    case authenticationFailed(BoltServerError)
+    /// The server answered a request with FAILURE.
+    case server(BoltServerError)
+    /// The request was not run because an earlier request in the same pipeline failed.
+    case ignored
+    /// The server sent bytes that do not decode as a Bolt message.
+    case malformedMessage(PackStreamError)
+    /// The server sent something the protocol does not allow at this point.
+    case protocolViolation(String)
+    /// A server message exceeded the client's size limit.
+    case messageTooLarge(limit: Int)
+    /// The connection closed while a request was outstanding (or was used after closing).
+    case connectionClosed
+    /// The connection broke (reset, timeout, IO error).
+    case connectionLost(reason: String)
+    /// The client used the connection in a way the protocol does not allow, e.g. two results at once.
+    case misuse(String)
+}
+
+extension BoltError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalidURL(let url, let reason):
+            "invalid Bolt URL '\(url)': \(reason)"
+        case .connectionFailed(let host, let port, let reason):
+            "cannot connect to \(host):\(port): \(reason)"
+        case .handshakeRejected(let proposed):
+            "the server speaks none of the Bolt versions offered (\(proposed))"
+        case .authenticationFailed(let error):
+            "authentication failed: \(error.message) (\(error.code))"
+        case .server(let error):
+            error.description
+        case .ignored:
+            "request ignored by the server after an earlier failure"
+        case .malformedMessage(let error):
+            "malformed message from the server: \(error)"
+        case .protocolViolation(let reason):
+            "Bolt protocol violation: \(reason)"
+        case .messageTooLarge(let limit):
+            "a server message exceeded the \(limit)-byte limit"
+        case .connectionClosed:
+            "the connection to the server was closed"
+        case .connectionLost(let reason):
+            "the connection to the server was lost: \(reason)"
+        case .misuse(let reason):
+            "invalid use of a Bolt connection: \(reason)"
+        }
+    }
+}
+
+/// A FAILURE from the server, with its Neo4j status code.
+public struct BoltServerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The Neo4j status code, e.g. `Neo.ClientError.Statement.SyntaxError`. FalkorDB sends `SyntaxError`
+    /// for every failure.
+    public var code: String
+    public var message: String
+    /// The GQL status (Bolt 5.7+), when the server sends one.
+    public var gqlStatus: String?
+
+    public init(code: String, message: String, gqlStatus: String? = nil) {
+        self.code = code
+        self.message = message
+        self.gqlStatus = gqlStatus
+    }
+
+    /// Reads FAILURE metadata in both shapes: `code` (up to 5.6) and `neo4j_code` (5.7's GQL errors).
+    init(metadata: [String: BoltValue]) {
+        func string(_ key: String) -> String? {
+            if case .string(let value) = metadata[key] { return value }
+            return nil
+        }
+        self.code = string("neo4j_code") ?? string("code") ?? "Neo.DatabaseError.General.UnknownError"
+        self.message = string("message") ?? string("description") ?? "no message"
+        self.gqlStatus = string("gql_status")
+    }
+
+    /// The error's class from its code: what a caller may do about it.
+    public var classification: Classification {
+        let parts = code.split(separator: ".")
+        guard parts.count >= 2, parts[0] == "Neo" else { return .unknown }
+        switch parts[1] {
+        case "ClientError": return .client
+        case "TransientError": return .transient
+        case "DatabaseError": return .database
+        default: return .unknown
+        }
+    }
+
+    public enum Classification: Sendable, Hashable {
+        /// The request was wrong; retrying it unchanged fails again.
+        case client
+        /// A temporary condition (deadlock, leader switch); the work may be retried.
+        case transient
+        /// The database failed; an operator has to look.
+        case database
+        /// A code outside Neo4j's scheme (FalkorDB's `SyntaxError` is one).
+        case unknown
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

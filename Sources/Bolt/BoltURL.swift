@@ -1,0 +1,87 @@
+/// Where a Bolt server is and how to reach it, parsed from `bolt://host:port`.
+///
+/// Schemes that need what this client does not do yet are refused with the reason, never downgraded:
+/// `neo4j://` treated as `bolt://` would send writes to whichever cluster member the address names,
+/// possibly a follower.
+public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public static let defaultPort = 7687
+
+    public init(host: String, port: Int = BoltURL.defaultPort) {
+        self.host = host
+        self.port = port
+    }
+
+    public init(parsing text: String) throws(BoltError) {
+        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw .invalidURL(text, reason: "expected bolt://HOST[:PORT]")
+        }
+        let scheme = parts[0].lowercased()
+        var rest = parts[1]
+        switch scheme {
+        case "bolt":
+            break
+        case "bolt+s", "bolt+ssc":
+            throw .invalidURL(
+                text,
+                reason: "TLS (\(scheme)://) is not supported yet; use bolt:// or a local TLS tunnel"
+            )
+        case "neo4j", "neo4j+s", "neo4j+ssc":
+            throw .invalidURL(
+                text,
+                reason:
+                    "routing (\(scheme)://) is not supported yet; connect to the cluster leader with bolt:// instead"
+            )
+        default:
+            throw .invalidURL(text, reason: "unknown scheme '\(scheme)'; expected bolt://")
+        }
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) {
+            let tail = rest[end...]
+            guard tail == "/" || tail.isEmpty else {
+                throw .invalidURL(
+                    text,
+                    reason: "paths and query parameters are not supported; give the database separately"
+                )
+            }
+            rest = rest[..<end]
+        }
+        if rest.contains("@") {
+            throw .invalidURL(
+                text,
+                reason: "credentials do not belong in the URL; use the user option and a password file"
+            )
+        }
+        let host: Substring
+        var port = BoltURL.defaultPort
+        if rest.hasPrefix("[") {  // [IPv6]:port
+            guard let close = rest.firstIndex(of: "]") else { throw .invalidURL(text, reason: "unclosed '['") }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()) else {
+                    throw .invalidURL(text, reason: "invalid port")
+                }
+                port = number
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = rest[..<colon]
+            guard let number = Int(rest[rest.index(after: colon)...]) else {
+                throw .invalidURL(text, reason: "invalid port '\(rest[rest.index(after: colon)...])'")
+            }
+            port = number
+        } else {
+            host = rest
+        }
+        guard !host.isEmpty else { throw .invalidURL(text, reason: "missing host") }
+        guard (1...65535).contains(port) else { throw .invalidURL(text, reason: "port \(port) out of range") }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String {
+        host.contains(":") ? "bolt://[\(host)]:\(port)" : "bolt://\(host):\(port)"
+    }
+}

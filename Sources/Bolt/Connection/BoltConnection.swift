@@ -1,0 +1,191 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One Bolt connection to a server: auto-commit queries and explicit transactions, one at a time.
+///
+/// A connection runs one operation after another; a query's result must be read or consumed before
+/// the next query on the same connection (an operation asked for meanwhile waits its turn, but a new
+/// RUN while a result is open fails). After a server FAILURE the connection resets itself and stays
+/// usable.
+public final class BoltConnection: Sendable {
+    public let serverInfo: BoltServerInfo
+    public let url: BoltURL
+    private let channel: any Channel
+    private let handler: NIOLoopBound<BoltChannelHandler>
+
+    private init(
+        serverInfo: BoltServerInfo,
+        url: BoltURL,
+        channel: any Channel,
+        handler: NIOLoopBound<BoltChannelHandler>
+    ) {
+        self.serverInfo = serverInfo
+        self.url = url
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// The identification sent in HELLO.
+    public static let userAgent = "sluice/0.1.0"
+
+    /// Opens a connection, negotiates the Bolt version and authenticates.
+    public static func connect(
+        to url: BoltURL,
+        auth: BoltAuth,
+        connectTimeout: TimeAmount = .seconds(10),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(BoltError) -> BoltConnection {
+        let eventLoop = eventLoopGroup.next()
+        let connectPromise = eventLoop.makePromise(of: BoltServerInfo.self)
+        let hello = BoltConnectionStateMachine<BoltOperationContext>.HelloParameters(
+            auth: auth,
+            userAgent: userAgent,
+            boltAgent: [
+                "product": .string(userAgent),
+                "platform": .string(platform),
+                "language": .string("Swift/6"),
+            ]
+        )
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            BoltChannelHandler(hello: hello, connectPromise: connectPromise)
+                        )
+                    }
+                }
+                .connect(host: url.host, port: url.port)
+                .get()
+        } catch {
+            connectPromise.fail(error)
+            throw .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
+        }
+        do {
+            let info = try await connectPromise.futureResult.get()
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(
+                    try channel.pipeline.syncOperations.handler(type: BoltChannelHandler.self),
+                    eventLoop: channel.eventLoop
+                )
+            }.get()
+            return BoltConnection(serverInfo: info, url: url, channel: channel, handler: handler)
+        } catch let error as BoltError {
+            try? await channel.close()
+            if case .connectionClosed = error {
+                throw .connectionFailed(
+                    host: url.host,
+                    port: url.port,
+                    reason: "the server closed the connection during the handshake; is this a Bolt port?"
+                )
+            }
+            throw error
+        } catch {
+            try? await channel.close()
+            throw .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
+        }
+    }
+
+    /// Runs a query in its own auto-commit transaction and returns its result, ready to stream.
+    ///
+    /// - Parameter fetchSize: records per PULL; also bounds how many records wait in memory.
+    public func run(
+        _ query: String,
+        parameters: [String: BoltValue] = [:],
+        options: BoltTransactionOptions = BoltTransactionOptions(),
+        fetchSize: Int = 1000
+    ) async throws(BoltError) -> BoltResult {
+        try await run(query, parameters: parameters, extra: options.extra, fetchSize: fetchSize)
+    }
+
+    /// Begins an explicit transaction; every query in it runs through the returned transaction.
+    public func beginTransaction(
+        options: BoltTransactionOptions = BoltTransactionOptions()
+    ) async throws(BoltError) -> BoltTransaction {
+        _ = try await summaryOperation(.begin(extra: options.extra))
+        return BoltTransaction(connection: self)
+    }
+
+    /// Closes the connection. Results still open fail with ``BoltError/connectionClosed``.
+    public func close() async {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.close() }
+        try? await channel.closeFuture.get()
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    // MARK: Shared with BoltTransaction
+
+    func run(
+        _ query: String,
+        parameters: [String: BoltValue],
+        extra: [String: BoltValue],
+        fetchSize: Int
+    ) async throws(BoltError) -> BoltResult {
+        let promise = channel.eventLoop.makePromise(of: BoltResult.self)
+        let handler = self.handler
+        let fetch = Int64(max(1, fetchSize))
+        channel.eventLoop.execute {
+            let stream = BoltResultStream(fetchSize: fetch, resultPromise: promise)
+            handler.value.enqueue(
+                .run(query: query, parameters: parameters, extra: extra, fetchSize: fetch),
+                context: .result(stream)
+            )
+        }
+        return try await Self.await(promise.futureResult)
+    }
+
+    func summaryOperation(
+        _ operation: BoltConnectionStateMachine<BoltOperationContext>.Operation
+    ) async throws(BoltError) -> [String: BoltValue] {
+        let promise = channel.eventLoop.makePromise(of: [String: BoltValue].self)
+        let handler = self.handler
+        channel.eventLoop.execute {
+            handler.value.enqueue(operation, context: .summary(promise))
+        }
+        return try await Self.await(promise.futureResult)
+    }
+
+    private static func await<Value: Sendable>(_ future: EventLoopFuture<Value>) async throws(BoltError) -> Value {
+        do {
+            return try await future.get()
+        } catch let error as BoltError {
+            throw error
+        } catch {
+            throw .connectionLost(reason: describe(error))
+        }
+    }
+
+    /// A short reason for a connection failure: the system's words for an errno, not NIO's wrapping.
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode))
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            return "cannot resolve host name"
+        case ChannelError.connectTimeout(let timeout):
+            return "timed out after \(timeout.nanoseconds / 1_000_000) ms"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static var platform: String {
+        #if os(Linux)
+        "Linux"
+        #else
+        "Darwin"
+        #endif
+    }
+}
