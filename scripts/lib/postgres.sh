@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2034 # globals come from scripts/services and the files it sources before this one
 # postgres: Debian's PostgreSQL 15 as user `postgres` (it refuses to run as
 # root), data in .services/pg/data, socket in .services/pg, TCP on 127.0.0.1.
 

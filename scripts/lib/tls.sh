@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # globals come from scripts/services and the files it sources before this one
 # tls: stunnel in front of ArcadeDB's Bolt port, so the client's `bolt+s`
 # path is tested against a real TLS server with a test CA. Certificates are
 # made once with openssl into .services/tls/ (and again when near expiry).
@@ -36,19 +36,22 @@ tls_make_certs() {
     say "tls: creating test CA and server certificate in $tls_dir"
     mkdir -p "$tls_dir"
     chmod 0755 "$tls_dir"
-    tls_make_ca ca "sluice test CA" &&
-        tls_make_ca other-ca "sluice unrelated test CA" &&
-        openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout "$tls_dir/server.key" \
-            -out "$tls_dir/server.csr" -subj "/CN=localhost" 2>/dev/null &&
-        openssl x509 -req -sha256 -days 825 -in "$tls_dir/server.csr" \
-            -CA "$tls_dir/ca.pem" -CAkey "$tls_dir/ca.key" -CAcreateserial \
-            -out "$tls_dir/server.pem" -extfile <(
-                printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-                    "keyUsage=critical,digitalSignature,keyEncipherment" \
-                    "extendedKeyUsage=serverAuth" \
-                    "subjectAltName=DNS:localhost,IP:127.0.0.1"
-            ) 2>/dev/null ||
+    if ! {
+        tls_make_ca ca "sluice test CA" &&
+            tls_make_ca other-ca "sluice unrelated test CA" &&
+            openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout "$tls_dir/server.key" \
+                -out "$tls_dir/server.csr" -subj "/CN=localhost" 2>/dev/null &&
+            openssl x509 -req -sha256 -days 825 -in "$tls_dir/server.csr" \
+                -CA "$tls_dir/ca.pem" -CAkey "$tls_dir/ca.key" -CAcreateserial \
+                -out "$tls_dir/server.pem" -extfile <(
+                    printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+                        "keyUsage=critical,digitalSignature,keyEncipherment" \
+                        "extendedKeyUsage=serverAuth" \
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"
+                ) 2>/dev/null
+    }; then
         die "tls: openssl failed to create the test certificates in $tls_dir"
+    fi
     rm -f "$tls_dir/server.csr" "$tls_dir/ca.srl"
 }
 
@@ -69,7 +72,7 @@ connect = 127.0.0.1:$arcade_bolt_port
 cert = $tls_dir/server.pem
 key = $tls_dir/server.key
 EOF
-    spawn "$(tls_log)" "$tls_stunnel" "$tls_dir/stunnel.conf" >"$state/tls.pid"
+    spawn "$(tls_log)" "$tls_dir" "$tls_stunnel" "$tls_dir/stunnel.conf" >"$state/tls.pid"
 }
 
 tls_wait() {
