@@ -5,13 +5,20 @@ public enum BoltAuth: Sendable, Hashable, CustomStringConvertible {
     case none
     case basic(user: String, password: String)
 
-    /// The auth token map as the protocol carries it.
-    var token: [String: BoltValue] {
+    /// The auth token's entries in the specification's order.
+    ///
+    /// An empty password is left out, as the official drivers do: FalkorDB refuses `credentials: ""`
+    /// but accepts a basic token without the key.
+    var token: [(key: String, value: BoltValue)] {
         switch self {
         case .none:
-            ["scheme": .string("none")]
+            return [("scheme", .string("none"))]
         case .basic(let user, let password):
-            ["scheme": .string("basic"), "principal": .string(user), "credentials": .string(password)]
+            var token: [(key: String, value: BoltValue)] = [("scheme", .string("basic")), ("principal", .string(user))]
+            if !password.isEmpty {
+                token.append(("credentials", .string(password)))
+            }
+            return token
         }
     }
 

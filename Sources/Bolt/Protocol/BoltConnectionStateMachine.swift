@@ -106,11 +106,10 @@ struct BoltConnectionStateMachine<Context> {
         let info = BoltServerInfo(version: version, agent: "", connectionID: nil)
         if version.hasLogon {
             state = .authenticating(version: version, remainingSummaries: 2, info: info)
-            return .send([.hello(extra: extra), .logon(auth: parameters.auth.token)])
+            return .send([.hello(extra: extra, auth: nil), .logon(auth: parameters.auth)])
         }
-        extra.merge(parameters.auth.token) { _, auth in auth }
         state = .authenticating(version: version, remainingSummaries: 1, info: info)
-        return .send([.hello(extra: extra)])
+        return .send([.hello(extra: extra, auth: parameters.auth)])
     }
 
     // MARK: Operations

@@ -1,9 +1,13 @@
 import NIOCore
 
 /// A message the client sends. Encoding is PackStream: a structure whose tag is the message type.
+///
+/// Message maps are written in a fixed key order (sorted, auth entries in the specification's order):
+/// FalkorDB reads some maps by position, not by key, so a hash-ordered map would fail at random.
 enum BoltRequest: Sendable, Equatable {
-    case hello(extra: [String: BoltValue])
-    case logon(auth: [String: BoltValue])
+    /// `auth` is carried in HELLO only on Bolt 5.0; later versions send it in LOGON.
+    case hello(extra: [String: BoltValue], auth: BoltAuth?)
+    case logon(auth: BoltAuth)
     case goodbye
     case reset
     case run(query: String, parameters: [String: BoltValue], extra: [String: BoltValue])
@@ -47,22 +51,45 @@ enum BoltRequest: Sendable, Equatable {
 
     func encode(into buffer: inout ByteBuffer) {
         switch self {
-        case .hello(let extra), .begin(let extra):
+        case .hello(let extra, let auth):
             buffer.writePackStreamStructureHeader(tag: tag, fieldCount: 1)
-            buffer.writePackStream(.map(extra))
+            let token = auth?.token ?? []
+            buffer.writePackStreamMapHeader(count: extra.count + token.count)
+            buffer.writeEntries(extra.sorted { $0.key < $1.key })
+            buffer.writeEntries(token)
+        case .begin(let extra):
+            buffer.writePackStreamStructureHeader(tag: tag, fieldCount: 1)
+            buffer.writeSortedMap(extra)
         case .logon(let auth):
             buffer.writePackStreamStructureHeader(tag: tag, fieldCount: 1)
-            buffer.writePackStream(.map(auth))
+            buffer.writePackStreamMapHeader(count: auth.token.count)
+            buffer.writeEntries(auth.token)
         case .goodbye, .reset, .commit, .rollback:
             buffer.writePackStreamStructureHeader(tag: tag, fieldCount: 0)
         case .run(let query, let parameters, let extra):
             buffer.writePackStreamStructureHeader(tag: tag, fieldCount: 3)
             buffer.writePackStream(.string(query))
-            buffer.writePackStream(.map(parameters))
-            buffer.writePackStream(.map(extra))
+            buffer.writePackStream(map: parameters)
+            buffer.writeSortedMap(extra)
         case .discard(let n), .pull(let n):
             buffer.writePackStreamStructureHeader(tag: tag, fieldCount: 1)
-            buffer.writePackStream(.map(["n": .integer(n)]))
+            buffer.writePackStreamMapHeader(count: 1)
+            buffer.writePackStream(string: "n")
+            buffer.writePackStream(integer: n)
         }
+    }
+}
+
+extension ByteBuffer {
+    fileprivate mutating func writeEntries(_ entries: [(key: String, value: BoltValue)]) {
+        for (key, value) in entries {
+            writePackStream(string: key)
+            writePackStream(value)
+        }
+    }
+
+    fileprivate mutating func writeSortedMap(_ map: [String: BoltValue]) {
+        writePackStreamMapHeader(count: map.count)
+        writeEntries(map.sorted { $0.key < $1.key })
     }
 }

@@ -1,0 +1,33 @@
+import Testing
+
+@testable import Bolt
+
+@Suite struct BoltURLTests {
+    @Test func parsesHostAndPort() throws {
+        #expect(try BoltURL(parsing: "bolt://db.example.com:7688") == BoltURL(host: "db.example.com", port: 7688))
+        #expect(try BoltURL(parsing: "bolt://localhost") == BoltURL(host: "localhost", port: 7687))
+        #expect(try BoltURL(parsing: "BOLT://h:1/") == BoltURL(host: "h", port: 1))
+        #expect(try BoltURL(parsing: "bolt://[::1]:7690") == BoltURL(host: "::1", port: 7690))
+    }
+
+    @Test(arguments: [
+        "localhost:7687", "http://localhost", "bolt://", "bolt://h:0", "bolt://h:x", "bolt://u:p@h",
+        "bolt://h/db", "neo4j://h", "bolt+s://h", "bolt+ssc://h",
+    ])
+    func refusesWhatItCannotHonour(_ text: String) {
+        #expect(throws: BoltError.self) { try BoltURL(parsing: text) }
+    }
+
+    @Test func routingIsRefusedWithTheReason() {
+        #expect {
+            try BoltURL(parsing: "neo4j://cluster:7687")
+        } throws: { error in
+            "\(error)".contains("routing")
+        }
+    }
+
+    @Test func authDescriptionHidesThePassword() {
+        let auth = BoltAuth.basic(user: "neo4j", password: "hunter2")
+        #expect(!"\(auth)".contains("hunter2"))
+    }
+}

@@ -1,0 +1,85 @@
+import Bolt
+import Foundation
+import Testing
+
+/// A Bolt server the integration tests run against, from the environment `scripts/services` writes.
+///
+/// Each test takes a server name as its argument and asks for it here. A server that is not
+/// configured is skipped with a printed line, except under `CI=true`, where a missing local server
+/// fails the test: CI must never pass by skipping. A user's Neo4j (`SLUICE_TEST_BOLT_URL`) is optional
+/// everywhere.
+struct BoltTestServer: Sendable, CustomStringConvertible {
+    /// The servers every test names; Neo4j runs only when configured.
+    static let names = ["arcadedb", "falkordb", "neo4j"]
+
+    let name: String
+    let url: BoltURL
+    let auth: BoltAuth
+    let database: String?
+    /// Known behaviour of the server, as measured (BOLT-SERVERS.md): tests check it rather than assume.
+    let rollbackUndoesWrites: Bool
+    /// FalkorDB pastes parameters into the query text: quotes break it, large values crash it.
+    let acceptsArbitraryParameters: Bool
+
+    var description: String { "\(name) at \(url)" }
+
+    var options: BoltTransactionOptions { BoltTransactionOptions(database: database) }
+
+    /// The server, or nil (test skipped, said so) when it is not configured outside CI.
+    static func named(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> BoltTestServer? {
+        let environment = ProcessInfo.processInfo.environment
+        let prefix = name == "neo4j" ? "SLUICE_TEST_BOLT" : "SLUICE_TEST_\(name.uppercased())"
+        guard let urlText = environment["\(prefix)_URL"], !urlText.isEmpty else {
+            let reason = "\(name): \(prefix)_URL is not set (run the tests through scripts/test)"
+            if name != "neo4j" && environment["CI"] == "true" {
+                Issue.record("CI=true but \(reason)", sourceLocation: sourceLocation)
+                return nil
+            }
+            print("SKIPPED on \(reason)")
+            return nil
+        }
+        let user = environment["\(prefix)_USER"]
+        let password = environment["\(prefix)_PASSWORD"] ?? ""
+        let database = environment["\(prefix)_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
+        return BoltTestServer(
+            name: name,
+            url: try BoltURL(parsing: urlText),
+            auth: user.map { .basic(user: $0, password: password) } ?? .none,
+            database: database,
+            rollbackUndoesWrites: name != "falkordb",
+            acceptsArbitraryParameters: name != "falkordb"
+        )
+    }
+
+    func connect() async throws -> BoltConnection {
+        try await BoltConnection.connect(to: url, auth: auth)
+    }
+
+    /// Runs `body` with a fresh connection, closed afterwards, and prints which server it ran on.
+    func withConnection<T>(_ test: String = #function, _ body: (BoltConnection) async throws -> T) async throws -> T {
+        print("RAN \(test) on \(self)")
+        let connection = try await connect()
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Runs a query to completion and returns its records.
+    func query(
+        _ connection: BoltConnection,
+        _ text: String,
+        _ parameters: [String: BoltValue] = [:]
+    ) async throws -> [BoltRecord] {
+        try await connection.run(text, parameters: parameters, options: options).collect()
+    }
+
+    /// A label no other test uses, so tests can run in parallel on one graph.
+    static func uniqueLabel(_ stem: String) -> String {
+        "\(stem)_\(UInt32.random(in: 0...UInt32.max))"
+    }
+}
