@@ -9,6 +9,9 @@ enum ResultTable {
 
     /// Prints the table and returns the number of rows.
     static func print(_ result: BoltResult, to output: inout StandardOutput) async throws -> Int {
+        guard !result.keys.isEmpty else {
+            return try await result.reduce(0) { count, _ in count + 1 }
+        }
         var sample: [[String]] = []
         var iterator = result.makeAsyncIterator()
         while sample.count < sampleSize, let record = try await iterator.next() {
