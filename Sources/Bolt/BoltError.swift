@@ -10,6 +10,12 @@ public enum BoltError: Error, Sendable, Equatable {
     case authenticationFailed(BoltServerError)
     /// The server answered a request with FAILURE.
     case server(BoltServerError)
+    /// The server ran out of memory for the transaction: retry with a smaller batch, not unchanged.
+    case batchTooLarge(BoltServerError)
+    /// The connection was lost after a commit was requested (COMMIT, or an auto-commit query) and
+    /// before the server answered: the work may or may not be committed. Never retry blindly; read
+    /// the state back (sluice reads its graph-side job node).
+    case unknownOutcome(reason: String)
     /// The request was not run because an earlier request in the same pipeline failed.
     case ignored
     /// The server sent bytes that do not decode as a Bolt message.
@@ -26,6 +32,23 @@ public enum BoltError: Error, Sendable, Equatable {
     case misuse(String)
 }
 
+extension BoltError {
+    /// Whether the same work may be tried again unchanged, as the official drivers decide: transient
+    /// server errors except a terminated transaction or a stopped lock client (an operator or a
+    /// timeout ended it on purpose), and a connection lost before anything could have committed.
+    public var isRetryable: Bool {
+        switch self {
+        case .server(let error):
+            error.isRetryable
+        case .connectionFailed, .connectionClosed, .connectionLost:
+            true
+        case .invalidURL, .handshakeRejected, .authenticationFailed, .batchTooLarge, .unknownOutcome, .ignored,
+            .malformedMessage, .protocolViolation, .messageTooLarge, .misuse:
+            false
+        }
+    }
+}
+
 extension BoltError: CustomStringConvertible {
     public var description: String {
         switch self {
@@ -39,6 +62,10 @@ extension BoltError: CustomStringConvertible {
             "authentication failed: \(error.message) (\(error.code))"
         case .server(let error):
             error.description
+        case .batchTooLarge(let error):
+            "batch too large for the server's memory limit: \(error)"
+        case .unknownOutcome(let reason):
+            "the outcome of the commit is unknown: the connection was lost before the server answered (\(reason))"
         case .ignored:
             "request ignored by the server after an earlier failure"
         case .malformedMessage(let error):
@@ -107,4 +134,22 @@ public struct BoltServerError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// See ``BoltError/isRetryable``.
+    public var isRetryable: Bool {
+        switch code {
+        case "Neo.TransientError.Transaction.Terminated", "Neo.TransientError.Transaction.LockClientStopped":
+            false
+        case "Neo.ClientError.Cluster.NotALeader", "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase":
+            true
+        default:
+            classification == .transient
+        }
+    }
+
+    /// The transaction hit the server's memory limit (Neo4j's memory pool or per-transaction cap).
+    var isMemoryLimit: Bool {
+        code.hasSuffix("MemoryPoolOutOfMemoryError") || code.hasSuffix("TransactionOutOfMemoryError")
+            || code.hasSuffix("TransactionMemoryLimit")
+    }
 }

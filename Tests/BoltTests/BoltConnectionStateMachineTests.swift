@@ -291,28 +291,91 @@ import Testing
 
     @Test func closingFailsTheOperationInFlightAndTheQueue() {
         var machine = Self.ready()
-        _ = machine.enqueue(.run(query: "q", parameters: [:], extra: [:], fetchSize: 1), context: 1)
-        _ = machine.enqueue(.begin(extra: [:]), context: 2)
-        guard case .closeConnection(.connectionClosed, let failing) = machine.close(.connectionClosed) else {
+        _ = machine.enqueue(.begin(extra: [:]), context: 1)
+        _ = machine.enqueue(.commit, context: 2)
+        guard case .closeConnection(let failing) = machine.close(.connectionLost(reason: "reset")) else {
             Issue.record("no close")
             return
         }
-        #expect(failing == [1, 2])
+        #expect(failing.map(\.0) == [1, 2])
+        #expect(failing.allSatisfy { $0.1 == .connectionLost(reason: "reset") && $0.1.isRetryable })
         guard case .failOperation(3, .connectionClosed) = machine.enqueue(.commit, context: 3) else {
             Issue.record("operation accepted after close")
             return
         }
     }
 
+    @Test func connectionLostAtCommitIsAnUnknownOutcome() {
+        var machine = Self.ready()
+        _ = machine.enqueue(.begin(extra: [:]), context: 1)
+        _ = machine.receive(.success([:]))
+        _ = machine.enqueue(.commit, context: 2)
+        guard case .closeConnection(let failing) = machine.close(.connectionLost(reason: "reset")) else {
+            Issue.record("no close")
+            return
+        }
+        #expect(failing.map(\.0) == [2])
+        #expect(failing.first?.1 == .unknownOutcome(reason: "reset"))
+        #expect(failing.first?.1.isRetryable == false)
+    }
+
+    @Test func connectionLostDuringAnAutoCommitQueryIsAnUnknownOutcomeButNotInsideATransaction() {
+        var autoCommit = Self.ready()
+        _ = autoCommit.enqueue(.run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 1), context: 1)
+        guard case .closeConnection(let failing) = autoCommit.close(.connectionLost(reason: "reset")) else {
+            Issue.record("no close")
+            return
+        }
+        #expect(failing.first?.1 == .unknownOutcome(reason: "reset"))
+
+        var inTransaction = Self.ready()
+        _ = inTransaction.enqueue(.begin(extra: [:]), context: 1)
+        _ = inTransaction.receive(.success([:]))
+        _ = inTransaction.enqueue(.run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 1), context: 2)
+        guard case .closeConnection(let lost) = inTransaction.close(.connectionLost(reason: "reset")) else {
+            Issue.record("no close")
+            return
+        }
+        #expect(lost.first?.1 == .connectionLost(reason: "reset"), "the server rolls an open transaction back")
+    }
+
+    @Test func memoryLimitFailureIsBatchTooLarge() {
+        var machine = Self.ready()
+        _ = machine.enqueue(.run(query: "q", parameters: [:], extra: [:], fetchSize: 1), context: 1)
+        let action = machine.receive(
+            .failure(["code": "Neo.TransientError.General.MemoryPoolOutOfMemoryError", "message": "pool"])
+        )
+        guard case .failOperationAndReset(1, .batchTooLarge(let error)) = action else {
+            Issue.record("expected batchTooLarge, got \(action)")
+            return
+        }
+        #expect(!BoltError.batchTooLarge(error).isRetryable, "retry smaller, not unchanged")
+    }
+
+    @Test(arguments: [
+        ("Neo.TransientError.Transaction.DeadlockDetected", true),
+        ("Neo.TransientError.Transaction.Terminated", false),
+        ("Neo.TransientError.Transaction.LockClientStopped", false),
+        ("Neo.ClientError.Cluster.NotALeader", true),
+        ("Neo.ClientError.Statement.SyntaxError", false),
+        ("Neo.DatabaseError.General.UnknownError", false),
+        ("SyntaxError", false),
+    ])
+    func retryableAsTheOfficialDriversDecide(code: String, retryable: Bool) {
+        #expect(BoltError.server(BoltServerError(code: code, message: "")).isRetryable == retryable)
+    }
+
     @Test func unsolicitedOrMisplacedMessagesCloseTheConnection() {
         var idle = Self.ready()
-        guard case .closeConnection(.protocolViolation, _) = idle.receive(.success([:])) else {
+        guard case .closeConnection(let none) = idle.receive(.success([:])), none.isEmpty else {
             Issue.record("unsolicited SUCCESS accepted")
             return
         }
         var running = Self.ready()
         _ = running.enqueue(.run(query: "q", parameters: [:], extra: [:], fetchSize: 1), context: 1)
-        guard case .closeConnection(.protocolViolation, [1]) = running.receive(.record([1])) else {
+        guard case .closeConnection(let failing) = running.receive(.record([1])),
+            failing.count == 1, case .protocolViolation = failing[0].1
+        else {
             Issue.record("RECORD before RUN's SUCCESS accepted")
             return
         }

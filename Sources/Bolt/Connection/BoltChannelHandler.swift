@@ -172,8 +172,8 @@ final class BoltChannelHandler: ChannelDuplexHandler {
             fail(context, error)
             resumeReading()
             send([.reset])
-        case .closeConnection(let error, let failing):
-            for context in failing {
+        case .closeConnection(let failing):
+            for (context, error) in failing {
                 fail(context, error)
             }
             self.context?.close(promise: nil)

@@ -58,8 +58,8 @@ struct BoltConnectionStateMachine<Context> {
         case failOperation(Context, BoltError)
         /// Fail the operation, then send RESET to leave the server's FAILED state.
         case failOperationAndReset(Context, BoltError)
-        /// The connection is unusable: close it and fail these operations.
-        case closeConnection(BoltError, failing: [Context])
+        /// The connection is unusable: close it and fail these operations, each with its error.
+        case closeConnection([(Context, BoltError)])
     }
 
     private enum State {
@@ -202,7 +202,7 @@ struct BoltConnectionStateMachine<Context> {
                 return .streamStarted(context, fields: Self.fields(of: metadata), metadata: metadata)
             case .failure(let metadata):
                 state = .resetting
-                return .failOperationAndReset(context, .server(BoltServerError(metadata: metadata)))
+                return .failOperationAndReset(context, Self.failure(metadata))
             case .record, .ignored:
                 return close(.protocolViolation("\(response.name) in answer to RUN"))
             }
@@ -220,7 +220,7 @@ struct BoltConnectionStateMachine<Context> {
                 return .streamCompleted(context, metadata: metadata)
             case .failure(let metadata):
                 state = .resetting
-                return .failOperationAndReset(context, .server(BoltServerError(metadata: metadata)))
+                return .failOperationAndReset(context, Self.failure(metadata))
             case .ignored:
                 return close(.protocolViolation("IGNORED in answer to PULL"))
             }
@@ -236,7 +236,7 @@ struct BoltConnectionStateMachine<Context> {
                 return .succeedOperation(context, metadata: metadata)
             case .failure(let metadata):
                 state = .resetting
-                return .failOperationAndReset(context, .server(BoltServerError(metadata: metadata)))
+                return .failOperationAndReset(context, Self.failure(metadata))
             case .record, .ignored:
                 return close(.protocolViolation("\(response.name) in answer to \(operation.name)"))
             }
@@ -269,8 +269,17 @@ struct BoltConnectionStateMachine<Context> {
     mutating func close(_ error: BoltError) -> Action {
         var failing: [Context] = []
         switch state {
-        case .awaitingRunSummary(let context, _), .streaming(let context, _), .streamOpen(let context, _),
-            .awaitingSummary(let context, _, _):
+        case .awaitingRunSummary(let context, let inTransaction), .streaming(let context, let inTransaction),
+            .streamOpen(let context, let inTransaction):
+            // An auto-commit query commits on the server as it completes: losing the connection
+            // midway leaves its outcome unknown. Inside a transaction the server rolls back.
+            failing.append(context)
+            if !inTransaction {
+                return closeFailing(failing, error: Self.unknownOutcome(error), queueError: error)
+            }
+        case .awaitingSummary(let context, .commit, _):
+            return closeFailing([context], error: Self.unknownOutcome(error), queueError: error)
+        case .awaitingSummary(let context, _, _):
             failing.append(context)
         case .handshaking, .authenticating:
             state = .closed
@@ -280,11 +289,26 @@ struct BoltConnectionStateMachine<Context> {
         case .initialized, .idle, .resetting:
             break
         }
+        return closeFailing(failing, error: error, queueError: error)
+    }
+
+    /// Closes, failing the operation in flight with `error` and queued ones with `queueError`.
+    private mutating func closeFailing(_ inFlight: [Context], error: BoltError, queueError: BoltError) -> Action {
+        var failing = inFlight.map { ($0, error) }
         while let (_, context) = queue.popFirst() {
-            failing.append(context)
+            failing.append((context, queueError))
         }
         state = .closed
-        return .closeConnection(error, failing: failing)
+        return .closeConnection(failing)
+    }
+
+    /// A lost connection turns into an unknown outcome; a deliberate close by the client stays as it is.
+    private static func unknownOutcome(_ error: BoltError) -> BoltError {
+        switch error {
+        case .connectionLost(let reason): .unknownOutcome(reason: reason)
+        case .connectionClosed: .unknownOutcome(reason: "connection closed")
+        default: error
+        }
     }
 
     private mutating func connectFailed(_ error: BoltError) -> Action {
@@ -295,6 +319,11 @@ struct BoltConnectionStateMachine<Context> {
     var isClosed: Bool {
         if case .closed = state { return true }
         return false
+    }
+
+    private static func failure(_ metadata: [String: BoltValue]) -> BoltError {
+        let error = BoltServerError(metadata: metadata)
+        return error.isMemoryLimit ? .batchTooLarge(error) : .server(error)
     }
 
     private static func fields(of metadata: [String: BoltValue]) -> [String] {
