@@ -1,0 +1,36 @@
+import Foundation
+
+/// One line of a job's event log: a change of state, lease, throttle, error, priority or batch size.
+///
+/// Written by a trigger on the job table, so every change is logged whichever code path made it.
+public struct JobEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case state
+        case lease
+        case throttle
+        case error
+        case priority
+        case batchSize = "batch_size"
+    }
+
+    public let id: Int64
+    public let job: JobID
+    public let at: Date
+    public let kind: Kind
+    public let oldValue: String?
+    public let newValue: String?
+    /// Who made the change: the worker identity, or the operator named in a control command.
+    public let actor: String?
+    public let leaseToken: Int64?
+
+    init(row: PostgresRow) throws(PostgresError) {
+        id = try row.decode("id")
+        job = JobID(rawValue: try row.decode("job_id"))
+        at = try row.decode("at")
+        kind = try Job.enumValue(row, "kind")
+        oldValue = try row.decode("old_value")
+        newValue = try row.decode("new_value")
+        actor = try row.decode("actor")
+        leaseToken = try row.decode("lease_token")
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// What `sluice enqueue` asks for: a migration, a direction and a target graph.
+public struct JobRequest: Sendable {
+    public var migrationVersion: String
+    public var migrationName: String
+    public var migrationChecksum: String
+    public var direction: JobDirection
+    public var dryRun: Bool
+    public var target: JobTarget
+    public var batchSize: Int
+    public var priority: Int
+    /// Do not start before this time.
+    public var notBefore: Date?
+    /// Who asked (user name, `systemd timer`...), for the event log and history.
+    public var enqueuedBy: String
+    public var options: PostgresJSON
+
+    public init(
+        migrationVersion: String,
+        migrationName: String = "",
+        migrationChecksum: String,
+        direction: JobDirection = .up,
+        dryRun: Bool = false,
+        target: JobTarget,
+        batchSize: Int = 10_000,
+        priority: Int = 0,
+        notBefore: Date? = nil,
+        enqueuedBy: String,
+        options: PostgresJSON = PostgresJSON(text: "{}")
+    ) {
+        self.migrationVersion = migrationVersion
+        self.migrationName = migrationName
+        self.migrationChecksum = migrationChecksum
+        self.direction = direction
+        self.dryRun = dryRun
+        self.target = target
+        self.batchSize = batchSize
+        self.priority = priority
+        self.notBefore = notBefore
+        self.enqueuedBy = enqueuedBy
+        self.options = options
+    }
+}

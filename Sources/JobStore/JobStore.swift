@@ -1,0 +1,691 @@
+import Foundation
+import Logging
+
+/// sluice's job table in Postgres: jobs, their plans, leases, checkpoints, events and migration history.
+///
+/// Postgres is the coordination engine: any number of daemons on any number of hosts may share one store. Claims
+/// use `FOR UPDATE SKIP LOCKED`, leases expire on Postgres's clock, every claim raises a fencing token, and only one
+/// job per graph can be active (a partial unique index, not a check in Swift). Control commands are row updates plus
+/// a `NOTIFY` on ``JobStoreSchema/controlChannel`` carrying the job id.
+///
+/// Operations that are safe to repeat are retried once after a lost connection (the connection itself reconnects
+/// with backoff); ``enqueue(_:)`` is not, since its outcome would be unknown.
+public final class JobStore: Sendable {
+    public let configuration: JobStoreConfiguration
+    public let schema: JobStoreSchema
+    /// The statements this store runs, for tests and debugging.
+    public let statements: JobStoreStatements
+    /// The store's connection (one session; operations are serialized on it).
+    public let connection: PostgresConnection
+    private let logger: Logger
+
+    /// A store over a new connection. Nothing is sent until the first operation; see ``open(_:logger:migrate:)``.
+    public init(
+        _ configuration: JobStoreConfiguration,
+        logger: Logger = Logger(label: "sluice.jobstore")
+    )
+        throws(JobStoreError)
+    {
+        self.configuration = configuration
+        self.schema = try JobStoreSchema(configuration.schema)
+        self.statements = JobStoreStatements(schema: schema)
+        self.logger = logger
+        self.connection = PostgresConnection(configuration: configuration.postgres, logger: logger)
+    }
+
+    /// Connects (surfacing a bad conninfo or password at once) and, with `migrate`, brings the schema up to date.
+    public static func open(
+        _ configuration: JobStoreConfiguration,
+        logger: Logger = Logger(label: "sluice.jobstore"),
+        migrate: Bool = true
+    ) async throws(JobStoreError) -> JobStore {
+        let store = try JobStore(configuration, logger: logger)
+        do {
+            try await store.connection.ensureConnected()
+        } catch {
+            throw .postgres(error)
+        }
+        if migrate { _ = try await store.migrate() }
+        return store
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        await connection.close()
+    }
+
+    // MARK: schema
+
+    /// Applies missing schema steps under an advisory lock; returns the version found and the version now.
+    @discardableResult
+    public func migrate() async throws(JobStoreError) -> (from: Int, to: Int) {
+        let schema = schema
+        let logger = logger
+        let result = try await run("migrate", retry: true) { connection in
+            try schema.migrate(on: connection, logger: logger)
+        }
+        if result.from != result.to {
+            logger.notice(
+                "job store schema migrated",
+                metadata: ["schema": "\(schema.name)", "schema.from": "\(result.from)", "schema.to": "\(result.to)"]
+            )
+        }
+        return result
+    }
+
+    /// The applied schema version, `nil` when the schema does not exist.
+    public func schemaVersion() async throws(JobStoreError) -> Int? {
+        let schema = schema
+        return try await run("schema version", retry: true, transaction: false) { connection in
+            try schema.currentVersion(on: connection)
+        }
+    }
+
+    // MARK: enqueue and read
+
+    /// Adds a queued job and notifies listening daemons. Not retried on a lost connection (its outcome is unknown).
+    public func enqueue(_ request: JobRequest) async throws(JobStoreError) -> Job {
+        guard request.batchSize > 0 else { throw .invalidArgument("batch size must be positive") }
+        let statements = statements
+        let channel = schema.controlChannel
+        return try await run("enqueue", retry: false) { connection in
+            try connection.query(statements.setActor, [request.enqueuedBy])
+            let rows = try connection.query(
+                statements.enqueue,
+                [
+                    request.migrationVersion, request.migrationName, request.migrationChecksum,
+                    request.direction.rawValue, request.dryRun, request.target.url, request.target.database,
+                    request.batchSize, request.priority, request.notBefore, request.enqueuedBy, request.options,
+                ]
+            )
+            let job = try Job(row: rows[0])
+            try connection.query(statements.notify, [channel, job.id.description])
+            return job
+        }
+    }
+
+    /// The job with `id`, or `nil`.
+    public func job(_ id: JobID) async throws(JobStoreError) -> Job? {
+        let statements = statements
+        return try await run("job", retry: true, transaction: false) { connection in
+            let rows = try connection.query(statements.job, [id])
+            return try rows.first.map { row throws(PostgresError) in try Job(row: row) }
+        }
+    }
+
+    /// Jobs, newest first, optionally only those in `states`.
+    public func jobs(states: [JobState]? = nil, limit: Int = 100) async throws(JobStoreError) -> [Job] {
+        let statements = statements
+        let filter = states?.map(\.rawValue)
+        return try await run("jobs", retry: true, transaction: false) { connection in
+            let rows = try connection.query(statements.jobs, [filter, limit])
+            return try rows.map { row throws(PostgresError) in try Job(row: row) }
+        }
+    }
+
+    /// How many jobs are in each state (every state present, zero when none).
+    public func countsByState() async throws(JobStoreError) -> [JobState: Int] {
+        let statements = statements
+        return try await run("counts", retry: true, transaction: false) { connection in
+            var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+            for row in try connection.query(statements.countsByState) {
+                if let state = JobState(rawValue: try row.decode("state", as: String.self)) {
+                    counts[state] = try row.decode("n", as: Int.self)
+                }
+            }
+            return counts
+        }
+    }
+
+    /// A job's event log, oldest first.
+    public func events(of id: JobID) async throws(JobStoreError) -> [JobEvent] {
+        let statements = statements
+        return try await run("events", retry: true, transaction: false) { connection in
+            try connection.query(statements.events, [id]).map { row throws(PostgresError) in try JobEvent(row: row) }
+        }
+    }
+
+    /// The items a job set aside, in plan order.
+    public func quarantine(of id: JobID) async throws(JobStoreError) -> [QuarantinedItem] {
+        let statements = statements
+        return try await run("quarantine", retry: true, transaction: false) { connection in
+            try connection.query(statements.quarantine, [id]).map { row throws(PostgresError) in
+                QuarantinedItem(
+                    item: try row.decode("item"),
+                    planOffset: try row.decode("plan_offset"),
+                    error: try row.decode("error"),
+                    quarantinedAt: try row.decode("quarantined_at")
+                )
+            }
+        }
+    }
+
+    // MARK: leases
+
+    /// Claims the next runnable job for `worker` (see ``JobStoreStatements/claim``), or `nil` when there is none.
+    ///
+    /// - Parameter leaseDuration: how long the lease lasts without a heartbeat, on Postgres's clock.
+    public func claim(worker: WorkerIdentity, leaseDuration: Duration) async throws(JobStoreError) -> JobLease? {
+        guard leaseDuration > .zero else { throw .invalidArgument("lease duration must be positive") }
+        let statements = statements
+        let seconds = leaseDuration.seconds
+        // A claim that loses the one-job-per-graph race gets a unique violation; the next attempt sees the winner
+        // and skips that graph. Retrying a claim after a lost connection is safe: a lease granted but not heard of
+        // is reclaimed at once by the same identity.
+        for _ in 0..<8 {
+            do {
+                return try await run("claim", retry: true, transaction: false) { connection in
+                    let rows = try connection.query(statements.claim, [worker.rawValue, seconds])
+                    guard let row = rows.first else { return nil }
+                    let job = try Job(row: row)
+                    return JobLease(
+                        job: job,
+                        token: job.leaseToken,
+                        owner: worker.rawValue,
+                        duration: leaseDuration,
+                        previousOwner: try row.decode("previous_owner")
+                    )
+                }
+            } catch .postgres(let error) where Self.isTargetRace(error) {
+                logger.debug("claim lost a race for a graph, retrying", metadata: ["worker": "\(worker)"])
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// Renews the lease and optionally records the throttle state and batch size.
+    ///
+    /// - Throws: ``JobStoreError/leaseLost(job:token:currentToken:owner:)`` once another worker took the job.
+    public func heartbeat(
+        _ lease: JobLease,
+        throttle: JobThrottle? = nil,
+        batchSize: Int? = nil
+    )
+        async throws(JobStoreError) -> JobControl
+    {
+        let statements = statements
+        return try await run("heartbeat", retry: true, transaction: false) { connection in
+            let rows = try connection.query(
+                statements.heartbeat,
+                [lease.jobID, lease.token, lease.duration.seconds, throttle?.state, throttle?.reason, batchSize]
+            )
+            guard let row = rows.first else {
+                throw try Self.leaseLost(lease, on: connection, statements: statements)
+            }
+            return try JobControl(row: row)
+        }
+    }
+
+    /// Records a committed batch in one transaction: the offset moves from `checkpoint.from` to `checkpoint.to`,
+    /// counters grow, quarantined items are stored, the lease is renewed.
+    ///
+    /// Fenced twice: by the lease token (a worker that was taken over gets ``JobStoreError/leaseLost(job:token:currentToken:owner:)``)
+    /// and by the offset (``JobStoreError/checkpointConflict(job:expectedDone:actualDone:)`` if the job is not at
+    /// `from`). Repeating a checkpoint that already committed (the reply was lost) is recognised and succeeds.
+    public func checkpoint(_ lease: JobLease, _ checkpoint: JobCheckpoint) async throws(JobStoreError) -> JobControl {
+        guard checkpoint.from >= 0, checkpoint.to >= checkpoint.from else {
+            throw .invalidArgument("checkpoint range \(checkpoint.from)..<\(checkpoint.to)")
+        }
+        let statements = statements
+        return try await run("checkpoint", retry: true) { connection in
+            if !checkpoint.quarantined.isEmpty {
+                try connection.query(
+                    statements.quarantineInsert,
+                    [
+                        lease.jobID, checkpoint.quarantined.map(\.item), checkpoint.quarantined.map(\.planOffset),
+                        checkpoint.quarantined.map(\.error),
+                    ]
+                )
+            }
+            let rows = try connection.query(
+                statements.checkpoint,
+                [
+                    lease.jobID, lease.token, checkpoint.from, checkpoint.to, checkpoint.itemsChanged,
+                    checkpoint.itemsSkipped, checkpoint.batchSize, checkpoint.throttle?.state,
+                    checkpoint.throttle?.reason, lease.duration.seconds,
+                ]
+            )
+            if let row = rows.first { return try JobControl(row: row) }
+            // Why not: lost lease, a repeat of a committed checkpoint, or a gap.
+            let current = try connection.query(statements.lockJob, [lease.jobID])
+            guard let row = current.first else { throw JobStoreError.jobNotFound(lease.jobID) }
+            let token: Int64 = try row.decode("lease_token")
+            guard token == lease.token else {
+                throw JobStoreError.leaseLost(
+                    job: lease.jobID,
+                    token: lease.token,
+                    currentToken: token,
+                    owner: try row.decode("lease_owner")
+                )
+            }
+            let done: Int64 = try row.decode("plan_done")
+            if done == checkpoint.to && checkpoint.to > checkpoint.from {
+                let control = try connection.query(
+                    statements.heartbeat,
+                    [lease.jobID, lease.token, lease.duration.seconds, nil as String?, nil as String?, nil as Int?]
+                )
+                return try JobControl(row: control[0])
+            }
+            if let total: Int64 = try row.decode("plan_total"), checkpoint.to > total {
+                throw JobStoreError.invalidArgument("checkpoint to \(checkpoint.to) is past the plan's end \(total)")
+            }
+            throw JobStoreError.checkpointConflict(job: lease.jobID, expectedDone: checkpoint.from, actualDone: done)
+        }
+    }
+
+    /// Records an error without ending the job (a retryable failure), so status shows it.
+    public func recordError(_ lease: JobLease, _ message: String) async throws(JobStoreError) {
+        let statements = statements
+        try await run("record error", retry: true, transaction: false) { connection in
+            let rows = try connection.query(statements.recordError, [lease.jobID, lease.token, message])
+            if rows.affectedRows == 0 { throw try Self.leaseLost(lease, on: connection, statements: statements) }
+        }
+    }
+
+    /// Gives the lease up without ending the job (pause honoured, graceful shutdown): another worker may claim it
+    /// at once. Releasing a lease that was already lost is not an error.
+    public func release(_ lease: JobLease) async throws(JobStoreError) {
+        let statements = statements
+        try await run("release", retry: true, transaction: false) { connection in
+            try connection.query(statements.release, [lease.jobID, lease.token])
+        }
+    }
+
+    /// Ends the job held by `lease` and, in the same transaction, records its history entry (if given).
+    public func finish(
+        _ lease: JobLease,
+        _ outcome: JobOutcome,
+        history: MigrationHistoryEntry? = nil
+    )
+        async throws(JobStoreError) -> Job
+    {
+        let statements = statements
+        let channel = schema.controlChannel
+        return try await run("finish", retry: true) { connection in
+            let rows = try connection.query(
+                statements.finish,
+                [lease.jobID, lease.token, outcome.state.rawValue, outcome.error]
+            )
+            guard let row = rows.first else {
+                // A repeat after a lost reply finds the job already in the requested final state with our token.
+                if let job = try connection.query(statements.job, [lease.jobID]).first.map({
+                    row throws(PostgresError) in try Job(row: row)
+                }),
+                    job.leaseToken == lease.token, job.state == outcome.state
+                {
+                    return job
+                }
+                throw try Self.leaseLost(lease, on: connection, statements: statements)
+            }
+            let job = try Job(row: row)
+            if let history {
+                try connection.query(
+                    statements.insertHistory,
+                    [
+                        history.migrationVersion, history.migrationName, history.checksum, history.direction.rawValue,
+                        history.target.url, history.target.database, history.job ?? job.id, history.appliedBy,
+                        Int64(history.duration.seconds * 1000), history.items, history.status.rawValue,
+                    ]
+                )
+            }
+            try connection.query(statements.notify, [channel, job.id.description])
+            return job
+        }
+    }
+
+    // MARK: plans
+
+    /// Stores a whole plan in one transaction (replacing any earlier, unfinished one) and moves the job from
+    /// planning to running. A million ids take about a second (see the integration test's note).
+    @discardableResult
+    public func storePlan(
+        _ lease: JobLease,
+        kind: JobPlan.Kind = .ids,
+        entries: [Int64]
+    )
+        async throws(JobStoreError) -> Int64
+    {
+        let statements = statements
+        return try await run("store plan", retry: true) { connection in
+            try Self.beginPlan(lease, kind: kind, on: connection, statements: statements)
+            try Self.appendChunks(lease.jobID, entries, at: 0, on: connection, statements: statements)
+            return try Self.completePlan(
+                lease.jobID,
+                total: Int64(entries.count),
+                on: connection,
+                statements: statements
+            )
+        }
+    }
+
+    /// Starts a streamed plan (for plans too large to hold in memory): replaces any earlier plan of the job.
+    public func beginPlan(_ lease: JobLease, kind: JobPlan.Kind = .ids) async throws(JobStoreError) {
+        let statements = statements
+        try await run("begin plan", retry: true) { connection in
+            try Self.beginPlan(lease, kind: kind, on: connection, statements: statements)
+        }
+    }
+
+    /// Appends entries to a streamed plan; returns the plan's length so far.
+    @discardableResult
+    public func appendPlan(_ lease: JobLease, entries: [Int64]) async throws(JobStoreError) -> Int64 {
+        let statements = statements
+        return try await run("append plan", retry: false) { connection in
+            try Self.requireLease(lease, on: connection, statements: statements)
+            let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
+            guard !plan.complete else {
+                throw JobStoreError.invalidArgument("plan of job \(lease.jobID) is complete; use appendLateArrivals")
+            }
+            try Self.appendChunks(lease.jobID, entries, at: plan.total, on: connection, statements: statements)
+            let total = plan.total + Int64(entries.count)
+            try connection.query(statements.planSetTotal, [lease.jobID, total])
+            return total
+        }
+    }
+
+    /// Completes a streamed plan: the job's total becomes known and it moves from planning to running.
+    @discardableResult
+    public func completePlan(_ lease: JobLease) async throws(JobStoreError) -> Int64 {
+        let statements = statements
+        return try await run("complete plan", retry: true) { connection in
+            try Self.requireLease(lease, on: connection, statements: statements)
+            let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
+            return try Self.completePlan(lease.jobID, total: plan.total, on: connection, statements: statements)
+        }
+    }
+
+    /// Appends items found by the re-plan (created while the job ran) to a complete plan and counts them as late
+    /// arrivals; returns the new total.
+    @discardableResult
+    public func appendLateArrivals(_ lease: JobLease, entries: [Int64]) async throws(JobStoreError) -> Int64 {
+        let statements = statements
+        return try await run("append late arrivals", retry: false) { connection in
+            try Self.requireLease(lease, on: connection, statements: statements)
+            let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
+            try Self.appendChunks(lease.jobID, entries, at: plan.total, on: connection, statements: statements)
+            let total = plan.total + Int64(entries.count)
+            try connection.query(statements.planSetTotal, [lease.jobID, total])
+            try connection.query(statements.jobPlanned, [lease.jobID, total, Int64(entries.count)])
+            return total
+        }
+    }
+
+    /// The job's plan summary, `nil` when it has none.
+    public func plan(of id: JobID) async throws(JobStoreError) -> JobPlan? {
+        let statements = statements
+        return try await run("plan", retry: true, transaction: false) { connection in
+            try connection.query(statements.plan, [id]).first.map { row throws(PostgresError) in try JobPlan(row: row) }
+        }
+    }
+
+    /// Plan entries `[offset, offset + count)` (fewer at the plan's end). Reads only the bytes of the chunks that
+    /// cover the range, so the cost does not depend on the offset or the plan's size.
+    public func planEntries(of id: JobID, offset: Int64, count: Int) async throws(JobStoreError) -> [Int64] {
+        guard offset >= 0, count >= 0 else { throw .invalidArgument("plan range \(offset), \(count)") }
+        if count == 0 { return [] }
+        let statements = statements
+        return try await run("plan entries", retry: true, transaction: false) { connection in
+            let rows = try connection.query(statements.planSlice, [id, offset, Int64(count)], resultFormat: .binary)
+            var entries: [Int64] = []
+            entries.reserveCapacity(count)
+            var expected = offset
+            for row in rows {
+                let first: Int64 = try row.decode("first_offset")
+                let start = max(first, offset)
+                guard start == expected else {
+                    throw PostgresError.decodingFailed(
+                        column: "slice",
+                        type: "plan",
+                        reason: "gap in plan of job \(id) at offset \(expected)"
+                    )
+                }
+                let slice = try row["slice"]
+                let values = try slice.withBytes { (bytes) throws(PostgresError) -> [Int64] in
+                    guard let bytes, let values = JobPlanCodec.unpack(bytes) else {
+                        throw PostgresError.decodingFailed(column: "slice", type: "plan", reason: "bad chunk length")
+                    }
+                    return values
+                }
+                entries.append(contentsOf: values)
+                expected += Int64(values.count)
+            }
+            return entries
+        }
+    }
+
+    // MARK: control
+
+    /// Pauses a job (the worker stops after its batch in flight) and notifies daemons.
+    public func pause(_ id: JobID, by actor: String) async throws(JobStoreError) -> Job {
+        try await control(id, action: "pause", actor: actor, sql: statements.pause, extra: []) { $0 == .paused }
+    }
+
+    /// Resumes a paused job and notifies daemons.
+    public func resume(_ id: JobID, by actor: String) async throws(JobStoreError) -> Job {
+        try await control(id, action: "resume", actor: actor, sql: statements.resume, extra: []) { _ in false }
+    }
+
+    /// Cancels a job: at once if no worker holds it, else by request (the worker ends it after its batch in
+    /// flight). Notifies daemons.
+    public func cancel(_ id: JobID, by actor: String) async throws(JobStoreError) -> Job {
+        try await control(id, action: "cancel", actor: actor, sql: statements.cancel, extra: []) { $0 == .cancelled }
+    }
+
+    /// Changes a job's priority (higher first) and notifies daemons.
+    public func setPriority(_ id: JobID, _ priority: Int, by actor: String) async throws(JobStoreError) -> Job {
+        try await control(id, action: "reprioritise", actor: actor, sql: statements.setPriority, extra: [priority]) {
+            _ in false
+        }
+    }
+
+    /// Changes the batch size asked for (the throttle may still run smaller) and notifies daemons.
+    public func setBatchSize(_ id: JobID, _ batchSize: Int, by actor: String) async throws(JobStoreError) -> Job {
+        guard batchSize > 0 else { throw .invalidArgument("batch size must be positive") }
+        return try await control(id, action: "resize", actor: actor, sql: statements.setBatchSize, extra: [batchSize]) {
+            _ in false
+        }
+    }
+
+    /// Listens on the control channel: each notification's payload is the id of a job that changed (enqueued,
+    /// paused, resumed, cancelled, reprioritised, finished). See ``JobSignal``.
+    public func listen(logger: Logger? = nil) async throws(JobStoreError) -> PostgresListener {
+        do {
+            return try await PostgresListener.start(
+                configuration: configuration.postgres,
+                channels: [schema.controlChannel],
+                logger: logger ?? self.logger
+            )
+        } catch {
+            throw .postgres(error)
+        }
+    }
+
+    // MARK: history
+
+    /// Migration history, newest first, for one graph or all.
+    public func history(
+        target: JobTarget? = nil,
+        limit: Int = 100
+    ) async throws(JobStoreError) -> [MigrationHistoryEntry] {
+        let statements = statements
+        return try await run("history", retry: true, transaction: false) { connection in
+            try connection.query(statements.history, [target?.url, target?.database, limit]).map {
+                row throws(PostgresError) in try MigrationHistoryEntry(row: row)
+            }
+        }
+    }
+
+    // MARK: internals
+
+    private func control(
+        _ id: JobID,
+        action: String,
+        actor: String,
+        sql: String,
+        extra: [any PostgresEncodable],
+        alreadyThere: @escaping @Sendable (JobState) -> Bool
+    ) async throws(JobStoreError) -> Job {
+        let statements = statements
+        let channel = schema.controlChannel
+        return try await run(action, retry: true) { connection in
+            try connection.query(statements.setActor, [actor])
+            if let row = try connection.query(sql, [id] + extra).first {
+                try connection.query(statements.notify, [channel, id.description])
+                return try Job(row: row)
+            }
+            guard let row = try connection.query(statements.job, [id]).first else {
+                throw JobStoreError.jobNotFound(id)
+            }
+            let job = try Job(row: row)
+            // Pausing a paused job, cancelling a cancelled one: nothing to do, not an error.
+            if alreadyThere(job.state) { return job }
+            throw JobStoreError.invalidTransition(job: id, state: job.state, action: action)
+        }
+    }
+
+    /// Runs `body` on the connection's thread, in a transaction unless told otherwise, mapping errors and retrying
+    /// once after a lost connection when `retry` (the operation is idempotent).
+    @discardableResult
+    private func run<T: Sendable>(
+        _ operation: String,
+        retry: Bool,
+        transaction: Bool = true,
+        _ body: @escaping @Sendable (isolated PostgresConnection) throws -> T
+    ) async throws(JobStoreError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                if transaction {
+                    return try await connection.withTransaction(body)
+                }
+                return try await Self.direct(connection, body)
+            } catch let error as JobStoreError {
+                throw error
+            } catch let error as PostgresError {
+                if retry && attempt == 1 && error.isConnectionProblem {
+                    logger.notice(
+                        "job store operation interrupted by a lost connection, retrying",
+                        metadata: ["operation": "\(operation)", "postgres.error": "\(error)"]
+                    )
+                    continue
+                }
+                throw Self.map(error, schema: schema)
+            } catch {
+                throw .invalidArgument("\(operation): \(error)")
+            }
+        }
+    }
+
+    private static func direct<T: Sendable>(
+        _ connection: isolated PostgresConnection,
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) throws -> T {
+        try body(connection)
+    }
+
+    private static func map(_ error: PostgresError, schema: JobStoreSchema) -> JobStoreError {
+        // 3F000 invalid_schema_name, 42P01 undefined_table: the store was never migrated.
+        if let state = error.sqlState, state == "3F000" || state == "42P01" {
+            return .schemaMissing(schema: schema.name)
+        }
+        return .postgres(error)
+    }
+
+    static func isTargetRace(_ error: PostgresError) -> Bool {
+        if case .queryFailed("23505", _, _, let constraint, _) = error {
+            return constraint == "jobs_one_active_per_target"
+        }
+        return false
+    }
+
+    private static func leaseLost(
+        _ lease: JobLease,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws -> JobStoreError {
+        guard let row = try connection.query(statements.job, [lease.jobID]).first else {
+            return .jobNotFound(lease.jobID)
+        }
+        let job = try Job(row: row)
+        return .leaseLost(job: lease.jobID, token: lease.token, currentToken: job.leaseToken, owner: job.leaseOwner)
+    }
+
+    private static func requireLease(
+        _ lease: JobLease,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws {
+        guard let row = try connection.query(statements.lockJob, [lease.jobID]).first else {
+            throw JobStoreError.jobNotFound(lease.jobID)
+        }
+        let token: Int64 = try row.decode("lease_token")
+        guard token == lease.token else {
+            throw JobStoreError.leaseLost(
+                job: lease.jobID,
+                token: lease.token,
+                currentToken: token,
+                owner: try row.decode("lease_owner")
+            )
+        }
+    }
+
+    private static func beginPlan(
+        _ lease: JobLease,
+        kind: JobPlan.Kind,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws {
+        try requireLease(lease, on: connection, statements: statements)
+        let row = try connection.query(statements.lockJob, [lease.jobID])[0]
+        let done: Int64 = try row.decode("plan_done")
+        guard done == 0 else {
+            throw JobStoreError.invalidTransition(
+                job: lease.jobID,
+                state: try Job.enumValue(row, "state"),
+                action: "re-plan a job with progress"
+            )
+        }
+        try connection.query(statements.planDelete, [lease.jobID])
+        try connection.query(statements.planCreate, [lease.jobID, kind.rawValue, lease.token])
+    }
+
+    private static func lockedPlan(
+        _ id: JobID,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws -> JobPlan {
+        guard let row = try connection.query(statements.planLock, [id]).first else {
+            throw JobStoreError.invalidArgument("job \(id) has no plan; call beginPlan first")
+        }
+        return try JobPlan(row: row)
+    }
+
+    private static func appendChunks(
+        _ id: JobID,
+        _ entries: [Int64],
+        at start: Int64,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws {
+        for chunk in JobPlanCodec.chunks(entries, startingAt: start) {
+            try connection.query(
+                statements.planChunkInsert,
+                [id, chunk.offset, chunk.entries.count, PostgresBind.bytea(JobPlanCodec.pack(chunk.entries))]
+            )
+        }
+    }
+
+    private static func completePlan(
+        _ id: JobID,
+        total: Int64,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws -> Int64 {
+        try connection.query(statements.planSetTotal, [id, total])
+        try connection.query(statements.planComplete, [id])
+        try connection.query(statements.jobPlanned, [id, total, Int64(0)])
+        return total
+    }
+}

@@ -1,0 +1,256 @@
+import Logging
+
+/// The job store's tables, as versioned DDL steps applied in order, each recorded in `schema_version`.
+///
+/// Applied at start (by `sluice db migrate` or the daemon) in one transaction under a Postgres advisory lock keyed by
+/// the schema name: two daemons starting together serialize, the second finds the work done. DDL is transactional
+/// in Postgres, so a failed step leaves nothing half-made. Never edit a released step; add a new one.
+public struct JobStoreSchema: Sendable, Equatable {
+    /// The schema's name (validated: lower-case identifier, at most 40 bytes so derived names fit Postgres's 63).
+    public let name: String
+    /// The name quoted for SQL text.
+    public let quoted: String
+
+    /// Validates `name`.
+    public init(_ name: String) throws(JobStoreError) {
+        guard PostgresIdentifier.isValid(name), name.utf8.count <= 40 else { throw .invalidSchemaName(name) }
+        self.name = name
+        self.quoted = PostgresIdentifier.quote(name)
+    }
+
+    /// The NOTIFY channel for control commands and new jobs: `<schema>_control` (`sluice_control`). Payload: job id.
+    public var controlChannel: String { name + "_control" }
+
+    /// The version this build of sluice creates and understands.
+    public static var latestVersion: Int { steps.last!.version }
+
+    /// One DDL step.
+    struct Step: Sendable {
+        let version: Int
+        let description: String
+        let sql: @Sendable (String) -> String
+    }
+
+    /// All steps, oldest first. `s` is the quoted schema name.
+    static let steps: [Step] = [
+        Step(version: 1, description: "jobs, plans, quarantine, events, history") { s in
+            """
+            CREATE TABLE \(s).jobs (
+                id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                migration_version    text NOT NULL,
+                migration_name       text NOT NULL DEFAULT '',
+                migration_checksum   text NOT NULL,
+                direction            text NOT NULL CHECK (direction IN ('up', 'down')),
+                dry_run              boolean NOT NULL DEFAULT false,
+                target_url           text NOT NULL CHECK (target_url !~ '^[^:/?#]+://[^/?#]*@'),
+                target_database      text NOT NULL DEFAULT '',
+                state                text NOT NULL DEFAULT 'queued' CHECK (state IN
+                                         ('queued', 'planning', 'running', 'paused', 'succeeded', 'failed', 'cancelled')),
+                cancel_requested     boolean NOT NULL DEFAULT false,
+                priority             integer NOT NULL DEFAULT 0,
+                not_before           timestamptz,
+                requested_batch_size integer NOT NULL CHECK (requested_batch_size > 0),
+                current_batch_size   integer CHECK (current_batch_size > 0),
+                plan_done            bigint NOT NULL DEFAULT 0 CHECK (plan_done >= 0),
+                plan_total           bigint CHECK (plan_total >= 0),
+                items_changed        bigint NOT NULL DEFAULT 0,
+                items_skipped        bigint NOT NULL DEFAULT 0,
+                items_quarantined    bigint NOT NULL DEFAULT 0,
+                batches_done         bigint NOT NULL DEFAULT 0,
+                late_arrivals        bigint NOT NULL DEFAULT 0,
+                throttle_state       text NOT NULL DEFAULT 'none',
+                throttle_reason      text,
+                lease_owner          text,
+                lease_token          bigint NOT NULL DEFAULT 0,
+                lease_expires_at     timestamptz,
+                heartbeat_at         timestamptz,
+                attempts             integer NOT NULL DEFAULT 0,
+                last_error           text,
+                options              jsonb NOT NULL DEFAULT '{}',
+                enqueued_by          text NOT NULL,
+                created_at           timestamptz NOT NULL DEFAULT now(),
+                started_at           timestamptz,
+                finished_at          timestamptz,
+                updated_at           timestamptz NOT NULL DEFAULT now(),
+                CHECK (plan_total IS NULL OR plan_done <= plan_total)
+            );
+
+            -- One active job per graph, enforced by Postgres itself: a second claim on the same target fails with a
+            -- unique violation however the race is timed. A paused job that has started keeps its graph, so no other
+            -- migration interleaves with a half-applied one.
+            CREATE UNIQUE INDEX jobs_one_active_per_target ON \(s).jobs (target_url, target_database)
+                WHERE state IN ('planning', 'running') OR (state = 'paused' AND started_at IS NOT NULL);
+            CREATE INDEX jobs_claimable ON \(s).jobs (priority DESC, id)
+                WHERE state IN ('queued', 'planning', 'running');
+            CREATE INDEX jobs_by_state ON \(s).jobs (state, id);
+
+            -- The plan: entries (graph ids or boundaries) packed 8 bytes little-endian into chunks of at most 65536.
+            CREATE TABLE \(s).plans (
+                job_id       bigint PRIMARY KEY REFERENCES \(s).jobs (id) ON DELETE CASCADE,
+                kind         text NOT NULL CHECK (kind IN ('ids', 'boundaries')),
+                total        bigint NOT NULL DEFAULT 0 CHECK (total >= 0),
+                complete     boolean NOT NULL DEFAULT false,
+                lease_token  bigint NOT NULL,
+                created_at   timestamptz NOT NULL DEFAULT now(),
+                completed_at timestamptz
+            );
+            CREATE TABLE \(s).plan_chunks (
+                job_id       bigint NOT NULL REFERENCES \(s).plans (job_id) ON DELETE CASCADE,
+                first_offset bigint NOT NULL CHECK (first_offset >= 0),
+                entry_count  integer NOT NULL CHECK (entry_count BETWEEN 1 AND 65536),
+                entries      bytea NOT NULL CHECK (length(entries) = entry_count * 8),
+                PRIMARY KEY (job_id, first_offset)
+            );
+            -- Uncompressed out-of-line storage: substring() then reads only the TOAST pages a slice covers.
+            ALTER TABLE \(s).plan_chunks ALTER COLUMN entries SET STORAGE EXTERNAL;
+
+            CREATE TABLE \(s).quarantine (
+                job_id         bigint NOT NULL REFERENCES \(s).jobs (id) ON DELETE CASCADE,
+                item           bigint NOT NULL,
+                plan_offset    bigint,
+                error          text NOT NULL,
+                quarantined_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (job_id, item)
+            );
+
+            CREATE TABLE \(s).job_events (
+                id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                job_id      bigint NOT NULL REFERENCES \(s).jobs (id) ON DELETE CASCADE,
+                at          timestamptz NOT NULL DEFAULT now(),
+                kind        text NOT NULL CHECK (kind IN ('state', 'lease', 'throttle', 'error', 'priority', 'batch_size')),
+                old_value   text,
+                new_value   text,
+                actor       text,
+                lease_token bigint
+            );
+            CREATE INDEX job_events_by_job ON \(s).job_events (job_id, id);
+
+            CREATE TABLE \(s).history (
+                id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                migration_version text NOT NULL,
+                migration_name    text NOT NULL,
+                checksum          text NOT NULL,
+                direction         text NOT NULL CHECK (direction IN ('up', 'down')),
+                target_url        text NOT NULL,
+                target_database   text NOT NULL,
+                job_id            bigint REFERENCES \(s).jobs (id) ON DELETE SET NULL,
+                applied_at        timestamptz NOT NULL DEFAULT now(),
+                applied_by        text NOT NULL,
+                duration_ms       bigint NOT NULL CHECK (duration_ms >= 0),
+                items             bigint NOT NULL CHECK (items >= 0),
+                status            text NOT NULL CHECK (status IN ('applied', 'partial', 'failed', 'rolled_back'))
+            );
+            CREATE INDEX history_by_target ON \(s).history (target_url, target_database, migration_version, id);
+
+            -- Every change that matters is logged by the database, whichever code path made it. The actor is the
+            -- transaction's `sluice.actor` setting (operators' commands), else the lease owner.
+            CREATE FUNCTION \(s).jobs_log_events() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                who text := coalesce(nullif(current_setting('sluice.actor', true), ''), NEW.lease_owner);
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO \(s).job_events (job_id, kind, new_value, actor)
+                        VALUES (NEW.id, 'state', NEW.state, coalesce(nullif(current_setting('sluice.actor', true), ''), NEW.enqueued_by));
+                    RETURN NULL;
+                END IF;
+                IF NEW.lease_token IS DISTINCT FROM OLD.lease_token THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'lease', OLD.lease_owner, NEW.lease_owner, who, NEW.lease_token);
+                END IF;
+                IF NEW.state IS DISTINCT FROM OLD.state THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'state', OLD.state, NEW.state, who, NEW.lease_token);
+                END IF;
+                IF NEW.cancel_requested AND NOT OLD.cancel_requested AND NEW.state = OLD.state THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'state', OLD.state, 'cancel requested', who, NEW.lease_token);
+                END IF;
+                IF (NEW.throttle_state, NEW.throttle_reason) IS DISTINCT FROM (OLD.throttle_state, OLD.throttle_reason) THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'throttle', OLD.throttle_state || coalesce(': ' || OLD.throttle_reason, ''),
+                                NEW.throttle_state || coalesce(': ' || NEW.throttle_reason, ''), who, NEW.lease_token);
+                END IF;
+                IF NEW.last_error IS DISTINCT FROM OLD.last_error AND NEW.last_error IS NOT NULL THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'error', OLD.last_error, NEW.last_error, who, NEW.lease_token);
+                END IF;
+                IF NEW.priority IS DISTINCT FROM OLD.priority THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'priority', OLD.priority::text, NEW.priority::text, who, NEW.lease_token);
+                END IF;
+                IF NEW.requested_batch_size IS DISTINCT FROM OLD.requested_batch_size THEN
+                    INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                        VALUES (NEW.id, 'batch_size', OLD.requested_batch_size::text, NEW.requested_batch_size::text,
+                                who, NEW.lease_token);
+                END IF;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER jobs_log_events AFTER INSERT OR UPDATE ON \(s).jobs
+                FOR EACH ROW EXECUTE FUNCTION \(s).jobs_log_events();
+            """
+        }
+    ]
+
+    /// The applied version, or `nil` when the schema (or its version table) does not exist.
+    func currentVersion(on connection: isolated PostgresConnection) throws(PostgresError) -> Int? {
+        let exists = try connection.query(
+            "SELECT to_regclass($1::text) IS NOT NULL AS present",
+            [quoted + ".schema_version"]
+        )
+        guard try exists[0].decode("present", as: Bool.self) else { return nil }
+        let rows = try connection.query("SELECT coalesce(max(version), 0) AS version FROM \(quoted).schema_version")
+        return try rows[0].decode("version", as: Int.self)
+    }
+
+    /// Applies the missing steps; returns the version before and after.
+    func migrate(on connection: isolated PostgresConnection, logger: Logger) throws -> (from: Int, to: Int) {
+        // Fast path: already current, no lock, no DDL (a role without CREATE can run an up-to-date store).
+        if let version = try currentVersion(on: connection), version >= Self.latestVersion {
+            guard version == Self.latestVersion else {
+                throw JobStoreError.schemaTooNew(schema: name, found: version, supported: Self.latestVersion)
+            }
+            return (version, version)
+        }
+        return try connection.withTransaction { connection in
+            // Serializes concurrent migrators of this schema; released at commit or rollback.
+            try connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+                ["sluice.schema." + name]
+            )
+            let schemaExists = try connection.query(
+                "SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1::text",
+                [name]
+            )
+            if try schemaExists[0].decode("n", as: Int.self) == 0 {
+                try connection.runScript("CREATE SCHEMA \(quoted)")
+            }
+            try connection.runScript(
+                """
+                CREATE TABLE IF NOT EXISTS \(quoted).schema_version (
+                    version     integer PRIMARY KEY,
+                    description text NOT NULL,
+                    applied_at  timestamptz NOT NULL DEFAULT now(),
+                    applied_by  text NOT NULL DEFAULT current_user
+                )
+                """
+            )
+            let from = try currentVersion(on: connection) ?? 0
+            if from > Self.latestVersion {
+                throw JobStoreError.schemaTooNew(schema: name, found: from, supported: Self.latestVersion)
+            }
+            for step in Self.steps where step.version > from {
+                logger.info(
+                    "applying job store schema step",
+                    metadata: ["schema": "\(name)", "schema.version": "\(step.version)", "step": "\(step.description)"]
+                )
+                try connection.runScript(step.sql(quoted))
+                try connection.query(
+                    "INSERT INTO \(quoted).schema_version (version, description) VALUES ($1::integer, $2::text)",
+                    [step.version, step.description]
+                )
+            }
+            return (from, Self.latestVersion)
+        }
+    }
+}

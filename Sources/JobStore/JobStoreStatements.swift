@@ -1,0 +1,320 @@
+/// The SQL text of the job store's statements for one schema.
+///
+/// Public so that tests (and operators debugging with `psql`) can run the very statements sluice runs: the claim race
+/// test, for one, has independent `psql` processes `PREPARE` and `EXECUTE` ``claim``. Every parameter is cast
+/// (`$1::text`), so each statement can be prepared without a type list.
+public struct JobStoreStatements: Sendable {
+    public let schema: JobStoreSchema
+
+    public init(schema: JobStoreSchema) {
+        self.schema = schema
+    }
+
+    private var s: String { schema.quoted }
+
+    /// The columns a ``Job`` is read from.
+    public static let jobColumns = """
+        id, migration_version, migration_name, migration_checksum, direction, dry_run, target_url, target_database, \
+        state, cancel_requested, priority, not_before, requested_batch_size, current_batch_size, plan_done, \
+        plan_total, items_changed, items_skipped, items_quarantined, batches_done, late_arrivals, throttle_state, \
+        throttle_reason, lease_owner, lease_token, lease_expires_at, heartbeat_at, attempts, last_error, options, \
+        enqueued_by, created_at, started_at, finished_at, updated_at
+        """
+
+    /// The columns a ``JobControl`` is read from.
+    static let controlColumns = """
+        state, cancel_requested, priority, requested_batch_size, plan_done, \
+        extract(epoch FROM lease_expires_at - now())::double precision AS lease_remaining
+        """
+
+    /// A job "holds its graph": the predicate of the partial unique index `jobs_one_active_per_target`.
+    static func holdsTarget(_ alias: String) -> String {
+        "(\(alias).state IN ('planning', 'running') OR (\(alias).state = 'paused' AND \(alias).started_at IS NOT NULL))"
+    }
+
+    /// Claims the next runnable job for worker `$1` with a lease of `$2` seconds, or returns no row.
+    ///
+    /// Runnable, in this order: a job this identity already leases (its previous incarnation crashed: reclaim at
+    /// once), an abandoned job (planning or running with an expired or released lease), then queued jobs whose
+    /// `not_before` has passed, by priority then age. Jobs whose graph is held by another job are skipped. Rows
+    /// locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies once locked is
+    /// re-checked and passed over, so two claimers never get the same job. Every claim raises `lease_token`, which
+    /// fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
+    public var claim: String {
+        """
+        WITH candidate AS (
+            SELECT j.id, j.lease_owner AS previous_owner
+            FROM \(s).jobs AS j
+            WHERE ((j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= now()))
+                   OR (j.state IN ('planning', 'running')
+                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text)))
+              AND NOT EXISTS (
+                  SELECT 1 FROM \(s).jobs AS other
+                  WHERE other.target_url = j.target_url AND other.target_database = j.target_database
+                    AND other.id <> j.id AND \(Self.holdsTarget("other")))
+            ORDER BY (j.state <> 'queued' AND j.lease_owner IS NOT DISTINCT FROM $1::text) DESC,
+                     (j.state <> 'queued') DESC, j.priority DESC, j.id
+            LIMIT 1
+            FOR UPDATE OF j SKIP LOCKED
+        )
+        UPDATE \(s).jobs AS j
+        SET state = CASE WHEN j.state <> 'queued' THEN j.state
+                         WHEN j.plan_total IS NULL THEN 'planning' ELSE 'running' END,
+            lease_owner = $1::text,
+            lease_token = j.lease_token + 1,
+            lease_expires_at = now() + make_interval(secs => $2::double precision),
+            heartbeat_at = now(),
+            attempts = j.attempts + 1,
+            started_at = coalesce(j.started_at, now()),
+            updated_at = now()
+        FROM candidate
+        WHERE j.id = candidate.id
+        RETURNING candidate.previous_owner, \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingSpaces }.joined(separator: ", "))
+        """
+    }
+
+    /// Renews lease `$2` on job `$1` for `$3` seconds; optionally records throttle state `$4`/reason `$5` and batch
+    /// size `$6` (NULL keeps them). No row back: the lease was lost.
+    public var heartbeat: String {
+        """
+        UPDATE \(s).jobs
+        SET lease_expires_at = now() + make_interval(secs => $3::double precision),
+            heartbeat_at = now(),
+            throttle_state = coalesce($4::text, throttle_state),
+            throttle_reason = CASE WHEN $4::text IS NULL THEN throttle_reason ELSE $5::text END,
+            current_batch_size = coalesce($6::integer, current_batch_size),
+            updated_at = now()
+        WHERE id = $1::bigint AND lease_token = $2::bigint
+        RETURNING \(Self.controlColumns)
+        """
+    }
+
+    /// Records a batch: job `$1`, token `$2`, from offset `$3` to `$4`; counters `$5` changed, `$6` skipped;
+    /// batch size `$7`, throttle `$8`/`$9`; lease renewed for `$10` seconds. No row back: lease lost or offset moved.
+    public var checkpoint: String {
+        """
+        UPDATE \(s).jobs
+        SET plan_done = $4::bigint,
+            items_changed = items_changed + $5::bigint,
+            items_skipped = items_skipped + $6::bigint,
+            items_quarantined = (SELECT count(*) FROM \(s).quarantine AS q WHERE q.job_id = $1::bigint),
+            batches_done = batches_done + 1,
+            current_batch_size = coalesce($7::integer, current_batch_size),
+            throttle_state = coalesce($8::text, throttle_state),
+            throttle_reason = CASE WHEN $8::text IS NULL THEN throttle_reason ELSE $9::text END,
+            lease_expires_at = now() + make_interval(secs => $10::double precision),
+            heartbeat_at = now(),
+            updated_at = now()
+        WHERE id = $1::bigint AND lease_token = $2::bigint AND plan_done = $3::bigint
+          AND (plan_total IS NULL OR $4::bigint <= plan_total)
+        RETURNING \(Self.controlColumns)
+        """
+    }
+
+    var quarantineInsert: String {
+        """
+        INSERT INTO \(s).quarantine (job_id, item, plan_offset, error)
+        SELECT $1::bigint, q.item, q.plan_offset, q.error
+        FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS q (item, plan_offset, error)
+        ON CONFLICT (job_id, item) DO UPDATE
+            SET error = EXCLUDED.error, plan_offset = EXCLUDED.plan_offset, quarantined_at = now()
+        """
+    }
+
+    /// Job `$1`'s lease token, owner, offset and state, locked for the rest of the transaction.
+    var lockJob: String {
+        "SELECT lease_token, lease_owner, plan_done, plan_total, state FROM \(s).jobs WHERE id = $1::bigint FOR UPDATE"
+    }
+
+    var enqueue: String {
+        """
+        INSERT INTO \(s).jobs (migration_version, migration_name, migration_checksum, direction, dry_run, target_url,
+                               target_database, requested_batch_size, priority, not_before, enqueued_by, options)
+        VALUES ($1::text, $2::text, $3::text, $4::text, $5::boolean, $6::text, $7::text, $8::integer, $9::integer,
+                $10::timestamptz, $11::text, $12::jsonb)
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    var notify: String { "SELECT pg_notify($1::text, $2::text)" }
+    var setActor: String { "SELECT set_config('sluice.actor', $1::text, true)" }
+
+    var job: String { "SELECT \(Self.jobColumns) FROM \(s).jobs WHERE id = $1::bigint" }
+
+    var jobs: String {
+        """
+        SELECT \(Self.jobColumns) FROM \(s).jobs
+        WHERE ($1::text[] IS NULL OR state = ANY ($1::text[]))
+        ORDER BY id DESC LIMIT $2::bigint
+        """
+    }
+
+    var countsByState: String { "SELECT state, count(*) AS n FROM \(s).jobs GROUP BY state" }
+
+    var pause: String {
+        """
+        UPDATE \(s).jobs SET state = 'paused', updated_at = now()
+        WHERE id = $1::bigint AND state IN ('queued', 'planning', 'running')
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    /// Back to where it was: queued if it never started, else planning/running (still holding its graph). A worker
+    /// that still holds the lease just carries on; otherwise the job is claimable at once (lease released/expired).
+    var resume: String {
+        """
+        UPDATE \(s).jobs
+        SET state = CASE WHEN started_at IS NULL THEN 'queued' WHEN plan_total IS NULL THEN 'planning' ELSE 'running' END,
+            updated_at = now()
+        WHERE id = $1::bigint AND state = 'paused' AND NOT cancel_requested
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    /// Cancels at once when no worker holds a live lease; otherwise asks the worker (it finishes its batch, records
+    /// it, and ends the job as cancelled), so the graph is not handed to the next job while a batch is in flight.
+    var cancel: String {
+        """
+        UPDATE \(s).jobs
+        SET cancel_requested = true,
+            state = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
+                         THEN 'cancelled' ELSE state END,
+            finished_at = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
+                               THEN now() ELSE finished_at END,
+            lease_expires_at = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
+                                    THEN NULL ELSE lease_expires_at END,
+            updated_at = now()
+        WHERE id = $1::bigint AND state IN ('queued', 'planning', 'running', 'paused')
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    var setPriority: String {
+        """
+        UPDATE \(s).jobs SET priority = $2::integer, updated_at = now()
+        WHERE id = $1::bigint AND state NOT IN ('succeeded', 'failed', 'cancelled')
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    var setBatchSize: String {
+        """
+        UPDATE \(s).jobs SET requested_batch_size = $2::integer, updated_at = now()
+        WHERE id = $1::bigint AND state NOT IN ('succeeded', 'failed', 'cancelled')
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    var finish: String {
+        """
+        UPDATE \(s).jobs
+        SET state = $3::text, finished_at = now(), last_error = coalesce($4::text, last_error),
+            lease_expires_at = NULL, updated_at = now()
+        WHERE id = $1::bigint AND lease_token = $2::bigint AND state IN ('planning', 'running', 'paused')
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    var release: String {
+        """
+        UPDATE \(s).jobs SET lease_expires_at = NULL, updated_at = now()
+        WHERE id = $1::bigint AND lease_token = $2::bigint
+        """
+    }
+
+    var recordError: String {
+        """
+        UPDATE \(s).jobs SET last_error = $3::text, updated_at = now()
+        WHERE id = $1::bigint AND lease_token = $2::bigint
+        """
+    }
+
+    var insertHistory: String {
+        """
+        INSERT INTO \(s).history (migration_version, migration_name, checksum, direction, target_url, target_database,
+                                  job_id, applied_by, duration_ms, items, status)
+        VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::bigint,
+                $10::bigint, $11::text)
+        """
+    }
+
+    var history: String {
+        """
+        SELECT id, migration_version, migration_name, checksum, direction, target_url, target_database, job_id,
+               applied_at, applied_by, duration_ms, items, status
+        FROM \(s).history
+        WHERE ($1::text IS NULL OR (target_url = $1::text AND target_database = $2::text))
+        ORDER BY id DESC LIMIT $3::bigint
+        """
+    }
+
+    var events: String {
+        """
+        SELECT id, job_id, at, kind, old_value, new_value, actor, lease_token
+        FROM \(s).job_events WHERE job_id = $1::bigint ORDER BY id
+        """
+    }
+
+    var quarantine: String {
+        """
+        SELECT item, plan_offset, error, quarantined_at FROM \(s).quarantine
+        WHERE job_id = $1::bigint ORDER BY plan_offset NULLS LAST, item
+        """
+    }
+
+    // MARK: plans
+
+    var planDelete: String { "DELETE FROM \(s).plans WHERE job_id = $1::bigint" }
+
+    var planCreate: String {
+        "INSERT INTO \(s).plans (job_id, kind, lease_token) VALUES ($1::bigint, $2::text, $3::bigint)"
+    }
+
+    var planLock: String {
+        "SELECT job_id, kind, total, complete, created_at FROM \(s).plans WHERE job_id = $1::bigint FOR UPDATE"
+    }
+
+    var plan: String {
+        "SELECT job_id, kind, total, complete, created_at FROM \(s).plans WHERE job_id = $1::bigint"
+    }
+
+    var planChunkInsert: String {
+        """
+        INSERT INTO \(s).plan_chunks (job_id, first_offset, entry_count, entries)
+        VALUES ($1::bigint, $2::bigint, $3::integer, $4::bytea)
+        """
+    }
+
+    var planSetTotal: String {
+        "UPDATE \(s).plans SET total = $2::bigint WHERE job_id = $1::bigint"
+    }
+
+    var planComplete: String {
+        "UPDATE \(s).plans SET complete = true, completed_at = now() WHERE job_id = $1::bigint RETURNING total"
+    }
+
+    var jobPlanned: String {
+        """
+        UPDATE \(s).jobs
+        SET plan_total = $2::bigint, late_arrivals = late_arrivals + $3::bigint,
+            state = CASE WHEN state = 'planning' THEN 'running' ELSE state END, updated_at = now()
+        WHERE id = $1::bigint
+        """
+    }
+
+    /// Entries `[$2, $2 + $3)` of job `$1`'s plan, as byte slices of the chunks that cover them (binary result).
+    /// The `first_offset > $2 - 65536` bound keeps it an index range scan however long the plan is.
+    var planSlice: String {
+        """
+        SELECT first_offset,
+               substring(entries FROM (greatest($2::bigint - first_offset, 0) * 8 + 1)::integer
+                         FOR ((least(first_offset + entry_count, $2::bigint + $3::bigint)
+                               - greatest(first_offset, $2::bigint)) * 8)::integer) AS slice
+        FROM \(s).plan_chunks
+        WHERE job_id = $1::bigint AND first_offset < $2::bigint + $3::bigint
+          AND first_offset > $2::bigint - \(JobPlanCodec.maximumChunkEntries)
+          AND first_offset + entry_count > $2::bigint
+        ORDER BY first_offset
+        """
+    }
+}

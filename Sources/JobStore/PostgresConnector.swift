@@ -1,0 +1,129 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// Opens libpq connections: one attempt, or attempts with backoff while the server is unreachable.
+///
+/// Every call here blocks (DNS, TCP, TLS, authentication), so it runs only on a connection's own thread.
+enum PostgresConnector {
+    /// A failed attempt, and whether waiting might help.
+    struct Failure: Error {
+        let error: PostgresError
+        let transient: Bool
+    }
+
+    /// One `PQconnectdbParams` call, then the session settings sluice's decoders rely on.
+    static func connectOnce(_ configuration: PostgresConfiguration) -> Result<OpaquePointer, Failure> {
+        let (keywords, values) = parameters(configuration)
+        let connection = withCStringArrays(keywords, values) { k, v in PQconnectdbParams(k, v, 1) }
+        guard let connection else {
+            return .failure(
+                Failure(error: .connectionFailed(message: "libpq could not allocate a connection"), transient: false)
+            )
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
+            PQfinish(connection)
+            // PQping tells "server down or starting/stopping" (worth waiting for) from "server answered and said no"
+            // (password, database, pg_hba: waiting cannot fix those) without parsing localized messages.
+            let ping = withCStringArrays(keywords, values) { k, v in PQpingParams(k, v, 1) }
+            let transient = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT
+            return .failure(Failure(error: .connectionFailed(message: message), transient: transient))
+        }
+        // Timestamps come back as ISO text in UTC whatever the server's or role's defaults, so decoding never
+        // depends on configuration we do not control.
+        let setup = PQexec(connection, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'")
+        let ok = setup.map { PQresultStatus($0) == PGRES_COMMAND_OK } ?? false
+        if let setup { PQclear(setup) }
+        guard ok else {
+            let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
+            PQfinish(connection)
+            return .failure(Failure(error: .connectionFailed(message: message), transient: true))
+        }
+        return .success(connection)
+    }
+
+    /// Connects, retrying transient failures with exponential backoff within the configuration's policy.
+    ///
+    /// - Parameter sleep: waits the given seconds; returns false to stop retrying (shutdown or cancellation).
+    static func connect(
+        _ configuration: PostgresConfiguration,
+        logger: Logger,
+        sleep: (Double) -> Bool
+    ) throws(PostgresError) -> OpaquePointer {
+        let policy = configuration.reconnect
+        let started = ContinuousClock.now
+        var delays = policy.delays().makeIterator()
+        var attempt = 0
+        while true {
+            attempt += 1
+            switch connectOnce(configuration) {
+            case .success(let connection):
+                if attempt > 1 {
+                    logger.info(
+                        "connected to Postgres",
+                        metadata: [
+                            "postgres.attempts": "\(attempt)", "postgres.backend_pid": "\(PQbackendPID(connection))",
+                        ]
+                    )
+                }
+                return connection
+            case .failure(let failure):
+                let elapsed = (ContinuousClock.now - started).seconds
+                guard failure.transient, let delay = delays.next(), delay > 0,
+                    elapsed + delay <= policy.giveUpAfter.seconds
+                else { throw failure.error }
+                logger.notice(
+                    "Postgres unreachable, retrying",
+                    metadata: [
+                        "postgres.attempt": "\(attempt)",
+                        "postgres.retry_in_ms": "\(Int(delay * 1000))",
+                        "postgres.error": "\(failure.error)",
+                    ]
+                )
+                guard sleep(delay) else { throw failure.error }
+            }
+        }
+    }
+
+    /// Keyword/value arrays for `PQconnectdbParams`. Our defaults come before `dbname`, so that anything in the
+    /// user's conninfo (expanded from `dbname`) overrides them; PG* variables still apply to whatever neither sets.
+    static func parameters(_ configuration: PostgresConfiguration) -> ([String], [String]) {
+        var keywords = ["fallback_application_name"]
+        var values = [configuration.applicationName]
+        if let timeout = configuration.connectTimeoutSeconds,
+            ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil
+        {
+            keywords.append("connect_timeout")
+            values.append(String(timeout))
+        }
+        if !configuration.conninfo.isEmpty {
+            keywords.append("dbname")
+            values.append(configuration.conninfo)
+        }
+        return (keywords, values)
+    }
+
+    static func scrubbed(_ message: String, _ configuration: PostgresConfiguration) -> String {
+        PostgresConnInfo.scrub(message, conninfo: configuration.conninfo).oneLine
+    }
+
+    /// Calls `body` with NULL-terminated C arrays of C strings.
+    static func withCStringArrays<R>(
+        _ a: [String],
+        _ b: [String],
+        _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
+        let ca = a.map { strdup($0) }
+        let cb = b.map { strdup($0) }
+        defer {
+            for pointer in ca { free(pointer) }
+            for pointer in cb { free(pointer) }
+        }
+        let pa: [UnsafePointer<CChar>?] = ca.map { UnsafePointer($0) } + [nil]
+        let pb: [UnsafePointer<CChar>?] = cb.map { UnsafePointer($0) } + [nil]
+        return pa.withUnsafeBufferPointer { ka in
+            pb.withUnsafeBufferPointer { vb in body(ka.baseAddress!, vb.baseAddress!) }
+        }
+    }
+}

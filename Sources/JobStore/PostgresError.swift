@@ -1,0 +1,88 @@
+/// What went wrong talking to Postgres, with the context an operator needs to act on it.
+///
+/// Messages come from libpq or the server and are scrubbed of passwords before they are stored here, so an
+/// error can be printed or logged as is. SQL is summarised (statement text only: values travel as parameters and
+/// never appear in it).
+public enum PostgresError: Error, Sendable, Equatable {
+    /// No connection could be made (libpq's message: host, port, authentication...).
+    case connectionFailed(message: String)
+    /// The connection broke while a statement was in flight, so its outcome is unknown to us.
+    case connectionLost(message: String, query: String)
+    /// The server rejected a statement; `sqlState` is the five-character SQLSTATE code (`23505` unique violation...).
+    case queryFailed(sqlState: String, message: String, detail: String?, constraint: String?, query: String)
+    /// A column could not be read as the Swift type asked for.
+    case decodingFailed(column: String, type: String, reason: String)
+    /// The caller passed something that cannot be sent (an invalid identifier, a malformed value).
+    case invalidArgument(String)
+    /// The connection was closed by its owner.
+    case closed
+
+    /// The SQLSTATE of a server error, `nil` for errors that did not come from the server.
+    public var sqlState: String? {
+        if case .queryFailed(let state, _, _, _, _) = self { return state }
+        return nil
+    }
+
+    /// True when the failure says nothing about the statement itself: connecting again may help.
+    public var isConnectionProblem: Bool {
+        switch self {
+        case .connectionFailed, .connectionLost, .closed: return true
+        case .queryFailed(let state, _, _, _, _):
+            // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
+            return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
+        default: return false
+        }
+    }
+}
+
+extension PostgresError: CustomStringConvertible {
+    /// One line, safe to print: no password, no parameter values.
+    public var description: String {
+        switch self {
+        case .connectionFailed(let message):
+            return "cannot connect to Postgres: \(message.oneLine)"
+        case .connectionLost(let message, let query):
+            return "lost the Postgres connection during \(query) (outcome unknown): \(message.oneLine)"
+        case .queryFailed(let state, let message, let detail, _, let query):
+            var text = "Postgres error \(state) in \(query): \(message.oneLine)"
+            if let detail, !detail.isEmpty { text += " (\(detail.oneLine))" }
+            return text
+        case .decodingFailed(let column, let type, let reason):
+            return "cannot read column \(column) as \(type): \(reason)"
+        case .invalidArgument(let reason):
+            return "invalid argument: \(reason)"
+        case .closed:
+            return "the Postgres connection is closed"
+        }
+    }
+}
+
+extension String {
+    /// libpq messages end in newlines and sometimes span lines; errors are printed on one line.
+    var oneLine: String {
+        split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty }.joined(separator: "; ")
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        var s = self[...]
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// A short, value-free label for a statement, for errors and logs: its first words, whitespace collapsed.
+func summarize(sql: String, limit: Int = 72) -> String {
+    let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+    var out = ""
+    for w in words {
+        if out.count + w.count + 1 > limit {
+            out += "…"
+            break
+        }
+        out += out.isEmpty ? String(w) : " " + w
+    }
+    return "\"\(out)\""
+}
