@@ -22,16 +22,30 @@ journald_dir=$state/journald
 journald_socket=/run/systemd/journal/socket
 
 journald_log() { echo "$state/journald.log"; }
-journald_port() { echo "socket $journald_socket"; }
+journald_port() {
+    if journald_own_pid >/dev/null; then
+        echo "socket $journald_socket"
+    else
+        echo "socket $journald_socket, a journald not started here"
+    fi
+}
 
 journald_own_pid() { pid_from_file "$state/journald.pid" "$journald_bin"; }
 
-# A journald we did not start, if any.
+# A journald we did not start that serves our /run/systemd/journal/socket, if
+# any. The socket must be the very file that journald sees (same device and
+# inode through /proc/PID/root): a systemd-sandbox's journald also shows up
+# in our /proc, but serves a socket in the sandbox's private /run.
 journald_foreign_pid() {
-    local pid own
+    local pid own sock
+    sock=$(stat -L -c %d:%i "$journald_socket" 2>/dev/null) || return 1
     own=$(journald_own_pid) || own=""
     for pid in $(pgrep -x systemd-journal 2>/dev/null); do
-        [[ $pid != "$own" ]] && pid_runs "$pid" "$journald_bin" && echo "$pid" && return 0
+        if [[ $pid != "$own" ]] && pid_runs "$pid" "$journald_bin" &&
+            [[ $(stat -L -c %d:%i "/proc/$pid/root$journald_socket" 2>/dev/null) == "$sock" ]]; then
+            echo "$pid"
+            return 0
+        fi
     done
     return 1
 }
