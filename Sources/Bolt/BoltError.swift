@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Why a Bolt operation failed, with what a user needs to act on it.
 public enum BoltError: Error, Sendable, Equatable {
     /// The URL could not be used (unknown scheme, missing host, a scheme not supported yet).
@@ -33,6 +35,24 @@ public enum BoltError: Error, Sendable, Equatable {
 }
 
 extension BoltError {
+    /// Any error from the IO layer as a BoltError: NIO's errors mean the connection broke.
+    init(_ error: any Error) {
+        switch error {
+        case let error as BoltError: self = error
+        case let error as PackStreamError: self = .malformedMessage(error)
+        default: self = .connectionLost(reason: BoltConnection.describe(error))
+        }
+    }
+
+    /// Awaits a future completed by the channel handler.
+    static func await<Value: Sendable>(_ future: EventLoopFuture<Value>) async throws(BoltError) -> Value {
+        do {
+            return try await future.get()
+        } catch {
+            throw BoltError(error)
+        }
+    }
+
     /// Whether the same work may be tried again unchanged, as the official drivers decide: transient
     /// server errors except a terminated transaction or a stopped lock client (an operator or a
     /// timeout ended it on purpose), and a connection lost before anything could have committed.

@@ -185,3 +185,107 @@ func residentMemoryBytes() -> Int {
     guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
+
+/// Capabilities come from probing, and match what BOLT-SERVERS.md measured on each local server.
+@Suite struct BoltCapabilityProbeTests {
+    @Test(arguments: BoltTestServer.names)
+    func probeFindsWhatTheServerReallyDoes(server: String) async throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        try await server.withConnection { connection in
+            let capabilities = try await BoltCapabilities.probe(connection, options: server.options)
+            print("capabilities of \(server.name): \(capabilities)")
+            switch server.name {
+            case "arcadedb", "neo4j":
+                #expect(capabilities == BoltCapabilities.Dialect.neo4j.capabilities)
+            default:
+                #expect(capabilities == BoltCapabilities.Dialect.falkordb.capabilities)
+            }
+            // The probe leaves nothing behind.
+            let left = try await server.query(connection, "MATCH (n:SluiceCapabilityProbe) RETURN count(n) AS c")
+            #expect(left.first?["c"] == 0)
+            // The server still answers after the parameter probe (FalkorDB crashes on large inlined ones).
+            #expect(try await server.query(connection, "RETURN 1 AS x").first?["x"] == 1)
+        }
+    }
+}
+
+/// The pool and retried units of work against the real servers.
+@Suite struct BoltConnectionPoolTests {
+    @Test(arguments: BoltTestServer.names)
+    func poolStaysWithinItsLimitUnderConcurrentUse(server: String) async throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        print("RAN poolStaysWithinItsLimitUnderConcurrentUse on \(server)")
+        let pool = BoltConnectionPool(
+            url: server.url,
+            auth: server.auth,
+            configuration: .init(maximumConnections: 2)
+        )
+        let sums = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for i in 1...10 {
+                group.addTask {
+                    try await pool.withConnection { connection in
+                        let count = await pool.connectionCount
+                        #expect(count <= 2)
+                        let records = try await connection.run(
+                            "RETURN $i AS i",
+                            parameters: ["i": .integer(Int64(i))],
+                            options: server.options
+                        ).collect()
+                        return records.first?["i"]?.intValue ?? 0
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sums == 55)
+        #expect(await pool.connectionCount <= 2)
+        await pool.close()
+        #expect(await pool.connectionCount == 0)
+    }
+
+    @Test(arguments: BoltTestServer.names)
+    func executeWriteRetriesConflictsAndAppliesEachUnitOnce(server: String) async throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        print("RAN executeWriteRetriesConflictsAndAppliesEachUnitOnce on \(server)")
+        let label = BoltTestServer.uniqueLabel("Counter")
+        let pool = BoltConnectionPool(url: server.url, auth: server.auth, configuration: .init(maximumConnections: 4))
+        try await pool.withConnection { connection in
+            _ = try await connection.run("CREATE (:\(label) {v: 0})", options: server.options).consume()
+        }
+        let attempts = Counter()
+        let retry = BoltRetryPolicy(initialDelay: .milliseconds(50))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 1...4 {
+                group.addTask {
+                    try await pool.executeWrite(options: server.options, retry: retry) { transaction in
+                        await attempts.increment()
+                        try await transaction.run("MATCH (n:\(label)) SET n.v = n.v + 1").consume()
+                        try await Task.sleep(for: .milliseconds(200))  // overlap the transactions
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let value = try await pool.withConnection { connection in
+            try await connection.run("MATCH (n:\(label)) RETURN n.v AS v", options: server.options).collect().first?[
+                "v"
+            ]
+        }
+        #expect(value == 4, "every unit applied exactly once on \(server.name)")
+        let tries = await attempts.value
+        print("executeWrite on \(server.name): 4 units took \(tries) attempts")
+        if server.name == "arcadedb" {
+            // ArcadeDB fails the later of two conflicting transactions at COMMIT with DeadlockDetected.
+            #expect(tries > 4, "no conflict was retried")
+        }
+        try await pool.withConnection { connection in
+            _ = try await connection.run("MATCH (n:\(label)) DELETE n", options: server.options).consume()
+        }
+        await pool.close()
+    }
+}
+
+actor Counter {
+    private(set) var value = 0
+    func increment() { value += 1 }
+}

@@ -60,8 +60,8 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        run(stateMachine.close(Self.boltError(error)))
-        connectPromise.fail(Self.boltError(error))
+        run(stateMachine.close(BoltError(error)))
+        connectPromise.fail(BoltError(error))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -90,7 +90,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
                 run(stateMachine.startNextQueuedOperation())
             }
         } catch {
-            run(stateMachine.close(Self.boltError(error)))
+            run(stateMachine.close(BoltError(error)))
         }
     }
 
@@ -195,14 +195,6 @@ final class BoltChannelHandler: ChannelDuplexHandler {
             stream.failed(error)
         case .summary(let promise):
             promise.fail(error)
-        }
-    }
-
-    private static func boltError(_ error: any Error) -> BoltError {
-        switch error {
-        case let error as BoltError: error
-        case let error as PackStreamError: .malformedMessage(error)
-        default: .connectionLost(reason: "\(error)")
         }
     }
 }

@@ -142,7 +142,7 @@ public final class BoltConnection: Sendable {
                 context: .result(stream)
             )
         }
-        return try await Self.await(promise.futureResult)
+        return try await BoltError.await(promise.futureResult)
     }
 
     func summaryOperation(
@@ -153,21 +153,11 @@ public final class BoltConnection: Sendable {
         channel.eventLoop.execute {
             handler.value.enqueue(operation, context: .summary(promise))
         }
-        return try await Self.await(promise.futureResult)
-    }
-
-    private static func await<Value: Sendable>(_ future: EventLoopFuture<Value>) async throws(BoltError) -> Value {
-        do {
-            return try await future.get()
-        } catch let error as BoltError {
-            throw error
-        } catch {
-            throw .connectionLost(reason: describe(error))
-        }
+        return try await BoltError.await(promise.futureResult)
     }
 
     /// A short reason for a connection failure: the system's words for an errno, not NIO's wrapping.
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         switch error {
         case let error as IOError:
             return String(cString: strerror(error.errnoCode))

@@ -7,6 +7,7 @@ import NIOCore
 /// the rest on the server; ``consume()`` does the same and returns the summary.
 public struct BoltResult: AsyncSequence, Sendable {
     public typealias Element = BoltRecord
+    public typealias Failure = BoltError
 
     /// The result's field names, known before the first record.
     public let keys: [String]
@@ -33,8 +34,12 @@ public struct BoltResult: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: BoltResultStream.Producer.AsyncIterator
 
-        public mutating func next() async throws -> BoltRecord? {
-            try await base.next()
+        public mutating func next() async throws(BoltError) -> BoltRecord? {
+            do {
+                return try await base.next()
+            } catch {
+                throw BoltError(error)
+            }
         }
     }
 
@@ -43,22 +48,23 @@ public struct BoltResult: AsyncSequence, Sendable {
     }
 
     /// The summary, once every record has been read (or discarded by ``consume()``).
-    public func summary() async throws -> BoltSummary {
-        try await summaryFuture.get()
+    public func summary() async throws(BoltError) -> BoltSummary {
+        try await BoltError.await(summaryFuture)
     }
 
     /// Discards the records not read yet and returns the summary.
     @discardableResult
-    public func consume() async throws -> BoltSummary {
+    public func consume() async throws(BoltError) -> BoltSummary {
         let stream = self.stream
         stream.eventLoop.execute { stream.value.discardRemaining() }
-        return try await summaryFuture.get()
+        return try await BoltError.await(summaryFuture)
     }
 
     /// Reads every record into memory: for results known to be small.
-    public func collect() async throws -> [BoltRecord] {
+    public func collect() async throws(BoltError) -> [BoltRecord] {
         var all: [BoltRecord] = []
-        for try await record in self {
+        var iterator = makeAsyncIterator()
+        while let record = try await iterator.next() {
             all.append(record)
         }
         return all
