@@ -76,13 +76,17 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // Integration tests: the real Postgres, Bolt servers and journal started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "Bolt", "JobStore", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

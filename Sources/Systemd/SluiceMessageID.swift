@@ -1,0 +1,35 @@
+/// The journal's `MESSAGE_ID` for each kind of event sluice logs, so operators can filter for one kind
+/// (`journalctl MESSAGE_ID=...`) and `journalctl -x` can explain it from `systemd/sluice.catalog`.
+///
+/// The ids were generated once at random and must never change: journals, alerts and the catalog
+/// refer to them. A new kind of event gets a new id (and a catalog entry).
+///
+/// Log one by putting it in the metadata under ``SluiceLogKey/messageID``:
+/// `logger.info("job started", metadata: [SluiceLogKey.messageID: .stringConvertible(SluiceMessageID.jobStarted)])`.
+public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// A daemon took a job and starts (or continues) working on it.
+    case jobStarted = "65ae555b55164a5497f8392b51f13b88"
+    /// A job's plan is complete: the items it will touch are listed and counted.
+    case jobPlanned = "aabb319dec084c069270e8cad81d994b"
+    /// A batch committed in the graph and its checkpoint was recorded.
+    case batchCommitted = "833bd78ec830433d8b83cc2cb1c816c9"
+    /// The throttle changed the rate (latency, a time window) or paused work until latency recovers.
+    case throttled = "2e38d12aa7844c9297ed86927b394998"
+    /// A job was paused by an operator.
+    case jobPaused = "ec234adfef72494fba7e0391109a6e20"
+    /// A paused job was resumed by an operator.
+    case jobResumed = "12b7831c00954174bfe55b7d34caaea2"
+    /// An item failed on its own and was set aside; the job went on without it.
+    case itemQuarantined = "48083e61db14454db3e36bddb3499aed"
+    /// A job stopped with an error it cannot work around.
+    case jobFailed = "ff1bef907d9d41a693cfaefa99a5c22c"
+    /// A job finished: every planned item was changed and verified.
+    case jobSucceeded = "48adc9ebb18a43bba0c3f8fd8501bc8c"
+    /// A job was cancelled by an operator.
+    case jobCancelled = "1c9c6fadb14f4ca0805f004d2fbec074"
+    /// A daemon took over a job whose previous holder stopped without letting go (crash, kill, reboot).
+    case jobReclaimed = "e190cb39ef4b4e47bd8095d0a608c9c4"
+
+    /// The id as the journal spells it: 32 lower-case hexadecimal digits.
+    public var description: String { rawValue }
+}
