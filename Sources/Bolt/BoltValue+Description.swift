@@ -212,13 +212,14 @@ enum CypherText {
     }
 
     static func appendHexByte(_ byte: UInt8, prefix: String, uppercase: Bool, to output: inout String) {
-        let digits: StaticString = "0123456789abcdef"
+        let digits: [Unicode.Scalar] = uppercase ? Self.upperDigits : Self.lowerDigits
         output += prefix
-        for nibble in [byte >> 4, byte & 0x0F] {
-            let character = digits.withUTF8Buffer { Character(Unicode.Scalar($0[Int(nibble)])) }
-            output.append(uppercase ? Character(character.uppercased()) : character)
-        }
+        output.unicodeScalars.append(digits[Int(byte >> 4)])
+        output.unicodeScalars.append(digits[Int(byte & 0x0F)])
     }
+
+    static let lowerDigits = Array("0123456789abcdef".unicodeScalars)
+    static let upperDigits = Array("0123456789ABCDEF".unicodeScalars)
 }
 
 extension String {

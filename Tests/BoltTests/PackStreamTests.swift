@@ -275,6 +275,61 @@ struct PackStreamTests {
         }
     }
 
+    @Test("lists with long runs of integers encode as entry by entry")
+    func integerRuns() throws {
+        var elements = [BoltValue]()
+        var random = RandomBoltValues(generator: SplitMixGenerator(seed: 99))
+        for index in 0..<5000 {
+            elements.append(index == 1500 || index == 2048 || index == 4999 ? "x" : .integer(random.integer()))
+        }
+        for list in [
+            elements, Array(elements.prefix(1024)), Array(elements.prefix(1025)), Array(elements[1501..<2048]),
+        ] {
+            var expected = ByteBuffer()
+            expected.writePackStreamListHeader(count: list.count)
+            for element in list {
+                switch element {
+                case .integer(let integer): Self.writeIntegerByHand(integer, to: &expected)
+                default: expected.writePackStream(element)
+                }
+            }
+            var actual = ByteBuffer()
+            actual.writePackStream(list: list)
+            #expect(actual == expected)
+            #expect(try decodePackStream(Array(actual.readableBytesView)) == .list(list))
+            let integers = list.compactMap(\.intValue)
+            var viaIntegers = ByteBuffer()
+            viaIntegers.writePackStream(integers: integers)
+            #expect(
+                viaIntegers
+                    == {
+                        var b = ByteBuffer()
+                        b.writePackStream(.list(integers.map { .integer($0) }))
+                        return b
+                    }()
+            )
+        }
+    }
+
+    /// The smallest integer form, written the slow and obvious way.
+    static func writeIntegerByHand(_ value: Int64, to buffer: inout ByteBuffer) {
+        if (-16...127).contains(value) {
+            buffer.writeInteger(UInt8(truncatingIfNeeded: value))
+        } else if let small = Int8(exactly: value) {
+            buffer.writeInteger(UInt8(0xC8))
+            buffer.writeInteger(small)
+        } else if let small = Int16(exactly: value) {
+            buffer.writeInteger(UInt8(0xC9))
+            buffer.writeInteger(small, endianness: .big)
+        } else if let small = Int32(exactly: value) {
+            buffer.writeInteger(UInt8(0xCA))
+            buffer.writeInteger(small, endianness: .big)
+        } else {
+            buffer.writeInteger(UInt8(0xCB))
+            buffer.writeInteger(value, endianness: .big)
+        }
+    }
+
     @Test("a large id list round-trips")
     func largeList() throws {
         let ids = (0..<10_000).map { Int64($0) * 7919 - 5_000_000 }
