@@ -1,0 +1,63 @@
+/// Reads one migration file.
+///
+/// ## The format
+///
+/// A migration is a plain-text file named `NNN_snake_name.cypher`: the number is its version, the rest
+/// its name. Its Cypher stays Cypher, so editors highlight it and reviewers read it; sluice's own lines
+/// are Cypher comments of the form `// sluice:<directive> [argument]`:
+///
+/// ```
+/// // sluice:description Adds normalizedName (the name lower-cased and trimmed) to every named Project.
+/// // sluice:batch_size 10000
+///
+/// // sluice:up data
+/// MATCH (p:Project)
+/// WHERE p.name IS NOT NULL AND p.normalizedName IS NULL
+/// SET p.normalizedName = toLower(trim(p.name)), p._sluice_m007 = true
+///
+/// // sluice:up verify
+/// MATCH (p:Project) WHERE p.name IS NOT NULL AND p.normalizedName IS NULL RETURN count(p) = 0 AS ok
+///
+/// // sluice:down data
+/// MATCH (p:Project)
+/// WHERE p._sluice_m007 IS NOT NULL
+/// REMOVE p.normalizedName, p._sluice_m007
+///
+/// // sluice:down verify
+/// MATCH (p:Project) WHERE p._sluice_m007 IS NOT NULL RETURN count(p) = 0 AS ok
+///
+/// // sluice:finalize data
+/// MATCH (p:Project)
+/// WHERE p._sluice_m007 IS NOT NULL
+/// REMOVE p._sluice_m007
+/// ```
+///
+/// Line directives, anywhere outside a section:
+/// - `description TEXT` (required): what the migration changes and why; the `//` comment lines right
+///   below it (up to a blank line or a bare `//`) continue it.
+/// - `max_items N`, `batch_size N`: see ``MigrationOptions``. `N` may use `_` between digits.
+/// - `param NAME = EXPRESSION`: a value bound once at planning, used as `$NAME` (``MigrationParameter``).
+/// - `requires FEATURE, ...`: Cypher features beyond the common core (`duration.inDays`, `IS ::`).
+/// - `uses_index :Label(property, ...)` or `[:TYPE](property)`: an index that must be ONLINE first.
+///
+/// Section directives; the Cypher on the lines below, up to the next directive, is the section's body:
+/// - `up schema`, `down schema`: one CREATE or DROP of an INDEX or CONSTRAINT (``SchemaStep``).
+/// - `up data`, `down data`, `finalize data`: `MATCH <item> WHERE <predicate> <change>` (``DataStep``).
+/// - `up verify`, `down verify` (required), `finalize verify`: a read query returning a boolean `ok`.
+/// - `probe`: a representative read the throttle times (``MigrationOptions/probe``).
+///
+/// Steps of a direction run in file order. Other `//` lines outside sections are free comments; inside
+/// a section they stay part of the Cypher. A statement may end with `;`. Bookkeeping that `up` keeps for
+/// `down` lives in properties named `_sluice_mNNN...` after the migration's own version, and a
+/// `finalize data` step removes them.
+///
+/// The checksum covers the exact bytes: a file checked out with CRLF line endings has another checksum
+/// than the same file with LF (which is why `migrations/.gitattributes` pins `eol=lf`); both parse alike.
+public enum MigrationParser {
+    /// Parses the bytes of the file at `path` (used for its name and in errors), reporting every problem.
+    public static func parse(_ bytes: [UInt8], path: String) throws(InvalidMigrations) -> MigrationFile {
+        var reader = MigrationFileReader(path: path)
+        guard let file = reader.read(bytes) else { throw InvalidMigrations(reader.errors) }
+        return file
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Migrations
+
+/// Where the migration files are: `--migrations`, then `SLUICE_MIGRATIONS`, then `./migrations`, then
+/// the folder a package installs them to.
+struct MigrationsOptions: ParsableArguments {
+    /// Where a package installs a project's migrations, read when there is no `./migrations`.
+    static let installedFolder = "/usr/share/sluice/migrations"
+
+    @Option(
+        name: .customLong("migrations"),
+        help: ArgumentHelp(
+            "Folder of migration files (env SLUICE_MIGRATIONS; default ./migrations, then \(installedFolder)).",
+            valueName: "dir"
+        )
+    )
+    var folder: String?
+
+    private func explicitFolder(_ environment: [String: String]) -> String? {
+        (folder ?? environment["SLUICE_MIGRATIONS"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The folder to read migrations from.
+    func folderToRead(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = explicitFolder(environment) { return explicit }
+        let fileManager = FileManager.default
+        if !fileManager.fileExists(atPath: "migrations"), fileManager.fileExists(atPath: Self.installedFolder) {
+            return Self.installedFolder
+        }
+        return "migrations"
+    }
+
+    /// The folder `sluice new` writes to: never the installed one, which belongs to the package.
+    func folderToWrite(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        explicitFolder(environment) ?? "migrations"
+    }
+
+    /// The folder's migrations; when any file is invalid, prints every problem (`file:line: reason`) and
+    /// fails.
+    func loadCatalog() throws -> MigrationCatalog {
+        let folder = folderToRead()
+        do {
+            return try MigrationCatalog.load(folder: folder)
+        } catch {
+            var output = StandardOutput.error
+            output.write(error.description + "\n")
+            throw Self.failure(error, folder: folder)
+        }
+    }
+
+    /// The one-line summary a command fails with after printing `invalid`'s errors.
+    static func failure(_ invalid: InvalidMigrations, folder: String) -> CommandError {
+        let files = Set(invalid.errors.map(\.path)).count
+        let problems = invalid.errors.count == 1 ? "1 problem" : "\(invalid.errors.count) problems"
+        return CommandError("\(problems) in \(files == 1 ? "1 file" : "\(files) files") of \(folder)")
+    }
+}
