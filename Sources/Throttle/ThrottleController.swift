@@ -1,0 +1,227 @@
+/// Decides the size of each batch and the pause after it, from the Bolt latency the application sees, the time windows
+/// open, and what the operator imposes. It is a pure value: time comes from the clock it is given (a test clock in
+/// tests, `ContinuousClock` in the daemon), it never sleeps, and it does no IO.
+///
+/// The rate follows AIMD, like TCP: while p99 latency is above the target the rate is cut multiplicatively, batch size
+/// first (smaller batches hold locks for less time), then, once batches are at their smallest, by growing the pause
+/// between them; while latency is below the target the pause shrinks and then the batch size grows additively. At
+/// most one adjustment per `adjustmentInterval`, each judged on the samples measured since the previous one: the
+/// effect of the last change, not a spike the window still remembers (which would cut the rate again and again until
+/// it aged out). Work starts, and resumes after any pause, at the smallest batch size.
+///
+/// Above the critical latency work pauses at once, and resumes only when p99 has stayed below the *target* (not the
+/// critical level) for the recovery period; the job likewise counts as unthrottled again only after a recovery period
+/// under the target at full size. This hysteresis keeps a latency hovering at either threshold from flapping the state.
+///
+/// Precedence: an operator's pause, then a window's pause, then critical latency; otherwise the strictest of the
+/// rate limits (operator, window, configuration) and batch-size limits applies, and the latency control works within
+/// them. A rate limit is kept exactly over each batch and the pause after it, even when that pause exceeds `maxPause`.
+public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duration {
+    public let configuration: ThrottleConfiguration
+    /// The latencies decided on; feed it through `record(_:from:)`.
+    public private(set) var window: LatencyWindow<C.Instant>
+
+    private let clock: C
+    private var batchSize: Int
+    private var pause: Duration
+    private var lastAdjustment: C.Instant?
+    /// The samples of the signal measured since the last adjustment, within the window's age.
+    private var sinceAdjustment = LatencySeries<C.Instant>()
+    /// The first decision of the current run of decisions that saw p99 below the target.
+    private var belowTargetSince: C.Instant?
+    /// The p99 that last exceeded the critical level, while work is paused for it.
+    private var criticalP99: Duration?
+
+    public init(
+        configuration: ThrottleConfiguration = ThrottleConfiguration(),
+        clock: C
+    )
+        throws(ThrottleConfigurationError)
+    {
+        try configuration.validate()
+        self.configuration = configuration
+        self.clock = clock
+        window = LatencyWindow(maxAge: configuration.windowAge, maxCount: configuration.windowCount)
+        batchSize = configuration.minBatchSize
+        pause = configuration.minPause
+    }
+
+    /// Adds a latency measured just now.
+    public mutating func record(_ latency: Duration, from source: LatencySource) {
+        let now = clock.now
+        window.record(latency, from: source, at: now)
+        if source == configuration.signal {
+            sinceAdjustment.append(latency, at: now)
+            sinceAdjustment.removeOldest(keeping: configuration.windowCount)
+        }
+    }
+
+    /// The next batch's size and the pause before it. Call it after each batch (with that batch as `lastBatch`) and,
+    /// while paused, again after each decision's pause.
+    public mutating func decide(
+        cap: ThrottleCap = .none,
+        override: ThrottleOverride = .none,
+        lastBatch: CompletedBatch? = nil
+    ) -> ThrottleDecision {
+        let now = clock.now
+        window.expire(asOf: now)
+        sinceAdjustment.removeArrivals(before: now.advanced(by: .zero - configuration.windowAge))
+        let latency = window.statistics(of: configuration.signal)
+        track(latency?.p99, at: now)
+
+        if let reason = pauseReason(cap: cap, override: override) {
+            batchSize = configuration.minBatchSize
+            markAdjusted(at: now)
+            return ThrottleDecision(
+                batchSize: batchSize,
+                pause: configuration.adjustmentInterval,
+                reason: reason,
+                latency: latency
+            )
+        }
+
+        let rate = rateLimit(cap: cap, override: override)
+        let (limit, limitReason) = batchLimit(cap: cap, rate: rate)
+        batchSize = min(batchSize, limit)
+        let recentP99 = sinceAdjustment.statistics()?.p99
+        adapt(to: recentP99, limit: limit, at: now)
+        let p99 = recentP99 ?? latency?.p99
+
+        var nextPause = pause
+        let reason: ThrottleReason
+        if let rate, let lastBatch, lastBatch.size > 0,
+            case let ratePause = .seconds(Double(lastBatch.size) / Double(rate.value)) - lastBatch.duration,
+            ratePause > nextPause
+        {
+            nextPause = ratePause
+            reason = rate.reason
+        } else if batchSize < limit || pause > configuration.minPause {
+            reason = latencyReason(p99)
+        } else if let limitReason {
+            reason = limitReason
+        } else if !hasRecovered(at: now) {
+            reason = latencyReason(p99)
+        } else {
+            reason = .unthrottled
+        }
+        return ThrottleDecision(batchSize: batchSize, pause: nextPause, reason: reason, latency: latency)
+    }
+
+    // MARK: - Steps of a decision
+
+    private mutating func track(_ p99: Duration?, at now: C.Instant) {
+        if let p99, p99 < configuration.targetP99 {
+            belowTargetSince = belowTargetSince ?? now
+        } else {
+            belowTargetSince = nil
+        }
+        if let p99, p99 > configuration.criticalP99 {
+            criticalP99 = p99
+        } else if criticalP99 != nil, hasRecovered(at: now) {
+            criticalP99 = nil
+        }
+    }
+
+    private func hasRecovered(at now: C.Instant) -> Bool {
+        guard let belowTargetSince else { return false }
+        return belowTargetSince.duration(to: now) >= configuration.recoveryPeriod
+    }
+
+    private func pauseReason(cap: ThrottleCap, override: ThrottleOverride) -> ThrottleReason? {
+        if override.paused {
+            return .pausedByOperator
+        }
+        if let window = cap.pausedBy {
+            return .windowPause(window)
+        }
+        if let criticalP99 {
+            return .criticalLatency(p99: criticalP99, critical: configuration.criticalP99)
+        }
+        return nil
+    }
+
+    /// The lowest rate limit in force; on a tie the operator's, then the window's, is named.
+    private func rateLimit(cap: ThrottleCap, override: ThrottleOverride) -> (value: Int, reason: ThrottleReason)? {
+        let limits: [(value: Int, reason: ThrottleReason)?] = [
+            override.maxItemsPerSecond.map { (max(1, $0), .operatorMaxRate($0)) },
+            cap.maxItemsPerSecond.map { ($0.value, .windowMaxRate($0)) },
+            configuration.maxItemsPerSecond.map { ($0, .configuredMaxRate($0)) },
+        ]
+        return limits.compactMap { $0 }.min { $0.value < $1.value }
+    }
+
+    /// The largest batch allowed now and what sets it when it is below `maxBatchSize`. A window's `max batch` may go
+    /// below `minBatchSize`; the share of a rate limit does not.
+    private func batchLimit(
+        cap: ThrottleCap,
+        rate: (value: Int, reason: ThrottleReason)?
+    ) -> (Int, ThrottleReason?) {
+        var limit = configuration.maxBatchSize
+        var reason: ThrottleReason?
+        if let windowLimit = cap.maxBatchSize, windowLimit.value < limit {
+            limit = max(1, windowLimit.value)
+            reason = .windowMaxBatchSize(windowLimit)
+        }
+        if let rate {
+            let share = max(configuration.minBatchSize, Int(Double(rate.value) * configuration.rateInterval.seconds))
+            if share < limit {
+                limit = share
+                reason = rate.reason
+            }
+        }
+        return (limit, reason)
+    }
+
+    /// One AIMD step on `p99`, the latency measured since the last adjustment (nil when nothing was).
+    private mutating func adapt(to p99: Duration?, limit: Int, at now: C.Instant) {
+        guard let p99, lastAdjustment.map({ $0.duration(to: now) >= configuration.adjustmentInterval }) ?? true else {
+            return
+        }
+        let smallest = min(configuration.minBatchSize, limit)
+        let pauseStep = (configuration.maxPause - configuration.minPause) * configuration.increaseFraction
+        if p99 > configuration.targetP99 {
+            if batchSize > smallest {
+                batchSize = max(smallest, Int(Double(batchSize) * configuration.decreaseFactor))
+            } else {
+                let longer = max(configuration.minPause + pauseStep, pause * (1 / configuration.decreaseFactor))
+                pause = min(configuration.maxPause, longer)
+            }
+            markAdjusted(at: now)
+        } else if p99 < configuration.targetP99 {
+            if pause > configuration.minPause {
+                pause = max(configuration.minPause, pause - pauseStep)
+                markAdjusted(at: now)
+            } else if batchSize < limit {
+                let step = max(1, Int((Double(configuration.maxBatchSize) * configuration.increaseFraction).rounded()))
+                batchSize = min(limit, batchSize + step)
+                markAdjusted(at: now)
+            }
+        }
+    }
+
+    private mutating func markAdjusted(at now: C.Instant) {
+        lastAdjustment = now
+        sinceAdjustment = LatencySeries()
+    }
+
+    private func latencyReason(_ p99: Duration?) -> ThrottleReason {
+        guard let p99 else { return .noLatencySignal(configuration.signal, window: configuration.windowAge) }
+        if p99 > configuration.targetP99 {
+            return .latencyAboveTarget(p99: p99, target: configuration.targetP99)
+        }
+        return .recovering(p99: p99, target: configuration.targetP99)
+    }
+}
+
+extension ThrottleController where C == ContinuousClock {
+    /// A controller on the system's monotonic clock, as the daemon runs it.
+    public init(configuration: ThrottleConfiguration = ThrottleConfiguration()) throws(ThrottleConfigurationError) {
+        try self.init(configuration: configuration, clock: ContinuousClock())
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,296 @@
+import Testing
+
+@testable import Throttle
+
+@Suite struct ThrottleControllerTests {
+    private let target = Duration.milliseconds(50)
+
+    // MARK: - Converging
+
+    @Test func startsSmallAndReachesFullSpeedUnderSteadyLowLatency() throws {
+        var simulation = try ThrottleSimulation()
+        let decisions = simulation.run(seconds: 40, probe: .milliseconds(10))
+        let sizes = decisions.map(\.batchSize)
+        #expect(sizes.first == 2_000)
+        #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(sizes[8] == 10_000)
+        #expect(decisions[5].reason == .recovering(p99: .milliseconds(10), target: target))
+        #expect("\(decisions[5].reason)" == "recovering: latency p99 10ms < target 50ms")
+        // Full size after 9 s, unthrottled once latency has been under the target for the 10 s recovery period.
+        #expect(decisions[9].state == .throttled)
+        #expect(decisions[10].state == .running)
+        for decision in decisions[10...] {
+            #expect(decision.batchSize == 10_000 && decision.pause == .zero && decision.reason == .unthrottled)
+        }
+        #expect(simulation.changes.map(\.state) == [.throttled, .running])
+    }
+
+    @Test func settlesAtTheLowestRateUnderSteadyHighLatency() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 20, probe: .milliseconds(10))
+        let decisions = simulation.run(seconds: 30, probe: .milliseconds(100))
+        #expect(decisions.allSatisfy { $0.state == .throttled })
+        let last = try #require(decisions.last)
+        #expect(last.batchSize == 1_000)
+        #expect(last.pause == .seconds(5))
+        #expect("\(last.reason)" == "latency p99 100ms > target 50ms")
+        #expect("\(last)" == "throttled, batch 1,000, pause 5s: latency p99 100ms > target 50ms")
+    }
+
+    /// A closed loop: the graph's latency grows with the batch size (2 ms + 5.5 µs per item, 50 ms at about 8,700).
+    /// The controller oscillates below and just over that size, as AIMD does, without pausing or flapping.
+    @Test func tracksTheTargetWhenLatencyGrowsWithBatchSize() throws {
+        var simulation = try ThrottleSimulation()
+        var size = 1_000
+        var latencies: [Duration] = []
+        for _ in 0..<180 {
+            let latency = Duration.microseconds(2_000 + size * 11 / 2)
+            latencies.append(latency)
+            size = simulation.second(probe: latency).batchSize
+        }
+        let settled = simulation.decisions.dropFirst(30)
+        #expect(settled.allSatisfy { (4_000...10_000).contains($0.batchSize) && $0.state == .throttled })
+        let mean = settled.map(\.batchSize).reduce(0, +) / settled.count
+        #expect((5_500...8_500).contains(mean))
+        let over = latencies.dropFirst(30).filter { $0 > target }.count
+        #expect(over * 4 <= latencies.count - 30, "latency over the target in \(over) seconds")
+        #expect(simulation.changes.count == 1)
+    }
+
+    // MARK: - Backing off and recovering
+
+    @Test func backsOffOnASpikeAndRecoversAfterIt() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 20, probe: .milliseconds(10))
+        let spike = simulation.run(seconds: 6, probe: .milliseconds(120))
+        #expect(spike.map(\.batchSize) == [5_000, 2_500, 1_250, 1_000, 1_000, 1_000])
+        #expect(spike.map(\.pause) == [.zero, .zero, .zero, .zero, .milliseconds(500), .seconds(1)])
+        #expect(spike.allSatisfy { $0.reason == .latencyAboveTarget(p99: .milliseconds(120), target: target) })
+        let after = simulation.run(seconds: 30, probe: .milliseconds(10))
+        // The pause goes first, then the batch size climbs, one step per second.
+        #expect(after[0].pause == .milliseconds(500) && after[1].pause == .zero && after[2].batchSize == 2_000)
+        #expect(after.map(\.batchSize)[10] == 10_000)
+        // Running again once the spike has left the 10 s window (after[10]) and latency has stayed under the target
+        // for the 10 s recovery period.
+        let resumed = try #require(after.firstIndex { $0.state == .running })
+        #expect(resumed == 20)
+        #expect(after[resumed...].allSatisfy { $0.reason == .unthrottled })
+        #expect(simulation.changes.map(\.state) == [.throttled, .running, .throttled, .running])
+    }
+
+    @Test func latencyHoveringAroundTheTargetDoesNotFlapTheState() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 25, probe: .milliseconds(10))
+        let changesBefore = simulation.changes.count
+        let hovering = simulation.run(seconds: 120) { $0 % 2 == 0 ? .milliseconds(55) : .milliseconds(45) }
+        #expect(hovering.allSatisfy { $0.state == .throttled })
+        #expect(simulation.changes.count == changesBefore + 1)
+    }
+
+    // MARK: - Critical latency
+
+    @Test func pausesAboveCriticalAndResumesOnlyAfterTheRecoveryPeriod() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 20, probe: .milliseconds(10))
+        let critical = simulation.run(seconds: 3, probe: .milliseconds(400))
+        #expect(critical.allSatisfy { $0.state == .paused && $0.pause == .seconds(1) && $0.batchSize == 1_000 })
+        #expect("\(critical[0].reason)" == "paused: latency p99 400ms > critical 250ms")
+        let after = simulation.run(seconds: 40, probe: .milliseconds(10))
+        // The 400 ms samples stay in the window for 10 s; then latency must stay under the target for 10 s.
+        let resumed = try #require(after.firstIndex { $0.state != .paused })
+        #expect(resumed == 20)
+        #expect(
+            after[..<resumed].allSatisfy {
+                $0.reason == .criticalLatency(p99: .milliseconds(400), critical: .milliseconds(250))
+            }
+        )
+        // Slow start: from the smallest batch, one step up per second.
+        #expect(after[resumed].batchSize == 2_000)
+        #expect(after[resumed].reason == .recovering(p99: .milliseconds(10), target: target))
+    }
+
+    @Test func latencyHoveringAroundCriticalPausesOnce() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 20, probe: .milliseconds(10))
+        let hovering = simulation.run(seconds: 60) { ($0 / 2) % 2 == 0 ? .milliseconds(300) : .milliseconds(30) }
+        #expect(hovering.allSatisfy { $0.state == .paused })
+        let calm = simulation.run(seconds: 40, probe: .milliseconds(10))
+        #expect(calm.drop { $0.state == .paused }.allSatisfy { $0.state != .paused })
+        #expect(simulation.changes.filter { $0.state == .paused }.count == 1)
+    }
+
+    @Test func staysPausedWhileTheProbeIsSilent() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.second(probe: .milliseconds(400))
+        for _ in 0..<30 {
+            simulation.clock.advance(by: .seconds(1))
+            #expect(simulation.controller.decide().state == .paused)
+        }
+    }
+
+    // MARK: - Limits
+
+    @Test func aRateLimitIsKeptOverEachBatchAndThePauseAfterIt() throws {
+        var configuration = ThrottleConfiguration()
+        configuration.maxItemsPerSecond = 2_000
+        var simulation = try ThrottleSimulation(configuration)
+        simulation.run(seconds: 15, probe: .milliseconds(5))
+        let configured = simulation.second(
+            probe: .milliseconds(5),
+            lastBatch: CompletedBatch(size: 2_000, duration: .milliseconds(400))
+        )
+        #expect(configured.batchSize == 2_000)
+        #expect(configured.pause == .milliseconds(600))
+        #expect(configured.reason == .configuredMaxRate(2_000))
+        #expect(configured.state == .throttled)
+
+        let business = try ThrottleWindow(parsing: "business hours = daily 09:00-18:00 UTC: max 1,000 items/s")
+        let windowed = simulation.second(
+            probe: .milliseconds(5),
+            cap: ThrottleCap.none.tightened(by: business),
+            lastBatch: CompletedBatch(size: 1_000, duration: .milliseconds(200))
+        )
+        #expect(windowed.batchSize == 1_000)
+        #expect(windowed.pause == .milliseconds(800))
+        #expect("\(windowed.reason)" == "business hours: max 1,000 items/s")
+
+        let operated = simulation.second(
+            probe: .milliseconds(5),
+            cap: ThrottleCap.none.tightened(by: business),
+            override: ThrottleOverride(maxItemsPerSecond: 500),
+            lastBatch: CompletedBatch(size: 1_000, duration: .milliseconds(200))
+        )
+        #expect(operated.pause == .milliseconds(1_800))
+        #expect("\(operated.reason)" == "operator: max 500 items/s")
+    }
+
+    @Test func aRateLimitBeatsTheMaximumPause() throws {
+        var simulation = try ThrottleSimulation(ThrottleConfiguration(maxItemsPerSecond: 100))
+        let decision = simulation.second(
+            probe: .milliseconds(5),
+            lastBatch: CompletedBatch(size: 1_000, duration: .seconds(1))
+        )
+        #expect(decision.batchSize == 1_000)
+        #expect(decision.pause == .seconds(9))
+    }
+
+    @Test func aSlowBatchNeedsNoPauseForTheRate() throws {
+        var simulation = try ThrottleSimulation(ThrottleConfiguration(maxItemsPerSecond: 50_000))
+        simulation.run(seconds: 15, probe: .milliseconds(5))
+        let decision = simulation.second(
+            probe: .milliseconds(5),
+            lastBatch: CompletedBatch(size: 10_000, duration: .seconds(2))
+        )
+        #expect(decision.pause == .zero)
+        #expect(decision.reason == .unthrottled)
+    }
+
+    @Test func aWindowsBatchLimitMayGoBelowTheMinimum() throws {
+        let night = try ThrottleWindow(parsing: "night = daily 22:00-06:00 UTC: max batch 200")
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 15, probe: .milliseconds(5))
+        let decisions = (0..<15).map { _ in
+            simulation.second(probe: .milliseconds(5), cap: ThrottleCap.none.tightened(by: night))
+        }
+        #expect(decisions.allSatisfy { $0.batchSize == 200 })
+        #expect("\(decisions[14].reason)" == "night: max batch 200")
+        // Latency above the target then lengthens the pause, since the batch cannot shrink further.
+        let slow = simulation.second(probe: .milliseconds(90), cap: ThrottleCap.none.tightened(by: night))
+        #expect(slow.batchSize == 200 && slow.pause == .milliseconds(500))
+    }
+
+    @Test func pausesTakePrecedenceOperatorFirst() throws {
+        let weekend = try ThrottleWindow(parsing: "weekend = Sat,Sun 00:00-24:00 UTC: pause")
+        let paused = ThrottleCap.none.tightened(by: weekend)
+        var simulation = try ThrottleSimulation()
+        let both = simulation.second(probe: .milliseconds(400), cap: paused, override: ThrottleOverride(paused: true))
+        #expect(both.reason == .pausedByOperator)
+        #expect("\(both.reason)" == "paused by operator")
+        let window = simulation.second(probe: .milliseconds(400), cap: paused)
+        #expect("\(window.reason)" == "paused: weekend")
+        let latency = simulation.second(probe: .milliseconds(400))
+        #expect(latency.reason.kind == .criticalLatency)
+    }
+
+    @Test func withoutSamplesTheRateIsHeld() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 3, probe: .milliseconds(5))
+        simulation.clock.advance(by: .seconds(11))
+        let silent = simulation.controller.decide()
+        #expect("\(silent.reason)" == "no probe samples in the last 10s: holding the rate")
+        #expect(silent.batchSize == 4_000)
+        #expect(silent.latency == nil)
+        simulation.clock.advance(by: .seconds(5))
+        #expect(simulation.controller.decide().batchSize == 4_000)
+    }
+
+    @Test func steersByTheConfiguredSignalOnly() throws {
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 15, probe: .milliseconds(5))
+        simulation.controller.record(.seconds(3), from: .batchWall)
+        simulation.controller.record(.seconds(3), from: .batchServer)
+        let decision = simulation.second(probe: .milliseconds(5))
+        #expect(decision.state == .running)
+        #expect(simulation.controller.window.statistics(of: .batchWall)?.max == .seconds(3))
+    }
+
+    // MARK: - Journal entries
+
+    @Test func aChangeIsAStateAKindOfReasonOrALimit() {
+        let target = Duration.milliseconds(50)
+        func decision(_ reason: ThrottleReason) -> ThrottleDecision {
+            ThrottleDecision(batchSize: 1_000, pause: .zero, reason: reason, latency: nil)
+        }
+        let cut = decision(.latencyAboveTarget(p99: .milliseconds(84), target: target))
+        #expect(cut.isChange(from: nil))
+        #expect(!decision(.latencyAboveTarget(p99: .milliseconds(90), target: target)).isChange(from: cut))
+        #expect(!decision(.recovering(p99: .milliseconds(20), target: target)).isChange(from: cut))
+        #expect(decision(.unthrottled).isChange(from: cut))
+        #expect(decision(.configuredMaxRate(2_000)).isChange(from: cut))
+        #expect(decision(.operatorMaxRate(1_000)).isChange(from: decision(.operatorMaxRate(2_000))))
+        #expect(!decision(.operatorMaxRate(1_000)).isChange(from: decision(.operatorMaxRate(1_000))))
+        let critical = decision(.criticalLatency(p99: .milliseconds(300), critical: .milliseconds(250)))
+        #expect(
+            !decision(.criticalLatency(p99: .milliseconds(900), critical: .milliseconds(250))).isChange(from: critical)
+        )
+    }
+
+    // MARK: - Configuration
+
+    @Test(arguments: [
+        (
+            ThrottleConfiguration(minBatchSize: 5_000, maxBatchSize: 1_000),
+            "throttle minimum batch size 5000 is above the maximum 1000"
+        ),
+        (
+            ThrottleConfiguration(targetP99: .milliseconds(300)),
+            "throttle criticalP99 250ms must be above targetP99 300ms"
+        ),
+        (ThrottleConfiguration(minPause: .seconds(6)), "throttle minimum pause 6s is above the maximum 5s"),
+        (ThrottleConfiguration(maxItemsPerSecond: 0), "throttle setting maxItemsPerSecond must be greater than zero"),
+        (
+            ThrottleConfiguration(decreaseFactor: 1),
+            "throttle setting decreaseFactor is 1.0: it must lie between 0 and 1"
+        ),
+        (ThrottleConfiguration(minBatchSize: 0), "throttle setting minBatchSize must be greater than zero"),
+    ])
+    func refusesAConfigurationItCannotHonour(configuration: ThrottleConfiguration, message: String) {
+        #expect {
+            try ThrottleController(configuration: configuration, clock: ManualClock())
+        } throws: { error in
+            "\(error)" == message
+        }
+    }
+
+    @Test func theDefaultsAreTheDocumentedOnes() throws {
+        let defaults = ThrottleConfiguration()
+        #expect(defaults.targetP99 == .milliseconds(50) && defaults.criticalP99 == .milliseconds(250))
+        #expect(defaults.minBatchSize == 1_000 && defaults.maxBatchSize == 10_000)
+        #expect(defaults.minPause == .zero && defaults.maxPause == .seconds(5))
+        #expect(defaults.recoveryPeriod == .seconds(10) && defaults.maxItemsPerSecond == nil)
+        #expect(defaults.decreaseFactor == 0.5 && defaults.increaseFraction == 0.1)
+        #expect(defaults.signal == .probe)
+        try defaults.validate()
+        _ = try ThrottleController()
+    }
+}
