@@ -219,9 +219,3 @@ extension ThrottleController where C == ContinuousClock {
         try self.init(configuration: configuration, clock: ContinuousClock())
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -15,10 +15,8 @@ enum ThrottleFormat {
 
     /// `84ms`, `2.5ms`, `1.2s`: whole milliseconds where that is precise enough, one decimal otherwise.
     static func duration(_ duration: Duration) -> String {
-        let milliseconds =
-            Double(duration.components.seconds) * 1_000
-            + Double(duration.components.attoseconds) / 1e15
-        if milliseconds >= 1_000 {
+        let milliseconds = duration.seconds * 1_000
+        if milliseconds >= 999.5 {
             return decimal(milliseconds / 1_000) + "s"
         }
         if milliseconds >= 10 {

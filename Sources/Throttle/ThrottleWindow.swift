@@ -45,25 +45,6 @@ public struct ThrottleWindow: Sendable, Hashable, CustomStringConvertible {
     /// The zone as written: Foundation reports `UTC` as `GMT`.
     private let zoneName: String
 
-    public init(
-        name: String? = nil,
-        days: Set<Weekday>,
-        start: TimeOfDay,
-        end: TimeOfDay,
-        timeZone: TimeZone,
-        action: ThrottleAction
-    ) {
-        self.init(
-            name: name,
-            days: days,
-            start: start,
-            end: end,
-            timeZone: timeZone,
-            zoneName: timeZone.identifier,
-            action: action
-        )
-    }
-
     init(
         name: String?,
         days: Set<Weekday>,

@@ -1,5 +1,5 @@
 /// A day of the week, numbered as ISO 8601 does (Monday 1 … Sunday 7) so ranges like `Mon-Fri` read in order.
-public enum Weekday: Int, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
+public enum Weekday: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case monday = 1
     case tuesday
     case wednesday
@@ -44,8 +44,6 @@ public enum Weekday: Int, Sendable, Hashable, CaseIterable, Comparable, CustomSt
     }
 
     var next: Weekday { Weekday(rawValue: rawValue % 7 + 1)! }
-
-    public static func < (lhs: Weekday, rhs: Weekday) -> Bool { lhs.rawValue < rhs.rawValue }
 
     private var fullName: String {
         switch self {
