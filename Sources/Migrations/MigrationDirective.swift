@@ -77,7 +77,7 @@ enum MigrationDirective: Equatable {
             self = .description(try required("a sentence saying what the migration changes and why"))
         case "requires":
             let features = try required("the Cypher features the migration needs, comma-separated")
-                .split(separator: ",").map { String($0).trimmingWhitespace }
+                .split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace }
             guard features.allSatisfy({ !$0.isEmpty }) else {
                 throw MigrationIssue(line: line, .missingArgument(directive: keyword, expected: "no empty feature"))
             }

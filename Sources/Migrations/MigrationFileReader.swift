@@ -160,10 +160,12 @@ struct MigrationFileReader {
         var verify: [MigrationDirection.Kind: MigrationQuery] = [:]
         var firstLine: [MigrationDirection.Kind: Int] = [:]
         var stepSections: [MigrationDirection.Kind: Int] = [:]
+        var schemaSections: [MigrationDirection.Kind: [Int]] = [:]
         for section in sections {
             if let kind = section.section.direction {
                 firstLine[kind] = firstLine[kind] ?? section.line
                 if section.section.isStep { stepSections[kind, default: 0] += 1 }
+                if case .schema = section.section { schemaSections[kind, default: []].append(section.line) }
             }
             do {
                 let statement = try CypherStatement(
@@ -203,11 +205,12 @@ struct MigrationFileReader {
             }
             directions[kind] = MigrationDirection(kind: kind, steps: steps[kind] ?? [], verify: verify[kind])
         }
-        let upSchema = directions[.up]?.schemaSteps ?? []
-        let downSchema = directions[.down]?.schemaSteps ?? []
+        // Counted by section, so that a schema step that failed to parse does not also unbalance them.
+        let upSchema = schemaSections[.up] ?? []
+        let downSchema = schemaSections[.down] ?? []
         if upSchema.count != downSchema.count {
             report(
-                (upSchema.first ?? downSchema.first)?.line,
+                (upSchema.first ?? downSchema.first),
                 .unbalancedSchemaSteps(up: upSchema.count, down: downSchema.count)
             )
         }

@@ -1,0 +1,27 @@
+import Testing
+
+@testable import Migrations
+
+@Suite struct SHA256Tests {
+    /// FIPS 180-4 examples, padding boundaries (55 bytes fit one block, 56 need two), and the million-a vector.
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+        (String(repeating: "a", count: 55), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
+        (String(repeating: "a", count: 56), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
+        (String(repeating: "a", count: 64), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
+        ("ünïcödé\r\n", "c8849c9d0058669bf0664b7127ace340f3a454d4669e42193cf0684e32a369b4"),
+    ])
+    func knownVectors(_ input: String, _ expected: String) {
+        #expect(SHA256.hex(of: Array(input.utf8)) == expected)
+    }
+
+    @Test func aMillionAs() {
+        let input = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        #expect(SHA256.hex(of: input) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
