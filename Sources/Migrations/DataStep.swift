@@ -16,7 +16,9 @@ public struct DataStep: Sendable, Hashable {
     public let predicate: String
     /// The clauses run once per item with the pattern's variables bound: updating clauses (SET, REMOVE,
     /// CREATE, MERGE, DELETE, FOREACH, CALL), and reading ones (OPTIONAL MATCH, WITH) where they help.
-    /// It never RETURNs, so that the engine may run it inside `CALL { WITH <variables> <change> }`.
+    /// It never RETURNs, so that the engine may run it inside `CALL { WITH <variables> <change> }`
+    /// (ArcadeDB runs all eight of `migrations/` either way; FalkorDB 4.16 put only one of several
+    /// rows through such a CALL that CREATEs, so there the change is best appended as it is).
     public let change: String
     public let line: Int
 
