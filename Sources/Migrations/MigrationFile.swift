@@ -65,6 +65,9 @@ public struct MigrationFile: Sendable, Hashable {
     /// node cannot overwrite it (the guide's shared `migrationVersion` could), and `finalize` knows what
     /// to strip.
     public static func bookkeepingPrefix(for version: MigrationVersion) -> String {
-        "_sluice_m\(version)"
+        bookkeepingNamespace + version.description
     }
+
+    /// What every migration's bookkeeping properties start with, before the version.
+    static let bookkeepingNamespace = "_sluice_m"
 }

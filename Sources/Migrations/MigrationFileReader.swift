@@ -17,6 +17,8 @@ struct MigrationFileReader {
     private var parameters: [MigrationParameter] = []
     private var indexes: [IndexRequirement] = []
     private var sections: [SectionText] = []
+    /// Every section's Cypher that lexed, for the checks across sections.
+    private var statements: [(section: MigrationDirective.Section, statement: CypherStatement)] = []
 
     init(path: String) {
         self.path = path
@@ -217,8 +219,6 @@ struct MigrationFileReader {
         return directions
     }
 
-    private var statements: [(section: MigrationDirective.Section, statement: CypherStatement)] = []
-
     private static func checkReadOnly(_ statement: CypherStatement, section: String) throws(MigrationIssue) {
         if let keyword = statement.firstWritingKeyword() {
             throw MigrationIssue(line: statement.line, .queryWrites(section: section, keyword: keyword))
@@ -243,7 +243,7 @@ struct MigrationFileReader {
     /// by `finalize`.
     private mutating func checkNames(version: MigrationVersion) {
         let declared = Set(parameters.map(\.name))
-        let prefix = "_sluice_m"
+        let prefix = MigrationFile.bookkeepingNamespace
         var keptForDown: CypherToken?
         var finalized = false
         for (section, statement) in statements {
