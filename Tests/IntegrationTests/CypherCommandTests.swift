@@ -1,0 +1,89 @@
+import Bolt
+import Foundation
+import Testing
+
+/// `sluice cypher` as an operator runs it: the built executable, its output and exit status.
+@Suite struct CypherCommandTests {
+    /// The `sluice` executable that `swift build --build-tests` put beside the test bundle.
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sluice")
+    }
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static func sluice(_ arguments: [String], environment: [String: String]) throws -> Run {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errors, as: UTF8.self)
+        )
+    }
+
+    static func environment(for server: BoltTestServer, password: String? = nil) -> [String: String] {
+        var environment = ["PATH": "/usr/bin:/bin", "SLUICE_BOLT_URL": "\(server.url)"]
+        if case .basic(let user, let secret) = server.auth {
+            environment["SLUICE_BOLT_USER"] = user
+            environment["SLUICE_BOLT_PASSWORD"] = password ?? secret
+        }
+        environment["SLUICE_BOLT_DATABASE"] = server.database
+        return environment
+    }
+
+    @Test(arguments: BoltTestServer.names)
+    func printsATableAndJSONLines(server: String) throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        print("RAN printsATableAndJSONLines on \(server)")
+        let table = try Self.sluice(["cypher", "RETURN 1 AS x"], environment: Self.environment(for: server))
+        #expect(table.status == 0, "stderr: \(table.errors)")
+        #expect(table.output == "+---+\n| x |\n+---+\n| 1 |\n+---+\n1 row\n")
+
+        let json = try Self.sluice(
+            ["cypher", "--json", "--param", "n=2", "UNWIND range(1, $n) AS i RETURN i"],
+            environment: Self.environment(for: server)
+        )
+        #expect(json.status == 0, "stderr: \(json.errors)")
+        #expect(json.output == "{\"i\":1}\n{\"i\":2}\n")
+    }
+
+    @Test(arguments: BoltTestServer.names)
+    func failuresAreOneLineWithANonZeroStatus(server: String) throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        print("RAN failuresAreOneLineWithANonZeroStatus on \(server)")
+        let syntax = try Self.sluice(["cypher", "RETURN 1 +"], environment: Self.environment(for: server))
+        #expect(syntax.status != 0)
+        #expect(syntax.errors.hasPrefix("sluice: error: ") && syntax.errors.filter { $0 == "\n" }.count == 1)
+
+        var unreachable = Self.environment(for: server)
+        unreachable["SLUICE_BOLT_URL"] = "bolt://127.0.0.1:1"
+        let refused = try Self.sluice(["cypher", "RETURN 1"], environment: unreachable)
+        #expect(refused.status != 0)
+        #expect(refused.errors == "sluice: error: cannot connect to 127.0.0.1:1: Connection refused\n")
+
+        if server.name != "falkordb" {  // FalkorDB accepts any password
+            let wrong = try Self.sluice(
+                ["cypher", "RETURN 1"],
+                environment: Self.environment(for: server, password: "not-the-password")
+            )
+            #expect(wrong.status != 0)
+            #expect(wrong.errors.hasPrefix("sluice: error: authentication failed"))
+            #expect(wrong.errors.filter { $0 == "\n" }.count == 1)
+            #expect(!wrong.errors.contains("not-the-password"))
+        }
+    }
+}
