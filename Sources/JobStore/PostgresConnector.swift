@@ -30,6 +30,8 @@ enum PostgresConnector {
             let transient = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT
             return .failure(Failure(error: .connectionFailed(message: message), transient: transient))
         }
+        // Server notices (NOTICE, WARNING) go to the log, not to the process's standard error.
+        PQsetNoticeProcessor(connection, postgresNoticeProcessor, nil)
         // Timestamps come back as ISO text in UTC whatever the server's or role's defaults, so decoding never
         // depends on configuration we do not control.
         let setup = PQexec(connection, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'")
@@ -125,5 +127,18 @@ enum PostgresConnector {
         return pa.withUnsafeBufferPointer { ka in
             pb.withUnsafeBufferPointer { vb in body(ka.baseAddress!, vb.baseAddress!) }
         }
+    }
+}
+
+/// Where libpq's notices go: the log at debug level (`DROP ... CASCADE` chatter), warnings at warning level.
+private let noticeLogger = Logger(label: "sluice.postgres.notice")
+
+private func postgresNoticeProcessor(_ argument: UnsafeMutableRawPointer?, _ message: UnsafePointer<CChar>?) {
+    guard let message else { return }
+    let text = String(cString: message).oneLine
+    if text.hasPrefix("WARNING") {
+        noticeLogger.warning("Postgres warning", metadata: ["postgres.notice": "\(text)"])
+    } else {
+        noticeLogger.debug("Postgres notice", metadata: ["postgres.notice": "\(text)"])
     }
 }

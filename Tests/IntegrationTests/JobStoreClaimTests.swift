@@ -1,0 +1,271 @@
+import Foundation
+import JobStore
+import Testing
+
+/// Claims, leases and the one-job-per-graph rule, raced by independent processes.
+///
+/// The racing claimers are `psql` processes running the store's own claim statement
+/// (`JobStoreStatements.claim`, prepared and executed verbatim): each is a separate OS process with its own
+/// session, so the only thing arbitrating between them is Postgres, exactly as between daemons on different
+/// hosts. psql is also a client that was not written here, so the test does not depend on our Swift layer being
+/// right to prove the SQL right. (Re-executing the test binary as a worker would prove the same with more
+/// machinery: SwiftPM gives test targets no helper executables.)
+extension JobStoreIntegrationTests {
+    @Test func processesRacingToClaimNeverGetTheSameJob() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let jobCount = 200
+            let processCount = 8
+            let claimsPerProcess = 40  // 320 attempts for 200 jobs: every job is claimed, some attempts find none
+            for i in 0..<jobCount {
+                _ = try await store.enqueue(JobStoreTestDatabase.request(target: "race-\(i)"))
+            }
+            // All processes start claiming at the same instant (Postgres's clock), to maximise contention.
+            let startAt = try await store.connection.query(
+                "SELECT (now() + interval '1.5 seconds')::text AS t"
+            )[0].decode("t", as: String.self)
+            var children: [JobStoreTestDatabase.Child] = []
+            for p in 0..<processCount {
+                var script = "PREPARE claim AS \(store.statements.claim);\n"
+                script += "SELECT pg_sleep_until('\(startAt)') \\g /dev/null\n"
+                for k in 0..<claimsPerProcess {
+                    script += "EXECUTE claim('p\(p)-\(k)', 300);\n"
+                }
+                children.append(try JobStoreTestDatabase.psql(script))
+            }
+            let started = ContinuousClock.now
+            var claims: [(job: Int64, worker: String, process: Int)] = []
+            for (p, child) in children.enumerated() {
+                let status = await child.wait()
+                #expect(status == 0, "psql \(p) failed: \(child.standardError)")
+                for line in child.standardOutput.split(separator: "\n") {
+                    // previous_owner | id | migration_version | ... | lease_owner (24th column)
+                    let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+                    guard fields.count > 24, let id = Int64(fields[1]) else { continue }
+                    claims.append((id, String(fields[24]), p))
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            let ids = claims.map(\.job)
+            #expect(Set(ids).count == ids.count, "a job was claimed twice")
+            #expect(ids.count == jobCount, "every job claimed exactly once")
+            // The database agrees: each job is leased once (token 1) to the worker that reported it.
+            let rows = try await store.connection.query(
+                "SELECT id, lease_owner, lease_token, state FROM \(store.schema.quoted).jobs"
+            )
+            var owners: [Int64: String] = [:]
+            for row in rows {
+                #expect(try row.decode("lease_token", as: Int64.self) == 1)
+                #expect(try row.decode("state", as: String.self) == "planning")
+                owners[try row.decode("id")] = try row.decode("lease_owner")
+            }
+            for claim in claims { #expect(owners[claim.job] == claim.worker) }
+            let perProcess = (0..<processCount).map { p in claims.filter { $0.process == p }.count }
+            print(
+                "claim race: \(processCount) psql processes, \(processCount * claimsPerProcess) claims for \(jobCount) jobs: "
+                    + "\(ids.count) claimed, \(ids.count - Set(ids).count) duplicates, per process \(perProcess), "
+                    + "\(Int(elapsed.milliseconds)) ms including the synchronized start"
+            )
+            #expect(perProcess.filter { $0 > 0 }.count > 1, "the claims interleaved between processes")
+        }
+    }
+
+    @Test func killedLeaseHolderIsTakenOverAfterExpiryAndReclaimedAtOnceByItsOwnIdentity() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let statements = store.statements
+            let a = try await store.enqueue(JobStoreTestDatabase.request(target: "kill-a"))
+
+            // A worker process: claims with a 2 s lease and renews it every 250 ms, until it is killed.
+            func holder(_ identity: String, lease: Int) throws -> JobStoreTestDatabase.Child {
+                var script = "PREPARE claim AS \(statements.claim);\nPREPARE hb AS \(statements.heartbeat);\n"
+                script += "EXECUTE claim('\(identity)', \(lease)) \\gset\n"
+                for _ in 0..<400 {
+                    script += "SELECT pg_sleep(0.25) \\g /dev/null\n"
+                    script += "EXECUTE hb(:id, :lease_token, \(lease), NULL, NULL, NULL) \\g /dev/null\n"
+                }
+                return try JobStoreTestDatabase.psql(script)
+            }
+
+            let first = try holder("holder-1", lease: 2)
+            #expect(try await eventually { try await store.job(a.id)?.leaseOwner == "holder-1" })
+            let claimed = try #require(try await store.job(a.id))
+            let heartbeat1 = try #require(claimed.heartbeatAt)
+            #expect(try await eventually { (try await store.job(a.id)?.heartbeatAt ?? heartbeat1) > heartbeat1 })
+
+            first.kill(SIGKILL)
+            _ = await first.wait()
+            let killedAt = ContinuousClock.now
+            #expect(
+                try await store.claim(worker: WorkerIdentity(rawValue: "other"), leaseDuration: .seconds(60)) == nil
+            )
+
+            var takeover: JobLease? = nil
+            while takeover == nil, ContinuousClock.now - killedAt < .seconds(10) {
+                takeover = try await store.claim(worker: WorkerIdentity(rawValue: "other"), leaseDuration: .seconds(60))
+                if takeover == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let waited = ContinuousClock.now - killedAt
+            let lease = try #require(takeover)
+            #expect(lease.jobID == a.id)
+            #expect(lease.token == claimed.leaseToken + 1)
+            #expect(lease.previousOwner == "holder-1")
+            #expect(waited < .seconds(3))
+            print(
+                "SIGKILLed lease holder (2 s lease): another worker took the job after \(Int(waited.milliseconds)) ms, token \(claimed.leaseToken) -> \(lease.token)"
+            )
+
+            // The dead holder's token is fenced off.
+            let stale = JobLease(job: claimed, token: claimed.leaseToken, owner: "holder-1", duration: .seconds(2))
+            await #expect(
+                throws: JobStoreError.leaseLost(
+                    job: a.id,
+                    token: claimed.leaseToken,
+                    currentToken: lease.token,
+                    owner: "other"
+                )
+            ) {
+                try await store.checkpoint(stale, JobCheckpoint(from: 0, to: 0, itemsChanged: 0))
+            }
+            await #expect(throws: JobStoreError.self) { try await store.heartbeat(stale) }
+            _ = try await store.finish(lease, .succeeded)
+
+            // Same identity after a crash: no waiting for the (60 s) lease to expire.
+            let b = try await store.enqueue(JobStoreTestDatabase.request(target: "kill-b"))
+            let second = try holder("holder-2", lease: 60)
+            #expect(try await eventually { try await store.job(b.id)?.leaseOwner == "holder-2" })
+            let held = try #require(try await store.job(b.id))
+            second.kill(SIGKILL)
+            _ = await second.wait()
+            let crashedAt = ContinuousClock.now
+            #expect(
+                try await store.claim(worker: WorkerIdentity(rawValue: "other-2"), leaseDuration: .seconds(60)) == nil
+            )
+            // The restarted worker is a new process with the same identity.
+            let restarted = try JobStoreTestDatabase.psql(
+                "PREPARE claim AS \(statements.claim);\nEXECUTE claim('holder-2', 60);\n"
+            )
+            #expect(await restarted.wait() == 0, "\(restarted.standardError)")
+            let reclaimedAfter = ContinuousClock.now - crashedAt
+            let fields = restarted.standardOutput.split(separator: "\n").first?.split(
+                separator: "|",
+                omittingEmptySubsequences: false
+            )
+            let reclaimedID = try #require(fields.flatMap { Int64($0[1]) })
+            let reclaimedToken = try #require(fields.flatMap { Int64($0[25]) })
+            #expect(reclaimedID == b.id.rawValue)
+            #expect(reclaimedToken == held.leaseToken + 1)
+            #expect(reclaimedAfter < .seconds(2))
+            print(
+                "same identity restarted after SIGKILL (60 s lease): reclaimed in \(Int(reclaimedAfter.milliseconds)) ms, token \(held.leaseToken) -> \(reclaimedToken)"
+            )
+            let events = try await store.events(of: b.id).filter { $0.kind == .lease }
+            #expect(events.map(\.newValue) == ["holder-2", "holder-2"])
+        }
+    }
+
+    @Test func oneJobPerGraphHoldsUnderARace() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let graph = "graph-t"
+            for _ in 0..<10 { _ = try await store.enqueue(JobStoreTestDatabase.request(target: graph)) }
+            _ = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-u"))
+            let schema = store.schema.name
+            var winners: [JobID] = []
+            for round in 0..<5 {
+                // Eight daemons, eight sessions, claiming at once.
+                let leases = try await withThrowingTaskGroup(of: JobLease?.self) { group in
+                    for worker in 0..<8 {
+                        group.addTask {
+                            let racer = try JobStore(JobStoreTestDatabase.configuration(schema: schema))
+                            defer { Task { await racer.close() } }
+                            return try await racer.claim(
+                                worker: WorkerIdentity(rawValue: "racer-\(round)-\(worker)"),
+                                leaseDuration: .seconds(60)
+                            )
+                        }
+                    }
+                    return try await group.reduce(into: [JobLease]()) { if let lease = $1 { $0.append(lease) } }
+                }
+                let onT = leases.filter { $0.job.target.url == "bolt://\(graph):7687" }
+                #expect(onT.count == 1, "round \(round): \(onT.count) jobs claimed on one graph")
+                #expect(leases.filter { $0.job.target.url == "bolt://graph-u:7687" }.count == (round == 0 ? 1 : 0))
+                let active = try await store.jobs(states: [.planning, .running]).filter {
+                    $0.target.url == "bolt://\(graph):7687"
+                }
+                #expect(active.count == 1)
+                if let winner = onT.first {
+                    winners.append(winner.jobID)
+                    _ = try await store.finish(winner, .succeeded)
+                }
+            }
+            #expect(winners == winners.sorted(), "jobs on one graph run in order")
+
+            // Postgres itself refuses a second active job on the graph, whoever tries.
+            let running = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(60))
+            )
+            let other = try #require(try await store.jobs(states: [.queued]).first { $0.target == running.job.target })
+            do {
+                try await store.connection.query(
+                    "UPDATE \(store.schema.quoted).jobs SET state = 'running', started_at = now() WHERE id = $1::bigint",
+                    [other.id]
+                )
+                Issue.record("a second running job on one graph was accepted")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23505")
+                if case .queryFailed(_, _, _, let constraint, _) = error {
+                    #expect(constraint == "jobs_one_active_per_target")
+                }
+            }
+        }
+    }
+
+    @Test func pausedJobsKeepTheirGraphAndResumeWhereTheyWere() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let worker = WorkerIdentity(rawValue: "w1")
+            let first = try await store.enqueue(JobStoreTestDatabase.request(target: "p"))
+            let second = try await store.enqueue(JobStoreTestDatabase.request(target: "p"))
+            let lease = try #require(try await store.claim(worker: worker, leaseDuration: .seconds(30)))
+            #expect(lease.jobID == first.id && lease.job.state == .planning)
+            try await store.storePlan(lease, entries: Array(0..<100))
+
+            let paused = try await store.pause(first.id, by: "alice")
+            #expect(paused.state == .paused)
+            // The worker learns it at its next write, finishes the batch in flight, and lets go.
+            let control = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 10, itemsChanged: 10))
+            #expect(control.shouldStop && control.state == .paused && control.planDone == 10)
+            try await store.release(lease)
+            // A started, paused job keeps its graph: the next job on it waits.
+            #expect(try await store.claim(worker: WorkerIdentity(rawValue: "w2"), leaseDuration: .seconds(30)) == nil)
+            #expect(try await store.pause(first.id, by: "alice").state == .paused)  // idempotent
+
+            let resumed = try await store.resume(first.id, by: "bob")
+            #expect(resumed.state == .running)
+            await #expect(throws: JobStoreError.invalidTransition(job: first.id, state: .running, action: "resume")) {
+                try await store.resume(first.id, by: "bob")
+            }
+            let again = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "w2"), leaseDuration: .seconds(30))
+            )
+            #expect(again.jobID == first.id && again.job.planDone == 10 && again.token == lease.token + 1)
+            #expect(again.isResumption)
+
+            // Cancel while a worker holds the lease is a request; the worker ends the job.
+            let requested = try await store.cancel(first.id, by: "carol")
+            #expect(requested.state == .running && requested.cancelRequested)
+            let stop = try await store.heartbeat(again)
+            #expect(stop.shouldStop && stop.cancelRequested)
+            let cancelled = try await store.finish(again, .cancelled)
+            #expect(cancelled.state == .cancelled && cancelled.finishedAt != nil)
+            // Cancelling a queued job is immediate.
+            #expect(try await store.cancel(second.id, by: "carol").state == .cancelled)
+            #expect(try await store.cancel(second.id, by: "carol").state == .cancelled)
+
+            let states = try await store.events(of: first.id).filter { $0.kind == .state }
+            #expect(
+                states.map(\.newValue) == [
+                    "queued", "planning", "running", "paused", "running", "cancel requested", "cancelled",
+                ]
+            )
+            #expect(states.map(\.actor) == ["test", "w1", "w1", "alice", "bob", "carol", "w2"])
+        }
+    }
+}
