@@ -10,7 +10,8 @@ public struct JobRequest: Sendable {
     public var target: JobTarget
     public var batchSize: Int
     public var priority: Int
-    /// Do not start before this time.
+    /// Do not start before this time. Jobs queued after it on the same graph wait for it: migrations on one graph
+    /// run in queue order.
     public var notBefore: Date?
     /// Who asked (user name, `systemd timer`...), for the event log and history.
     public var enqueuedBy: String

@@ -83,6 +83,9 @@ public struct JobStoreSchema: Sendable, Equatable {
             CREATE INDEX jobs_claimable ON \(s).jobs (priority DESC, id)
                 WHERE state IN ('queued', 'planning', 'running');
             CREATE INDEX jobs_by_state ON \(s).jobs (state, id);
+            -- The queue of each graph: only its head may be claimed.
+            CREATE INDEX jobs_queued_by_target ON \(s).jobs (target_url, target_database, priority DESC, id)
+                WHERE state = 'queued';
 
             -- The plan: entries (graph ids or boundaries) packed 8 bytes little-endian into chunks of at most 65536.
             CREATE TABLE \(s).plans (

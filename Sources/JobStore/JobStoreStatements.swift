@@ -36,10 +36,12 @@ public struct JobStoreStatements: Sendable {
     ///
     /// Runnable, in this order: a job this identity already leases (its previous incarnation crashed: reclaim at
     /// once), an abandoned job (planning or running with an expired or released lease), then queued jobs whose
-    /// `not_before` has passed, by priority then age. Jobs whose graph is held by another job are skipped. Rows
-    /// locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies once locked is
-    /// re-checked and passed over, so two claimers never get the same job. Every claim raises `lease_token`, which
-    /// fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
+    /// `not_before` has passed, by priority then age. Jobs whose graph is held by another job are skipped, and so is
+    /// a queued job with an earlier queued job on its graph: migrations on one graph run in the order they were
+    /// queued, even when claimers race (a later job cannot slip past an earlier one that a concurrent claimer has
+    /// locked). Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies
+    /// once locked is re-checked and passed over, so two claimers never get the same job. Every claim raises
+    /// `lease_token`, which fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
     public var claim: String {
         """
         WITH candidate AS (
@@ -52,6 +54,11 @@ public struct JobStoreStatements: Sendable {
                   SELECT 1 FROM \(s).jobs AS other
                   WHERE other.target_url = j.target_url AND other.target_database = j.target_database
                     AND other.id <> j.id AND \(Self.holdsTarget("other")))
+              AND NOT EXISTS (
+                  SELECT 1 FROM \(s).jobs AS earlier
+                  WHERE j.state = 'queued' AND earlier.state = 'queued'
+                    AND earlier.target_url = j.target_url AND earlier.target_database = j.target_database
+                    AND (earlier.priority > j.priority OR (earlier.priority = j.priority AND earlier.id < j.id)))
             ORDER BY (j.state <> 'queued' AND j.lease_owner IS NOT DISTINCT FROM $1::text) DESC,
                      (j.state <> 'queued') DESC, j.priority DESC, j.id
             LIMIT 1

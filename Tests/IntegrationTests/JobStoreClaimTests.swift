@@ -165,7 +165,8 @@ extension JobStoreIntegrationTests {
     @Test func oneJobPerGraphHoldsUnderARace() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let graph = "graph-t"
-            for _ in 0..<10 { _ = try await store.enqueue(JobStoreTestDatabase.request(target: graph)) }
+            var queued: [JobID] = []
+            for _ in 0..<10 { queued.append(try await store.enqueue(JobStoreTestDatabase.request(target: graph)).id) }
             _ = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-u"))
             let schema = store.schema.name
             var winners: [JobID] = []
@@ -196,7 +197,7 @@ extension JobStoreIntegrationTests {
                     _ = try await store.finish(winner, .succeeded)
                 }
             }
-            #expect(winners == winners.sorted(), "jobs on one graph run in order")
+            #expect(winners == Array(queued.prefix(5)), "jobs on one graph run in the order they were queued")
 
             // Postgres itself refuses a second active job on the graph, whoever tries.
             let running = try #require(
