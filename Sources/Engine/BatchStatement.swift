@@ -1,0 +1,105 @@
+import Bolt
+import Migrations
+
+/// The Cypher the engine runs for one data step: the planning query and the batch statement.
+///
+/// A batch statement does three things in one atomic unit, in this order:
+/// 1. takes the write lock of the job's graph-side node (`:SluiceJob`) by setting a property on it:
+///    reading alone takes no lock, and without the lock two workers could both read the same offset
+///    and both apply the batch (Neo4j's documented lost-update pattern);
+/// 2. proceeds only if the node's `token` is the caller's lease token and its `done` is the offset
+///    the batch starts at, and moves `done` to the batch's end;
+/// 3. changes the batch's items, re-checking each against the step's label and full predicate, so an
+///    item changed, deleted or replaced (ids are reused) since planning is skipped.
+///
+/// It returns one row, the number of items changed. Zero means "fenced, or nothing left to change in
+/// this slice": the caller tells them apart by reading the node, never by retrying blindly.
+public struct BatchStatement: Sendable, Hashable {
+    /// How a batch names its items.
+    public enum Addressing: String, Sendable, Hashable {
+        /// `UNWIND $sluice_ids`: exact, for servers that take large parameters (Neo4j, ArcadeDB).
+        case idList
+        /// `id(n) >= $sluice_low AND id(n) <= $sluice_high`: small parameters only, for servers that
+        /// paste parameters into the query text (FalkorDB). Items created inside the range since
+        /// planning are changed too; the predicate still decides.
+        case idRange
+    }
+
+    public let step: DataStep
+    public let addressing: Addressing
+
+    public init(step: DataStep, addressing: Addressing) {
+        self.step = step
+        self.addressing = addressing
+    }
+
+    /// The addressing a server's probed capabilities allow.
+    public init(step: DataStep, capabilities: BoltCapabilities) {
+        self.init(step: step, addressing: capabilities.acceptsLargeParameters ? .idList : .idRange)
+    }
+
+    private var variable: String { step.pattern.variable }
+
+    /// Lists the step's items once, read-only, in id order (so batches lock in a stable order and an
+    /// id range covers a compact slice).
+    public var planning: String {
+        "MATCH \(step.pattern.text) WHERE (\(step.predicate)) RETURN id(\(variable)) AS sluice_id ORDER BY sluice_id"
+    }
+
+    /// Items created since `$sluice_after`, the highest planned id: the catch-up re-plan.
+    public var latePlanning: String {
+        "MATCH \(step.pattern.text) WHERE id(\(variable)) > $sluice_after AND (\(step.predicate)) "
+            + "RETURN id(\(variable)) AS sluice_id ORDER BY sluice_id"
+    }
+
+    /// The batch statement. Parameters: `sluice_job`, `sluice_token`, `sluice_from`, `sluice_to`, and
+    /// `sluice_ids` or `sluice_low`/`sluice_high`, plus the migration's own parameters.
+    public var batch: String {
+        let items: String
+        switch addressing {
+        case .idList:
+            items = """
+                UNWIND $sluice_ids AS sluice_item
+                MATCH \(step.pattern.text)
+                WHERE id(\(variable)) = sluice_item AND (\(step.predicate))
+                """
+        case .idRange:
+            items = """
+                MATCH \(step.pattern.text)
+                WHERE id(\(variable)) >= $sluice_low AND id(\(variable)) <= $sluice_high AND (\(step.predicate))
+                """
+        }
+        return """
+            MATCH (sluice_job:SluiceJob {id: $sluice_job})
+            SET sluice_job.lock = coalesce(sluice_job.lock, 0) + 1
+            WITH sluice_job
+            WHERE sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from
+            SET sluice_job.done = $sluice_to
+            WITH sluice_job
+            \(items)
+            \(step.change)
+            RETURN count(*) AS sluice_changed
+            """
+    }
+
+    /// Moves the job node over a slice without changing items: for an item that was quarantined, so
+    /// that the offset still advances under the same compare-and-set.
+    public static let skip = """
+        MATCH (sluice_job:SluiceJob {id: $sluice_job})
+        SET sluice_job.lock = coalesce(sluice_job.lock, 0) + 1
+        WITH sluice_job
+        WHERE sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from
+        SET sluice_job.done = $sluice_to
+        RETURN sluice_job.done AS done
+        """
+
+    /// Parameters that address the items of one batch.
+    public func itemParameters(_ ids: ArraySlice<Int64>) -> [String: BoltValue] {
+        switch addressing {
+        case .idList:
+            ["sluice_ids": .list(ids.map { .integer($0) })]
+        case .idRange:
+            ["sluice_low": .integer(ids.first ?? 0), "sluice_high": .integer(ids.last ?? -1)]
+        }
+    }
+}

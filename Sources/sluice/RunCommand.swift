@@ -1,0 +1,197 @@
+import ArgumentParser
+import Bolt
+import Dispatch
+import Engine
+import Foundation
+import JobStore
+import Logging
+import Migrations
+
+/// `sluice run`: one migration as a job in the foreground, through the same engine and job store as
+/// the daemon.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one migration as a resumable job in the foreground.",
+        discussion: """
+            The job is recorded in the job store like a daemon's: Ctrl-C stops it after the batch in flight,
+            and running the same command again resumes it where it stopped, also after a crash (kill -9).
+            Progress shows as a bar on a terminal, as a line every few seconds otherwise.
+            """
+    )
+
+    @OptionGroup var graph: GraphOptions
+    @OptionGroup var store: DBOptions
+    @OptionGroup var migrations: MigrationsOptions
+
+    @Argument(help: "The migration's version, e.g. 007 or 7.")
+    var version: String
+
+    @Flag(help: "Undo the migration (run its down direction).")
+    var down = false
+
+    @Option(help: "Items per batch (default: the migration's batch_size, else 10,000).")
+    var batchSize: Int?
+
+    @Option(
+        help:
+            "Override probing the server: \(BoltCapabilities.Dialect.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var dialect: String?
+
+    func validate() throws {
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let dialect, BoltCapabilities.Dialect(rawValue: dialect) == nil {
+            throw ValidationError("unknown --dialect '\(dialect)'")
+        }
+    }
+
+    func run() async throws {
+        guard let version = MigrationVersion(self.version) else {
+            throw CommandError("invalid migration version '\(self.version)': expected a number such as 007")
+        }
+        let catalog = try migrations.loadCatalog()
+        guard let migration = catalog.migration(version) else {
+            throw CommandError("no migration \(version) in \(catalog.folder)")
+        }
+        var logger = Logger(label: "sluice.run")
+        logger.logLevel = .warning
+        let jobStore: JobStore
+        do {
+            jobStore = try await JobStore.open(store.configuration(), logger: logger, migrate: true)
+        } catch {
+            throw CommandError("\(error)")
+        }
+        defer { Task { await jobStore.close() } }
+        let direction: JobDirection = down ? .down : .up
+        let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
+
+        try await graph.withConnection { connection, resolved in
+            let capabilities: BoltCapabilities
+            if let dialect = dialect.flatMap(BoltCapabilities.Dialect.init(rawValue:)) {
+                capabilities = dialect.capabilities
+            } else {
+                capabilities = try await BoltCapabilities.probe(
+                    connection,
+                    options: BoltTransactionOptions(database: resolved.database)
+                )
+            }
+            let target = JobTarget(url: "\(resolved.url)", database: resolved.database ?? "")
+            let job = try await Self.findOrEnqueue(
+                jobStore,
+                migration: migration,
+                direction: direction,
+                target: target,
+                batchSize: batchSize
+            )
+            let lease = try await Self.claim(job.id, in: jobStore)
+            let runner = JobRunner(
+                store: jobStore,
+                connection: connection,
+                capabilities: capabilities,
+                migration: migration,
+                configuration: .init(batchSize: batchSize),
+                logger: logger
+            )
+            let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")
+            let ending = try await Self.runInterruptibly {
+                try await runner.run(lease) { display.update($0) }
+            }
+            display.finish()
+            var output = StandardOutput()
+            switch ending {
+            case .succeeded(let job):
+                output.write(
+                    "\(migration.version) \(direction.rawValue): succeeded, \(job.planDone) items planned, "
+                        + "\(job.itemsChanged) changed, \(job.itemsSkipped) no longer matching, "
+                        + "\(job.itemsQuarantined) quarantined (job \(job.id))\n"
+                )
+            case .stopped(let control):
+                let why = control.map { $0.cancelRequested ? "cancelled" : "\($0.state.rawValue)" } ?? "interrupted"
+                output.write(
+                    "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))\n"
+                )
+                if control == nil { throw ExitCode(130) }
+            case .fenced:
+                throw CommandError("job \(job.id) was taken over by another worker; this run stopped without writing")
+            }
+        }
+    }
+
+    /// The unfinished job of this migration, direction and graph, or a new one.
+    static func findOrEnqueue(
+        _ store: JobStore,
+        migration: MigrationFile,
+        direction: JobDirection,
+        target: JobTarget,
+        batchSize: Int
+    ) async throws -> Job {
+        let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused])
+        if let job = unfinished.first(where: {
+            $0.migrationVersion == "\(migration.version)" && $0.direction == direction && $0.target == target
+        }) {
+            guard job.migrationChecksum == migration.checksum else {
+                throw CommandError(
+                    "job \(job.id) for \(migration.version) was started from a different version of \(migration.path); "
+                        + "cancel it (sluice cancel \(job.id)) or restore the file"
+                )
+            }
+            if job.state == .paused {
+                return try await store.resume(job.id, by: "sluice run")
+            }
+            return job
+        }
+        return try await store.enqueue(
+            JobRequest(
+                migrationVersion: "\(migration.version)",
+                migrationName: migration.name,
+                migrationChecksum: migration.checksum,
+                direction: direction,
+                dryRun: false,
+                target: target,
+                batchSize: batchSize,
+                priority: 0,
+                enqueuedBy: "sluice run"
+            )
+        )
+    }
+
+    /// Claims `job` under this host's foreground identity, so that a run killed and started again
+    /// reclaims its own lease at once.
+    static func claim(_ job: JobID, in store: JobStore) async throws -> JobLease {
+        let worker = WorkerIdentity.derived(unit: "sluice-run")
+        guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(60)) else {
+            throw CommandError(
+                "job \(job) cannot be claimed now: another job holds its graph, or an earlier one is queued first"
+            )
+        }
+        guard lease.jobID == job else {
+            try await store.release(lease)
+            throw CommandError(
+                "job \(lease.jobID) is due on this graph before job \(job); run the daemon or that job first"
+            )
+        }
+        return lease
+    }
+
+    /// Runs `work`, cancelling it on the first SIGINT or SIGTERM (the runner stops after the batch in
+    /// flight); a second signal ends the process at once.
+    static func runInterruptibly<Result: Sendable>(
+        _ work: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let task = Task { try await work() }
+        let sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler {
+                if task.isCancelled { Foundation.exit(130) }
+                FileHandle.standardError.write(Data("\nstopping after the batch in flight (again to quit now)\n".utf8))
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        return try await task.value
+    }
+}
