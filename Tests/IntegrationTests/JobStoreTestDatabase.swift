@@ -109,6 +109,8 @@ enum JobStoreTestDatabase {
         let process = Process()
         let output: URL
         let errors: URL
+        /// Extra files to delete with the child (a psql script).
+        var temporaryFiles: [URL] = []
 
         init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
             let directory = FileManager.default.temporaryDirectory
@@ -167,6 +169,7 @@ enum JobStoreTestDatabase {
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
             try? FileManager.default.removeItem(at: output)
             try? FileManager.default.removeItem(at: errors)
+            for file in temporaryFiles { try? FileManager.default.removeItem(at: file) }
         }
     }
 
@@ -174,7 +177,9 @@ enum JobStoreTestDatabase {
     static func psql(_ script: String) throws -> Child {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-test-\(UUID().uuidString).sql")
         try script.write(to: file, atomically: true, encoding: .utf8)
-        return try Child("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", file.path])
+        let child = try Child("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", file.path])
+        child.temporaryFiles.append(file)
+        return child
     }
 
     /// Runs a shell command to completion; returns its status and combined output.
