@@ -87,6 +87,34 @@ extension BoltValue {
         self = .map(value)
     }
 
+    public init(_ value: BoltDate) {
+        self = .date(value)
+    }
+
+    public init(_ value: BoltTime) {
+        self = .time(value)
+    }
+
+    public init(_ value: BoltLocalTime) {
+        self = .localTime(value)
+    }
+
+    public init(_ value: BoltDateTime) {
+        self = .dateTime(value)
+    }
+
+    public init(_ value: BoltLocalDateTime) {
+        self = .localDateTime(value)
+    }
+
+    public init(_ value: BoltDuration) {
+        self = .duration(value)
+    }
+
+    public init(_ value: BoltPoint) {
+        self = .point(value)
+    }
+
     /// `nil` becomes ``BoltValue/null``.
     public init(_ value: BoltValue?) {
         self = value ?? .null
@@ -143,6 +171,41 @@ extension BoltValue {
 
     public var mapValue: [String: BoltValue]? {
         if case .map(let value) = self { return value }
+        return nil
+    }
+
+    public var dateValue: BoltDate? {
+        if case .date(let value) = self { return value }
+        return nil
+    }
+
+    public var timeValue: BoltTime? {
+        if case .time(let value) = self { return value }
+        return nil
+    }
+
+    public var localTimeValue: BoltLocalTime? {
+        if case .localTime(let value) = self { return value }
+        return nil
+    }
+
+    public var dateTimeValue: BoltDateTime? {
+        if case .dateTime(let value) = self { return value }
+        return nil
+    }
+
+    public var localDateTimeValue: BoltLocalDateTime? {
+        if case .localDateTime(let value) = self { return value }
+        return nil
+    }
+
+    public var durationValue: BoltDuration? {
+        if case .duration(let value) = self { return value }
+        return nil
+    }
+
+    public var pointValue: BoltPoint? {
+        if case .point(let value) = self { return value }
         return nil
     }
 

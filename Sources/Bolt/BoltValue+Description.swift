@@ -1,5 +1,6 @@
 // Text rendering of values as cypher-shell shows them: `NULL`, `TRUE`, `1`, `1.5`, `"text"`, `[1, 2]`,
-// `{a: 1, b: "x"}`, `(:Label {k: v})`, `[:TYPE {k: v}]`, `(:A)-[:R]->(:B)`. Map keys (and properties) are
+// `{a: 1, b: "x"}`, `(:Label {k: v})`, `[:TYPE {k: v}]`, `(:A)-[:R]->(:B)`, temporal values in ISO-8601
+// without quotes (`2024-05-01`, `P1DT2H`), `point({srid:7203, x:1.0, y:2.0})`. Map keys (and properties) are
 // sorted so the output is deterministic. Strings are escaped as Cypher string literals (cypher-shell only
 // escapes the double quote; control characters are escaped here too so a value stays on one line).
 
@@ -76,6 +77,20 @@ enum CypherText {
             output += "]"
         case .map(let map):
             self.appendMap(map, to: &output)
+        case .date(let date):
+            output += date.description
+        case .time(let time):
+            output += time.description
+        case .localTime(let time):
+            output += time.description
+        case .dateTime(let dateTime):
+            output += dateTime.description
+        case .localDateTime(let dateTime):
+            output += dateTime.description
+        case .duration(let duration):
+            output += duration.description
+        case .point(let point):
+            output += point.description
         case .node(let node):
             self.append(node, to: &output)
         case .relationship(let relationship):
@@ -144,7 +159,7 @@ enum CypherText {
         }
     }
 
-    /// `Structure(0x44)[19000]`.
+    /// `Structure(0x56)[#c8, #0102]`.
     static func append(_ structure: BoltValue.Structure, to output: inout String) {
         output += "Structure("
         self.appendHexByte(structure.tag, prefix: "0x", uppercase: true, to: &output)

@@ -8,6 +8,8 @@ extension BoltValue {
     /// - null, booleans, integers, floats, strings, lists and maps as themselves; NaN and the infinities,
     ///   which JSON lacks, as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
     /// - bytes as a base64 string.
+    /// - dates, times, date-times and durations as their ISO-8601 strings (``BoltDateTime/description``:
+    ///   `"2024-05-01T12:34:56+02:00[Europe/Berlin]"`); a point as `{"srid", "x", "y"}` (and `"z"`).
     /// - a node as `{"elementId", "id", "labels", "properties"}`; a relationship as `{"elementId",
     ///   "endElementId", "endId", "id", "properties", "startElementId", "startId", "type"}` (an unbound one
     ///   without the ends); a path as `{"nodes", "relationships"}` in walk order, each relationship with the
@@ -54,6 +56,24 @@ enum JSONText {
             output += "]"
         case .map(let map):
             self.appendObject(map, to: &output)
+        case .date(let date):
+            self.appendString(date.description, to: &output)
+        case .time(let time):
+            self.appendString(time.description, to: &output)
+        case .localTime(let time):
+            self.appendString(time.description, to: &output)
+        case .dateTime(let dateTime):
+            self.appendString(dateTime.description, to: &output)
+        case .localDateTime(let dateTime):
+            self.appendString(dateTime.description, to: &output)
+        case .duration(let duration):
+            self.appendString(duration.description, to: &output)
+        case .point(let point):
+            var coordinates: [String: BoltValue] = [
+                "srid": .integer(point.srid), "x": .float(point.x), "y": .float(point.y),
+            ]
+            coordinates["z"] = point.z.map(BoltValue.float)
+            self.appendObject(coordinates, to: &output)
         case .node(let node):
             self.append(node, to: &output)
         case .relationship(let relationship):

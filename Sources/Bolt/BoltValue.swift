@@ -1,8 +1,9 @@
-/// A value as Bolt carries it: the PackStream v2 types plus the graph structures a server returns.
+/// A value as Bolt carries it: the PackStream v2 types plus the graph, temporal and spatial structures of
+/// Bolt 5.
 ///
-/// Parameters are built from it and records are made of it. Structures that this client does not model
-/// yet (temporal and spatial types) decode as ``BoltValue/structure(_:)`` with their tag and fields, so
-/// that an unexpected type in a result is visible to the caller instead of failing the whole stream.
+/// Parameters are built from it and records are made of it. A structure this client does not model (a
+/// newer server's type) decodes as ``BoltValue/structure(_:)`` with its tag and fields, so that an
+/// unexpected type in a result is visible to the caller instead of failing the whole stream.
 public enum BoltValue: Sendable, Hashable {
     case null
     case boolean(Bool)
@@ -12,8 +13,15 @@ public enum BoltValue: Sendable, Hashable {
     case bytes([UInt8])
     case list([BoltValue])
     case map([String: BoltValue])
-    // The structure cases are indirect: boxed, they keep every value at 24 bytes instead of 104,
-    // which halves the time to decode a large result.
+    case date(BoltDate)
+    case time(BoltTime)
+    case localTime(BoltLocalTime)
+    case localDateTime(BoltLocalDateTime)
+    // The larger cases are indirect: boxed, they keep every value at 24 bytes instead of 104, which
+    // halves the time to decode a large result.
+    indirect case dateTime(BoltDateTime)
+    indirect case duration(BoltDuration)
+    indirect case point(BoltPoint)
     indirect case node(Node)
     indirect case relationship(Relationship)
     indirect case unboundRelationship(UnboundRelationship)

@@ -24,7 +24,10 @@ struct BoltValueDescriptionTests {
                 ["my key": 1, "1a": 2, "a`b": 3, "_ok9": 4, "": 5, "naïve": 6],
                 "{``: 5, `1a`: 2, _ok9: 4, `a``b`: 3, `my key`: 1, naïve: 6}"
             ),
-            (.structure(BoltValue.Structure(tag: 0x44, fields: [19000])), "Structure(0x44)[19000]"),
+            (
+                .structure(BoltValue.Structure(tag: 0x56, fields: [.bytes([0xC8]), .bytes([1, 2])])),
+                "Structure(0x56)[#c8, #0102]"
+            ),
             (.structure(BoltValue.Structure(tag: 0x0A, fields: [])), "Structure(0x0A)[]"),
         ] as [(BoltValue, String)]
     )
@@ -105,7 +108,7 @@ struct BoltValueJSONTests {
             (.bytes([0xFB, 0xFF]), #""+/8=""#),
             ([1, "a", nil, []], #"[1,"a",null,[]]"#),
             (["b": 1, "a": ["z": 2, "y": [:]]], #"{"a":{"y":{},"z":2},"b":1}"#),
-            (.structure(BoltValue.Structure(tag: 0x44, fields: [19000])), #"{"$structure":68,"fields":[19000]}"#),
+            (.structure(BoltValue.Structure(tag: 0x3F, fields: [19000])), #"{"$structure":63,"fields":[19000]}"#),
         ] as [(BoltValue, String)]
     )
     func values(value: BoltValue, json: String) {
@@ -203,11 +206,19 @@ struct BoltValueJSONTests {
     }
 
     /// Keeps what JSON represents one-to-one: no bytes, graph values, structures or non-finite floats;
-    /// whole floats (1.0) stay floats in JSON text, so they are kept too.
+    /// whole floats (1.0) stay floats in JSON text, so they are kept too. Temporal values read back as their
+    /// ISO strings, points as maps.
     static func jsonRepresentable(_ value: BoltValue) -> BoltValue {
         switch value {
         case .float(let double) where !double.isFinite: return .null
         case .bytes, .node, .relationship, .unboundRelationship, .path, .structure: return "replaced"
+        case .date, .time, .localTime, .dateTime, .localDateTime, .duration: return .string(value.description)
+        case .point(let point):
+            var coordinates: [String: BoltValue] = [
+                "srid": .integer(point.srid), "x": .float(point.x), "y": .float(point.y),
+            ]
+            coordinates["z"] = point.z.map(BoltValue.float)
+            return jsonRepresentable(.map(coordinates))
         case .list(let list): return .list(list.map(jsonRepresentable))
         case .map(let map): return .map(map.mapValues(jsonRepresentable))
         default: return value

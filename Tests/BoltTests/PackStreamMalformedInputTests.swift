@@ -11,7 +11,8 @@ struct PackStreamMalformedInputTests {
         "ids": [1, 300, 70000, 5_000_000_000, -17],
         "nested": [["a": 1.5], [.bytes([1, 2, 3]), nil, true]],
         "node": .node(BoltValue.Node(id: 1, labels: ["L"], properties: ["k": "v"], elementID: "4:x:1")),
-        "date": .structure(BoltValue.Structure(tag: 0x44, fields: [19000])),
+        "date": .date(try! BoltDate(daysSinceEpoch: 19000)),
+        "at": .dateTime(try! BoltDateTime(secondsSinceEpoch: 4500, nanoseconds: 42, zone: .identifier("Europe/Paris"))),
         "long": .string(String(repeating: "z", count: 300)),
     ]
 

@@ -33,7 +33,7 @@ struct PackStreamTests {
             (.bytes([]), "CC 00"), (.bytes([1, 2, 3]), "CC 03 01 02 03"),
             (.list([]), "90"), (.list([1, 2, 3]), "93 01 02 03"), (.map([:]), "A0"),
             (.map(["one": "eins"]), "A1 83 6F 6E 65 84 65 69 6E 73"),
-            (.structure(BoltValue.Structure(tag: 0x44, fields: [19000])), "B1 44 C9 4A 38"),
+            (.structure(BoltValue.Structure(tag: 0x3F, fields: [19000])), "B1 3F C9 4A 38"),
             (.structure(BoltValue.Structure(tag: 0x01, fields: [])), "B0 01"),
         ] as [(BoltValue, String)]
     )
@@ -131,10 +131,10 @@ struct PackStreamTests {
     func structureFieldCounts() throws {
         for count in 0...15 {
             let value = BoltValue.structure(
-                BoltValue.Structure(tag: 0x58, fields: Array(repeating: .null, count: count))
+                BoltValue.Structure(tag: 0x3F, fields: Array(repeating: .null, count: count))
             )
             let bytes = packStreamBytes(value)
-            #expect(bytes.prefix(2) == [0xB0 | UInt8(count), 0x58])
+            #expect(bytes.prefix(2) == [0xB0 | UInt8(count), 0x3F])
             #expect(try decodePackStream(bytes) == value)
         }
     }
@@ -250,8 +250,16 @@ struct PackStreamTests {
             ),
             .unboundRelationship(knows),
             .path(BoltValue.Path(nodes: [alice, bob], relationships: [knows], indices: [1, 1])),
-            .structure(BoltValue.Structure(tag: 0x44, fields: [19000])),
-            .structure(BoltValue.Structure(tag: 0x58, fields: [7203, 1.5, 2.5])),
+            .date(try BoltDate(year: 2022, month: 1, day: 8)),
+            .localTime(try BoltLocalTime(hour: 23, minute: 59, second: 59)),
+            .time(try BoltTime(nanosecondsSinceMidnight: 1, offsetSeconds: -3600)),
+            .dateTime(try BoltDateTime(secondsSinceEpoch: -1, nanoseconds: 5, zone: .identifier("Europe/Paris"))),
+            .dateTime(try BoltDateTime(secondsSinceEpoch: 4500, nanoseconds: 42, zone: .offset(seconds: 3600))),
+            .localDateTime(try BoltLocalDateTime(secondsSinceEpoch: 1_700_000_000, nanoseconds: 999_999_999)),
+            .duration(try BoltDuration(months: -14, days: 3, seconds: 7, nanoseconds: 8)),
+            .point(BoltPoint(srid: BoltPoint.cartesian, x: 1.5, y: 2.5)),
+            .point(BoltPoint(srid: BoltPoint.wgs84With3D, x: 12.5, y: 56.25, z: -3)),
+            .structure(BoltValue.Structure(tag: 0x3F, fields: [19000])),
             [
                 .structure(
                     BoltValue.Structure(tag: 0x00, fields: [[.structure(BoltValue.Structure(tag: 0xFF, fields: []))]])

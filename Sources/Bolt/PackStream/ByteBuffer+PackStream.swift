@@ -6,12 +6,25 @@ public enum PackStream {
     /// (``PackStreamError/nestingTooDeep(limit:)``) instead of recursing further.
     public static let defaultMaximumNestingDepth = 64
 
-    /// Structure tags of the graph types that decode into dedicated ``BoltValue`` cases.
+    /// Structure tags of the Bolt 5 types that decode into dedicated ``BoltValue`` cases.
     public enum Tag {
-        public static let node: UInt8 = 0x4E
-        public static let relationship: UInt8 = 0x52
-        public static let unboundRelationship: UInt8 = 0x72
-        public static let path: UInt8 = 0x50
+        public static let node: UInt8 = 0x4E  // N
+        public static let relationship: UInt8 = 0x52  // R
+        public static let unboundRelationship: UInt8 = 0x72  // r
+        public static let path: UInt8 = 0x50  // P
+        public static let date: UInt8 = 0x44  // D
+        public static let time: UInt8 = 0x54  // T
+        public static let localTime: UInt8 = 0x74  // t
+        public static let dateTime: UInt8 = 0x49  // I
+        public static let dateTimeZoneID: UInt8 = 0x69  // i
+        public static let localDateTime: UInt8 = 0x64  // d
+        public static let duration: UInt8 = 0x45  // E
+        public static let point2D: UInt8 = 0x58  // X
+        public static let point3D: UInt8 = 0x59  // Y
+        /// Bolt 4's date-time with an offset, whose seconds are wall-clock seconds (decoded, never written).
+        public static let legacyDateTime: UInt8 = 0x46  // F
+        /// Bolt 4's date-time with a zone id, whose seconds are wall-clock seconds (decoded, never written).
+        public static let legacyDateTimeZoneID: UInt8 = 0x66  // f
     }
 }
 
@@ -47,7 +60,8 @@ private enum Marker {
 extension ByteBuffer {
     /// Writes `value` in PackStream, always in the smallest form.
     ///
-    /// Graph values are written in their Bolt 5 shape (with element ids). A ``BoltValue/Structure`` with
+    /// Graph values are written in their Bolt 5 shape (with element ids), date-times in Bolt 5's UTC form
+    /// (`I` or `i`; this client speaks only Bolt 5). A ``BoltValue/Structure`` with
     /// more than 15 fields cannot be represented and stops the program (a programming error, not an input
     /// error); so does a string, byte array, list or map with more than `UInt32.max` entries.
     public mutating func writePackStream(_ value: BoltValue) {
@@ -68,6 +82,51 @@ extension ByteBuffer {
             self.writePackStream(list: list)
         case .map(let map):
             self.writePackStream(map: map)
+        case .date(let date):
+            self.writePackStreamStructureHeader(tag: PackStream.Tag.date, fieldCount: 1)
+            self.writePackStream(integer: date.daysSinceEpoch)
+        case .time(let time):
+            self.writePackStreamStructureHeader(tag: PackStream.Tag.time, fieldCount: 2)
+            self.writePackStream(integer: time.localTime.nanosecondsSinceMidnight)
+            self.writePackStream(integer: Int64(time.offsetSeconds))
+        case .localTime(let time):
+            self.writePackStreamStructureHeader(tag: PackStream.Tag.localTime, fieldCount: 1)
+            self.writePackStream(integer: time.nanosecondsSinceMidnight)
+        case .dateTime(let dateTime):
+            switch dateTime.zone {
+            case .offset(let seconds):
+                self.writePackStreamStructureHeader(tag: PackStream.Tag.dateTime, fieldCount: 3)
+                self.writePackStream(integer: dateTime.secondsSinceEpoch)
+                self.writePackStream(integer: Int64(dateTime.nanoseconds))
+                self.writePackStream(integer: Int64(seconds))
+            case .identifier(let identifier):
+                self.writePackStreamStructureHeader(tag: PackStream.Tag.dateTimeZoneID, fieldCount: 3)
+                self.writePackStream(integer: dateTime.secondsSinceEpoch)
+                self.writePackStream(integer: Int64(dateTime.nanoseconds))
+                self.writePackStream(string: identifier)
+            }
+        case .localDateTime(let dateTime):
+            self.writePackStreamStructureHeader(tag: PackStream.Tag.localDateTime, fieldCount: 2)
+            self.writePackStream(integer: dateTime.secondsSinceEpoch)
+            self.writePackStream(integer: Int64(dateTime.nanoseconds))
+        case .duration(let duration):
+            self.writePackStreamStructureHeader(tag: PackStream.Tag.duration, fieldCount: 4)
+            self.writePackStream(integer: duration.months)
+            self.writePackStream(integer: duration.days)
+            self.writePackStream(integer: duration.seconds)
+            self.writePackStream(integer: Int64(duration.nanoseconds))
+        case .point(let point):
+            let z = point.z
+            self.writePackStreamStructureHeader(
+                tag: z == nil ? PackStream.Tag.point2D : PackStream.Tag.point3D,
+                fieldCount: z == nil ? 3 : 4
+            )
+            self.writePackStream(integer: point.srid)
+            self.writePackStream(float: point.x)
+            self.writePackStream(float: point.y)
+            if let z {
+                self.writePackStream(float: z)
+            }
         case .node(let node):
             self.writePackStream(node: node)
         case .relationship(let relationship):
@@ -518,6 +577,21 @@ private struct PackStreamDecoder {
             return .unboundRelationship(try GraphShape.unboundRelationship(fields))
         case PackStream.Tag.path:
             return .path(try GraphShape.path(fields))
+        case PackStream.Tag.date:
+            return .date(try TemporalShape.date(fields))
+        case PackStream.Tag.time:
+            return .time(try TemporalShape.time(fields))
+        case PackStream.Tag.localTime:
+            return .localTime(try TemporalShape.localTime(fields))
+        case PackStream.Tag.dateTime, PackStream.Tag.dateTimeZoneID, PackStream.Tag.legacyDateTime,
+            PackStream.Tag.legacyDateTimeZoneID:
+            return .dateTime(try TemporalShape.dateTime(fields, tag: tag))
+        case PackStream.Tag.localDateTime:
+            return .localDateTime(try TemporalShape.localDateTime(fields))
+        case PackStream.Tag.duration:
+            return .duration(try TemporalShape.duration(fields))
+        case PackStream.Tag.point2D, PackStream.Tag.point3D:
+            return .point(try TemporalShape.point(fields, tag: tag))
         default:
             return .structure(BoltValue.Structure(tag: tag, fields: fields))
         }
@@ -553,172 +627,4 @@ private func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
         offset += 1
     }
     return true
-}
-
-/// Turns the decoded fields of the graph structures into their types, checking the shape.
-private enum GraphShape {
-    static func node(_ fields: [BoltValue]) throws -> BoltValue.Node {
-        let tag = PackStream.Tag.node
-        guard fields.count == 3 || fields.count == 4 else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "a node has 3 or 4 fields, not \(fields.count)")
-        }
-        let id = try integer(fields[0], tag: tag, field: "id")
-        let labels = try strings(fields[1], tag: tag, field: "labels")
-        let properties = try map(fields[2], tag: tag, field: "properties")
-        let elementID =
-            fields.count == 4 ? try elementID(fields[3], legacy: id, tag: tag, field: "element_id") : String(id)
-        return BoltValue.Node(id: id, labels: labels, properties: properties, elementID: elementID)
-    }
-
-    static func relationship(_ fields: [BoltValue]) throws -> BoltValue.Relationship {
-        let tag = PackStream.Tag.relationship
-        guard fields.count == 5 || fields.count == 8 else {
-            throw PackStreamError.invalidStructure(
-                tag: tag,
-                reason: "a relationship has 5 or 8 fields, not \(fields.count)"
-            )
-        }
-        let id = try integer(fields[0], tag: tag, field: "id")
-        let startID = try integer(fields[1], tag: tag, field: "start node id")
-        let endID = try integer(fields[2], tag: tag, field: "end node id")
-        let type = try string(fields[3], tag: tag, field: "type")
-        let properties = try map(fields[4], tag: tag, field: "properties")
-        var elementID = String(id)
-        var startElementID = String(startID)
-        var endElementID = String(endID)
-        if fields.count == 8 {
-            elementID = try self.elementID(fields[5], legacy: id, tag: tag, field: "element_id")
-            startElementID = try self.elementID(fields[6], legacy: startID, tag: tag, field: "start node element_id")
-            endElementID = try self.elementID(fields[7], legacy: endID, tag: tag, field: "end node element_id")
-        }
-        return BoltValue.Relationship(
-            id: id,
-            startNodeID: startID,
-            endNodeID: endID,
-            type: type,
-            properties: properties,
-            elementID: elementID,
-            startNodeElementID: startElementID,
-            endNodeElementID: endElementID
-        )
-    }
-
-    static func unboundRelationship(_ fields: [BoltValue]) throws -> BoltValue.UnboundRelationship {
-        let tag = PackStream.Tag.unboundRelationship
-        guard fields.count == 3 || fields.count == 4 else {
-            throw PackStreamError.invalidStructure(
-                tag: tag,
-                reason: "an unbound relationship has 3 or 4 fields, not \(fields.count)"
-            )
-        }
-        let id = try integer(fields[0], tag: tag, field: "id")
-        let type = try string(fields[1], tag: tag, field: "type")
-        let properties = try map(fields[2], tag: tag, field: "properties")
-        let elementID =
-            fields.count == 4 ? try elementID(fields[3], legacy: id, tag: tag, field: "element_id") : String(id)
-        return BoltValue.UnboundRelationship(id: id, type: type, properties: properties, elementID: elementID)
-    }
-
-    /// A path's fields are typed here; whether its indices walk consistently is left to the reader
-    /// (``BoltValue/Path/segments``), so that a server's odd path does not fail a whole result.
-    static func path(_ fields: [BoltValue]) throws -> BoltValue.Path {
-        let tag = PackStream.Tag.path
-        guard fields.count == 3 else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "a path has 3 fields, not \(fields.count)")
-        }
-        guard case .list(let nodeValues) = fields[0] else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "nodes is \(kind(fields[0])), not a list")
-        }
-        guard case .list(let relationshipValues) = fields[1] else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "relationships is \(kind(fields[1])), not a list")
-        }
-        guard case .list(let indexValues) = fields[2] else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "indices is \(kind(fields[2])), not a list")
-        }
-        var nodes = [BoltValue.Node]()
-        nodes.reserveCapacity(nodeValues.count)
-        for value in nodeValues {
-            guard case .node(let node) = value else {
-                throw PackStreamError.invalidStructure(tag: tag, reason: "nodes holds \(kind(value))")
-            }
-            nodes.append(node)
-        }
-        var relationships = [BoltValue.UnboundRelationship]()
-        relationships.reserveCapacity(relationshipValues.count)
-        for value in relationshipValues {
-            guard case .unboundRelationship(let relationship) = value else {
-                throw PackStreamError.invalidStructure(tag: tag, reason: "relationships holds \(kind(value))")
-            }
-            relationships.append(relationship)
-        }
-        var indices = [Int64]()
-        indices.reserveCapacity(indexValues.count)
-        for value in indexValues {
-            guard case .integer(let index) = value else {
-                throw PackStreamError.invalidStructure(tag: tag, reason: "indices holds \(kind(value))")
-            }
-            indices.append(index)
-        }
-        return BoltValue.Path(nodes: nodes, relationships: relationships, indices: indices)
-    }
-
-    static func integer(_ value: BoltValue, tag: UInt8, field: String) throws -> Int64 {
-        guard case .integer(let integer) = value else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "\(field) is \(kind(value)), not an integer")
-        }
-        return integer
-    }
-
-    static func string(_ value: BoltValue, tag: UInt8, field: String) throws -> String {
-        guard case .string(let string) = value else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "\(field) is \(kind(value)), not a string")
-        }
-        return string
-    }
-
-    /// An element id: a string; null (a server without element ids) is taken as `String(legacy)`.
-    static func elementID(_ value: BoltValue, legacy: Int64, tag: UInt8, field: String) throws -> String {
-        if case .null = value { return String(legacy) }
-        return try string(value, tag: tag, field: field)
-    }
-
-    static func map(_ value: BoltValue, tag: UInt8, field: String) throws -> [String: BoltValue] {
-        guard case .map(let map) = value else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "\(field) is \(kind(value)), not a map")
-        }
-        return map
-    }
-
-    static func strings(_ value: BoltValue, tag: UInt8, field: String) throws -> [String] {
-        guard case .list(let list) = value else {
-            throw PackStreamError.invalidStructure(tag: tag, reason: "\(field) is \(kind(value)), not a list")
-        }
-        var strings = [String]()
-        strings.reserveCapacity(list.count)
-        for element in list {
-            guard case .string(let string) = element else {
-                throw PackStreamError.invalidStructure(tag: tag, reason: "\(field) holds \(kind(element))")
-            }
-            strings.append(string)
-        }
-        return strings
-    }
-
-    static func kind(_ value: BoltValue) -> String {
-        switch value {
-        case .null: return "null"
-        case .boolean: return "a boolean"
-        case .integer: return "an integer"
-        case .float: return "a float"
-        case .string: return "a string"
-        case .bytes: return "bytes"
-        case .list: return "a list"
-        case .map: return "a map"
-        case .node: return "a node"
-        case .relationship: return "a relationship"
-        case .unboundRelationship: return "an unbound relationship"
-        case .path: return "a path"
-        case .structure(let structure): return "a structure (tag \(structure.tag))"
-        }
-    }
 }

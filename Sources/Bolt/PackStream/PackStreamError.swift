@@ -18,8 +18,8 @@ public enum PackStreamError: Error, Equatable, Sendable, CustomStringConvertible
     case nestingTooDeep(limit: Int)
     /// A map key that is not a string.
     case nonStringMapKey(marker: UInt8, offset: Int)
-    /// A graph structure (node, relationship, unbound relationship, path) whose fields do not have the shape
-    /// the Bolt specification gives it.
+    /// A graph, temporal or spatial structure whose fields do not have the shape the Bolt specification
+    /// gives it, or hold a value outside the range Neo4j allows (a date beyond year 999,999,999).
     case invalidStructure(tag: UInt8, reason: String)
 
     public var description: String {
