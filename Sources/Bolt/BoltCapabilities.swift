@@ -10,11 +10,20 @@ public struct BoltCapabilities: Sendable, Hashable, CustomStringConvertible {
     public var acceptsLargeParameters: Bool
     /// `EXPLAIN` returns a plan in the summary, so a batch statement can be checked before it runs.
     public var explainReturnsPlan: Bool
+    /// `tx_metadata` and `tx_timeout` in RUN and BEGIN leave the query alone. FalkorDB takes the first
+    /// key of that map as the name of the graph to query, so there they must not be sent.
+    public var honoursTransactionMetadata: Bool
 
-    public init(rollbackUndoesWrites: Bool, acceptsLargeParameters: Bool, explainReturnsPlan: Bool) {
+    public init(
+        rollbackUndoesWrites: Bool,
+        acceptsLargeParameters: Bool,
+        explainReturnsPlan: Bool,
+        honoursTransactionMetadata: Bool
+    ) {
         self.rollbackUndoesWrites = rollbackUndoesWrites
         self.acceptsLargeParameters = acceptsLargeParameters
         self.explainReturnsPlan = explainReturnsPlan
+        self.honoursTransactionMetadata = honoursTransactionMetadata
     }
 
     /// The unit that applies a batch atomically on this server.
@@ -30,22 +39,35 @@ public struct BoltCapabilities: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         "rollback \(rollbackUndoesWrites ? "undoes writes" : "does NOT undo writes"), "
             + "large parameters \(acceptsLargeParameters ? "accepted" : "refused (inlined into the query)"), "
-            + "EXPLAIN \(explainReturnsPlan ? "returns a plan" : "unavailable"), atomic unit: \(atomicUnit.rawValue)"
+            + "EXPLAIN \(explainReturnsPlan ? "returns a plan" : "unavailable"), "
+            + "transaction metadata \(honoursTransactionMetadata ? "honoured" : "misread (not sent)"), "
+            + "atomic unit: \(atomicUnit.rawValue)"
     }
 
     /// A named set of capabilities, for the `dialect` setting that overrides probing.
     public enum Dialect: String, Sendable, CaseIterable {
         /// Neo4j 5 and servers that behave like it (ArcadeDB): real transactions, value parameters, EXPLAIN.
         case neo4j
-        /// FalkorDB: fake transactions, parameters pasted into the query text, no EXPLAIN over Bolt.
+        /// FalkorDB: fake transactions, parameters pasted into the query text, no EXPLAIN over Bolt,
+        /// RUN's metadata map read as a graph name.
         case falkordb
 
         public var capabilities: BoltCapabilities {
             switch self {
             case .neo4j:
-                BoltCapabilities(rollbackUndoesWrites: true, acceptsLargeParameters: true, explainReturnsPlan: true)
+                BoltCapabilities(
+                    rollbackUndoesWrites: true,
+                    acceptsLargeParameters: true,
+                    explainReturnsPlan: true,
+                    honoursTransactionMetadata: true
+                )
             case .falkordb:
-                BoltCapabilities(rollbackUndoesWrites: false, acceptsLargeParameters: false, explainReturnsPlan: false)
+                BoltCapabilities(
+                    rollbackUndoesWrites: false,
+                    acceptsLargeParameters: false,
+                    explainReturnsPlan: false,
+                    honoursTransactionMetadata: false
+                )
             }
         }
     }
@@ -64,8 +86,39 @@ extension BoltCapabilities {
         BoltCapabilities(
             rollbackUndoesWrites: try await probeRollback(connection, options: options),
             acceptsLargeParameters: try await probeParameters(connection, options: options),
-            explainReturnsPlan: try await probeExplain(connection, options: options)
+            explainReturnsPlan: try await probeExplain(connection, options: options),
+            honoursTransactionMetadata: try await probeTransactionMetadata(connection, options: options)
         )
+    }
+
+    /// Writes a probe node without metadata, then counts it with metadata and a timeout: a server
+    /// that reads that map as something else (FalkorDB: the graph's name) finds no node.
+    private static func probeTransactionMetadata(
+        _ connection: BoltConnection,
+        options: BoltTransactionOptions
+    ) async throws(BoltError) -> Bool {
+        let token = Int64.random(in: 1...Int64.max)
+        let parameters: [String: BoltValue] = ["token": .integer(token)]
+        try await connection.run(
+            "CREATE (:SluiceCapabilityProbe {token: $token})",
+            parameters: parameters,
+            options: options
+        )
+        .consume()
+        var withMetadata = options
+        withMetadata.metadata["sluice_probe"] = .boolean(true)
+        withMetadata.timeout = .seconds(30)
+        let seen = try await connection.run(
+            "MATCH (n:SluiceCapabilityProbe) WHERE n.token = $token RETURN count(n) AS seen",
+            parameters: parameters,
+            options: withMetadata
+        ).collect()
+        try await connection.run(
+            "MATCH (n:SluiceCapabilityProbe) WHERE n.token = $token DELETE n",
+            parameters: parameters,
+            options: options
+        ).consume()
+        return seen.first?["seen"] == 1
     }
 
     private static func probeRollback(

@@ -107,9 +107,16 @@ public struct JobRunner: Sendable {
         }
         let statement = BatchStatement(step: step, capabilities: capabilities)
 
+        // A plan is used only once complete: a run killed while planning leaves a partial one, which
+        // planning again replaces.
         var total: Int64
-        if let planned = job.planTotal {
-            total = planned
+        if let plan = try await store(
+            .planEntries,
+            { () async throws(JobStoreError) in try await store.plan(of: job.id) }
+        ),
+            plan.complete
+        {
+            total = plan.total
         } else {
             total = try await plan(
                 lease,
@@ -314,7 +321,9 @@ public struct JobRunner: Sendable {
         batchParameters["sluice_from"] = .integer(from)
         batchParameters["sluice_to"] = .integer(to)
         var options = options
-        options.metadata["sluice_offset"] = .integer(from)
+        if capabilities.honoursTransactionMetadata {
+            options.metadata["sluice_offset"] = .integer(from)
+        }
         return try await execute(
             statement.batch,
             parameters: batchParameters,
@@ -571,15 +580,18 @@ public struct JobRunner: Sendable {
         return bound
     }
 
+    /// The job's database, and where the server honours them, a timeout and metadata that make the
+    /// batch identifiable in `SHOW TRANSACTIONS`.
     private func transactionOptions(job: Job) -> BoltTransactionOptions {
-        BoltTransactionOptions(
-            database: job.target.database.isEmpty ? nil : job.target.database,
-            timeout: configuration.batchTimeout,
-            metadata: [
+        var options = BoltTransactionOptions(database: job.target.database.isEmpty ? nil : job.target.database)
+        if capabilities.honoursTransactionMetadata {
+            options.timeout = configuration.batchTimeout
+            options.metadata = [
                 "application": "sluice", "sluice_job": .integer(job.id.rawValue),
                 "sluice_migration": .string("\(migration.version)"),
             ]
-        )
+        }
+        return options
     }
 
     // MARK: Job store
