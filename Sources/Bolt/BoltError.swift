@@ -6,6 +6,9 @@ public enum BoltError: Error, Sendable, Equatable {
     case invalidURL(String, reason: String)
     /// No TCP connection could be made.
     case connectionFailed(host: String, port: Int, reason: String)
+    /// The TLS of `bolt+s://` or `bolt+ssc://` could not be set up: retrying does not help until the
+    /// certificate, the CA file or the URL changes.
+    case tls(host: String, port: Int, BoltTLSFailure)
     /// The server speaks none of the Bolt versions this client offered.
     case handshakeRejected(proposed: String)
     /// HELLO or LOGON was refused (wrong credentials, unknown auth scheme).
@@ -62,7 +65,7 @@ extension BoltError {
             error.isRetryable
         case .connectionFailed, .connectionClosed, .connectionLost:
             true
-        case .invalidURL, .handshakeRejected, .authenticationFailed, .batchTooLarge, .unknownOutcome, .ignored,
+        case .invalidURL, .tls, .handshakeRejected, .authenticationFailed, .batchTooLarge, .unknownOutcome, .ignored,
             .malformedMessage, .protocolViolation, .messageTooLarge, .misuse:
             false
         }
@@ -76,6 +79,8 @@ extension BoltError: CustomStringConvertible {
             "invalid Bolt URL '\(url)': \(reason)"
         case .connectionFailed(let host, let port, let reason):
             "cannot connect to \(host):\(port): \(reason)"
+        case .tls(let host, let port, let failure):
+            "TLS: \(failure.message(peer: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"))"
         case .handshakeRejected(let proposed):
             "the server speaks none of the Bolt versions offered (\(proposed))"
         case .authenticationFailed(let error):

@@ -1,4 +1,5 @@
-/// Where a Bolt server is and how to reach it, parsed from `bolt://host:port`.
+/// Where a Bolt server is and how to reach it, parsed from `bolt://host:port`, `bolt+s://` (TLS, the
+/// certificate verified) or `bolt+ssc://` (TLS, any certificate accepted).
 ///
 /// Schemes that need what this client does not do yet are refused with the reason, never downgraded:
 /// `neo4j://` treated as `bolt://` would send writes to whichever cluster member the address names,
@@ -6,12 +7,36 @@
 public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
+    public var tls: TLS
 
     public static let defaultPort = 7687
 
-    public init(host: String, port: Int = BoltURL.defaultPort) {
+    /// Whether the connection is encrypted, and whom it trusts: the scheme says it, so a URL copied
+    /// from a Neo4j setting means the same here.
+    public enum TLS: Sendable, Hashable {
+        /// `bolt://`: plain TCP.
+        case none
+        /// `bolt+s://`: TLS; the server's certificate must lead to a trusted CA (the system's trust
+        /// store, or the CA file of ``BoltTLSConfiguration``) and name the host.
+        case verified
+        /// `bolt+ssc://`: TLS with any certificate, self-signed or not, for any name. It encrypts but
+        /// does not authenticate: whoever can intercept the traffic can impersonate the server and read
+        /// the password. An explicit opt-in for test servers and private networks.
+        case selfSignedAccepted
+
+        var scheme: String {
+            switch self {
+            case .none: "bolt"
+            case .verified: "bolt+s"
+            case .selfSignedAccepted: "bolt+ssc"
+            }
+        }
+    }
+
+    public init(host: String, port: Int = BoltURL.defaultPort, tls: TLS = .none) {
         self.host = host
         self.port = port
+        self.tls = tls
     }
 
     public init(parsing text: String) throws(BoltError) {
@@ -21,14 +46,14 @@ public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
         }
         let scheme = parts[0].lowercased()
         var rest = parts[1]
+        let tls: TLS
         switch scheme {
         case "bolt":
-            break
-        case "bolt+s", "bolt+ssc":
-            throw .invalidURL(
-                text,
-                reason: "TLS (\(scheme)://) is not supported yet; use bolt:// or a local TLS tunnel"
-            )
+            tls = .none
+        case "bolt+s":
+            tls = .verified
+        case "bolt+ssc":
+            tls = .selfSignedAccepted
         case "neo4j", "neo4j+s", "neo4j+ssc":
             throw .invalidURL(
                 text,
@@ -36,7 +61,7 @@ public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
                     "routing (\(scheme)://) is not supported yet; connect to the cluster leader with bolt:// instead"
             )
         default:
-            throw .invalidURL(text, reason: "unknown scheme '\(scheme)'; expected bolt://")
+            throw .invalidURL(text, reason: "unknown scheme '\(scheme)'; expected bolt://, bolt+s:// or bolt+ssc://")
         }
         if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) {
             let tail = rest[end...]
@@ -79,9 +104,10 @@ public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
         guard (1...65535).contains(port) else { throw .invalidURL(text, reason: "port \(port) out of range") }
         self.host = String(host)
         self.port = port
+        self.tls = tls
     }
 
     public var description: String {
-        host.contains(":") ? "bolt://[\(host)]:\(port)" : "bolt://\(host):\(port)"
+        host.contains(":") ? "\(tls.scheme)://[\(host)]:\(port)" : "\(tls.scheme)://\(host):\(port)"
     }
 }

@@ -24,11 +24,23 @@ struct GraphOptions: ParsableArguments {
     @Option(help: "Database to use (env SLUICE_BOLT_DATABASE; default: the server's default).")
     var database: String?
 
+    @Option(
+        name: .customLong("tls-ca"),
+        help: ArgumentHelp(
+            "PEM file of the CA that signed the server's certificate (env SLUICE_BOLT_TLS_CA).",
+            discussion: "For bolt+s:// URLs; without it the system trust store is used. bolt+ssc:// accepts any "
+                + "certificate: it encrypts but does not authenticate the server.",
+            valueName: "file"
+        )
+    )
+    var tlsCA: String?
+
     /// The settings after flags and environment are combined.
     struct Resolved {
         var url: BoltURL
         var auth: BoltAuth
         var database: String?
+        var tls: BoltTLSConfiguration
     }
 
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Resolved {
@@ -43,7 +55,13 @@ struct GraphOptions: ParsableArguments {
         case (nil, .some): throw CommandError("a password was given but no user: set --user or SLUICE_BOLT_USER")
         }
         let database = self.database ?? environment["SLUICE_BOLT_DATABASE"]
-        return Resolved(url: url, auth: auth, database: database.flatMap { $0.isEmpty ? nil : $0 })
+        let caFile = tlsCA ?? environment["SLUICE_BOLT_TLS_CA"]
+        return Resolved(
+            url: url,
+            auth: auth,
+            database: database.flatMap { $0.isEmpty ? nil : $0 },
+            tls: BoltTLSConfiguration(caFile: caFile.flatMap { $0.isEmpty ? nil : $0 })
+        )
     }
 
     private func readPassword(environment: [String: String]) throws -> String? {
@@ -87,7 +105,14 @@ struct GraphOptions: ParsableArguments {
         _ body: (BoltConnection, Resolved) async throws -> Result
     ) async throws -> Result {
         let resolved = try resolve()
-        let connection = try await BoltConnection.connect(to: resolved.url, auth: resolved.auth)
+        // No GOODBYE: the server is not probed, and FalkorDB hangs the next connection after one. A plain
+        // close costs any server nothing.
+        let connection = try await BoltConnection.connect(
+            to: resolved.url,
+            auth: resolved.auth,
+            tls: resolved.tls,
+            sendsGoodbye: false
+        )
         do {
             let result = try await body(connection, resolved)
             await connection.close()

@@ -396,3 +396,65 @@ import Testing
         #expect(falkor.classification == .unknown)
     }
 }
+
+/// Closing by the client: GOODBYE where the server handles it, a plain close elsewhere.
+@Suite struct BoltConnectionStateMachineGoodbyeTests {
+    typealias Machine = BoltConnectionStateMachineTests.Machine
+
+    @Test func closeByClientSaysGoodbyeWhenIdle() {
+        var machine = BoltConnectionStateMachineTests.ready()
+        guard case .sayGoodbyeAndClose(let failing) = machine.closeByClient(sayingGoodbye: true) else {
+            Issue.record("no GOODBYE")
+            return
+        }
+        #expect(failing.isEmpty)
+        #expect(machine.isClosed)
+        guard case .failOperation(1, .connectionClosed) = machine.enqueue(.commit, context: 1) else {
+            Issue.record("operation accepted after close")
+            return
+        }
+        guard case .none = machine.closeByClient(sayingGoodbye: true) else {
+            Issue.record("a second close did something")
+            return
+        }
+    }
+
+    @Test func closeByClientWithoutGoodbyeJustCloses() {
+        var machine = BoltConnectionStateMachineTests.ready()
+        guard case .closeConnection(let failing) = machine.closeByClient(sayingGoodbye: false) else {
+            Issue.record("expected a plain close")
+            return
+        }
+        #expect(failing.isEmpty)
+        #expect(machine.isClosed)
+    }
+
+    @Test func closeByClientFailsOperationsInFlightAndQueuedThenSaysGoodbye() {
+        var machine = BoltConnectionStateMachineTests.ready()
+        _ = machine.enqueue(.begin(extra: [:]), context: 1)
+        _ = machine.enqueue(.commit, context: 2)
+        guard case .sayGoodbyeAndClose(let failing) = machine.closeByClient(sayingGoodbye: true) else {
+            Issue.record("no GOODBYE")
+            return
+        }
+        #expect(failing.map(\.0) == [1, 2])
+        #expect(failing.allSatisfy { $0.1 == .connectionClosed })
+    }
+
+    @Test func noGoodbyeBeforeAuthenticationCompletes() {
+        var handshaking = Machine()
+        _ = handshaking.connect(BoltConnectionStateMachineTests.hello)
+        guard case .connectFailed(.connectionClosed) = handshaking.closeByClient(sayingGoodbye: true) else {
+            Issue.record("expected the connect to fail without GOODBYE")
+            return
+        }
+
+        var authenticating = Machine()
+        _ = authenticating.connect(BoltConnectionStateMachineTests.hello)
+        _ = authenticating.handshakeCompleted(BoltVersion(major: 5, minor: 4))
+        guard case .connectFailed = authenticating.closeByClient(sayingGoodbye: true) else {
+            Issue.record("expected the connect to fail without GOODBYE")
+            return
+        }
+    }
+}

@@ -12,10 +12,21 @@ import Testing
 
     @Test(arguments: [
         "localhost:7687", "http://localhost", "bolt://", "bolt://h:0", "bolt://h:x", "bolt://u:p@h",
-        "bolt://h/db", "neo4j://h", "bolt+s://h", "bolt+ssc://h",
+        "bolt://h/db", "neo4j://h", "neo4j+s://h",
     ])
     func refusesWhatItCannotHonour(_ text: String) {
         #expect(throws: BoltError.self) { try BoltURL(parsing: text) }
+    }
+
+    @Test func schemeSetsTLS() throws {
+        #expect(try BoltURL(parsing: "bolt://h").tls == .none)
+        #expect(
+            try BoltURL(parsing: "bolt+s://db.example.com:7688")
+                == BoltURL(host: "db.example.com", port: 7688, tls: .verified)
+        )
+        #expect(try BoltURL(parsing: "BOLT+SSC://h").tls == .selfSignedAccepted)
+        #expect("\(try BoltURL(parsing: "bolt+s://h"))" == "bolt+s://h:7687")
+        #expect("\(BoltURL(host: "::1", port: 1, tls: .selfSignedAccepted))" == "bolt+ssc://[::1]:1")
     }
 
     @Test func routingIsRefusedWithTheReason() {

@@ -218,7 +218,7 @@ func residentMemoryBytes() -> Int {
         let pool = BoltConnectionPool(
             url: server.url,
             auth: server.auth,
-            configuration: .init(maximumConnections: 2)
+            configuration: .init(maximumConnections: 2, sendsGoodbye: server.handlesGoodbye)
         )
         let sums = try await withThrowingTaskGroup(of: Int64.self) { group in
             for i in 1...10 {
@@ -248,7 +248,11 @@ func residentMemoryBytes() -> Int {
         guard let server = try BoltTestServer.named(server) else { return }
         print("RAN executeWriteRetriesConflictsAndAppliesEachUnitOnce on \(server)")
         let label = BoltTestServer.uniqueLabel("Counter")
-        let pool = BoltConnectionPool(url: server.url, auth: server.auth, configuration: .init(maximumConnections: 4))
+        let pool = BoltConnectionPool(
+            url: server.url,
+            auth: server.auth,
+            configuration: .init(maximumConnections: 4, sendsGoodbye: server.handlesGoodbye)
+        )
         try await pool.withConnection { connection in
             _ = try await connection.run("CREATE (:\(label) {v: 0})", options: server.options).consume()
         }

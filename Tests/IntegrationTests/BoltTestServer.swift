@@ -20,6 +20,8 @@ struct BoltTestServer: Sendable, CustomStringConvertible {
     let rollbackUndoesWrites: Bool
     /// FalkorDB pastes parameters into the query text: quotes break it, large values crash it.
     let acceptsArbitraryParameters: Bool
+    /// FalkorDB hangs the next new connection after a GOODBYE: connections to it close without one.
+    let handlesGoodbye: Bool
 
     var description: String { "\(name) at \(url)" }
 
@@ -47,12 +49,13 @@ struct BoltTestServer: Sendable, CustomStringConvertible {
             auth: user.map { .basic(user: $0, password: password) } ?? .none,
             database: database,
             rollbackUndoesWrites: name != "falkordb",
-            acceptsArbitraryParameters: name != "falkordb"
+            acceptsArbitraryParameters: name != "falkordb",
+            handlesGoodbye: name != "falkordb"
         )
     }
 
     func connect() async throws -> BoltConnection {
-        try await BoltConnection.connect(to: url, auth: auth)
+        try await BoltConnection.connect(to: url, auth: auth, sendsGoodbye: handlesGoodbye)
     }
 
     /// Runs `body` with a fresh connection, closed afterwards, and prints which server it ran on.

@@ -17,6 +17,8 @@ final class BoltChannelHandler: ChannelDuplexHandler {
 
     private var stateMachine = BoltConnectionStateMachine<BoltOperationContext>()
     private let hello: BoltConnectionStateMachine<BoltOperationContext>.HelloParameters
+    /// Whether a close by the client says GOODBYE first: not to servers that mishandle it (FalkorDB).
+    private let sendsGoodbye: Bool
     private let connectPromise: EventLoopPromise<BoltServerInfo>
     private var context: ChannelHandlerContext?
     /// Bytes of the handshake answer; nil once the handshake is done.
@@ -29,9 +31,11 @@ final class BoltChannelHandler: ChannelDuplexHandler {
 
     init(
         hello: BoltConnectionStateMachine<BoltOperationContext>.HelloParameters,
+        sendsGoodbye: Bool,
         connectPromise: EventLoopPromise<BoltServerInfo>
     ) {
         self.hello = hello
+        self.sendsGoodbye = sendsGoodbye
         self.connectPromise = connectPromise
     }
 
@@ -60,8 +64,9 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The connect caller gets the error as it came, so a TLS failure can be told apart.
+        connectPromise.fail(error)
         run(stateMachine.close(BoltError(error)))
-        connectPromise.fail(BoltError(error))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -122,7 +127,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     }
 
     func close() {
-        run(stateMachine.close(.connectionClosed))
+        run(stateMachine.closeByClient(sayingGoodbye: sendsGoodbye))
     }
 
     // MARK: Actions
@@ -177,6 +182,16 @@ final class BoltChannelHandler: ChannelDuplexHandler {
                 fail(context, error)
             }
             self.context?.close(promise: nil)
+        case .sayGoodbyeAndClose(let failing):
+            for (context, error) in failing {
+                fail(context, error)
+            }
+            guard let context else { return }
+            var buffer = context.channel.allocator.buffer(capacity: 8)
+            buffer.writeBoltMessage(.goodbye, scratch: &scratch)
+            // Close once GOODBYE is written: a close right away could drop it with the unsent bytes.
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 

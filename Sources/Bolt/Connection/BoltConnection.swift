@@ -34,13 +34,24 @@ public final class BoltConnection: Sendable {
     /// The identification sent in HELLO.
     public static let userAgent = "sluice/0.1.0"
 
-    /// Opens a connection, negotiates the Bolt version and authenticates.
+    /// Opens a connection (with TLS for `bolt+s://` and `bolt+ssc://`), negotiates the Bolt version and
+    /// authenticates.
+    ///
+    /// - Parameters:
+    ///   - tls: whom `bolt+s://` trusts; a CA file given with another scheme is refused.
+    ///   - sendsGoodbye: say GOODBYE before closing, so the server frees the connection at once. Pass
+    ///     false for FalkorDB, which hangs the next new connection after a GOODBYE (BOLT-SERVERS.md): the
+    ///     bug cannot be probed without triggering it, so callers decide from the probed capabilities
+    ///     (``BoltCapabilities/handlesGoodbye``), and a plain close is right for a server not probed yet.
     public static func connect(
         to url: BoltURL,
         auth: BoltAuth,
+        tls: BoltTLSConfiguration = BoltTLSConfiguration(),
+        sendsGoodbye: Bool = true,
         connectTimeout: TimeAmount = .seconds(10),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(BoltError) -> BoltConnection {
+        let tlsContext = try tls.makeContext(for: url)
         let eventLoop = eventLoopGroup.next()
         let connectPromise = eventLoop.makePromise(of: BoltServerInfo.self)
         let hello = BoltConnectionStateMachine<BoltOperationContext>.HelloParameters(
@@ -59,8 +70,13 @@ public final class BoltConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(
+                                tls.makeHandler(context: tlsContext, for: url)
+                            )
+                        }
                         try channel.pipeline.syncOperations.addHandler(
-                            BoltChannelHandler(hello: hello, connectPromise: connectPromise)
+                            BoltChannelHandler(hello: hello, sendsGoodbye: sendsGoodbye, connectPromise: connectPromise)
                         )
                     }
                 }
@@ -91,7 +107,8 @@ public final class BoltConnection: Sendable {
             throw error
         } catch {
             try? await channel.close()
-            throw .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
+            throw tls.failure(error, connectingTo: url)
+                ?? .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
         }
     }
 
@@ -115,7 +132,8 @@ public final class BoltConnection: Sendable {
         return BoltTransaction(connection: self)
     }
 
-    /// Closes the connection. Results still open fail with ``BoltError/connectionClosed``.
+    /// Closes the connection, after a GOODBYE unless it was opened with `sendsGoodbye: false`. Results
+    /// still open fail with ``BoltError/connectionClosed``.
     public func close() async {
         let handler = self.handler
         channel.eventLoop.execute { handler.value.close() }

@@ -13,17 +13,26 @@ public actor BoltConnectionPool {
         public var idleTimeout: Duration
         public var livenessCheckAfter: Duration
         public var connectTimeout: Duration
+        /// Whom `bolt+s://` connections trust.
+        public var tls: BoltTLSConfiguration
+        /// Whether connections say GOODBYE when they close: false for a server whose probed capabilities
+        /// say it does not handle it (``BoltCapabilities/handlesGoodbye``).
+        public var sendsGoodbye: Bool
 
         public init(
             maximumConnections: Int = 8,
             idleTimeout: Duration = .seconds(300),
             livenessCheckAfter: Duration = .seconds(30),
-            connectTimeout: Duration = .seconds(10)
+            connectTimeout: Duration = .seconds(10),
+            tls: BoltTLSConfiguration = BoltTLSConfiguration(),
+            sendsGoodbye: Bool = true
         ) {
             self.maximumConnections = max(1, maximumConnections)
             self.idleTimeout = idleTimeout
             self.livenessCheckAfter = livenessCheckAfter
             self.connectTimeout = connectTimeout
+            self.tls = tls
+            self.sendsGoodbye = sendsGoodbye
         }
     }
 
@@ -126,6 +135,8 @@ public actor BoltConnectionPool {
                     return try await BoltConnection.connect(
                         to: url,
                         auth: auth,
+                        tls: configuration.tls,
+                        sendsGoodbye: configuration.sendsGoodbye,
                         connectTimeout: .nanoseconds(Int64(configuration.connectTimeout / .nanoseconds(1)))
                     )
                 } catch {

@@ -60,6 +60,8 @@ struct BoltConnectionStateMachine<Context> {
         case failOperationAndReset(Context, BoltError)
         /// The connection is unusable: close it and fail these operations, each with its error.
         case closeConnection([(Context, BoltError)])
+        /// The client closes: fail these operations, send GOODBYE, then close.
+        case sayGoodbyeAndClose([(Context, BoltError)])
     }
 
     private enum State {
@@ -290,6 +292,24 @@ struct BoltConnectionStateMachine<Context> {
             break
         }
         return closeFailing(failing, error: error, queueError: error)
+    }
+
+    /// The client closes the connection. Once authenticated, GOODBYE goes first when `sayingGoodbye`, so
+    /// the server ends the session at once instead of on noticing the closed socket. Operations still in
+    /// flight or queued fail as ``close(_:)`` fails them.
+    ///
+    /// `sayingGoodbye` is false for servers that mishandle GOODBYE (FalkorDB hangs the next connection).
+    mutating func closeByClient(sayingGoodbye: Bool) -> Action {
+        let isAuthenticated: Bool
+        switch state {
+        case .idle, .awaitingRunSummary, .streaming, .streamOpen, .awaitingSummary, .resetting:
+            isAuthenticated = true
+        case .initialized, .handshaking, .authenticating, .closed:
+            isAuthenticated = false
+        }
+        let action = close(.connectionClosed)
+        guard sayingGoodbye, isAuthenticated, case .closeConnection(let failing) = action else { return action }
+        return .sayGoodbyeAndClose(failing)
     }
 
     /// Closes, failing the operation in flight with `error` and queued ones with `queueError`.
