@@ -1,0 +1,53 @@
+import Bolt
+import Engine
+import Foundation
+import Migrations
+import Testing
+
+@Suite struct BatchStatementTests {
+    static let step = DataStep(
+        statement: "MATCH (p:Project) WHERE p.name IS NOT NULL SET p.normalizedName = toLower(p.name)",
+        pattern: ItemPattern(
+            text: "(p:Project)",
+            kind: .node,
+            variable: "p",
+            labelsOrTypes: ["Project"],
+            boundVariables: ["p"]
+        ),
+        predicate: "p.name IS NOT NULL",
+        change: "SET p.normalizedName = toLower(p.name)",
+        line: 1
+    )
+
+    @Test func theJobNodeIsLockedThenCheckedThenMovedBeforeAnyItemChanges() throws {
+        let batch = BatchStatement(step: Self.step, addressing: .idList).batch
+        let lock = try #require(batch.range(of: "SET sluice_job.lock"))
+        let check = try #require(batch.range(of: "sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from"))
+        let move = try #require(batch.range(of: "SET sluice_job.done = $sluice_to"))
+        let change = try #require(batch.range(of: Self.step.change))
+        #expect(
+            lock.lowerBound < check.lowerBound && check.lowerBound < move.lowerBound
+                && move.lowerBound < change.lowerBound
+        )
+        // Every item is re-checked against the label and the whole predicate.
+        #expect(batch.contains("MATCH (p:Project)\nWHERE id(p) = sluice_item AND (p.name IS NOT NULL)"))
+    }
+
+    @Test func addressingFollowsTheProbedCapabilities() {
+        let large = BatchStatement(step: Self.step, capabilities: BoltCapabilities.Dialect.neo4j.capabilities)
+        #expect(large.addressing == .idList)
+        #expect(large.itemParameters([3, 5, 9]) == ["sluice_ids": [3, 5, 9]])
+        let inlined = BatchStatement(step: Self.step, capabilities: BoltCapabilities.Dialect.falkordb.capabilities)
+        #expect(inlined.addressing == .idRange)
+        #expect(inlined.itemParameters([3, 5, 9]) == ["sluice_low": 3, "sluice_high": 9])
+        #expect(inlined.batch.contains("id(p) >= $sluice_low AND id(p) <= $sluice_high AND (p.name IS NOT NULL)"))
+    }
+
+    @Test func planningListsTheItemsInIdOrder() {
+        let statement = BatchStatement(step: Self.step, addressing: .idList)
+        #expect(
+            statement.planning
+                == "MATCH (p:Project) WHERE (p.name IS NOT NULL) RETURN id(p) AS sluice_id ORDER BY sluice_id"
+        )
+    }
+}
