@@ -71,7 +71,7 @@ import Testing
             let pool = Self.pool(server, proxy)
             let label = BoltTestServer.uniqueLabel("AfterCommit")
             let attempts = Counter()
-            await proxy.cutWhenClientSends(FaultProxy.commitMessage)
+            await proxy.cutWhenClientSends(pattern: FaultProxy.commitMessage)
             await #expect {
                 try await pool.executeWrite(options: server.options) { transaction in
                     await attempts.increment()

@@ -6,7 +6,7 @@ import NIOPosix
 /// connections on command: what a network, a load balancer or a dying server does to a client, on cue.
 ///
 /// Faults are armed, then fire on the traffic that follows: ``cutAfter(bytesFromServer:)`` cuts in the
-/// middle of a result, ``cutWhenClientSends(_:)`` right after a given request reached the server (its
+/// middle of a result, ``cutWhenClientSends(pattern:)`` right after a given request reached the server (its
 /// answer is lost, not its effect), ``cutAll()`` and ``refuseNew(for:)`` play a server that died and
 /// restarts. A cut resets the client's side (RST), as a crashed peer or a firewall does.
 ///
@@ -56,7 +56,7 @@ final class FaultProxy: Sendable {
 
     /// Cuts the connection whose client sends `pattern`, once those bytes are on their way to the server:
     /// the server acts on the request, its answer never reaches the client. Fires once.
-    func cutWhenClientSends(_ pattern: [UInt8]) async {
+    func cutWhenClientSends(pattern: [UInt8]) async {
         await onLoop { $0.clientPattern = pattern }
     }
 
