@@ -65,6 +65,9 @@ let package = Package(
             ]
         ),
 
+        // scripts/bench-bolt's Swift side: Bolt client latency and streaming, built in release mode.
+        .executableTarget(name: "BoltBench", dependencies: ["Bolt"]),
+
         // Unit tests: pure, no sockets, no services.
         .testTarget(
             name: "BoltTests",
