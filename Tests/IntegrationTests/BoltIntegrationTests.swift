@@ -200,9 +200,8 @@ func residentMemoryBytes() -> Int {
             default:
                 #expect(capabilities == BoltCapabilities.Dialect.falkordb.capabilities)
             }
-            // The probe leaves nothing behind.
-            let left = try await server.query(connection, "MATCH (n:SluiceCapabilityProbe) RETURN count(n) AS c")
-            #expect(left.first?["c"] == 0)
+            // Whether the probe cleans up after itself cannot be counted here: other tests run
+            // `sluice run` (which probes) concurrently and SIGKILL it, which can leave a probe node.
             // The server still answers after the parameter probe (FalkorDB crashes on large inlined ones).
             #expect(try await server.query(connection, "RETURN 1 AS x").first?["x"] == 1)
         }
