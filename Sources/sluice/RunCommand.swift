@@ -77,13 +77,20 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
             let target = JobTarget(url: "\(resolved.url)", database: resolved.database ?? "")
-            let job = try await Self.findOrEnqueue(
-                jobStore,
-                migration: migration,
-                direction: direction,
-                target: target,
-                batchSize: batchSize
-            )
+            let job: Job
+            do {
+                job = try await Self.findOrEnqueue(
+                    jobStore,
+                    migration: migration,
+                    direction: direction,
+                    target: target,
+                    batchSize: batchSize
+                )
+            } catch let done as AlreadyDone {
+                var output = StandardOutput()
+                output.write(done.message + "\n")
+                return
+            }
             let lease = try await Self.claim(job.id, in: jobStore)
             let runner = JobRunner(
                 store: jobStore,
@@ -141,6 +148,20 @@ struct RunCommand: AsyncParsableCommand {
             }
             return job
         }
+        // Nothing unfinished: a finished job of this migration decides whether there is work. A run
+        // killed after its job succeeded must not apply the migration a second time when started again.
+        let latest = try await store.history(target: target, limit: 1000).first {
+            $0.migrationVersion == "\(migration.version)"
+        }
+        let applied = latest.map { $0.direction == .up && $0.status == .applied } ?? false
+        if direction == .up && applied {
+            throw AlreadyDone(
+                "\(migration.version) is already applied on \(target) (job \(latest?.job.map { "\($0)" } ?? "?"))"
+            )
+        }
+        if direction == .down && !applied {
+            throw AlreadyDone("\(migration.version) is not applied on \(target): nothing to undo")
+        }
         return try await store.enqueue(
             JobRequest(
                 migrationVersion: "\(migration.version)",
@@ -154,6 +175,12 @@ struct RunCommand: AsyncParsableCommand {
                 enqueuedBy: "sluice run"
             )
         )
+    }
+
+    /// The migration is already where the command would take it: not an error, nothing to do.
+    struct AlreadyDone: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
     }
 
     /// Claims `job` under this host's foreground identity, so that a run killed and started again

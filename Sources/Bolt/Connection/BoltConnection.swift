@@ -39,15 +39,15 @@ public final class BoltConnection: Sendable {
     ///
     /// - Parameters:
     ///   - tls: whom `bolt+s://` trusts; a CA file given with another scheme is refused.
-    ///   - sendsGoodbye: say GOODBYE before closing, so the server frees the connection at once. Pass
-    ///     false for FalkorDB, which hangs the next new connection after a GOODBYE (BOLT-SERVERS.md): the
-    ///     bug cannot be probed without triggering it, so callers decide from the probed capabilities
-    ///     (``BoltCapabilities/handlesGoodbye``), and a plain close is right for a server not probed yet.
+    ///   - sendsGoodbye: say GOODBYE before closing, so the server frees the connection at once. Off by
+    ///     default: FalkorDB hangs the next new connection after a GOODBYE (BOLT-SERVERS.md), the bug
+    ///     cannot be probed without triggering it, and a plain close is harmless everywhere; turn it on
+    ///     where the probed capabilities allow (``BoltCapabilities/handlesGoodbye``).
     public static func connect(
         to url: BoltURL,
         auth: BoltAuth,
         tls: BoltTLSConfiguration = BoltTLSConfiguration(),
-        sendsGoodbye: Bool = true,
+        sendsGoodbye: Bool = false,
         connectTimeout: TimeAmount = .seconds(10),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(BoltError) -> BoltConnection {

@@ -15,8 +15,8 @@ public actor BoltConnectionPool {
         public var connectTimeout: Duration
         /// Whom `bolt+s://` connections trust.
         public var tls: BoltTLSConfiguration
-        /// Whether connections say GOODBYE when they close: false for a server whose probed capabilities
-        /// say it does not handle it (``BoltCapabilities/handlesGoodbye``).
+        /// Whether connections say GOODBYE when they close: off by default (a plain close is harmless,
+        /// a GOODBYE hangs FalkorDB's next connection); on where ``BoltCapabilities/handlesGoodbye``.
         public var sendsGoodbye: Bool
 
         public init(
@@ -25,7 +25,7 @@ public actor BoltConnectionPool {
             livenessCheckAfter: Duration = .seconds(30),
             connectTimeout: Duration = .seconds(10),
             tls: BoltTLSConfiguration = BoltTLSConfiguration(),
-            sendsGoodbye: Bool = true
+            sendsGoodbye: Bool = false
         ) {
             self.maximumConnections = max(1, maximumConnections)
             self.idleTimeout = idleTimeout
