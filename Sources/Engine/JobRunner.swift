@@ -458,13 +458,16 @@ public struct JobRunner: Sendable {
     ) async throws(EngineError) -> Int64 {
         let started = ContinuousClock.now
         try await store(.beginPlan) { () async throws(JobStoreError) in try await store.beginPlan(lease) }
-        let total = try await streamIDs(statement.planning, parameters: parameters, options: options) {
+        _ = try await streamIDs(statement.planning, parameters: parameters, options: options) {
             chunk throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
                 try await store.appendPlan(lease, entries: chunk)
             }
         }
-        try await store(.completePlan) { () async throws(JobStoreError) in try await store.completePlan(lease) }
+        // The stored plan's length is the total: the job store counted what it kept.
+        let total = try await store(.completePlan) { () async throws(JobStoreError) in
+            try await store.completePlan(lease)
+        }
         logger.info(
             "job planned",
             metadata: ["items_total": "\(total)", "planning_ms": "\((ContinuousClock.now - started).milliseconds)"]
