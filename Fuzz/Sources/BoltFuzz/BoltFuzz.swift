@@ -72,7 +72,11 @@ func fuzzerInitialize(
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    selectedTarget.run(UnsafeRawBufferPointer(start: data, count: size))
+    do {
+        try selectedTarget.run(UnsafeRawBufferPointer(start: data, count: size))
+    } catch {
+        fatalError(error.description)
+    }
     return 0
 }
 #else
@@ -83,7 +87,7 @@ enum BoltFuzzReplay {
         try options.writeSeedsIfAsked()
         for path in options.files {
             let input = try Data(contentsOf: URL(fileURLWithPath: path))
-            input.withUnsafeBytes { options.target.run($0) }
+            try input.withUnsafeBytes { bytes throws in try options.target.run(bytes) }
             print("\(path): \(input.count) bytes, no crash")
         }
     }
