@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System libraries, linked through pkg-config (Debian: libpq-dev, libsystemd-dev).
@@ -56,10 +57,20 @@ let package = Package(
             name: "Engine",
             dependencies: ["Bolt", "JobStore", "Migrations", "Throttle"]
         ),
+        // The long-running `sluice daemon` and its configuration file, a library so tests can reach it.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Bolt", "Engine", "JobStore", "Migrations", "Systemd", "Throttle",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Bolt", "Engine", "JobStore", "Migrations", "Systemd", "Throttle",
+                "Bolt", "Daemon", "Engine", "JobStore", "Migrations", "Systemd", "Throttle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,16 +92,19 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "Throttle"]),
         .testTarget(
             name: "SystemdTests",
-            dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Systemd", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        // What more than one test target needs: the receiving end of sd_notify.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
 
         // Integration tests: the real Postgres, Bolt servers and journal started by scripts/services.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Bolt", "JobStore", "Systemd",
+                "Bolt", "Daemon", "JobStore", "Migrations", "Systemd", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

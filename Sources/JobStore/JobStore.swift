@@ -164,18 +164,27 @@ public final class JobStore: Sendable {
 
     /// Claims the next runnable job for `worker` (see ``JobStoreStatements/claim``), or `nil` when there is none.
     ///
-    /// - Parameter leaseDuration: how long the lease lasts without a heartbeat, on Postgres's clock.
-    public func claim(worker: WorkerIdentity, leaseDuration: Duration) async throws(JobStoreError) -> JobLease? {
+    /// - Parameters:
+    ///   - leaseDuration: how long the lease lasts without a heartbeat, on Postgres's clock.
+    ///   - url: only jobs for this graph server (a ``JobTarget/url``), any database on it; `nil` takes any job.
+    public func claim(
+        worker: WorkerIdentity,
+        leaseDuration: Duration,
+        url: String? = nil
+    ) async throws(JobStoreError) -> JobLease? {
         guard leaseDuration > .zero else { throw .invalidArgument("lease duration must be positive") }
         let statements = statements
         let seconds = leaseDuration.seconds
+        let sql = url == nil ? statements.claim : statements.claimServingURL
+        let parameters: [any PostgresEncodable] =
+            url.map { [worker.rawValue, seconds, $0] } ?? [worker.rawValue, seconds]
         // A claim that loses the one-job-per-graph race gets a unique violation; the next attempt sees the winner
         // and skips that graph. Retrying a claim after a lost connection is safe: a lease granted but not heard of
         // is reclaimed at once by the same identity.
         for _ in 0..<8 {
             do {
                 return try await run("claim", retry: true, transaction: false) { connection in
-                    let rows = try connection.query(statements.claim, [worker.rawValue, seconds])
+                    let rows = try connection.query(sql, parameters)
                     guard let row = rows.first else { return nil }
                     let job = try Job(row: row)
                     return JobLease(

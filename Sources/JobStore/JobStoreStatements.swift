@@ -42,14 +42,20 @@ public struct JobStoreStatements: Sendable {
     /// locked). Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies
     /// once locked is re-checked and passed over, so two claimers never get the same job. Every claim raises
     /// `lease_token`, which fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
-    public var claim: String {
+    public var claim: String { claim(servingURL: false) }
+
+    /// ``claim`` for a worker that serves one graph server only: parameter `$3` is the target URL it may take jobs
+    /// for (every database on it), so jobs for other servers stay queued for the workers that serve them.
+    public var claimServingURL: String { claim(servingURL: true) }
+
+    private func claim(servingURL: Bool) -> String {
         """
         WITH candidate AS (
             SELECT j.id, j.lease_owner AS previous_owner
             FROM \(s).jobs AS j
             WHERE ((j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= now()))
                    OR (j.state IN ('planning', 'running')
-                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text)))
+                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text)))\(servingURL ? "\n      AND j.target_url = $3::text" : "")
               AND NOT EXISTS (
                   SELECT 1 FROM \(s).jobs AS other
                   WHERE other.target_url = j.target_url AND other.target_database = j.target_database

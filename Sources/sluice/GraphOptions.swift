@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bolt
+import Daemon
 import Foundation
 
 /// How to reach the graph: flags, then the `SLUICE_BOLT_*` environment, then defaults.
@@ -35,69 +36,31 @@ struct GraphOptions: ParsableArguments {
     )
     var tlsCA: String?
 
-    /// The settings after flags and environment are combined.
-    struct Resolved {
-        var url: BoltURL
-        var auth: BoltAuth
-        var database: String?
-        var tls: BoltTLSConfiguration
-    }
+    /// The settings after flags and environment are combined, as the daemon's configuration has them too.
+    typealias Resolved = GraphSettings
 
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Resolved {
         let urlText = url ?? environment["SLUICE_BOLT_URL"] ?? "bolt://localhost:7687"
         let url = try BoltURL(parsing: urlText)
         let user = self.user ?? environment["SLUICE_BOLT_USER"]
-        let password = try readPassword(environment: environment)
-        let auth: BoltAuth
-        switch (user, password) {
-        case (nil, nil): auth = .none
-        case (let user?, let password): auth = .basic(user: user, password: password ?? "")
-        case (nil, .some): throw CommandError("a password was given but no user: set --user or SLUICE_BOLT_USER")
+        let password: String?
+        do {
+            password = try GraphSettings.password(passwordFile: passwordFile, environment: environment)?.password
+        } catch {
+            throw CommandError(error.description)
+        }
+        guard let auth = GraphSettings.auth(user: user, password: password) else {
+            throw CommandError("a password was given but no user: set --user or SLUICE_BOLT_USER")
         }
         let database = self.database ?? environment["SLUICE_BOLT_DATABASE"]
         let caFile = tlsCA ?? environment["SLUICE_BOLT_TLS_CA"]
-        return Resolved(
+        return GraphSettings(
             url: url,
             auth: auth,
             database: database.flatMap { $0.isEmpty ? nil : $0 },
-            tls: BoltTLSConfiguration(caFile: caFile.flatMap { $0.isEmpty ? nil : $0 })
+            tls: BoltTLSConfiguration(caFile: caFile.flatMap { $0.isEmpty ? nil : $0 }),
+            dialect: nil
         )
-    }
-
-    private func readPassword(environment: [String: String]) throws -> String? {
-        if let passwordFile {
-            return try Self.firstLine(ofFile: passwordFile, what: "password file")
-        }
-        if let directory = environment["CREDENTIALS_DIRECTORY"] {
-            let path = directory + "/bolt-password"
-            if FileManager.default.fileExists(atPath: path) {
-                return try Self.firstLine(ofFile: path, what: "systemd credential")
-            }
-        }
-        return environment["SLUICE_BOLT_PASSWORD"]
-    }
-
-    private static func firstLine(ofFile path: String, what: String) throws -> String {
-        let contents: String
-        do {
-            contents = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CommandError("cannot read \(what) \(path): \(Self.reason(error))")
-        }
-        return String(contents.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
-        {
-            return String(cString: strerror(code.rawValue))
-        }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
-            return "no such file"
-        }
-        return nsError.localizedDescription
     }
 
     /// Connects with the resolved settings, runs `body`, and closes the connection however it ends.
@@ -105,14 +68,7 @@ struct GraphOptions: ParsableArguments {
         _ body: (BoltConnection, Resolved) async throws -> Result
     ) async throws -> Result {
         let resolved = try resolve()
-        // No GOODBYE: the server is not probed, and FalkorDB hangs the next connection after one. A plain
-        // close costs any server nothing.
-        let connection = try await BoltConnection.connect(
-            to: resolved.url,
-            auth: resolved.auth,
-            tls: resolved.tls,
-            sendsGoodbye: false
-        )
+        let connection = try await resolved.connect()
         do {
             let result = try await body(connection, resolved)
             await connection.close()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Migrations
 
@@ -6,7 +7,7 @@ import Migrations
 /// the folder a package installs them to.
 struct MigrationsOptions: ParsableArguments {
     /// Where a package installs a project's migrations, read when there is no `./migrations`.
-    static let installedFolder = "/usr/share/sluice/migrations"
+    static let installedFolder = MigrationsFolder.installed
 
     @Option(
         name: .customLong("migrations"),
@@ -23,12 +24,7 @@ struct MigrationsOptions: ParsableArguments {
 
     /// The folder to read migrations from.
     func folderToRead(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let explicit = explicitFolder(environment) { return explicit }
-        let fileManager = FileManager.default
-        if !fileManager.fileExists(atPath: "migrations"), fileManager.fileExists(atPath: Self.installedFolder) {
-            return Self.installedFolder
-        }
-        return "migrations"
+        MigrationsFolder.toRead(explicit: explicitFolder(environment))
     }
 
     /// The folder `sluice new` writes to: never the installed one, which belongs to the package.

@@ -1,3 +1,4 @@
+import Daemon
 import Engine
 import Foundation
 import Synchronization
@@ -50,7 +51,9 @@ final class ProgressDisplay: Sendable {
     static func format(title: String, progress: JobRunner.Progress, rate: Double, bar: Bool) -> String {
         let fraction = progress.total > 0 ? Double(progress.done) / Double(progress.total) : 1
         let percent = Int(fraction * 100)
-        var parts = ["\(title): \(progress.done.grouped)/\(progress.total.grouped) (\(percent)%)"]
+        var parts = [
+            "\(title): \(ProgressText.count(progress.done))/\(ProgressText.count(progress.total)) (\(percent)%)"
+        ]
         if bar {
             let width = 30
             let filled = Int(fraction * Double(width))
@@ -59,31 +62,11 @@ final class ProgressDisplay: Sendable {
                 at: 0
             )
         }
-        parts.append("\(Int64(rate).grouped) items/s")
+        parts.append("\(ProgressText.count(Int64(rate))) items/s")
         if rate > 0, progress.done < progress.total {
-            parts.append("ETA \(Self.duration(seconds: Double(progress.total - progress.done) / rate))")
+            parts.append("ETA \(ProgressText.duration(seconds: Double(progress.total - progress.done) / rate))")
         }
-        parts.append("batch \(progress.batchSize.grouped)")
+        parts.append("batch \(ProgressText.count(progress.batchSize))")
         return parts.joined(separator: "  ")
-    }
-
-    static func duration(seconds: Double) -> String {
-        let total = Int(seconds.rounded(.up))
-        if total >= 3600 { return "\(total / 3600)h\(total % 3600 / 60)m" }
-        if total >= 60 { return "\(total / 60)m\(total % 60)s" }
-        return "\(total)s"
-    }
-}
-
-extension BinaryInteger {
-    /// The number with thousands separators: 1,000,000.
-    var grouped: String {
-        let digits = String(self.magnitude)
-        var result = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
-            result.append(digit)
-        }
-        return (self < 0 ? "-" : "") + result
     }
 }

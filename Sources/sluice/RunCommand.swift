@@ -67,16 +67,10 @@ struct RunCommand: AsyncParsableCommand {
         let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
 
         try await graph.withConnection { connection, resolved in
-            let capabilities: BoltCapabilities
-            if let dialect = dialect.flatMap(BoltCapabilities.Dialect.init(rawValue:)) {
-                capabilities = dialect.capabilities
-            } else {
-                capabilities = try await BoltCapabilities.probe(
-                    connection,
-                    options: BoltTransactionOptions(database: resolved.database)
-                )
-            }
-            let target = JobTarget(url: "\(resolved.url)", database: resolved.database ?? "")
+            var graph = resolved
+            graph.dialect = dialect.flatMap(BoltCapabilities.Dialect.init(rawValue:))
+            let capabilities = try await graph.capabilities(of: connection)
+            let target = graph.target
             let job: Job
             do {
                 job = try await Self.findOrEnqueue(

@@ -7,7 +7,10 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Runs Neo4j graph migrations as resumable, throttled batch jobs.",
-        subcommands: [CypherCommand.self, RunCommand.self, DBCommand.self, ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self]
+        subcommands: [
+            DaemonCommand.self, ConfigCommand.self, CypherCommand.self, RunCommand.self, DBCommand.self,
+            ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self,
+        ]
     )
 
     /// Parses and runs a command; failures of sluice's own print as one line and exit with status 1,

@@ -55,5 +55,6 @@ export SLUICE_TEST_ARCADEDB_URL=bolt://127.0.0.1:$arcade_bolt_port
 export SLUICE_TEST_ARCADEDB_USER=root
 export SLUICE_TEST_ARCADEDB_PASSWORD=$arcade_password
 export SLUICE_TEST_ARCADEDB_DATABASE=$arcade_database
+export SLUICE_TEST_ARCADEDB_HTTP_URL=http://127.0.0.1:$arcade_http_port
 EOF
 }

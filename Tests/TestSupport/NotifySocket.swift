@@ -1,16 +1,17 @@
 import Glibc
 
 /// A Unix datagram socket bound to a fresh path, receiving what `sd_notify` sends: systemd's end
-/// of the notification protocol, without systemd.
-final class NotifySocket {
-    enum Failure: Error {
+/// of the notification protocol, without systemd. Shared by the unit tests of the notifier and the
+/// integration tests that run the daemon as a child process.
+public final class NotifySocket: @unchecked Sendable {
+    public enum Failure: Error {
         case system(call: String, errno: Int32)
     }
 
-    let path: String
+    public let path: String
     private let descriptor: Int32
 
-    init() throws {
+    public init() throws {
         path = "/tmp/sluice-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw Failure.system(call: "socket", errno: errno) }
@@ -39,7 +40,7 @@ final class NotifySocket {
     }
 
     /// The next datagram as text; throws when none arrives within five seconds.
-    func receive() throws -> String {
+    public func receive() throws -> String {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = recv(descriptor, &buffer, buffer.count, 0)
         guard count >= 0 else { throw Failure.system(call: "recv", errno: errno) }

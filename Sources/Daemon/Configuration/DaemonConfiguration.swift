@@ -1,0 +1,223 @@
+import Bolt
+import Foundation
+import JobStore
+import Logging
+import Throttle
+
+/// The daemon's whole configuration: one TOML file (see `systemd/sluice.toml`, every key documented there), every
+/// setting overridable by its `SLUICE_*` variable (``Setting``), defaults for the rest.
+public struct DaemonConfiguration: Sendable {
+    /// Where the daemon looks when neither `--config` nor `SLUICE_CONFIG` names a file.
+    public static let defaultPath = "/etc/sluice/sluice.toml"
+
+    /// The file read, `nil` when there was none (defaults and environment only).
+    public var path: String?
+    public var jobStore: JobStoreConfiguration
+    public var graph: GraphSettings
+    /// `nil`: `./migrations`, then the installed folder.
+    public var migrationsFolder: String?
+    public var daemon: DaemonSettings
+    public var engine: EngineSettings
+    public var throttle: ThrottleSettings
+    /// Every setting's value (secrets masked) and source, for `sluice config check`.
+    public var effective: [EffectiveSetting]
+
+    /// Which file to read: `explicit` (`--config`), `SLUICE_CONFIG`, then ``defaultPath`` when it exists.
+    public static func path(explicit: String?, environment: [String: String]) -> String? {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let named = environment["SLUICE_CONFIG"], !named.isEmpty { return named }
+        return FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil
+    }
+
+    /// Reads the file at `path` (none: defaults and environment only) and the environment.
+    public static func load(
+        path: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> DaemonConfiguration {
+        var document = TOMLDocument()
+        if let path {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw .unreadable(path: path, reason: SecretFile.reason(error))
+            }
+            do {
+                document = try TOMLDocument(parsing: text)
+            } catch {
+                throw .syntax(path: path, error)
+            }
+        }
+        return try DaemonConfiguration(document: document, path: path, environment: environment)
+    }
+
+    /// The configuration `document` (read from `path`) and `environment` give.
+    public init(document: TOMLDocument, path: String?, environment: [String: String]) throws(ConfigurationError) {
+        var reader = ConfigurationReader(document: document, path: path, environment: environment)
+        try reader.checkUnknownKeys()
+        self.path = path
+
+        // [postgres]
+        let conninfo = try reader.string(Setting.postgresConnInfo, default: "", mask: PostgresConnInfo.redacted)
+        let schema = try reader.string(Setting.postgresSchema, default: "sluice")
+        guard PostgresIdentifier.isValid(schema) else {
+            throw .invalidValue(
+                source: reader.lastSource,
+                key: Setting.postgresSchema.name,
+                reason: "'\(schema)' is not a valid schema name (1-63 letters, digits or _)"
+            )
+        }
+
+        // [graph]
+        let urlText = try reader.string(Setting.graphURL, default: "bolt://localhost:7687")
+        let url: BoltURL
+        do {
+            url = try BoltURL(parsing: urlText)
+        } catch {
+            throw .invalidValue(source: reader.lastSource, key: Setting.graphURL.name, reason: "\(error)")
+        }
+        let user = try reader.optionalString(Setting.graphUser)
+        let passwordFile = try reader.optionalString(Setting.graphPasswordFile)
+        let passwordSource = reader.lastSource
+        let password: (password: String, source: SettingSource)?
+        do {
+            password = try GraphSettings.password(passwordFile: passwordFile, environment: environment)
+        } catch {
+            throw .invalidValue(source: passwordSource, key: Setting.graphPasswordFile.name, reason: "\(error)")
+        }
+        reader.recordDerived(
+            Setting.graphPassword,
+            display: password == nil ? "\"\"" : "\"\(PostgresConnInfo.mask)\"",
+            source: password?.source ?? .defaultValue
+        )
+        guard let auth = GraphSettings.auth(user: user, password: password?.password) else {
+            throw .invalidValue(
+                source: password?.source ?? .defaultValue,
+                key: Setting.graphUser.name,
+                reason: "a password was given but no user: set [graph] user or SLUICE_BOLT_USER"
+            )
+        }
+        let database = try reader.optionalString(Setting.graphDatabase)
+        let tlsCA = try reader.optionalString(Setting.graphTLSCA)
+        let dialectName = try reader.choice(
+            Setting.graphDialect,
+            default: "",
+            choices: [""] + BoltCapabilities.Dialect.allCases.map(\.rawValue)
+        )
+
+        // [migrations]
+        migrationsFolder = try reader.optionalString(Setting.migrationsFolder)
+
+        // [daemon]
+        let worker = try reader.string(Setting.daemonWorker, default: WorkerIdentity.derived().rawValue)
+        let lease = try reader.duration(Setting.daemonLease, default: .seconds(60), minimum: .seconds(3))
+        let poll = try reader.duration(Setting.daemonPollInterval, default: .seconds(10), minimum: .milliseconds(100))
+        let retryInitial = try reader.duration(
+            Setting.daemonRetryInitial,
+            default: .seconds(1),
+            minimum: .milliseconds(10)
+        )
+        let retryMaximum = try reader.duration(Setting.daemonRetryMaximum, default: .seconds(30), minimum: retryInitial)
+        let stuckAfter = try reader.duration(Setting.daemonStuckAfter, default: .seconds(600), minimum: .seconds(1))
+        let margin = try reader.duration(Setting.daemonWatchdogMargin, default: .seconds(30), minimum: .seconds(1))
+        let levelName = try reader.choice(
+            Setting.daemonLogLevel,
+            default: "info",
+            choices: Logger.Level.allCases.map(\.rawValue)
+        )
+
+        // [engine]
+        let batchSize = try reader.integer(Setting.engineBatchSize, default: 10_000, minimum: 1)
+        let batchTimeout = try reader.duration(Setting.engineBatchTimeout, default: .seconds(120), minimum: .seconds(1))
+        let planChunk = try reader.integer(Setting.enginePlanChunk, default: 100_000, minimum: 1)
+
+        // [throttle]
+        var throttle = ThrottleConfiguration()
+        throttle.targetP99 = try reader.duration(Setting.throttleTargetP99, default: throttle.targetP99)
+        throttle.criticalP99 = try reader.duration(Setting.throttleCriticalP99, default: throttle.criticalP99)
+        throttle.minBatchSize = try reader.integer(
+            Setting.throttleMinBatchSize,
+            default: throttle.minBatchSize,
+            minimum: 1
+        )
+        throttle.maxBatchSize = try reader.integer(
+            Setting.throttleMaxBatchSize,
+            default: throttle.maxBatchSize,
+            minimum: 1
+        )
+        throttle.minPause = try reader.duration(Setting.throttleMinPause, default: throttle.minPause)
+        throttle.maxPause = try reader.duration(Setting.throttleMaxPause, default: throttle.maxPause)
+        let maxRate = try reader.integer(Setting.throttleMaxItemsPerSecond, default: 0, minimum: 0)
+        throttle.maxItemsPerSecond = maxRate == 0 ? nil : maxRate
+        throttle.recoveryPeriod = try reader.duration(Setting.throttleRecoveryPeriod, default: throttle.recoveryPeriod)
+        let signal = try reader.choice(
+            Setting.throttleSignal,
+            default: throttle.signal.rawValue,
+            choices: LatencySource.allCases.map(\.rawValue)
+        )
+        throttle.signal = LatencySource(rawValue: signal) ?? throttle.signal
+        do {
+            try throttle.validate()
+        } catch {
+            throw .invalidValue(source: reader.lastSource, key: "[throttle]", reason: "\(error)")
+        }
+        let rules = try reader.strings(Setting.throttleWindows)
+        var windows: [ThrottleWindow] = []
+        for (index, rule) in rules.enumerated() {
+            do {
+                windows.append(try ThrottleWindow(parsing: rule))
+            } catch {
+                throw .invalidValue(
+                    source: reader.lastSource,
+                    key: Setting.throttleWindows.name,
+                    reason: "window \(index + 1) '\(rule)': \(error)"
+                )
+            }
+        }
+
+        jobStore = JobStoreConfiguration(
+            postgres: PostgresConfiguration(
+                conninfo: conninfo,
+                applicationName: "sluice daemon",
+                reconnect: Self.postgresReconnect
+            ),
+            schema: schema
+        )
+        graph = GraphSettings(
+            url: url,
+            auth: auth,
+            database: database,
+            tls: BoltTLSConfiguration(caFile: tlsCA),
+            dialect: BoltCapabilities.Dialect(rawValue: dialectName)
+        )
+        daemon = DaemonSettings(
+            worker: worker,
+            lease: lease,
+            pollInterval: poll,
+            retryInitial: retryInitial,
+            retryMaximum: retryMaximum,
+            stuckAfter: stuckAfter,
+            watchdogMargin: margin,
+            logLevel: Logger.Level(rawValue: levelName) ?? .info
+        )
+        engine = EngineSettings(batchSize: batchSize, batchTimeout: batchTimeout, planChunk: planChunk)
+        self.throttle = ThrottleSettings(configuration: throttle, schedule: ThrottleSchedule(windows))
+        effective = reader.effective
+    }
+
+    /// One job-store operation rides out a short Postgres restart on its own; a longer outage ends the operation
+    /// and the daemon's own wait (with STATUS= and journal entries, feeding the watchdog) takes over.
+    public static let postgresReconnect = PostgresReconnectPolicy(
+        initialDelay: .milliseconds(50),
+        maximumDelay: .seconds(2),
+        giveUpAfter: .seconds(10)
+    )
+
+    /// The settings that differ between `self` and `other` and need a restart to take effect.
+    public func restartOnlyChanges(comparedTo other: DaemonConfiguration) -> [Setting] {
+        let old = Dictionary(effective.map { ($0.setting, $0) }, uniquingKeysWith: { first, _ in first })
+        return other.effective.filter { setting in
+            !setting.setting.isReloadable && old[setting.setting]?.displayValue != setting.displayValue
+        }.map(\.setting)
+    }
+}

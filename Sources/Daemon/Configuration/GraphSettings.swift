@@ -1,0 +1,75 @@
+import Bolt
+import JobStore
+
+/// How to reach the graph, the same for every command and the daemon: URL, user, password, database, TLS CA, and
+/// optionally the dialect (instead of probing the server).
+///
+/// The password never comes from a flag or the configuration file itself: from a password file, the systemd
+/// credential `bolt-password`, or `SLUICE_BOLT_PASSWORD`, in that order.
+public struct GraphSettings: Sendable {
+    public var url: BoltURL
+    public var auth: BoltAuth
+    /// `nil`: the server's default database.
+    public var database: String?
+    public var tls: BoltTLSConfiguration
+    /// Overrides probing the server; `nil` probes.
+    public var dialect: BoltCapabilities.Dialect?
+
+    /// The systemd credential holding the graph's password.
+    public static let credentialName = "bolt-password"
+
+    public init(
+        url: BoltURL,
+        auth: BoltAuth,
+        database: String?,
+        tls: BoltTLSConfiguration,
+        dialect: BoltCapabilities.Dialect?
+    ) {
+        self.url = url
+        self.auth = auth
+        self.database = database
+        self.tls = tls
+        self.dialect = dialect
+    }
+
+    /// Where the password comes from, first match wins: `passwordFile`, the credential, `SLUICE_BOLT_PASSWORD`.
+    public static func password(
+        passwordFile: String?,
+        environment: [String: String]
+    ) throws(SecretFileError) -> (password: String, source: SettingSource)? {
+        if let passwordFile {
+            return (try SecretFile.firstLine(of: passwordFile, what: "password file"), .secretFile(passwordFile))
+        }
+        if let path = SecretFile.credentialPath(credentialName, environment: environment) {
+            return (try SecretFile.firstLine(of: path, what: "systemd credential"), .secretFile(path))
+        }
+        if let password = environment["SLUICE_BOLT_PASSWORD"] {
+            return (password, .environment("SLUICE_BOLT_PASSWORD"))
+        }
+        return nil
+    }
+
+    /// Auth `none` without a user, `basic` with one; a password without a user is refused rather than dropped.
+    public static func auth(user: String?, password: String?) -> BoltAuth? {
+        switch (user, password) {
+        case (nil, nil): BoltAuth.none
+        case (let user?, let password): .basic(user: user, password: password ?? "")
+        case (nil, .some): nil
+        }
+    }
+
+    /// The job store's key for this graph.
+    public var target: JobTarget { JobTarget(url: "\(url)", database: database ?? "") }
+
+    /// Connects; no GOODBYE on close (FalkorDB hangs the next connection after one, and a plain close costs any
+    /// server nothing).
+    public func connect() async throws(BoltError) -> BoltConnection {
+        try await BoltConnection.connect(to: url, auth: auth, tls: tls, sendsGoodbye: false)
+    }
+
+    /// The dialect's capabilities when one is configured, else what probing the server finds.
+    public func capabilities(of connection: BoltConnection) async throws(BoltError) -> BoltCapabilities {
+        if let dialect { return dialect.capabilities }
+        return try await BoltCapabilities.probe(connection, options: BoltTransactionOptions(database: database))
+    }
+}

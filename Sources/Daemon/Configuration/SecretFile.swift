@@ -1,0 +1,44 @@
+import Foundation
+
+/// Reads a secret kept in a file: a systemd credential (`$CREDENTIALS_DIRECTORY/NAME`) or a password file.
+public enum SecretFile {
+    /// The first line of `path` (without its newline): what `echo secret > file` and `LoadCredential=` give.
+    public static func firstLine(of path: String, what: String) throws(SecretFileError) -> String {
+        let contents: String
+        do {
+            contents = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SecretFileError(path: path, what: what, reason: reason(error))
+        }
+        return String(contents.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+
+    /// The path of systemd credential `name`, when the unit passed one (`LoadCredential=NAME:...`).
+    public static func credentialPath(_ name: String, environment: [String: String]) -> String? {
+        guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else { return nil }
+        let path = directory + "/" + name
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
+            return String(cString: strerror(code.rawValue))
+        }
+        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
+            return "no such file"
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// A secret file that cannot be read; names the file, never its contents.
+public struct SecretFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var what: String
+    public var reason: String
+
+    public var description: String { "cannot read \(what) \(path): \(reason)" }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Systemd
+import UnixSignals
+
+/// Reloads the configuration file on SIGHUP (`systemctl reload sluice`): throttle, engine defaults, poll and
+/// stuck times, log level. A running job keeps going; settings that need a restart (connections, worker identity,
+/// lease) are named in the journal and left as they were. A file with an error changes nothing.
+public struct ConfigurationReloader: Service {
+    let settings: DaemonSettingsStore
+    let logLevel: ReloadableLogLevel
+    let notifier: SystemdNotifier
+    let environment: [String: String]
+    let logger: Logger
+
+    public init(
+        settings: DaemonSettingsStore,
+        logLevel: ReloadableLogLevel,
+        notifier: SystemdNotifier,
+        environment: [String: String],
+        logger: Logger
+    ) {
+        self.settings = settings
+        self.logLevel = logLevel
+        self.notifier = notifier
+        self.environment = environment
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            reload()
+        }
+    }
+
+    func reload() {
+        try? notifier.send(.reloadingNow)
+        let old = settings.current
+        do {
+            let new = try DaemonConfiguration.load(path: old.path, environment: environment)
+            let restartOnly = old.restartOnlyChanges(comparedTo: new)
+            settings.replace(with: new)
+            logLevel.value = new.daemon.logLevel
+            if !restartOnly.isEmpty {
+                logger.warning(
+                    "configuration reloaded, but these changes need a restart: \(restartOnly.map(\.name).joined(separator: ", "))"
+                )
+            }
+            logger.notice(
+                "configuration reloaded from \(old.path ?? "the environment")",
+                metadata: [
+                    "log_level": "\(new.daemon.logLevel)",
+                    "throttle_windows": "\(new.throttle.schedule.windows.count)",
+                ]
+            )
+        } catch {
+            logger.error("configuration not reloaded, the previous one stays in force: \(error)")
+        }
+        try? notifier.send(.ready)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Systemd
+
+/// Starts `sluice daemon`: reads the configuration (an error stops it here, with the file, line and key), sets up
+/// logging (the journal under systemd, stderr elsewhere), and runs the daemon and the SIGHUP reloader in a
+/// ServiceGroup that shuts down gracefully on SIGTERM and SIGINT.
+public enum DaemonMain {
+    public static func run(
+        configPath: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws {
+        let path = DaemonConfiguration.path(explicit: configPath, environment: environment)
+        let configuration = try DaemonConfiguration.load(path: path, environment: environment)
+        let logLevel = ReloadableLogLevel(configuration.daemon.logLevel)
+        LoggingSystem.bootstrap(
+            { label, provider in
+                logLevel.handler(wrapping: SluiceLogging.makeHandler(label: label, metadataProvider: provider))
+            },
+            metadataProvider: nil
+        )
+        let logger = Logger(label: "sluice.daemon")
+        let notifier = SystemdNotifier()
+        let settings = DaemonSettingsStore(configuration)
+        let daemon = SluiceDaemon(
+            settings: settings,
+            notifier: notifier,
+            fault: TestFault.from(environment: environment),
+            logger: logger
+        )
+        let reloader = ConfigurationReloader(
+            settings: settings,
+            logLevel: logLevel,
+            notifier: notifier,
+            environment: environment,
+            logger: logger
+        )
+        var serviceLogger = logger
+        serviceLogger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: reloader),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: serviceLogger
+            )
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,446 @@
+import Bolt
+import Engine
+import Foundation
+import JobStore
+import Logging
+import Migrations
+import Synchronization
+import Systemd
+
+/// One leased job, from claim to its end or the daemon's: finds its migration, connects to its graph, runs it with
+/// the engine's ``JobRunner`` while heartbeating the lease, and reports every step to systemd and the journal.
+///
+/// Outages are not failures: when Postgres or the graph cannot be reached the session ends with
+/// ``End/postgresUnavailable(_:)`` or ``End/graphUnavailable(_:)`` and the job stays resumable (the daemon waits
+/// and claims it again; the same worker identity reclaims its own lease at once). Only what waiting cannot fix (a
+/// migration that cannot run, a graph that lost committed batches) fails the job.
+struct JobSession {
+    /// How the session ended, for the work loop.
+    enum End: Sendable {
+        /// The job reached an end (succeeded, failed, cancelled), was paused, was taken over, or the daemon is
+        /// stopping: claim again.
+        case done
+        case postgresUnavailable(String)
+        case graphUnavailable(String)
+    }
+
+    let lease: JobLease
+    let store: JobStore
+    let configuration: DaemonConfiguration
+    let notifier: SystemdNotifier
+    let pulse: WorkLoopPulse
+    let fault: TestFault?
+    let logger: Logger
+
+    /// What the status line and the stuck check know of the job, updated after each batch.
+    private struct Progress {
+        var done: Int64
+        var total: Int64?
+        var lastProgress: ContinuousClock.Instant
+        var rate = RateMeter()
+        var stuckReported = false
+        var batches = 0
+    }
+
+    /// The progress, shared by the runner's callback and the heartbeat.
+    private final class ProgressBox: Sendable {
+        let state: Mutex<Progress>
+        init(_ progress: Progress) { state = Mutex(progress) }
+    }
+
+    private var job: Job { lease.job }
+
+    private var jobLogger: Logger {
+        var logger = self.logger
+        logger[metadataKey: SluiceLogKey.job] = "\(job.id)"
+        logger[metadataKey: SluiceLogKey.migration] = "\(job.migrationVersion)"
+        logger[metadataKey: SluiceLogKey.direction] = "\(job.direction.rawValue)"
+        logger[metadataKey: SluiceLogKey.worker] = "\(lease.owner)"
+        return logger
+    }
+
+    /// The allowance the watchdog gives the work loop between two beats while a job runs.
+    var batchAllowance: Duration { configuration.engine.batchTimeout + configuration.daemon.watchdogMargin }
+
+    func run() async -> End {
+        let logger = jobLogger
+        pulse.beat(allowing: batchAllowance)
+        if job.cancelRequested {
+            return await finishCancelled(logger: logger)
+        }
+        if let previous = lease.previousOwner {
+            logger.notice(
+                "job reclaimed: it was left unfinished by \(previous == lease.owner ? "this worker's previous run" : "worker \(previous)")",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
+                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+        }
+        logger.info(
+            "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue) on \(job.target)",
+            metadata: [
+                SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
+                SluiceLogKey.itemsDone: "\(job.planDone)",
+                SluiceLogKey.itemsTotal: "\(job.planTotal.map { "\($0)" } ?? "")",
+            ]
+        )
+
+        let migration: MigrationFile
+        switch loadMigration() {
+        case .success(let found): migration = found
+        case .failure(let problem): return await fail(problem.reason, logger: logger)
+        }
+
+        var graph = configuration.graph
+        graph.database = job.target.database.isEmpty ? nil : job.target.database
+        status(
+            job.planTotal == nil
+                ? StatusLine.planning(
+                    version: job.migrationVersion,
+                    name: job.migrationName,
+                    direction: job.direction.rawValue
+                )
+                : progressLine(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
+        )
+        let connection: BoltConnection
+        let capabilities: BoltCapabilities
+        do {
+            connection = try await graph.connect()
+        } catch {
+            return await graphUnavailable("\(error)", logger: logger)
+        }
+        do {
+            capabilities = try await graph.capabilities(of: connection)
+        } catch {
+            await connection.close()
+            return await graphUnavailable("\(error)", logger: logger)
+        }
+        let end = await run(migration: migration, connection: connection, capabilities: capabilities, logger: logger)
+        await connection.close()
+        return end
+    }
+
+    private func run(
+        migration: MigrationFile,
+        connection: BoltConnection,
+        capabilities: BoltCapabilities,
+        logger: Logger
+    ) async -> End {
+        var runnerLogger = logger
+        // The runner's own info lines (planned, succeeded) are the session's journal events, with message ids.
+        runnerLogger.logLevel = max(.notice, logger.logLevel)
+        let runner = JobRunner(
+            store: store,
+            connection: connection,
+            capabilities: capabilities,
+            migration: migration,
+            configuration: JobRunner.Configuration(
+                batchSize: migration.options.batchSize ?? configuration.engine.batchSize,
+                planChunk: configuration.engine.planChunk,
+                batchTimeout: configuration.engine.batchTimeout
+            ),
+            logger: runnerLogger
+        )
+        let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
+        let wasPlanned = job.planTotal != nil
+        let outcome: Result<JobRunner.Ending, EngineError>? = await withTaskGroup(
+            of: Result<JobRunner.Ending, EngineError>?.self
+        ) { group in
+            group.addTask {
+                do throws(EngineError) {
+                    return .success(
+                        try await runner.run(lease) { update in
+                            onBatch(update, progress: progress, wasPlanned: wasPlanned, logger: logger)
+                        }
+                    )
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                await heartbeat(progress: progress, logger: logger)
+                return nil
+            }
+            // The runner ends first, or the heartbeat found the lease lost: then the runner stops after its batch.
+            while let result = await group.next() {
+                group.cancelAll()
+                if let result { return result }
+            }
+            return nil
+        }
+        switch outcome {
+        case .success(.succeeded(let finished))?:
+            logger.info(
+                """
+                job succeeded: \(ProgressText.count(finished.itemsChanged)) items changed, \
+                \(ProgressText.count(finished.itemsSkipped)) no longer matching, \
+                \(ProgressText.count(finished.itemsQuarantined)) quarantined
+                """,
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobSucceeded)",
+                    SluiceLogKey.itemsDone: "\(finished.planDone)",
+                    SluiceLogKey.itemsTotal: "\(finished.planTotal ?? finished.planDone)",
+                ]
+            )
+            return .done
+        case .success(.stopped(let control))?:
+            return await stopped(control, logger: logger)
+        case .success(.fenced)?:
+            logger.warning("job taken over by another worker: this one stopped without writing")
+            return .done
+        case .failure(let error)?:
+            return await failed(error, logger: logger)
+        case nil:
+            return .done
+        }
+    }
+
+    // MARK: Progress
+
+    private func onBatch(
+        _ update: JobRunner.Progress,
+        progress: ProgressBox,
+        wasPlanned: Bool,
+        logger: Logger
+    ) {
+        let now = ContinuousClock.now
+        pulse.beat(at: now, allowing: batchAllowance)
+        let (from, snapshot, first) = progress.state.withLock { state -> (Int64, Progress, Bool) in
+            let from = state.done
+            state.done = update.done
+            state.total = update.total
+            state.lastProgress = now
+            state.stuckReported = false
+            state.rate.record(done: update.done, at: now - Self.origin)
+            state.batches += 1
+            return (from, state, state.batches == 1)
+        }
+        if first && !wasPlanned {
+            logger.info(
+                "job planned: \(ProgressText.count(update.total)) items",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobPlanned)",
+                    SluiceLogKey.itemsTotal: "\(update.total)",
+                ]
+            )
+        }
+        let rate = snapshot.rate.itemsPerSecond
+        logger.info(
+            "batch committed: \(ProgressText.count(update.done))/\(ProgressText.count(update.total))",
+            metadata: [
+                SluiceLogKey.messageID: "\(SluiceMessageID.batchCommitted)",
+                SluiceLogKey.offset: "\(from)",
+                SluiceLogKey.itemsDone: "\(update.done)",
+                SluiceLogKey.itemsTotal: "\(update.total)",
+                SluiceLogKey.rate: "\(rate.map { Int64($0.rounded()) } ?? 0)",
+                SluiceLogKey.latencyMilliseconds:
+                    "\(update.lastBatch.components.seconds * 1000 + update.lastBatch.components.attoseconds / 1_000_000_000_000_000)",
+                "batch_size": "\(update.batchSize)",
+            ]
+        )
+        status(progressLine(snapshot))
+        if fault == .hangWorkLoop {
+            logger.critical("TEST FAULT hang-work-loop: the work loop hangs now (SLUICE_TEST_FAULT is for tests only)")
+            // Blocks this thread for good, as a deadlocked call would: no more beats, so the watchdog must act.
+            while true { sleep(3_600) }
+        }
+    }
+
+    /// A fixed origin for the rate meter's times.
+    private static let origin = ContinuousClock.now
+
+    private func progressLine(_ progress: Progress, stuckFor: Duration? = nil) -> String {
+        guard let total = progress.total else {
+            return StatusLine.planning(
+                version: job.migrationVersion,
+                name: job.migrationName,
+                direction: job.direction.rawValue
+            )
+                + (stuckFor.map { ", STUCK: no progress for \(DurationText.format($0.roundedToSeconds))" } ?? "")
+        }
+        return StatusLine.job(
+            version: job.migrationVersion,
+            name: job.migrationName,
+            direction: job.direction.rawValue,
+            done: progress.done,
+            total: total,
+            itemsPerSecond: progress.rate.itemsPerSecond,
+            stuckFor: stuckFor
+        )
+    }
+
+    /// Renews the lease every third of its duration and reports the job stuck when it makes no progress for
+    /// `stuck_after`. Returns when the lease is lost (the caller then stops the runner) or the task is cancelled.
+    private func heartbeat(progress: ProgressBox, logger: Logger) async {
+        let interval = configuration.daemon.lease / 3
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                _ = try await store.heartbeat(lease)
+            } catch .leaseLost {
+                logger.warning("lease lost: another worker took the job over; stopping after the batch in flight")
+                return
+            } catch {
+                logger.warning("lease heartbeat failed, will retry", metadata: ["error": "\(error)"])
+            }
+            let now = ContinuousClock.now
+            let stuck = progress.state.withLock { state -> (Duration, Progress)? in
+                let silent = now - state.lastProgress
+                guard silent >= configuration.daemon.stuckAfter, !state.stuckReported else { return nil }
+                state.stuckReported = true
+                return (silent, state)
+            }
+            if let (silent, snapshot) = stuck {
+                logger.warning(
+                    "job stuck: no progress for \(DurationText.format(silent.roundedToSeconds))",
+                    metadata: [
+                        SluiceLogKey.itemsDone: "\(snapshot.done)", "stuck_seconds": "\(silent.components.seconds)",
+                    ]
+                )
+                status(progressLine(snapshot, stuckFor: silent))
+            }
+        }
+    }
+
+    // MARK: Endings
+
+    private func stopped(_ control: JobControl?, logger: Logger) async -> End {
+        guard let control else {
+            logger.notice(
+                "job stopped for shutdown after its batch in flight; it resumes from offset \(job.planDone) or later",
+                metadata: [SluiceLogKey.itemsDone: "\(job.planDone)"]
+            )
+            return .done
+        }
+        if control.cancelRequested {
+            return await finishCancelled(logger: logger)
+        }
+        if control.state == .paused {
+            logger.notice(
+                "job paused by an operator at offset \(control.planDone)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobPaused)", SluiceLogKey.offset: "\(control.planDone)",
+                ]
+            )
+            return .done
+        }
+        logger.notice("job stopped: it is \(control.state.rawValue) now")
+        return .done
+    }
+
+    private func finishCancelled(logger: Logger) async -> End {
+        do {
+            let job = try await store.finish(lease, .cancelled)
+            logger.notice(
+                "job cancelled by an operator at offset \(job.planDone)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobCancelled)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+            return .done
+        } catch {
+            return storeProblem(error, doing: "record the cancellation", logger: logger)
+        }
+    }
+
+    private func failed(_ error: EngineError, logger: Logger) async -> End {
+        switch error {
+        case .leaseLost:
+            logger.warning("lease lost: another worker took the job over")
+            return .done
+        case .store(_, let storeError):
+            if storeError.postgresError?.isConnectionProblem == true {
+                return .postgresUnavailable("\(storeError)")
+            }
+            if case .leaseLost = storeError {
+                logger.warning("lease lost: another worker took the job over")
+                return .done
+            }
+            return await fail("\(error)", logger: logger)
+        case .bolt(let boltError) where Self.isUnavailability(boltError):
+            return await graphUnavailable("\(boltError)", logger: logger)
+        case .bolt, .migration, .graphLostProgress:
+            return await fail("\(error)", logger: logger)
+        }
+    }
+
+    /// Errors that waiting can cure: the server is down, restarting, or the connection broke.
+    static func isUnavailability(_ error: BoltError) -> Bool {
+        switch error {
+        case .connectionFailed, .connectionClosed, .connectionLost, .unknownOutcome: true
+        case .server(let server): server.classification == .transient
+        default: false
+        }
+    }
+
+    private func graphUnavailable(_ reason: String, logger: Logger) async -> End {
+        logger.warning("graph \(job.target) unreachable: \(reason)")
+        do {
+            try await store.release(lease)
+        } catch {
+            return storeProblem(error, doing: "release the lease", logger: logger)
+        }
+        return .graphUnavailable(reason)
+    }
+
+    private func fail(_ reason: String, logger: Logger) async -> End {
+        logger.error(
+            "job failed: \(reason)",
+            metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.jobFailed)"]
+        )
+        do {
+            _ = try await store.finish(lease, .failed(reason))
+        } catch {
+            return storeProblem(error, doing: "record the failure", logger: logger)
+        }
+        return .done
+    }
+
+    private func storeProblem(_ error: JobStoreError, doing what: String, logger: Logger) -> End {
+        if error.postgresError?.isConnectionProblem == true {
+            return .postgresUnavailable("\(error)")
+        }
+        logger.error("could not \(what): \(error)")
+        return .done
+    }
+
+    // MARK: Helpers
+
+    /// The job's migration from the folder, as it was when the job was enqueued (same checksum).
+    private func loadMigration() -> Result<MigrationFile, MigrationProblem> {
+        let folder = MigrationsFolder.toRead(explicit: configuration.migrationsFolder)
+        let catalog: MigrationCatalog
+        do {
+            catalog = try MigrationCatalog.load(folder: folder)
+        } catch {
+            return .failure(MigrationProblem(reason: "the migrations in \(folder) are invalid: \(error.description)"))
+        }
+        guard let version = MigrationVersion(job.migrationVersion), let migration = catalog.migration(version) else {
+            return .failure(MigrationProblem(reason: "no migration \(job.migrationVersion) in \(folder)"))
+        }
+        guard migration.checksum == job.migrationChecksum else {
+            return .failure(
+                MigrationProblem(
+                    reason:
+                        "\(migration.path) changed since the job was enqueued (checksum \(migration.checksum.prefix(12)), "
+                        + "job \(job.migrationChecksum.prefix(12))): restore the file or cancel the job"
+                )
+            )
+        }
+        return .success(migration)
+    }
+
+    /// Why the job's migration cannot be used.
+    private struct MigrationProblem: Error {
+        var reason: String
+    }
+
+    private func status(_ line: String) {
+        try? notifier.send(.status(line))
+    }
+}

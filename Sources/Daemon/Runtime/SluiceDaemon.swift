@@ -1,0 +1,224 @@
+import Foundation
+import JobStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Systemd
+
+/// `sluice daemon`'s work: claims jobs from the job table one at a time and runs each to its end, waiting out
+/// outages instead of exiting (a restart loop would hit systemd's start limit).
+///
+/// READY=1 goes out as soon as the configuration is valid, before Postgres is reached: the daemon can work or wait,
+/// and STATUS= says which. A graceful shutdown (SIGTERM, SIGINT) lets the batch in flight finish, releases the
+/// lease and ends; the job resumes from there, here or on another daemon. The watchdog is fed only while the work
+/// loop beats its ``WorkLoopPulse``.
+public struct SluiceDaemon: Service {
+    let settings: DaemonSettingsStore
+    let notifier: SystemdNotifier
+    let pulse: WorkLoopPulse
+    let fault: TestFault?
+    let logger: Logger
+
+    public init(settings: DaemonSettingsStore, notifier: SystemdNotifier, fault: TestFault?, logger: Logger) {
+        self.settings = settings
+        self.notifier = notifier
+        self.fault = fault
+        self.logger = logger
+        let configuration = settings.current
+        pulse = WorkLoopPulse(allowance: Self.idleAllowance(configuration))
+    }
+
+    public func run() async throws {
+        let configuration = settings.current
+        send(.ready, .status("starting: connecting to the job store"))
+        logger.notice(
+            "sluice daemon started",
+            metadata: [
+                SluiceLogKey.worker: "\(configuration.daemon.worker)",
+                "config": "\(configuration.path ?? "(none: defaults and environment)")",
+                "graph": "\(configuration.graph.target.url)",
+            ]
+        )
+        if let fault {
+            logger.critical("TEST FAULT \(fault.rawValue) is switched on (SLUICE_TEST_FAULT): never in production")
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await watchdog() }
+            await withGracefulShutdownHandler {
+                await cancelWhenGracefulShutdown { await workLoop() }
+            } onGracefulShutdown: {
+                // The batch in flight may take up to its timeout; ask systemd for that long before it kills.
+                let current = settings.current
+                send(
+                    .stopping,
+                    .status("stopping: finishing the batch in flight"),
+                    .extendTimeout(current.engine.batchTimeout + current.daemon.watchdogMargin)
+                )
+                logger.notice("stopping: the batch in flight finishes, then the lease is released")
+            }
+            group.cancelAll()
+        }
+        send(.status("stopped"))
+        logger.notice("sluice daemon stopped")
+    }
+
+    // MARK: The work loop
+
+    private func workLoop() async {
+        let configuration = settings.current
+        var backoff = Backoff(initial: configuration.daemon.retryInitial, maximum: configuration.daemon.retryMaximum)
+        guard let store = await openStore(&backoff) else { return }
+        let wakeup = Wakeup()
+        let listenerBackoff = backoff
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await listen(store, wakeup: wakeup, backoff: listenerBackoff) }
+            await claimLoop(store, wakeup: wakeup, backoff: &backoff)
+            group.cancelAll()
+        }
+        await store.close()
+    }
+
+    /// Opens the job store (and brings its schema up to date), waiting as long as it takes.
+    private func openStore(_ backoff: inout Backoff) async -> JobStore? {
+        while !Task.isCancelled {
+            let configuration = settings.current
+            pulse.beat(allowing: Self.idleAllowance(configuration))
+            do {
+                let store = try await JobStore.open(configuration.jobStore, logger: logger, migrate: true)
+                backoff.reset()
+                return store
+            } catch {
+                guard await wait(for: "Postgres", reason: "\(error)", backoff: &backoff) else { return nil }
+            }
+        }
+        return nil
+    }
+
+    /// Turns NOTIFYs on the control channel into wake-ups of the claim loop. The listener reconnects by itself.
+    private func listen(_ store: JobStore, wakeup: Wakeup, backoff: Backoff) async {
+        var backoff = backoff
+        while !Task.isCancelled {
+            let listener: PostgresListener
+            do {
+                listener = try await store.listen(logger: logger)
+            } catch {
+                logger.warning(
+                    "cannot listen for job changes; polling only until it works",
+                    metadata: ["error": "\(error)"]
+                )
+                do { try await Task.sleep(for: backoff.delay()) } catch { return }
+                continue
+            }
+            await withTaskCancellationHandler {
+                for await event in listener.events where JobSignal(event) != nil {
+                    wakeup.signal()
+                }
+            } onCancel: {
+                listener.stop()
+            }
+            listener.stop()
+        }
+    }
+
+    private func claimLoop(_ store: JobStore, wakeup: Wakeup, backoff: inout Backoff) async {
+        var idleReported = false
+        while !Task.isCancelled {
+            let configuration = settings.current
+            pulse.beat(allowing: Self.idleAllowance(configuration))
+            let lease: JobLease?
+            do {
+                lease = try await store.claim(
+                    worker: WorkerIdentity(rawValue: configuration.daemon.worker),
+                    leaseDuration: configuration.daemon.lease,
+                    url: configuration.graph.target.url
+                )
+            } catch {
+                guard await wait(for: "Postgres", reason: "\(error)", backoff: &backoff) else { return }
+                idleReported = false
+                continue
+            }
+            guard let lease else {
+                if !idleReported {
+                    send(.status(StatusLine.idle(worker: configuration.daemon.worker)))
+                    idleReported = true
+                }
+                await wakeup.wait(upTo: configuration.daemon.pollInterval)
+                continue
+            }
+            idleReported = false
+            let session = JobSession(
+                lease: lease,
+                store: store,
+                configuration: configuration,
+                notifier: notifier,
+                pulse: pulse,
+                fault: fault,
+                logger: logger
+            )
+            switch await session.run() {
+            case .done:
+                backoff.reset()
+            case .postgresUnavailable(let reason):
+                guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
+            case .graphUnavailable(let reason):
+                guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
+                    return
+                }
+            }
+        }
+    }
+
+    /// Says why the daemon waits (STATUS= and the journal) and sleeps the next backoff delay; false when stopping.
+    private func wait(for what: String, reason: String, backoff: inout Backoff) async -> Bool {
+        let delay = backoff.delay()
+        let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
+        send(.status(line))
+        logger.warning("\(line)")
+        pulse.beat(allowing: delay + settings.current.daemon.watchdogMargin)
+        do {
+            try await Task.sleep(for: delay)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: Watchdog
+
+    /// Pings systemd's watchdog at half its interval, but only while the work loop keeps within its allowance: a
+    /// hung loop stops the pings and systemd restarts the daemon; a long batch has the batch timeout to finish.
+    private func watchdog() async {
+        guard let interval = notifier.watchdogInterval else { return }
+        var silent = false
+        while !Task.isCancelled {
+            if let overdue = pulse.overdue() {
+                if !silent {
+                    logger.critical(
+                        """
+                        work loop made no progress for \(DurationText.format(overdue.roundedToSeconds)): \
+                        watchdog pings stop, systemd will restart the daemon
+                        """
+                    )
+                    silent = true
+                }
+            } else {
+                silent = false
+                send(.watchdog)
+            }
+            do { try await Task.sleep(for: interval / 2) } catch { return }
+        }
+    }
+
+    /// While idle or waiting the loop beats at least every poll interval; the margin covers a slow claim.
+    static func idleAllowance(_ configuration: DaemonConfiguration) -> Duration {
+        max(configuration.daemon.pollInterval, configuration.daemon.retryMaximum) + configuration.daemon.watchdogMargin
+    }
+
+    private func send(_ notifications: SystemdNotification...) {
+        do {
+            try notifier.send(notifications)
+        } catch {
+            logger.warning("sd_notify failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// The one line `systemctl status sluice` shows (STATUS=), built from what the daemon knows now. Pure, so each
+/// shape is tested without systemd.
+public enum StatusLine {
+    /// `007 normalize_project_names: 412,000/1,000,000 (41%), 8,200 items/s, ETA 1m12s, throttled: business hours`
+    public static func job(
+        version: String,
+        name: String,
+        direction: String,
+        done: Int64,
+        total: Int64,
+        itemsPerSecond: Double?,
+        throttle: String? = nil,
+        stuckFor: Duration? = nil
+    ) -> String {
+        var line = "\(version) \(name)\(direction == "down" ? " (down)" : ""): "
+        line +=
+            "\(ProgressText.count(done))/\(ProgressText.count(total)) (\(ProgressText.percent(done: done, total: total)))"
+        if let rate = itemsPerSecond {
+            line += ", \(ProgressText.count(Int64(rate.rounded()))) items/s"
+            if rate > 0, done < total {
+                line += ", ETA \(ProgressText.duration(seconds: Double(total - done) / rate))"
+            }
+        }
+        if let throttle, !throttle.isEmpty {
+            line += ", throttled: \(throttle)"
+        }
+        if let stuckFor {
+            line += ", STUCK: no progress for \(DurationText.format(stuckFor.roundedToSeconds))"
+        }
+        return line
+    }
+
+    /// While a job is being planned: `007 normalize_project_names: planning`.
+    public static func planning(version: String, name: String, direction: String) -> String {
+        "\(version) \(name)\(direction == "down" ? " (down)" : ""): planning"
+    }
+
+    /// Nothing to do: `idle, waiting for jobs (worker host/abc/sluice.service)`.
+    public static func idle(worker: String) -> String {
+        "idle, waiting for jobs (worker \(worker))"
+    }
+
+    /// An outage: `waiting for Postgres: connection refused; next attempt in 4s`.
+    public static func waiting(for what: String, reason: String, retryIn: Duration) -> String {
+        "waiting for \(what): \(reason); next attempt in \(DurationText.format(retryIn.roundedToSeconds))"
+    }
+}
+
+extension Duration {
+    /// Whole seconds (at least one), for lines people read.
+    var roundedToSeconds: Duration {
+        .seconds(max(1, (Double(components.seconds) + Double(components.attoseconds) / 1e18).rounded()))
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Daemon
+import Foundation
+
+/// `sluice config check`: reads the configuration as the daemon would and prints what is in force, secrets masked,
+/// with where each value came from. A bad value fails with its file, line and key.
+struct ConfigCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Print the effective configuration (secrets masked) and where each value came from.",
+        discussion: """
+            The file is --config, else SLUICE_CONFIG, else \(DaemonConfiguration.defaultPath) when present. Each \
+            setting's environment variable overrides the file. The output is itself a valid configuration file. \
+            Exit status 1, with FILE:LINE: [section] key: reason, when a value is invalid.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Configuration file (TOML).", valueName: "path"))
+    var config: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = DaemonConfiguration.path(explicit: config, environment: environment)
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try DaemonConfiguration.load(path: path, environment: environment)
+        } catch {
+            throw CommandError(error.description)
+        }
+        var output = StandardOutput()
+        output.write(Self.render(configuration))
+    }
+
+    /// The settings as TOML, each line commented with its source and environment variable.
+    static func render(_ configuration: DaemonConfiguration) -> String {
+        var lines = [
+            "# sluice configuration in force; file: \(configuration.path ?? "none (defaults and environment)")"
+        ]
+        var section = ""
+        let width = configuration.effective.map { $0.setting.key.count + 5 + $0.displayValue.count }.max() ?? 0
+        for entry in configuration.effective {
+            if entry.setting.section != section {
+                section = entry.setting.section
+                lines.append("")
+                lines.append("[\(section)]")
+            }
+            // The password is shown as a comment: it is never read from the file.
+            let assignment = (entry.setting.isFileKey ? "" : "# ") + "\(entry.setting.key) = \(entry.displayValue)"
+            let padding = String(repeating: " ", count: max(1, width - assignment.count + 2))
+            lines.append("\(assignment)\(padding)# \(entry.source) (\(entry.setting.environment))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

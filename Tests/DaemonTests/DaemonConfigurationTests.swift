@@ -1,0 +1,135 @@
+import Foundation
+import JobStore
+import Testing
+import Throttle
+
+@testable import Daemon
+
+@Suite struct DaemonConfigurationTests {
+    private func configuration(_ text: String, environment: [String: String] = [:]) throws -> DaemonConfiguration {
+        try DaemonConfiguration(
+            document: TOMLDocument(parsing: text),
+            path: "/etc/sluice/sluice.toml",
+            environment: environment
+        )
+    }
+
+    @Test func defaultsApplyWithoutAFile() throws {
+        let config = try configuration("")
+        #expect(config.daemon.lease == .seconds(60))
+        #expect(config.engine.batchSize == 10_000)
+        #expect(config.jobStore.schema == "sluice")
+        #expect("\(config.graph.url)" == "bolt://localhost:7687")
+        #expect(config.throttle.configuration == ThrottleConfiguration())
+        #expect(config.effective.allSatisfy { $0.source == .defaultValue || $0.setting == .daemonWorker })
+    }
+
+    @Test func theEnvironmentWinsOverTheFileAndEachSourceIsRecorded() throws {
+        let config = try configuration(
+            "[daemon]\nlease = \"30s\"\npoll_interval = \"2s\"\n[engine]\nbatch_size = 500\n",
+            environment: ["SLUICE_DAEMON_LEASE": "45s", "SLUICE_BOLT_URL": "bolt://graph:7687"]
+        )
+        #expect(config.daemon.lease == .seconds(45))
+        #expect(config.daemon.pollInterval == .seconds(2))
+        #expect(config.engine.batchSize == 500)
+        let sources = Dictionary(uniqueKeysWithValues: config.effective.map { ($0.setting.key, $0.source) })
+        #expect(sources["lease"] == .environment("SLUICE_DAEMON_LEASE"))
+        #expect(sources["poll_interval"] == .file(path: "/etc/sluice/sluice.toml", line: 3))
+        #expect(sources["url"] == .environment("SLUICE_BOLT_URL"))
+        #expect(sources["batch_size"] == .file(path: "/etc/sluice/sluice.toml", line: 5))
+    }
+
+    @Test func errorsNameTheFileTheLineAndTheKey() {
+        let cases: [(String, [String: String], String)] = [
+            ("[daemon]\n\nlease = 30\n", [:], "/etc/sluice/sluice.toml:3: [daemon] lease: expected a duration"),
+            ("[daemon]\nleese = \"1s\"\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [daemon] leese"),
+            ("\n[deamon]\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [deamon]"),
+            ("[engine]\nbatch_size = 0\n", [:], "/etc/sluice/sluice.toml:2: [engine] batch_size: must be at least 1"),
+            ("", ["SLUICE_ENGINE_BATCH_SIZE": "lots"], "environment SLUICE_ENGINE_BATCH_SIZE: [engine] batch_size"),
+            ("[graph]\ndialect = \"oracle\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] dialect: expected one of"),
+            ("[graph]\nurl = \"http://x\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] url:"),
+            (
+                "[graph]\npassword = \"hunter2\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [graph] password: a password does not belong"
+            ),
+            (
+                "[throttle]\nwindows = [\"Mon-Fri 09:00 UTC: pause\"]\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] windows: window 1"
+            ),
+            ("[throttle]\ntarget_p99 = \"1s\"\n", [:], "[throttle]"),
+            ("[postgres]\nschema = \"Robert'); DROP\"\n", [:], "/etc/sluice/sluice.toml:2: [postgres] schema"),
+        ]
+        for (text, environment, expected) in cases {
+            #expect {
+                _ = try configuration(text, environment: environment)
+            } throws: { error in
+                "\(error)".hasPrefix(expected) || "\(error)".contains(expected)
+            }
+        }
+    }
+
+    @Test func secretsAreMaskedAndThePasswordComesFromItsFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-credentials-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "s3cret-from-credential\n".write(
+            to: directory.appendingPathComponent("bolt-password"),
+            atomically: true,
+            encoding: .utf8
+        )
+        let config = try configuration(
+            "[postgres]\nconninfo = \"host=db password=pg-s3cret\"\n[graph]\nuser = \"neo4j\"\n",
+            environment: ["CREDENTIALS_DIRECTORY": directory.path, "SLUICE_BOLT_PASSWORD": "from-env"]
+        )
+        #expect(config.graph.auth == .basic(user: "neo4j", password: "s3cret-from-credential"))
+        let shown = config.effective.map { "\($0.setting.name) = \($0.displayValue) # \($0.source)" }.joined(
+            separator: "\n"
+        )
+        #expect(!shown.contains("s3cret"))
+        #expect(shown.contains("[graph] password = \"***\" # file \(directory.path)/bolt-password"))
+        #expect(shown.contains("host=db"))
+    }
+
+    @Test func throttleSettingsMapOntoTheController() throws {
+        let config = try configuration(
+            """
+            [throttle]
+            target_p99 = "20ms"
+            critical_p99 = "100ms"
+            max_items_per_second = 2000
+            signal = "batch server time"
+            windows = ["business hours = Mon-Fri 09:00-18:00 Europe/Berlin: max 2,000 items/s"]
+            """
+        )
+        #expect(config.throttle.configuration.targetP99 == .milliseconds(20))
+        #expect(config.throttle.configuration.maxItemsPerSecond == 2000)
+        #expect(config.throttle.configuration.signal == .batchServer)
+        #expect(config.throttle.schedule.windows.map(\.label) == ["business hours"])
+    }
+
+    @Test func theShippedDefaultFileIsValidAndAllDefaults() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("systemd/sluice.toml").path
+        let config = try DaemonConfiguration.load(path: path, environment: [:])
+        #expect(config.effective.allSatisfy { $0.source == .defaultValue })
+        // Every setting is documented in the file, with its variable.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for setting in Setting.all where setting.isFileKey {
+            #expect(
+                text.contains("#\(setting.key) = ") || text.contains("#\(setting.key) ="),
+                "\(setting.name) undocumented"
+            )
+            #expect(text.contains(setting.environment), "\(setting.environment) undocumented")
+        }
+    }
+
+    @Test func aReloadReportsTheChangesThatNeedARestart() throws {
+        let old = try configuration("[daemon]\nlease = \"30s\"\nlog_level = \"info\"\n")
+        let new = try configuration("[daemon]\nlease = \"40s\"\nlog_level = \"debug\"\n")
+        #expect(old.restartOnlyChanges(comparedTo: new).map(\.name) == ["[daemon] lease"])
+        let store = DaemonSettingsStore(old)
+        store.replace(with: new)
+        #expect(store.current.daemon.lease == .seconds(30))
+        #expect(store.current.daemon.logLevel == .debug)
+    }
+}

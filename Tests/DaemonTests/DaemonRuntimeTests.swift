@@ -1,0 +1,101 @@
+import Testing
+
+@testable import Daemon
+
+@Suite struct DaemonRuntimeTests {
+    @Test func durationsParseAndFormat() {
+        #expect(DurationText.parse("500ms") == .milliseconds(500))
+        #expect(DurationText.parse("1m30s") == .seconds(90))
+        #expect(DurationText.parse("2h") == .seconds(7200))
+        #expect(DurationText.parse("1.5s") == .milliseconds(1500))
+        #expect(DurationText.parse("30") == nil)
+        #expect(DurationText.parse("") == nil)
+        #expect(DurationText.parse("5 parsecs") == nil)
+        #expect(DurationText.format(.seconds(90)) == "1m30s")
+        #expect(DurationText.format(.milliseconds(250)) == "250ms")
+        #expect(DurationText.format(.zero) == "0s")
+    }
+
+    @Test func theStatusLineReadsAsDocumented() {
+        #expect(
+            StatusLine.job(
+                version: "007",
+                name: "normalize_project_names",
+                direction: "up",
+                done: 412_000,
+                total: 1_000_000,
+                itemsPerSecond: 8_200,
+                throttle: "business hours"
+            )
+                == "007 normalize_project_names: 412,000/1,000,000 (41%), 8,200 items/s, ETA 1m12s, throttled: business hours"
+        )
+        #expect(
+            StatusLine.job(version: "003", name: "rename", direction: "down", done: 0, total: 10, itemsPerSecond: nil)
+                == "003 rename (down): 0/10 (0%)"
+        )
+        #expect(
+            StatusLine.job(
+                version: "001",
+                name: "x",
+                direction: "up",
+                done: 5,
+                total: 10,
+                itemsPerSecond: 0,
+                stuckFor: .seconds(600)
+            )
+                == "001 x: 5/10 (50%), 0 items/s, STUCK: no progress for 10m"
+        )
+        #expect(
+            StatusLine.waiting(for: "Postgres", reason: "connection refused", retryIn: .milliseconds(3_900))
+                == "waiting for Postgres: connection refused; next attempt in 4s"
+        )
+    }
+
+    @Test func backoffDoublesUpToItsMaximumAndResets() {
+        var backoff = Backoff(initial: .seconds(1), maximum: .seconds(5))
+        #expect(
+            (0..<5).map { _ in backoff.delay() } == [.seconds(1), .seconds(2), .seconds(4), .seconds(5), .seconds(5)]
+        )
+        backoff.reset()
+        #expect(backoff.delay() == .seconds(1))
+    }
+
+    @Test func theRateFollowsTheRecentSpan() {
+        var meter = RateMeter(span: .seconds(10))
+        #expect(meter.itemsPerSecond == nil)
+        meter.record(done: 0, at: .seconds(0))
+        meter.record(done: 1_000, at: .seconds(1))
+        #expect(meter.itemsPerSecond == 1_000)
+        // Slower now: after the span, the early fast second no longer counts.
+        for second in 2...20 { meter.record(done: 1_000 + Int64(second - 1) * 100, at: .seconds(second)) }
+        #expect(meter.itemsPerSecond == 100)
+    }
+
+    @Test func thePulseIsOverdueOnlyPastItsAllowance() {
+        let start = ContinuousClock.now
+        let pulse = WorkLoopPulse(now: start, allowance: .seconds(10))
+        #expect(pulse.overdue(at: start + .seconds(9)) == nil)
+        #expect(pulse.overdue(at: start + .seconds(11)) == .seconds(11))
+        // A long batch announced with its allowance is not a hang.
+        pulse.beat(at: start + .seconds(11), allowing: .seconds(150))
+        #expect(pulse.overdue(at: start + .seconds(100)) == nil)
+        #expect(pulse.overdue(at: start + .seconds(200)) != nil)
+    }
+
+    @Test func aWakeupGivenBeforeTheWaitIsNotLost() async {
+        let wakeup = Wakeup()
+        wakeup.signal()
+        let started = ContinuousClock.now
+        await wakeup.wait(upTo: .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let again = ContinuousClock.now
+        await wakeup.wait(upTo: .milliseconds(50))
+        #expect(ContinuousClock.now - again >= .milliseconds(50))
+    }
+
+    @Test func testFaultsComeOnlyFromTheirVariable() {
+        #expect(TestFault.from(environment: [:]) == nil)
+        #expect(TestFault.from(environment: ["SLUICE_TEST_FAULT": "hang-work-loop"]) == .hangWorkLoop)
+        #expect(TestFault.from(environment: ["SLUICE_TEST_FAULT": "nonsense"]) == nil)
+    }
+}

@@ -1,0 +1,300 @@
+import Bolt
+import Foundation
+import JobStore
+import Migrations
+import TestSupport
+import Testing
+
+/// `sluice daemon` as a child process of the built binary, against the real Postgres and Bolt server: a schema, a
+/// migrations folder and nodes of its own, a configuration file per daemon, and the job store to enqueue and watch
+/// jobs through.
+struct DaemonFixture {
+    let server: BoltTestServer
+    let store: JobStore
+    let schema: String
+    let folder: URL
+    let label: String
+    let catalog: MigrationCatalog
+
+    /// Runs `body` with a fresh schema, a folder holding `migrations` (file name: text, `LABEL` replaced by the
+    /// fixture's own label) and `nodes` nodes `(:LABEL {i, count: 0})`; cleans up afterwards.
+    static func with<T: Sendable>(
+        server: BoltTestServer,
+        migrations: [String: String],
+        nodes: Int,
+        databases: [String?] = [nil],
+        _ body: (DaemonFixture) async throws -> T
+    ) async throws -> T {
+        let label = BoltTestServer.uniqueLabel("Daemon")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(label)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (name, text) in migrations {
+            try text.replacingOccurrences(of: "LABEL", with: label).write(
+                to: folder.appendingPathComponent(name),
+                atomically: true,
+                encoding: .utf8
+            )
+        }
+        let catalog = try MigrationCatalog.load(folder: folder.path)
+        for database in databases {
+            try await server.withDatabase(database) { connection, options in
+                _ = try await connection.run(
+                    "UNWIND range(1, \(nodes)) AS i CREATE (:\(label) {i: i, count: 0, steps: ''})",
+                    options: options
+                ).collect()
+            }
+        }
+        let result: Result<T, any Error>
+        do {
+            result = .success(
+                try await JobStoreTestDatabase.withStore { store in
+                    try await body(
+                        DaemonFixture(
+                            server: server,
+                            store: store,
+                            schema: store.configuration.schema,
+                            folder: folder,
+                            label: label,
+                            catalog: catalog
+                        )
+                    )
+                }
+            )
+        } catch {
+            result = .failure(error)
+        }
+        for database in databases {
+            _ = try? await server.withDatabase(database) { connection, options in
+                try await connection.run("MATCH (n:\(label)) DELETE n", options: options).collect()
+            }
+        }
+        return try result.get()
+    }
+
+    /// The configuration file of one daemon: fast polls and retries, short leases, so tests take seconds.
+    func configuration(worker: String, extra: String = "") throws -> URL {
+        let user: String
+        if case .basic(let name, _) = server.auth { user = name } else { user = "" }
+        let text = """
+            [postgres]
+            schema = "\(schema)"
+
+            [graph]
+            url = "\(server.url)"
+            user = "\(user)"
+            database = "\(server.database ?? "")"
+
+            [migrations]
+            folder = "\(folder.path)"
+
+            [daemon]
+            worker = "\(worker)"
+            lease = "6s"
+            poll_interval = "1s"
+            retry_initial = "200ms"
+            retry_maximum = "2s"
+            log_level = "info"
+            \(extra)
+            """
+        let file = folder.appendingPathComponent("\(worker).toml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// Starts a daemon; its output goes to temporary files (printed by ``dump(_:)`` when a test fails).
+    func start(
+        worker: String,
+        notifySocket: String? = nil,
+        environment extra: [String: String] = [:],
+        configuration extraConfiguration: String = ""
+    ) throws -> JobStoreTestDatabase.Child {
+        var environment = ["PATH": "/usr/bin:/bin"]
+        for key in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"] {
+            environment[key] = ProcessInfo.processInfo.environment[key]
+        }
+        if case .basic(_, let password) = server.auth { environment["SLUICE_BOLT_PASSWORD"] = password }
+        environment["NOTIFY_SOCKET"] = notifySocket
+        environment.merge(extra) { _, new in new }
+        let file = try configuration(worker: worker, extra: extraConfiguration)
+        return try JobStoreTestDatabase.Child(
+            CypherCommandTests.executable.path,
+            ["daemon", "--config", file.path],
+            environment: environment
+        )
+    }
+
+    /// Enqueues migration `version` (up) on the server, in `database` (the server's configured one by default).
+    func enqueue(_ version: Int, database: String? = nil, batchSize: Int) async throws -> Job {
+        let number = try #require(MigrationVersion("\(version)"))
+        let migration = try #require(catalog.migration(number))
+        return try await store.enqueue(
+            JobRequest(
+                migrationVersion: "\(migration.version)",
+                migrationName: migration.name,
+                migrationChecksum: migration.checksum,
+                direction: .up,
+                dryRun: false,
+                target: JobTarget(url: "\(server.url)", database: database ?? server.database ?? ""),
+                batchSize: batchSize,
+                priority: 0,
+                enqueuedBy: "test"
+            )
+        )
+    }
+
+    /// Polls the job every 10 ms until `condition` holds; returns it and how long that took.
+    func waitFor(
+        _ id: JobID,
+        timeout: Duration,
+        _ what: String,
+        _ condition: (Job) -> Bool
+    ) async throws -> (job: Job, after: Duration) {
+        let started = ContinuousClock.now
+        while true {
+            let job = try #require(try await store.job(id))
+            if condition(job) { return (job, ContinuousClock.now - started) }
+            if ContinuousClock.now - started > timeout {
+                Issue.record(
+                    "job \(id) not \(what) within \(timeout): \(job.state), \(job.planDone)/\(job.planTotal ?? -1), error \(job.lastError ?? "none")"
+                )
+                return (job, ContinuousClock.now - started)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// The counts the up migrations left: each node's `count` and the order of steps applied.
+    func counts(database: String? = nil) async throws -> [BoltRecord] {
+        try await server.withDatabase(database) { connection, options in
+            try await connection.run(
+                "MATCH (n:\(label)) RETURN n.count AS count, n.steps AS steps, count(*) AS nodes ORDER BY count",
+                options: options
+            ).collect()
+        }
+    }
+
+    /// Stops a daemon with SIGTERM and waits for it (at most `timeout`); returns its exit status and how long.
+    static func stop(
+        _ daemon: JobStoreTestDatabase.Child,
+        timeout: Duration = .seconds(30)
+    ) async -> (
+        status: Int32?, after: Duration
+    ) {
+        let started = ContinuousClock.now
+        daemon.kill(SIGTERM)
+        let status = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await daemon.wait() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if status == nil { daemon.kill(SIGKILL) }
+        return (status, ContinuousClock.now - started)
+    }
+
+    /// The daemon's stderr, for a failing test's record.
+    static func dump(_ daemon: JobStoreTestDatabase.Child, _ name: String) {
+        print("---- \(name) stderr ----\n\(daemon.standardError.suffix(6_000))\n---- end \(name) ----")
+    }
+
+    /// A migration that adds one to `count` and appends `STEP` to `steps`: wrong if applied twice or out of
+    /// order, so every node shows which jobs reached it and how often.
+    static func countingMigration(step: Int) -> String {
+        """
+        // sluice:description Step \(step): adds one to every LABEL's count and records the step.
+
+        // sluice:up data
+        MATCH (n:LABEL)
+        WHERE n.count IS NOT NULL
+        SET n.count = n.count + 1, n.steps = n.steps + '\(step);'
+
+        // sluice:up verify
+        MATCH (n:LABEL) WHERE n.count < \(step) RETURN count(n) = 0 AS ok
+
+        // sluice:down data
+        MATCH (n:LABEL)
+        WHERE n.count IS NOT NULL
+        SET n.count = n.count - 1
+
+        // sluice:down verify
+        MATCH (n:LABEL) WHERE n.count >= \(step) RETURN count(n) = 0 AS ok
+
+        """
+    }
+
+    static func migrationFile(step: Int) -> String {
+        String(format: "%03d_step_%d.cypher", step, step)
+    }
+}
+
+/// What a daemon sent to its NOTIFY_SOCKET, stamped with when it arrived; read on a thread of its own.
+final class NotifyRecorder: @unchecked Sendable {
+    let socket: NotifySocket
+    private let lock = NSLock()
+    private var received: [(at: ContinuousClock.Instant, text: String)] = []
+    private var stopped = false
+
+    init() throws {
+        socket = try NotifySocket()
+        let thread = Thread { [self] in
+            while !isStopped {
+                guard let text = try? socket.receive() else { continue }
+                lock.lock()
+                received.append((ContinuousClock.now, text))
+                lock.unlock()
+            }
+        }
+        thread.start()
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    var messages: [(at: ContinuousClock.Instant, text: String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Waits until a message containing `needle` arrived; returns when, or nil after `timeout`.
+    func waitFor(_ needle: String, timeout: Duration) async throws -> ContinuousClock.Instant? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let found = messages.first(where: { $0.text.contains(needle) }) { return found.at }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+}
+
+extension BoltTestServer {
+    /// Runs `body` on a connection with options for `database` (the configured one when nil).
+    func withDatabase<T>(
+        _ database: String?,
+        _ body: (BoltConnection, BoltTransactionOptions) async throws -> T
+    ) async throws -> T {
+        let connection = try await connect()
+        do {
+            let result = try await body(connection, BoltTransactionOptions(database: database ?? self.database))
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
