@@ -49,7 +49,13 @@ struct DaemonFixture {
         do {
             result = .success(
                 try await JobStoreTestDatabase.withStore { store in
-                    try await body(
+                    // Job ids start at 1 in every schema, and the graph-side job node is keyed by the id alone: tests
+                    // running at once on one graph would share nodes. A random start keeps this fixture's apart.
+                    let start = Int64.random(in: 1_000_000...1_000_000_000_000)
+                    try await store.connection.query(
+                        "ALTER TABLE \(store.schema.quoted).jobs ALTER COLUMN id RESTART WITH \(start)"
+                    )
+                    return try await body(
                         DaemonFixture(
                             server: server,
                             store: store,
