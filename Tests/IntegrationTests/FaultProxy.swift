@@ -113,7 +113,7 @@ private final class Relay {
         let bound = NIOLoopBound(self, eventLoop: loop)
         return ServerBootstrap(group: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let link = Link(client: channel)
@@ -133,7 +133,7 @@ private final class Relay {
         let bound = NIOLoopBound(self, eventLoop: loop)
         let boundLink = NIOLoopBound(link, eventLoop: loop)
         ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
