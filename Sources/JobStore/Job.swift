@@ -50,6 +50,15 @@ public struct Job: Sendable, Equatable, Identifiable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var updatedAt: Date
+    /// The operator's cap in items per second (`sluice throttle JOB --max-rate N`), above the throttle's own
+    /// decisions; `nil` when none is set.
+    public var operatorMaxRate: Int?
+    /// The job this one waits for: it is claimed only once that one has succeeded, and cancelled when that one fails
+    /// or is cancelled (`sluice enqueue --all`).
+    public var after: JobID?
+    /// Plan entries per second over the recent batches since the job was last claimed (Postgres's clock); `nil`
+    /// before the first batch.
+    public var rate: Double?
 
     /// Reads a job from a row that has all of ``JobStoreStatements/jobColumns``.
     init(row: PostgresRow) throws(PostgresError) {
@@ -86,6 +95,9 @@ public struct Job: Sendable, Equatable, Identifiable {
         startedAt = try row.decode("started_at")
         finishedAt = try row.decode("finished_at")
         updatedAt = try row.decode("updated_at")
+        operatorMaxRate = try row.decode("operator_max_rate")
+        after = try row.decode("after_job", as: Int64?.self).map(JobID.init(rawValue:))
+        rate = try row.decode("rate")
     }
 
     static func enumValue<E: RawRepresentable>(_ row: PostgresRow, _ column: String) throws(PostgresError) -> E

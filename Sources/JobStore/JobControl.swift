@@ -8,6 +8,8 @@ public struct JobControl: Sendable, Equatable {
     public let priority: Int
     public let requestedBatchSize: Int
     public let planDone: Int64
+    /// The operator's cap in items per second (`sluice throttle JOB --max-rate N`), `nil` when none is set.
+    public let operatorMaxRate: Int?
     /// Seconds until the lease expires, on the Postgres clock.
     public let leaseRemainingSeconds: Double
 
@@ -17,6 +19,7 @@ public struct JobControl: Sendable, Equatable {
         priority: Int,
         requestedBatchSize: Int,
         planDone: Int64,
+        operatorMaxRate: Int? = nil,
         leaseRemainingSeconds: Double
     ) {
         self.state = state
@@ -24,6 +27,7 @@ public struct JobControl: Sendable, Equatable {
         self.priority = priority
         self.requestedBatchSize = requestedBatchSize
         self.planDone = planDone
+        self.operatorMaxRate = operatorMaxRate
         self.leaseRemainingSeconds = leaseRemainingSeconds
     }
 
@@ -38,6 +42,7 @@ public struct JobControl: Sendable, Equatable {
         priority = try row.decode("priority")
         requestedBatchSize = try row.decode("requested_batch_size")
         planDone = try row.decode("plan_done")
+        operatorMaxRate = try row.decode("operator_max_rate")
         leaseRemainingSeconds = try row.decode("lease_remaining", as: Double?.self) ?? 0
     }
 }

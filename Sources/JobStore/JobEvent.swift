@@ -1,6 +1,7 @@
 import Foundation
 
-/// One line of a job's event log: a change of state, lease, throttle, error, priority or batch size.
+/// One line of a job's event log: a change of state, lease, throttle, error, priority, batch size or operator max
+/// rate.
 ///
 /// Written by a trigger on the job table, so every change is logged whichever code path made it.
 public struct JobEvent: Sendable, Equatable {
@@ -11,6 +12,8 @@ public struct JobEvent: Sendable, Equatable {
         case error
         case priority
         case batchSize = "batch_size"
+        /// The operator's max rate set (new value) or cleared (no new value).
+        case maxRate = "max_rate"
     }
 
     public let id: Int64

@@ -16,6 +16,9 @@ public struct JobRequest: Sendable {
     /// Who asked (user name, `systemd timer`...), for the event log and history.
     public var enqueuedBy: String
     public var options: PostgresJSON
+    /// Run only after this job has succeeded; cancelled if it fails or is cancelled. Set by
+    /// ``JobStore/enqueueChain(_:)`` for all but the first of a chain.
+    public var after: JobID?
 
     public init(
         migrationVersion: String,
@@ -28,7 +31,8 @@ public struct JobRequest: Sendable {
         priority: Int = 0,
         notBefore: Date? = nil,
         enqueuedBy: String,
-        options: PostgresJSON = PostgresJSON(text: "{}")
+        options: PostgresJSON = PostgresJSON(text: "{}"),
+        after: JobID? = nil
     ) {
         self.migrationVersion = migrationVersion
         self.migrationName = migrationName
@@ -41,5 +45,6 @@ public struct JobRequest: Sendable {
         self.notBefore = notBefore
         self.enqueuedBy = enqueuedBy
         self.options = options
+        self.after = after
     }
 }

@@ -84,23 +84,64 @@ public final class JobStore: Sendable {
     // MARK: enqueue and read
 
     /// Adds a queued job and notifies listening daemons. Not retried on a lost connection (its outcome is unknown).
-    public func enqueue(_ request: JobRequest) async throws(JobStoreError) -> Job {
-        guard request.batchSize > 0 else { throw .invalidArgument("batch size must be positive") }
+    ///
+    /// - Parameter exclusive: refuse the job when its migration already has an unfinished job (not a dry run) on
+    ///   the graph, with ``JobStoreError/migrationAlreadyQueued(migration:target:existing:state:)``: what `sluice
+    ///   enqueue` wants. Checked under a transaction-scoped advisory lock per migration and graph, so two enqueues
+    ///   racing cannot both pass.
+    public func enqueue(_ request: JobRequest, exclusive: Bool = false) async throws(JobStoreError) -> Job {
+        try await enqueueChain([request], exclusive: exclusive)[0]
+    }
+
+    /// Adds jobs that run one after another, all or none: each after the first waits until the one before it has
+    /// succeeded, and is cancelled when that one fails or is cancelled (a chain stops at its first failure, as
+    /// `sluice run --all` does). The first waits for `requests[0].after`, if set. `exclusive` as in
+    /// ``enqueue(_:exclusive:)``, for each request. Not retried on a lost connection.
+    public func enqueueChain(_ requests: [JobRequest], exclusive: Bool = false) async throws(JobStoreError) -> [Job] {
+        guard !requests.isEmpty else { return [] }
+        guard requests.allSatisfy({ $0.batchSize > 0 }) else { throw .invalidArgument("batch size must be positive") }
         let statements = statements
         let channel = schema.controlChannel
+        let lockPrefix = "sluice.enqueue.\(schema.name)."
         return try await run("enqueue", retry: false) { connection in
-            try connection.query(statements.setActor, [request.enqueuedBy])
-            let rows = try connection.query(
-                statements.enqueue,
-                [
-                    request.migrationVersion, request.migrationName, request.migrationChecksum,
-                    request.direction.rawValue, request.dryRun, request.target.url, request.target.database,
-                    request.batchSize, request.priority, request.notBefore, request.enqueuedBy, request.options,
-                ]
-            )
-            let job = try Job(row: rows[0])
-            try connection.query(statements.notify, [channel, job.id.description])
-            return job
+            var jobs: [Job] = []
+            for request in requests {
+                if exclusive && !request.dryRun {
+                    let key =
+                        lockPrefix
+                        + [request.target.url, request.target.database, request.migrationVersion]
+                        .joined(separator: "\u{1}")
+                    try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", [key])
+                    let existing = try connection.query(
+                        statements.unfinishedForMigration,
+                        [request.target.url, request.target.database, request.migrationVersion]
+                    )
+                    if let row = existing.first {
+                        let job = try Job(row: row)
+                        throw JobStoreError.migrationAlreadyQueued(
+                            migration: request.migrationVersion,
+                            target: request.target,
+                            existing: job.id,
+                            state: job.state
+                        )
+                    }
+                }
+                try connection.query(statements.setActor, [request.enqueuedBy])
+                let rows = try connection.query(
+                    statements.enqueue,
+                    [
+                        request.migrationVersion, request.migrationName, request.migrationChecksum,
+                        request.direction.rawValue, request.dryRun, request.target.url, request.target.database,
+                        request.batchSize, request.priority, request.notBefore, request.enqueuedBy,
+                        request.options, jobs.last?.id ?? request.after,
+                    ]
+                )
+                jobs.append(try Job(row: rows[0]))
+            }
+            for job in jobs {
+                try connection.query(statements.notify, [channel, job.id.description])
+            }
+            return jobs
         }
     }
 
@@ -145,11 +186,11 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// The items a job set aside, in plan order.
-    public func quarantine(of id: JobID) async throws(JobStoreError) -> [QuarantinedItem] {
+    /// The items a job set aside, in plan order: the first `limit` of them, or all.
+    public func quarantine(of id: JobID, limit: Int? = nil) async throws(JobStoreError) -> [QuarantinedItem] {
         let statements = statements
         return try await run("quarantine", retry: true, transaction: false) { connection in
-            try connection.query(statements.quarantine, [id]).map { row throws(PostgresError) in
+            try connection.query(statements.quarantine, [id, limit]).map { row throws(PostgresError) in
                 QuarantinedItem(
                     item: try row.decode("item"),
                     planOffset: try row.decode("plan_offset"),
@@ -494,6 +535,19 @@ public final class JobStore: Sendable {
         return try await control(id, action: "resize", actor: actor, sql: statements.setBatchSize, extra: [batchSize]) {
             _ in false
         }
+    }
+
+    /// Sets the operator's cap on a job's rate in items per second (`sluice throttle JOB --max-rate N`), or clears
+    /// it (`nil`), and notifies daemons. The throttle keeps deciding below the cap.
+    public func setMaxRate(_ id: JobID, _ itemsPerSecond: Int?, by actor: String) async throws(JobStoreError) -> Job {
+        if let itemsPerSecond, itemsPerSecond < 1 { throw .invalidArgument("max rate must be at least 1 item/s") }
+        return try await control(
+            id,
+            action: "throttle",
+            actor: actor,
+            sql: statements.setMaxRate,
+            extra: [itemsPerSecond]
+        ) { _ in false }
     }
 
     /// Listens on the control channel: each notification's payload is the id of a job that changed (enqueued,

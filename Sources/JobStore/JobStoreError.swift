@@ -19,6 +19,8 @@ public enum JobStoreError: Error, Sendable, Equatable {
     case invalidArgument(String)
     /// Another job already holds the target graph (the partial unique index refused a second active job).
     case targetBusy(JobTarget)
+    /// The migration already has an unfinished job on this graph (``existing``); a second one is refused.
+    case migrationAlreadyQueued(migration: String, target: JobTarget, existing: JobID, state: JobState)
 
     /// The wrapped Postgres error, if this is one.
     public var postgresError: PostgresError? {
@@ -54,6 +56,9 @@ extension JobStoreError: CustomStringConvertible {
             return "invalid argument: \(reason)"
         case .targetBusy(let target):
             return "another job is already active on \(target)"
+        case .migrationAlreadyQueued(let migration, let target, let existing, let state):
+            return "migration \(migration) already has job \(existing) (\(state.rawValue)) on \(target): "
+                + "watch it with `sluice status \(existing)`, or cancel it first (`sluice cancel \(existing)`)"
         }
     }
 }

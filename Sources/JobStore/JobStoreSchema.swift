@@ -192,7 +192,62 @@ public struct JobStoreSchema: Sendable, Equatable {
             CREATE TRIGGER jobs_log_events AFTER INSERT OR UPDATE ON \(s).jobs
                 FOR EACH ROW EXECUTE FUNCTION \(s).jobs_log_events();
             """
-        }
+        },
+        Step(version: 2, description: "operator max rate, job chains, measured rate, quarantined in history") { s in
+            """
+            -- `sluice throttle JOB --max-rate N`: a cap above the throttle's own decisions, until cleared (NULL).
+            ALTER TABLE \(s).jobs ADD COLUMN operator_max_rate integer CHECK (operator_max_rate > 0);
+            -- `sluice enqueue --all`: a job that waits until the job it was queued after has succeeded.
+            ALTER TABLE \(s).jobs ADD COLUMN after_job bigint REFERENCES \(s).jobs (id) ON DELETE SET NULL;
+            -- Plan entries per second over the recent batches, on Postgres's clock, so `sluice status` shows the rate
+            -- without asking the daemon; checkpoint_at is when the last batch (or the claim) was recorded.
+            ALTER TABLE \(s).jobs ADD COLUMN rate double precision CHECK (rate >= 0);
+            ALTER TABLE \(s).jobs ADD COLUMN checkpoint_at timestamptz;
+            CREATE INDEX jobs_after ON \(s).jobs (after_job) WHERE after_job IS NOT NULL;
+            -- What `sluice enqueue` looks up to refuse a second unfinished job of one migration on one graph.
+            CREATE INDEX jobs_unfinished_by_migration ON \(s).jobs (target_url, target_database, migration_version)
+                WHERE state IN ('queued', 'planning', 'running', 'paused');
+
+            ALTER TABLE \(s).history ADD COLUMN quarantined bigint NOT NULL DEFAULT 0 CHECK (quarantined >= 0);
+            ALTER TABLE \(s).history ADD COLUMN requested_by text;
+            UPDATE \(s).history AS h SET quarantined = j.items_quarantined, requested_by = j.enqueued_by
+                FROM \(s).jobs AS j WHERE j.id = h.job_id;
+
+            ALTER TABLE \(s).job_events DROP CONSTRAINT job_events_kind_check;
+            ALTER TABLE \(s).job_events ADD CONSTRAINT job_events_kind_check
+                CHECK (kind IN ('state', 'lease', 'throttle', 'error', 'priority', 'batch_size', 'max_rate'));
+
+            CREATE FUNCTION \(s).jobs_log_max_rate() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO \(s).job_events (job_id, kind, old_value, new_value, actor, lease_token)
+                    VALUES (NEW.id, 'max_rate', OLD.operator_max_rate::text, NEW.operator_max_rate::text,
+                            coalesce(nullif(current_setting('sluice.actor', true), ''), NEW.lease_owner),
+                            NEW.lease_token);
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER jobs_log_max_rate AFTER UPDATE OF operator_max_rate ON \(s).jobs
+                FOR EACH ROW WHEN (NEW.operator_max_rate IS DISTINCT FROM OLD.operator_max_rate)
+                EXECUTE FUNCTION \(s).jobs_log_max_rate();
+
+            -- A chain stops at its first failure, as `sluice run --all` does: when a job fails or is cancelled, the
+            -- jobs queued after it are cancelled too (and theirs, the trigger firing again for each).
+            CREATE FUNCTION \(s).jobs_cancel_dependents() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE \(s).jobs
+                SET state = 'cancelled', cancel_requested = true, finished_at = now(), lease_expires_at = NULL,
+                    last_error = format('not run: job %s, which it was queued after, %s', NEW.id,
+                                        CASE WHEN NEW.state = 'failed' THEN 'failed' ELSE 'was cancelled' END),
+                    updated_at = now()
+                WHERE after_job = NEW.id AND state IN ('queued', 'paused') AND started_at IS NULL;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER jobs_cancel_dependents AFTER UPDATE OF state ON \(s).jobs
+                FOR EACH ROW WHEN (NEW.state IN ('failed', 'cancelled') AND OLD.state IS DISTINCT FROM NEW.state)
+                EXECUTE FUNCTION \(s).jobs_cancel_dependents();
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

@@ -18,12 +18,12 @@ public struct JobStoreStatements: Sendable {
         state, cancel_requested, priority, not_before, requested_batch_size, current_batch_size, plan_done, \
         plan_total, items_changed, items_skipped, items_quarantined, batches_done, late_arrivals, throttle_state, \
         throttle_reason, lease_owner, lease_token, lease_expires_at, heartbeat_at, attempts, last_error, options, \
-        enqueued_by, created_at, started_at, finished_at, updated_at
+        enqueued_by, created_at, started_at, finished_at, updated_at, operator_max_rate, after_job, rate
         """
 
     /// The columns a ``JobControl`` is read from.
     static let controlColumns = """
-        state, cancel_requested, priority, requested_batch_size, plan_done, \
+        state, cancel_requested, priority, requested_batch_size, plan_done, operator_max_rate, \
         extract(epoch FROM lease_expires_at - now())::double precision AS lease_remaining
         """
 
@@ -39,7 +39,8 @@ public struct JobStoreStatements: Sendable {
     /// `not_before` has passed, by priority then age. Jobs whose graph is held by another job are skipped, and so is
     /// a queued job with an earlier queued job on its graph: migrations on one graph run in the order they were
     /// queued, even when claimers race (a later job cannot slip past an earlier one that a concurrent claimer has
-    /// locked). Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies
+    /// locked). A job queued after another (`after_job`, `sluice enqueue --all`) waits until that one has succeeded,
+    /// and while it waits it holds up no one. Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies
     /// once locked is re-checked and passed over, so two claimers never get the same job. Every claim raises
     /// `lease_token`, which fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
     public var claim: String { claim(servingURL: false) }
@@ -60,11 +61,13 @@ public struct JobStoreStatements: Sendable {
                   SELECT 1 FROM \(s).jobs AS other
                   WHERE other.target_url = j.target_url AND other.target_database = j.target_database
                     AND other.id <> j.id AND \(Self.holdsTarget("other")))
+              AND (j.state <> 'queued' OR \(predecessorDone("j")))
               AND NOT EXISTS (
                   SELECT 1 FROM \(s).jobs AS earlier
                   WHERE j.state = 'queued' AND earlier.state = 'queued'
                     AND earlier.target_url = j.target_url AND earlier.target_database = j.target_database
-                    AND (earlier.priority > j.priority OR (earlier.priority = j.priority AND earlier.id < j.id)))
+                    AND (earlier.priority > j.priority OR (earlier.priority = j.priority AND earlier.id < j.id))
+                    AND \(predecessorDone("earlier")))
             ORDER BY (j.state <> 'queued' AND j.lease_owner IS NOT DISTINCT FROM $1::text) DESC,
                      (j.state <> 'queued') DESC, j.priority DESC, j.id
             LIMIT 1
@@ -79,10 +82,20 @@ public struct JobStoreStatements: Sendable {
             heartbeat_at = now(),
             attempts = j.attempts + 1,
             started_at = coalesce(j.started_at, now()),
+            rate = NULL,
+            checkpoint_at = now(),
             updated_at = now()
         FROM candidate
         WHERE j.id = candidate.id
         RETURNING candidate.previous_owner, \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingSpaces }.joined(separator: ", "))
+        """
+    }
+
+    /// The job `alias` waits for no other: it was not queued after one, or that one has succeeded.
+    private func predecessorDone(_ alias: String) -> String {
+        """
+        (\(alias).after_job IS NULL OR EXISTS (
+            SELECT 1 FROM \(s).jobs AS before WHERE before.id = \(alias).after_job AND before.state = 'succeeded'))
         """
     }
 
@@ -104,6 +117,8 @@ public struct JobStoreStatements: Sendable {
 
     /// Records a batch: job `$1`, token `$2`, from offset `$3` to `$4`; counters `$5` changed, `$6` skipped;
     /// batch size `$7`, throttle `$8`/`$9`; lease renewed for `$10` seconds. No row back: lease lost or offset moved.
+    /// The rate is smoothed over batches (weight 0.3 for the newest), measured from the previous checkpoint or the
+    /// claim, so pauses between batches count and a stop does not.
     public var checkpoint: String {
         """
         UPDATE \(s).jobs
@@ -112,6 +127,11 @@ public struct JobStoreStatements: Sendable {
             items_skipped = items_skipped + $6::bigint,
             items_quarantined = (SELECT count(*) FROM \(s).quarantine AS q WHERE q.job_id = $1::bigint),
             batches_done = batches_done + 1,
+            rate = CASE WHEN checkpoint_at IS NULL OR now() <= checkpoint_at THEN rate
+                        ELSE coalesce(0.7 * rate, 0) + CASE WHEN rate IS NULL THEN 1.0 ELSE 0.3 END
+                             * ($4::bigint - $3::bigint) / extract(epoch FROM now() - checkpoint_at)::double precision
+                   END,
+            checkpoint_at = now(),
             current_batch_size = coalesce($7::integer, current_batch_size),
             throttle_state = coalesce($8::text, throttle_state),
             throttle_reason = CASE WHEN $8::text IS NULL THEN throttle_reason ELSE $9::text END,
@@ -142,9 +162,10 @@ public struct JobStoreStatements: Sendable {
     var enqueue: String {
         """
         INSERT INTO \(s).jobs (migration_version, migration_name, migration_checksum, direction, dry_run, target_url,
-                               target_database, requested_batch_size, priority, not_before, enqueued_by, options)
+                               target_database, requested_batch_size, priority, not_before, enqueued_by, options,
+                               after_job)
         VALUES ($1::text, $2::text, $3::text, $4::text, $5::boolean, $6::text, $7::text, $8::integer, $9::integer,
-                $10::timestamptz, $11::text, $12::jsonb)
+                $10::timestamptz, $11::text, $12::jsonb, $13::bigint)
         RETURNING \(Self.jobColumns)
         """
     }
@@ -210,6 +231,25 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
+    /// The operator's cap `$2` (items per second; NULL clears it) on unfinished job `$1`.
+    var setMaxRate: String {
+        """
+        UPDATE \(s).jobs SET operator_max_rate = $2::integer, updated_at = now()
+        WHERE id = $1::bigint AND state NOT IN ('succeeded', 'failed', 'cancelled')
+        RETURNING \(Self.jobColumns)
+        """
+    }
+
+    /// The newest unfinished job (not a dry run) of migration `$3` on graph `$1`/`$2`: what a second enqueue meets.
+    var unfinishedForMigration: String {
+        """
+        SELECT \(Self.jobColumns) FROM \(s).jobs
+        WHERE target_url = $1::text AND target_database = $2::text AND migration_version = $3::text
+          AND NOT dry_run AND state IN ('queued', 'planning', 'running', 'paused')
+        ORDER BY id DESC LIMIT 1
+        """
+    }
+
     var setBatchSize: String {
         """
         UPDATE \(s).jobs SET requested_batch_size = $2::integer, updated_at = now()
@@ -245,16 +285,18 @@ public struct JobStoreStatements: Sendable {
     var insertHistory: String {
         """
         INSERT INTO \(s).history (migration_version, migration_name, checksum, direction, target_url, target_database,
-                                  job_id, applied_by, duration_ms, items, status)
+                                  job_id, applied_by, duration_ms, items, status, quarantined, requested_by)
         VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::bigint,
-                $10::bigint, $11::text)
+                $10::bigint, $11::text,
+                coalesce((SELECT items_quarantined FROM \(s).jobs WHERE id = $7::bigint), 0),
+                (SELECT enqueued_by FROM \(s).jobs WHERE id = $7::bigint))
         """
     }
 
     var history: String {
         """
         SELECT id, migration_version, migration_name, checksum, direction, target_url, target_database, job_id,
-               applied_at, applied_by, duration_ms, items, status
+               applied_at, applied_by, duration_ms, items, status, quarantined, requested_by
         FROM \(s).history
         WHERE ($1::text IS NULL OR (target_url = $1::text AND target_database = $2::text))
         ORDER BY id DESC LIMIT $3::bigint
@@ -271,7 +313,7 @@ public struct JobStoreStatements: Sendable {
     var quarantine: String {
         """
         SELECT item, plan_offset, error, quarantined_at FROM \(s).quarantine
-        WHERE job_id = $1::bigint ORDER BY plan_offset NULLS LAST, item
+        WHERE job_id = $1::bigint ORDER BY plan_offset NULLS LAST, item LIMIT $2::bigint
         """
     }
 
@@ -310,6 +352,7 @@ public struct JobStoreStatements: Sendable {
         """
         UPDATE \(s).jobs
         SET plan_total = $2::bigint, late_arrivals = late_arrivals + $3::bigint,
+            checkpoint_at = CASE WHEN state = 'planning' THEN now() ELSE checkpoint_at END,
             state = CASE WHEN state = 'planning' THEN 'running' ELSE state END, updated_at = now()
         WHERE id = $1::bigint
         """

@@ -25,6 +25,10 @@ public struct MigrationHistoryEntry: Sendable, Equatable {
     public var duration: Duration
     public var items: Int64
     public var status: Status
+    /// Items set aside because they failed on their own: the job's count when it ended.
+    public var quarantined: Int64 = 0
+    /// Who enqueued the job (``appliedBy`` is the worker that ran it); `nil` for entries written without a job.
+    public var requestedBy: String?
 
     public init(
         migrationVersion: String,
@@ -63,5 +67,7 @@ public struct MigrationHistoryEntry: Sendable, Equatable {
         duration = .milliseconds(try row.decode("duration_ms", as: Int64.self))
         items = try row.decode("items")
         status = try Job.enumValue(row, "status")
+        quarantined = try row.decode("quarantined")
+        requestedBy = try row.decode("requested_by")
     }
 }

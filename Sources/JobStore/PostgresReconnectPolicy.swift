@@ -36,8 +36,8 @@ public struct PostgresReconnectPolicy: Sendable, Equatable {
 }
 
 extension Duration {
-    /// The duration as floating-point seconds.
-    var seconds: Double {
+    /// The duration as floating-point seconds (lease lengths, rates).
+    public var seconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }

@@ -41,4 +41,51 @@ struct DBOptions: ParsableArguments {
             throw CommandError("\(error)")
         }
     }
+
+    /// Opens the store for a client command (`enqueue`, `status`, `pause`...): with `migrate`, creating or
+    /// upgrading the schema as `sluice run` does; without, refusing a schema that is missing or older than this
+    /// sluice, with the command that fixes it, rather than failing later on a missing column.
+    func openClientStore(migrate: Bool) async throws -> JobStore {
+        let store = try await openStore()
+        do {
+            if migrate {
+                try await store.migrate()
+                return store
+            }
+            let version = try await store.schemaVersion()
+            let latest = JobStoreSchema.latestVersion
+            guard let version else { throw JobStoreError.schemaMissing(schema: store.schema.name) }
+            if version < latest {
+                throw CommandError(
+                    "the job store schema \"\(store.schema.name)\" is at version \(version), this sluice needs "
+                        + "\(latest): run `sluice db migrate` (the daemon does it when it starts)"
+                )
+            }
+            if version > latest {
+                throw JobStoreError.schemaTooNew(schema: store.schema.name, found: version, supported: latest)
+            }
+            return store
+        } catch {
+            await store.close()
+            throw error as? CommandError ?? CommandError("\(error)")
+        }
+    }
+}
+
+extension DBOptions {
+    /// Runs `body` with a client command's store (see ``openClientStore(migrate:)``) and closes it however it ends.
+    func withClientStore<Result>(
+        migrate: Bool = false,
+        _ body: (JobStore) async throws -> Result
+    ) async throws -> Result {
+        let store = try await openClientStore(migrate: migrate)
+        do {
+            let result = try await body(store)
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
 }

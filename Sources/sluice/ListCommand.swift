@@ -36,16 +36,7 @@ struct ListCommand: ParsableCommand {
                 migration.description,
             ]
         }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-        }
-        for row in [header] + rows {
-            let cells = zip(row, widths).enumerated().map { index, pair in
-                index == row.count - 1 ? pair.0 : pair.0.padding(toLength: pair.1, withPad: " ", startingAt: 0)
-            }
-            output.write(cells.joined(separator: "  ") + "\n")
-        }
+        output.write(TextTable.render(header: header, rows: rows))
     }
 
     /// `data`, `data, schema`: a direction's steps in order.

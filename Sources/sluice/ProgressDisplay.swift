@@ -1,10 +1,29 @@
 import Daemon
 import Engine
 import Foundation
+import JobStore
 import Synchronization
 
 /// Shows a job's progress: a redrawn bar on a terminal, a plain line every few seconds otherwise.
+///
+/// `sluice run` feeds it the engine's progress after each batch (the rate measured here); `sluice status --watch`
+/// feeds it the job as the job store has it (the rate measured there).
 final class ProgressDisplay: Sendable {
+    /// What one progress line shows.
+    struct Snapshot: Sendable, Equatable {
+        var done: Int64
+        /// `nil` while the job is being planned.
+        var total: Int64?
+        /// Items per second; `nil` when not known (yet).
+        var rate: Double?
+        var batchSize: Int?
+        /// Why the job runs slower than it could, when it does.
+        var throttle: String?
+        var quarantined: Int64 = 0
+        /// The job's state when it is not simply running (`queued`, `planning`, `paused`...).
+        var state: String?
+    }
+
     private struct State {
         var lastLine = ContinuousClock.now
         var started = ContinuousClock.now
@@ -13,60 +32,95 @@ final class ProgressDisplay: Sendable {
     }
 
     private let title: String
-    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let handle: FileHandle
+    private let isTerminal: Bool
     private let state = Mutex(State())
 
-    init(title: String) {
+    /// - Parameter handle: where to draw: standard error for `run` (its result goes to standard output), standard
+    ///   output for `status`, whose output the bar is.
+    init(title: String, handle: FileHandle = .standardError) {
         self.title = title
+        self.handle = handle
+        self.isTerminal = isatty(handle.fileDescriptor) == 1
     }
 
+    /// After a batch of `sluice run`: the rate is measured from the first update this display saw.
     func update(_ progress: JobRunner.Progress) {
-        let line: String? = state.withLock { state in
+        let rate: Double = state.withLock { state in
             let now = ContinuousClock.now
             if state.startDone == nil {
                 state.startDone = progress.done
                 state.started = now
             }
-            guard isTerminal || now - state.lastLine >= .seconds(5) || progress.done == progress.total else {
-                return nil
+            let elapsed = (now - state.started).seconds
+            return elapsed > 0 ? Double(progress.done - (state.startDone ?? 0)) / elapsed : 0
+        }
+        show(Snapshot(done: progress.done, total: progress.total, rate: rate, batchSize: progress.batchSize))
+    }
+
+    /// Draws `snapshot`: at once on a terminal; otherwise at most every 5 seconds, unless `force` or the job is done.
+    func show(_ snapshot: Snapshot, force: Bool = false) {
+        let due: Bool = state.withLock { state in
+            let now = ContinuousClock.now
+            guard isTerminal || force || now - state.lastLine >= .seconds(5) || snapshot.done == snapshot.total else {
+                return false
             }
             state.lastLine = now
             state.drawn = true
-            let elapsed =
-                Double((now - state.started).components.seconds) + Double((now - state.started).components.attoseconds)
-                / 1e18
-            let rate = elapsed > 0 ? Double(progress.done - (state.startDone ?? 0)) / elapsed : 0
-            return Self.format(title: title, progress: progress, rate: rate, bar: isTerminal)
+            return true
         }
-        guard let line else { return }
-        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        guard due else { return }
+        let line = Self.format(title: title, snapshot: snapshot, bar: isTerminal)
+        handle.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 
+    /// Ends the redrawn line (on a terminal) so that what follows starts on a line of its own.
     func finish() {
-        if isTerminal, state.withLock({ $0.drawn }) {
-            FileHandle.standardError.write(Data("\n".utf8))
+        let drawn = state.withLock { state in
+            defer { state.drawn = false }
+            return state.drawn
+        }
+        if isTerminal, drawn {
+            handle.write(Data("\n".utf8))
         }
     }
 
-    static func format(title: String, progress: JobRunner.Progress, rate: Double, bar: Bool) -> String {
-        let fraction = progress.total > 0 ? Double(progress.done) / Double(progress.total) : 1
-        let percent = Int(fraction * 100)
-        var parts = [
-            "\(title): \(ProgressText.count(progress.done))/\(ProgressText.count(progress.total)) (\(percent)%)"
-        ]
-        if bar {
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            parts.insert(
-                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]",
-                at: 0
-            )
+    static func format(title: String, snapshot: Snapshot, bar: Bool) -> String {
+        var parts: [String]
+        if let total = snapshot.total {
+            let fraction = total > 0 ? min(1, Double(snapshot.done) / Double(total)) : 1
+            parts = [
+                "\(title): \(ProgressText.count(snapshot.done))/\(ProgressText.count(total)) (\(Int(fraction * 100))%)"
+            ]
+            if bar {
+                let width = 30
+                let filled = Int(fraction * Double(width))
+                parts.insert(
+                    "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]",
+                    at: 0
+                )
+            }
+        } else {
+            parts = [title]
         }
-        parts.append("\(ProgressText.count(Int64(rate))) items/s")
-        if rate > 0, progress.done < progress.total {
-            parts.append("ETA \(ProgressText.duration(seconds: Double(progress.total - progress.done) / rate))")
+        if let state = snapshot.state {
+            parts.append(state)
         }
-        parts.append("batch \(ProgressText.count(progress.batchSize))")
+        if let rate = snapshot.rate {
+            parts.append("\(ProgressText.count(Int64(rate.rounded()))) items/s")
+            if let total = snapshot.total, rate > 0, snapshot.done < total {
+                parts.append("ETA \(ProgressText.duration(seconds: Double(total - snapshot.done) / rate))")
+            }
+        }
+        if let batchSize = snapshot.batchSize {
+            parts.append("batch \(ProgressText.count(batchSize))")
+        }
+        if let throttle = snapshot.throttle {
+            parts.append("throttled: \(throttle)")
+        }
+        if snapshot.quarantined > 0 {
+            parts.append("\(ProgressText.count(snapshot.quarantined)) quarantined")
+        }
         return parts.joined(separator: "  ")
     }
 }

@@ -130,6 +130,7 @@ struct RunCommand: AsyncParsableCommand {
         let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused])
         if let job = unfinished.first(where: {
             $0.migrationVersion == "\(migration.version)" && $0.direction == direction && $0.target == target
+                && !$0.dryRun
         }) {
             guard job.migrationChecksum == migration.checksum else {
                 throw CommandError(
@@ -144,17 +145,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Nothing unfinished: a finished job of this migration decides whether there is work. A run
         // killed after its job succeeded must not apply the migration a second time when started again.
-        let latest = try await store.history(target: target, limit: 1000).first {
-            $0.migrationVersion == "\(migration.version)"
-        }
-        let applied = latest.map { $0.direction == .up && $0.status == .applied } ?? false
-        if direction == .up && applied {
-            throw AlreadyDone(
-                "\(migration.version) is already applied on \(target) (job \(latest?.job.map { "\($0)" } ?? "?"))"
-            )
-        }
-        if direction == .down && !applied {
-            throw AlreadyDone("\(migration.version) is not applied on \(target): nothing to undo")
+        if let reason = try await GraphHistory.load(store, target: target).nothingToDo(
+            migration.version,
+            direction,
+            target: target
+        ) {
+            throw AlreadyDone(reason)
         }
         return try await store.enqueue(
             JobRequest(
@@ -167,7 +163,8 @@ struct RunCommand: AsyncParsableCommand {
                 batchSize: batchSize,
                 priority: 0,
                 enqueuedBy: "sluice run"
-            )
+            ),
+            exclusive: true
         )
     }
 

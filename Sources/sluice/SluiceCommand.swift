@@ -9,12 +9,15 @@ struct SluiceCommand: AsyncParsableCommand {
         abstract: "Runs Neo4j graph migrations as resumable, throttled batch jobs.",
         subcommands: [
             DaemonCommand.self, ConfigCommand.self, CypherCommand.self, RunCommand.self, DBCommand.self,
-            ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self,
+            ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self, EnqueueCommand.self,
+            StatusCommand.self, JobsCommand.self, PauseCommand.self, ResumeCommand.self, CancelCommand.self,
+            ThrottleCommand.self, HistoryCommand.self,
         ]
     )
 
-    /// Parses and runs a command; failures of sluice's own print as one line and exit with status 1,
-    /// usage errors as ArgumentParser reports them.
+    /// Parses and runs a command. Every failure prints as one line, `sluice: error: ...`: sluice's own with exit
+    /// status 1, bad usage (an unknown option, a value of the wrong type) with ArgumentParser's status 64 and its
+    /// message naming the option, without the usage text (`--help` has it). Help and explicit exit codes pass through.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -28,13 +31,18 @@ struct SluiceCommand: AsyncParsableCommand {
         } catch let error as BoltError {
             fail(error.description)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode {
+                exit(withError: error)
+            }
+            fail(message(for: error), status: code.rawValue)
         }
     }
 
-    private static func fail(_ message: String) -> Never {
+    private static func fail(_ message: String, status: Int32 = 1) -> Never {
         var standardError = StandardOutput.error
-        standardError.write("sluice: error: \(message)\n")
-        Foundation.exit(1)
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        standardError.write("sluice: error: \(line)\n")
+        Foundation.exit(status)
     }
 }

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Daemon
+import JobStore
+
+/// `sluice cancel JOB`.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract:
+            "Cancel a job for good; what it already changed stays (undo it with `sluice enqueue VERSION --down`).",
+        discussion: """
+            A job no worker holds is cancelled at once; a running one is asked to stop, and its worker ends it \
+            after the batch in flight (within a second), so the graph is never handed on mid-batch. Jobs queued \
+            after it by `sluice enqueue --all` are cancelled with it. Cancelling a cancelled job does nothing; a \
+            finished job cannot be cancelled.
+            """
+    )
+
+    @OptionGroup var db: DBOptions
+    @OptionGroup var job: JobArgument
+
+    @Flag(help: "Print the job afterwards as JSON (see README, \"Job JSON\").")
+    var json = false
+
+    func run() async throws {
+        try await JobControlAction(db: db, job: job, json: json).run({ try await $0.cancel($1, by: $2) }) {
+            before,
+            after in
+            var text: String
+            if before.state == .cancelled {
+                text = "already cancelled"
+            } else if after.state == .cancelled {
+                text = "cancelled"
+            } else {
+                text = "cancel requested; its worker ends the job after the batch in flight"
+            }
+            if after.planDone > 0 && before.state != .cancelled {
+                text += ". The \(ProgressText.count(after.planDone)) items done stay changed: "
+                text += "`sluice enqueue \(after.migrationVersion) --down` undoes them"
+            }
+            return text
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import JobStore
+import Migrations
+
+/// `sluice enqueue`: queues a migration (or every pending one) as a job for the daemon, and returns at once.
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Queue a migration as a job for the daemon; prints the job id and returns at once.",
+        discussion: """
+            Talks to Postgres only: no daemon needs to run, and the graph is not contacted (the daemon plans the \
+            job when it claims it). The job is for the graph named by --url and --database, as the daemon will \
+            connect to it.
+
+            Refused, with nothing queued: an unknown version; an up of a migration the history shows applied on \
+            that graph, or a down of one that is not; a migration that already has an unfinished job on that graph \
+            (dry runs excepted); a time without a time zone.
+
+            --all queues every pending migration in version order as a chain: each job waits until the one before \
+            it has succeeded, and when one fails or is cancelled, the rest of the chain is cancelled (as `sluice \
+            run --all` stops at the first failure). The chain waits for the newest unfinished job already queued \
+            for the graph. Migrations that already have an unfinished job are left out and named.
+
+            On one graph, jobs run one at a time, by priority (higher first), then in the order they were queued.
+
+            Examples:
+              sluice enqueue 007
+              sluice enqueue 007 --batch-size 5000 --not-before '2026-11-26 22:00 Europe/Berlin'
+              sluice enqueue 007 --down
+              sluice enqueue --all --dry-run
+              sluice enqueue 008 --json | jq '.jobs[0].id'
+            """
+    )
+
+    @OptionGroup var target: GraphTargetOptions
+    @OptionGroup var db: DBOptions
+    @OptionGroup var migrations: MigrationsOptions
+
+    @Argument(help: ArgumentHelp("The migration's version, e.g. 007 or 7.", valueName: "version"))
+    var version: String?
+
+    @Flag(help: "Queue every pending migration in version order, each after the one before.")
+    var all = false
+
+    @Flag(help: "Undo the migration (run its down direction).")
+    var down = false
+
+    @Flag(help: "Plan and count only: the job changes nothing in the graph.")
+    var dryRun = false
+
+    @Option(help: "Items per batch, at least 1 (default: the migration's batch_size, else 10,000).")
+    var batchSize: Int?
+
+    @Option(help: "Higher runs first among the jobs queued for one graph (default 0; may be negative).")
+    var priority = 0
+
+    @Option(
+        help: ArgumentHelp(
+            "Do not start before this time, with its zone: \(ZonedInstant.examples).",
+            valueName: "time"
+        )
+    )
+    var notBefore: String?
+
+    @Flag(help: "Print the queued jobs as one JSON document: {\"jobs\": [...]} (see README, \"Job JSON\").")
+    var json = false
+
+    func run() async throws {
+        let requestTemplate = try validatedTemplate()
+        let catalog = try migrations.loadCatalog()
+        let target = try self.target.jobTarget()
+        let jobs: [Job] = try await db.withClientStore(migrate: true) { store in
+            let history = try await GraphHistory.load(store, target: target)
+            if all {
+                return try await enqueueAll(catalog, history: history, target: target, store: store, requestTemplate)
+            }
+            return [try await enqueueOne(catalog, history: history, target: target, store: store, requestTemplate)]
+        }
+        if json {
+            try JSONOutput.write(["jobs": jobs.map { JobDocument(JobView($0)) }])
+            return
+        }
+        var output = StandardOutput()
+        if jobs.isEmpty {
+            output.write(
+                "nothing to queue on \(target): every migration in \(catalog.folder) is applied or has a job\n"
+            )
+            return
+        }
+        for job in jobs {
+            var line = "queued job \(job.id): \(JobView(job).title) on \(target)"
+            if let after = job.after { line += ", after job \(after)" }
+            if let notBefore = job.notBefore { line += ", not before \(JobView.instant(notBefore))" }
+            output.write(line + "\n")
+        }
+        let last = jobs.last!.id
+        output.write("follow it with: sluice status \(last) --watch\n")
+    }
+
+    /// Checks the options that do not need the files or the store; the request's migration fields are filled in
+    /// later.
+    private func validatedTemplate() throws -> JobRequest {
+        switch (version, all) {
+        case (nil, false):
+            throw CommandError("missing VERSION: name a migration (sluice enqueue 007) or use --all")
+        case (.some(let version), true):
+            throw CommandError("VERSION '\(version)' and --all exclude each other: name one migration or use --all")
+        case (nil, true) where down:
+            throw CommandError("--all queues pending migrations up; undo one at a time: sluice enqueue VERSION --down")
+        default:
+            break
+        }
+        if let batchSize, batchSize < 1 {
+            throw CommandError("--batch-size must be at least 1, got \(batchSize)")
+        }
+        let notBefore = try self.notBefore.map { try ZonedInstant.parse($0, option: "--not-before") }
+        return JobRequest(
+            migrationVersion: "",
+            migrationChecksum: "",
+            direction: down ? .down : .up,
+            dryRun: dryRun,
+            target: JobTarget(url: ""),
+            priority: priority,
+            notBefore: notBefore,
+            enqueuedBy: OperatorName.current()
+        )
+    }
+
+    private func request(_ template: JobRequest, _ migration: MigrationFile, target: JobTarget) -> JobRequest {
+        var request = template
+        request.migrationVersion = "\(migration.version)"
+        request.migrationName = migration.name
+        request.migrationChecksum = migration.checksum
+        request.target = target
+        request.batchSize = batchSize ?? migration.options.batchSize ?? 10_000
+        return request
+    }
+
+    private func enqueueOne(
+        _ catalog: MigrationCatalog,
+        history: GraphHistory,
+        target: JobTarget,
+        store: JobStore,
+        _ template: JobRequest
+    ) async throws -> Job {
+        let text = version ?? ""
+        guard let version = MigrationVersion(text) else {
+            throw CommandError("invalid VERSION '\(text)': expected a migration number such as 007")
+        }
+        guard let migration = catalog.migration(version) else {
+            throw CommandError("no migration \(version) in \(catalog.folder) (sluice list shows them)")
+        }
+        if let reason = history.nothingToDo(version, template.direction, target: target) {
+            throw CommandError(reason + ": nothing queued")
+        }
+        if template.direction == .down, let applied = history.latest(version), applied.checksum != migration.checksum {
+            throw CommandError(
+                "\(migration.path) changed after \(version) was applied (checksum \(applied.checksum) then): its down "
+                    + "may not undo what was applied; restore the file as it was, then queue the down"
+            )
+        }
+        return try await store.enqueue(request(template, migration, target: target), exclusive: true)
+    }
+
+    private func enqueueAll(
+        _ catalog: MigrationCatalog,
+        history: GraphHistory,
+        target: JobTarget,
+        store: JobStore,
+        _ template: JobRequest
+    ) async throws -> [Job] {
+        let pending = catalog.statuses(applied: history.applied).filter { $0.state == .pending }.compactMap(\.file)
+        let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused], limit: 10_000)
+            .filter { $0.target == target }
+        var requests: [JobRequest] = []
+        var errors = StandardOutput.error
+        for migration in pending {
+            if !dryRun,
+                let job = unfinished.first(where: { !$0.dryRun && $0.migrationVersion == "\(migration.version)" })
+            {
+                errors.write("\(migration.version): left out, it already has job \(job.id) (\(job.state.rawValue))\n")
+                continue
+            }
+            requests.append(request(template, migration, target: target))
+        }
+        guard !requests.isEmpty else { return [] }
+        // Behind whatever is already queued for the graph, so the chain stops if that fails too.
+        requests[0].after = unfinished.filter { !$0.dryRun }.map(\.id).max()
+        return try await store.enqueueChain(requests, exclusive: true)
+    }
+}

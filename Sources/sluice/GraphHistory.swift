@@ -1,0 +1,59 @@
+import JobStore
+import Migrations
+
+/// What the job store's history says about the migrations of one graph: for each version, its newest entry
+/// decides whether it is applied now (an up that completed, not undone since).
+///
+/// `sluice run`, `sluice enqueue` and `--all` decide with this what there is to do, so they agree on it.
+struct GraphHistory {
+    /// Newest first.
+    let entries: [MigrationHistoryEntry]
+
+    static func load(_ store: JobStore, target: JobTarget) async throws -> GraphHistory {
+        GraphHistory(entries: try await store.history(target: target, limit: 100_000))
+    }
+
+    /// The newest entry of `version`.
+    func latest(_ version: MigrationVersion) -> MigrationHistoryEntry? {
+        entries.first { MigrationVersion($0.migrationVersion) == version }
+    }
+
+    /// An up of `version` completed and was not undone since.
+    func isApplied(_ version: MigrationVersion) -> Bool {
+        latest(version).map { $0.direction == .up && $0.status == .applied } ?? false
+    }
+
+    /// An up of `version` changed the graph, completely or part-way, and was not undone since: its down has work.
+    func canUndo(_ version: MigrationVersion) -> Bool {
+        latest(version).map { $0.direction == .up && ($0.status == .applied || $0.status == .partial) } ?? false
+    }
+
+    /// Why a job running `version` in `direction` would have nothing to do on `target`, or `nil` when it has work:
+    /// an up that is applied (a run killed after its job succeeded must not apply it again), a down of what is not.
+    func nothingToDo(_ version: MigrationVersion, _ direction: JobDirection, target: JobTarget) -> String? {
+        switch direction {
+        case .up where isApplied(version):
+            let job = latest(version)?.job.map { " (job \($0))" } ?? ""
+            return "\(version) is already applied on \(target)\(job)"
+        case .down where !canUndo(version):
+            return "\(version) is not applied on \(target): nothing to undo"
+        default:
+            return nil
+        }
+    }
+
+    /// The migrations applied now, as ``MigrationStatus/classify(files:applied:)`` takes them.
+    var applied: [AppliedMigration] {
+        var seen: Set<MigrationVersion> = []
+        var applied: [AppliedMigration] = []
+        for entry in entries {
+            guard let version = MigrationVersion(entry.migrationVersion), seen.insert(version).inserted else {
+                continue
+            }
+            if entry.direction == .up && entry.status == .applied {
+                applied.append(AppliedMigration(version: version, checksum: entry.checksum, name: entry.migrationName))
+            }
+        }
+        return applied.sorted { $0.version < $1.version }
+    }
+}

@@ -1,0 +1,112 @@
+import Daemon
+import Foundation
+import JobStore
+
+/// A job as the client commands show it: what its numbers mean at `now` (a rate only while a worker holds it, an ETA
+/// from that rate), in words for the terminal and as the values of `--json`.
+struct JobView {
+    let job: Job
+    let now: Date
+
+    init(_ job: Job, now: Date = Date()) {
+        self.job = job
+        self.now = now
+    }
+
+    /// `007 normalize_project_names up`, `(dry run)` added for a dry run.
+    var title: String {
+        "\(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue)" + (job.dryRun ? " (dry run)" : "")
+    }
+
+    /// A worker holds a lease that has not expired (the comparison is on this machine's clock: display only).
+    var hasLiveWorker: Bool {
+        job.state.isActive && (job.leaseExpiresAt.map { $0 > now } ?? false)
+    }
+
+    /// Items per second, while a worker runs the job.
+    var rate: Double? {
+        guard job.state == .running, hasLiveWorker, let rate = job.rate else { return nil }
+        return rate
+    }
+
+    /// Seconds to the end of the plan at the current rate.
+    var etaSeconds: Int? {
+        guard let rate, rate > 0, let total = job.planTotal, total > job.planDone else { return nil }
+        return Int((Double(total - job.planDone) / rate).rounded(.up))
+    }
+
+    /// Percent of the plan done, one decimal; `nil` before the plan is known.
+    var percent: Double? {
+        guard let total = job.planTotal else { return nil }
+        guard total > 0 else { return 100 }
+        return (Double(job.planDone) / Double(total) * 1000).rounded() / 10
+    }
+
+    /// Why the job runs slower than it could: the throttle's reason, or the operator's cap while the throttle has
+    /// not reported (no worker yet).
+    var throttleText: String? {
+        var parts: [String] = []
+        if !["none", "running"].contains(job.throttle.state) {
+            parts.append(job.throttle.reason ?? job.throttle.state)
+        }
+        if let cap = job.operatorMaxRate, !parts.contains(where: { $0.contains("operator") }) {
+            parts.append("operator max \(ProgressText.count(cap)) items/s")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    var snapshot: ProgressDisplay.Snapshot {
+        ProgressDisplay.Snapshot(
+            done: job.planDone,
+            total: job.planTotal,
+            rate: rate,
+            batchSize: job.currentBatchSize ?? job.requestedBatchSize,
+            throttle: throttleText,
+            quarantined: job.itemsQuarantined,
+            state: job.state == .running && !job.cancelRequested ? nil : job.state.rawValue
+        )
+    }
+
+    /// The progress line `sluice status` prints, a bar in front when `bar`.
+    func progressLine(bar: Bool) -> String {
+        ProgressDisplay.format(title: title, snapshot: snapshot, bar: bar)
+    }
+
+    /// The state with what it means now: who works on it, what it waits for, how it ended.
+    var stateText: String {
+        var text = job.state.rawValue
+        switch job.state {
+        case .queued:
+            var waits: [String] = []
+            if let notBefore = job.notBefore, notBefore > now {
+                waits.append("not before \(Self.instant(notBefore))")
+            }
+            if let after = job.after { waits.append("after job \(after)") }
+            if !waits.isEmpty { text += " (\(waits.joined(separator: ", ")))" }
+        case .planning, .running:
+            if hasLiveWorker, let owner = job.leaseOwner {
+                text += " by \(owner)"
+            } else {
+                text += ", no worker holds it now (is the daemon running?)"
+            }
+        case .paused:
+            if job.startedAt != nil { text += " (keeps its graph until resumed or cancelled)" }
+        case .succeeded, .failed, .cancelled:
+            if let finished = job.finishedAt {
+                text += " at \(Self.instant(finished))"
+                if let started = job.startedAt {
+                    text += " after \(ProgressText.duration(seconds: finished.timeIntervalSince(started)))"
+                }
+            }
+        }
+        if job.cancelRequested && !job.state.isFinished { text += ", cancel requested" }
+        return text
+    }
+
+    /// `2026-11-25 16:21:45 UTC`: instants in UTC, as the journal's `--utc` and the JSON show them.
+    static func instant(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withSpaceBetweenDateAndTime, .withTime, .withColonSeparatorInTime]
+        return formatter.string(from: date) + " UTC"
+    }
+}
