@@ -40,8 +40,9 @@ public struct JobStoreStatements: Sendable {
     /// a queued job with an earlier queued job on its graph: migrations on one graph run in the order they were
     /// queued, even when claimers race (a later job cannot slip past an earlier one that a concurrent claimer has
     /// locked). A job queued after another (`after_job`, `sluice enqueue --all`) waits until that one has succeeded,
-    /// and while it waits it holds up no one. Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a row that no longer qualifies
-    /// once locked is re-checked and passed over, so two claimers never get the same job. Every claim raises
+    /// and while it waits it holds up no one. Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a
+    /// row that no longer qualifies once locked is re-checked and passed over, so two claimers never get the same
+    /// job. Every claim raises
     /// `lease_token`, which fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
     public var claim: String { claim(servingURL: false) }
 
