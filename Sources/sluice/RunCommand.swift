@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bolt
+import Daemon
 import Dispatch
 import Engine
 import Foundation
@@ -95,8 +96,9 @@ struct RunCommand: AsyncParsableCommand {
                 logger: logger
             )
             let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")
-            let ending = try await Self.runInterruptibly {
-                try await runner.run(lease) { display.update($0) }
+            let run = GracefulJobRun()
+            let ending = try await Self.runInterruptibly(stopping: run) {
+                try await run.run(runner, lease: lease) { display.update($0) }.get()
             }
             display.finish()
             var output = StandardOutput()
@@ -192,24 +194,24 @@ struct RunCommand: AsyncParsableCommand {
         return lease
     }
 
-    /// Runs `work`, cancelling it on the first SIGINT or SIGTERM (the runner stops after the batch in
-    /// flight); a second signal ends the process at once.
+    /// Runs `work`, asking `run` to stop after the batch in flight on the first SIGINT or SIGTERM; a second
+    /// signal ends the process at once.
     static func runInterruptibly<Result: Sendable>(
+        stopping run: GracefulJobRun,
         _ work: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        let task = Task { try await work() }
         let sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number)
             source.setEventHandler {
-                if task.isCancelled { Foundation.exit(130) }
+                if run.isStopRequested { Foundation.exit(130) }
                 FileHandle.standardError.write(Data("\nstopping after the batch in flight (again to quit now)\n".utf8))
-                task.cancel()
+                run.requestStop()
             }
             source.resume()
             return source
         }
         defer { sources.forEach { $0.cancel() } }
-        return try await task.value
+        return try await work()
     }
 }

@@ -240,7 +240,11 @@ struct DaemonIntegrationTests {
             #expect(status == 0, "exit status \(status.map { "\($0)" } ?? "none: killed")")
             if status != 0 { DaemonFixture.dump(first, "first") }
             let stopped = try #require(try await fixture.store.job(job.id))
-            #expect(!stopped.state.isFinished && stopped.state != .paused, "job is \(stopped.state)")
+            #expect(
+                !stopped.state.isFinished && stopped.state != .paused,
+                "job is \(stopped.state): \(stopped.lastError ?? "")"
+            )
+            if stopped.state.isFinished { DaemonFixture.dump(first, "first") }
             #expect(stopped.leaseExpiresAt == nil, "the lease was not released")
             try await Task.sleep(for: .milliseconds(500))
             let after = try #require(try await fixture.store.job(job.id))
@@ -252,9 +256,8 @@ struct DaemonIntegrationTests {
             let restarted = ContinuousClock.now
             let second = try fixture.start(worker: "restart", notifySocket: notify.socket.path)
             let ready = try await notify.waitFor("READY=1", timeout: .seconds(30))
-            let (_, nextBatch) = try await fixture.waitFor(job.id, timeout: .seconds(30), "resumed") {
-                $0.planDone > stopped.planDone
-            }
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(30), "resumed") { $0.planDone > stopped.planDone }
+            let nextBatch = ContinuousClock.now - restarted
             print(
                 "SIGTERM mid-job: exited in \(Int(stopTook.milliseconds)) ms at offset \(stopped.planDone); restart to "
                     + "READY=1 \(ready.map { "\(Int(($0 - restarted).milliseconds)) ms" } ?? "never"), restart to next "

@@ -205,12 +205,13 @@ public struct DaemonConfiguration: Sendable {
         effective = reader.effective
     }
 
-    /// One job-store operation rides out a short Postgres restart on its own; a longer outage ends the operation
-    /// and the daemon's own wait (with STATUS= and journal entries, feeding the watchdog) takes over.
+    /// One job-store operation rides out a Postgres restart of a few seconds on its own (the store tries an
+    /// operation twice, so about 8 s); a longer outage ends the operation and the daemon's own wait (STATUS=, the
+    /// journal, backoff, watchdog fed) takes over.
     public static let postgresReconnect = PostgresReconnectPolicy(
         initialDelay: .milliseconds(50),
-        maximumDelay: .seconds(2),
-        giveUpAfter: .seconds(10)
+        maximumDelay: .seconds(1),
+        giveUpAfter: .seconds(4)
     )
 
     /// The settings that differ between `self` and `other` and need a restart to take effect.

@@ -33,15 +33,19 @@ public struct GraphSettings: Sendable {
     }
 
     /// Where the password comes from, first match wins: `passwordFile`, the credential, `SLUICE_BOLT_PASSWORD`.
+    /// An empty password file means no password.
     public static func password(
         passwordFile: String?,
         environment: [String: String]
     ) throws(SecretFileError) -> (password: String, source: SettingSource)? {
+        // An empty file is no password: an installed but not yet filled-in credential must not count as one.
         if let passwordFile {
-            return (try SecretFile.firstLine(of: passwordFile, what: "password file"), .secretFile(passwordFile))
+            let password = try SecretFile.firstLine(of: passwordFile, what: "password file")
+            return password.isEmpty ? nil : (password, .secretFile(passwordFile))
         }
         if let path = SecretFile.credentialPath(credentialName, environment: environment) {
-            return (try SecretFile.firstLine(of: path, what: "systemd credential"), .secretFile(path))
+            let password = try SecretFile.firstLine(of: path, what: "systemd credential")
+            if !password.isEmpty { return (password, .secretFile(path)) }
         }
         if let password = environment["SLUICE_BOLT_PASSWORD"] {
             return (password, .environment("SLUICE_BOLT_PASSWORD"))

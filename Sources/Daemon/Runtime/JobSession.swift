@@ -144,33 +144,18 @@ struct JobSession {
         )
         let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
         let wasPlanned = job.planTotal != nil
-        let outcome: Result<JobRunner.Ending, EngineError>? = await withTaskGroup(
-            of: Result<JobRunner.Ending, EngineError>?.self
-        ) { group in
-            group.addTask {
-                do throws(EngineError) {
-                    return .success(
-                        try await runner.run(lease) { update in
-                            onBatch(update, progress: progress, wasPlanned: wasPlanned, logger: logger)
-                        }
-                    )
-                } catch {
-                    return .failure(error)
-                }
+        let run = GracefulJobRun()
+        let outcome: Result<JobRunner.Ending, EngineError> = await withTaskGroup(of: Void.self) { group in
+            // The heartbeat ends when the lease is lost (then the runner stops after its batch) or when cancelled.
+            group.addTask { await heartbeat(progress: progress, stopping: run, logger: logger) }
+            let outcome = await run.run(runner, lease: lease) { update in
+                onBatch(update, progress: progress, wasPlanned: wasPlanned, logger: logger)
             }
-            group.addTask {
-                await heartbeat(progress: progress, logger: logger)
-                return nil
-            }
-            // The runner ends first, or the heartbeat found the lease lost: then the runner stops after its batch.
-            while let result = await group.next() {
-                group.cancelAll()
-                if let result { return result }
-            }
-            return nil
+            group.cancelAll()
+            return outcome
         }
         switch outcome {
-        case .success(.succeeded(let finished))?:
+        case .success(.succeeded(let finished)):
             logger.info(
                 """
                 job succeeded: \(ProgressText.count(finished.itemsChanged)) items changed, \
@@ -184,15 +169,13 @@ struct JobSession {
                 ]
             )
             return .done
-        case .success(.stopped(let control))?:
+        case .success(.stopped(let control)):
             return await stopped(control, logger: logger)
-        case .success(.fenced)?:
+        case .success(.fenced):
             logger.warning("job taken over by another worker: this one stopped without writing")
             return .done
-        case .failure(let error)?:
+        case .failure(let error):
             return await failed(error, logger: logger)
-        case nil:
-            return .done
         }
     }
 
@@ -272,7 +255,7 @@ struct JobSession {
 
     /// Renews the lease every third of its duration and reports the job stuck when it makes no progress for
     /// `stuck_after`. Returns when the lease is lost (the caller then stops the runner) or the task is cancelled.
-    private func heartbeat(progress: ProgressBox, logger: Logger) async {
+    private func heartbeat(progress: ProgressBox, stopping run: GracefulJobRun, logger: Logger) async {
         let interval = configuration.daemon.lease / 3
         while !Task.isCancelled {
             do {
@@ -284,6 +267,7 @@ struct JobSession {
                 _ = try await store.heartbeat(lease)
             } catch .leaseLost {
                 logger.warning("lease lost: another worker took the job over; stopping after the batch in flight")
+                run.requestStop()
                 return
             } catch {
                 logger.warning("lease heartbeat failed, will retry", metadata: ["error": "\(error)"])
@@ -349,6 +333,12 @@ struct JobSession {
     }
 
     private func failed(_ error: EngineError, logger: Logger) async -> End {
+        if Task.isCancelled {
+            // Stopping: whatever broke on the way out is no reason to fail the job; it resumes from its checkpoint.
+            logger.notice("job interrupted by the shutdown: \(error)")
+            try? await store.release(lease)
+            return .done
+        }
         switch error {
         case .leaseLost:
             logger.warning("lease lost: another worker took the job over")
