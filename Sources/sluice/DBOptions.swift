@@ -1,11 +1,13 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import JobStore
 import Logging
 
-/// How to reach the job store: `--postgres`, then `SLUICE_POSTGRES`, then libpq's own environment (`PGHOST`,
-/// `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSERVICE`, `~/.pgpass`...), which libpq also applies to whatever
-/// a conninfo leaves out.
+/// How to reach the job store: `--postgres`, then the configuration file the daemon reads (`--config`,
+/// `SLUICE_CONFIG`, `/etc/sluice/sluice.toml` when present; its `SLUICE_POSTGRES` override included), then
+/// `SLUICE_POSTGRES`, then libpq's own environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`,
+/// `PGSERVICE`, `~/.pgpass`...), which libpq also applies to whatever a conninfo leaves out.
 struct DBOptions: ParsableArguments {
     @Option(
         name: .customLong("postgres"),
@@ -17,18 +19,43 @@ struct DBOptions: ParsableArguments {
     )
     var postgres: String?
 
-    @Option(help: "Schema holding sluice's tables.")
-    var schema: String = "sluice"
+    @Option(help: "Schema holding sluice's tables (default: the configuration's, else sluice).")
+    var schema: String?
 
-    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) -> JobStoreConfiguration {
-        let conninfo = postgres ?? environment["SLUICE_POSTGRES"] ?? ""
+    @Option(
+        help: ArgumentHelp(
+            "The daemon's configuration file (TOML), to find Postgres, the graph and the migrations as it does "
+                + "(env SLUICE_CONFIG; default \(DaemonConfiguration.defaultPath) when present).",
+            valueName: "path"
+        )
+    )
+    var config: String?
+
+    /// The configuration file as the daemon reads it (its `SLUICE_*` overrides applied), `nil` when there is none;
+    /// an invalid one fails with its file, line and key.
+    func fileConfiguration(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> DaemonConfiguration? {
+        guard let path = DaemonConfiguration.path(explicit: config, environment: environment) else { return nil }
+        do {
+            return try DaemonConfiguration.load(path: path, environment: environment)
+        } catch {
+            throw CommandError(error.description)
+        }
+    }
+
+    func configuration(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> JobStoreConfiguration {
+        let file = try fileConfiguration(environment: environment)
+        let conninfo = postgres ?? file?.jobStore.postgres.conninfo ?? environment["SLUICE_POSTGRES"] ?? ""
         // A command reports an unreachable server at once; the daemon is the one that waits for it.
         let postgres = PostgresConfiguration(
             conninfo: conninfo,
             applicationName: "sluice db",
             reconnect: .none
         )
-        return JobStoreConfiguration(postgres: postgres, schema: schema)
+        return JobStoreConfiguration(postgres: postgres, schema: schema ?? file?.jobStore.schema ?? "sluice")
     }
 
     /// Opens the store without migrating; failures become one-line command errors.
@@ -36,7 +63,9 @@ struct DBOptions: ParsableArguments {
         var logger = Logger(label: "sluice.jobstore")
         logger.logLevel = .warning
         do {
-            return try await JobStore.open(configuration(), logger: logger, migrate: false)
+            return try await JobStore.open(try configuration(), logger: logger, migrate: false)
+        } catch let error as CommandError {
+            throw error
         } catch {
             throw CommandError("\(error)")
         }

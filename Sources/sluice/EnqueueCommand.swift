@@ -10,8 +10,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         abstract: "Queue a migration as a job for the daemon; prints the job id and returns at once.",
         discussion: """
             Talks to Postgres only: no daemon needs to run, and the graph is not contacted (the daemon plans the \
-            job when it claims it). The job is for the graph named by --url and --database, as the daemon will \
-            connect to it.
+            job when it claims it). The job is for the graph named by --url and --database, else by the daemon's \
+            configuration file (--config): a daemon takes jobs for its configured graph server only.
 
             Refused, with nothing queued: an unknown version; an up of a migration the history shows applied on \
             that graph, or a down of one that is not; a migration that already has an unfinished job on that graph \
@@ -68,8 +68,9 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let requestTemplate = try validatedTemplate()
-        let catalog = try migrations.loadCatalog()
-        let target = try self.target.jobTarget()
+        let configuration = try db.fileConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let target = try self.target.jobTarget(configuration: configuration)
         let jobs: [Job] = try await db.withClientStore(migrate: true) { store in
             let history = try await GraphHistory.load(store, target: target)
             if all {

@@ -1,31 +1,48 @@
 import ArgumentParser
 import Bolt
+import Daemon
 import Foundation
 import JobStore
 
 /// Which graph, for commands that name it without connecting to it (`sluice enqueue`): `--url` and `--database`,
-/// then `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, then the defaults, as ``GraphOptions`` has them, without the
+/// then the daemon's configuration file when there is one (a daemon takes jobs for its configured URL only), then
+/// `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, then the defaults, as ``GraphOptions`` has them, without the
 /// credentials such a command has no use for.
 struct GraphTargetOptions: ParsableArguments {
-    @Option(help: "Bolt URL of the graph server (env SLUICE_BOLT_URL; default bolt://localhost:7687).")
+    @Option(
+        help: ArgumentHelp(
+            "Bolt URL of the graph server (default: the configuration's [graph] url, else env SLUICE_BOLT_URL, "
+                + "else bolt://localhost:7687)."
+        )
+    )
     var url: String?
 
-    @Option(help: "Database to use (env SLUICE_BOLT_DATABASE; default: the server's default).")
+    @Option(help: "Database to use (default: the configuration's, else env SLUICE_BOLT_DATABASE, else the server's).")
     var database: String?
 
-    /// The URL and database after flags and environment are combined; a malformed URL is refused here.
-    func resolve(
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(BoltError) -> (url: BoltURL, database: String?) {
-        let url = try BoltURL(parsing: url ?? environment["SLUICE_BOLT_URL"] ?? "bolt://localhost:7687")
-        let database = (self.database ?? environment["SLUICE_BOLT_DATABASE"]).flatMap { $0.isEmpty ? nil : $0 }
-        return (url, database)
-    }
-
     /// The graph as the job store keys it: the URL as `sluice run` and the daemon connect to it, the database (`""`
-    /// for the server's default).
-    func jobTarget(environment: [String: String] = ProcessInfo.processInfo.environment) throws(BoltError) -> JobTarget {
-        let (url, database) = try resolve(environment: environment)
+    /// for the server's default). `configuration` is the daemon's file (``DBOptions/fileConfiguration(environment:)``),
+    /// whose values already include the `SLUICE_BOLT_*` overrides.
+    func jobTarget(
+        configuration: DaemonConfiguration?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(BoltError) -> JobTarget {
+        let url: BoltURL
+        if let text = self.url {
+            url = try BoltURL(parsing: text)
+        } else if let configured = configuration?.graph.url {
+            url = configured
+        } else {
+            url = try BoltURL(parsing: environment["SLUICE_BOLT_URL"] ?? "bolt://localhost:7687")
+        }
+        let database: String?
+        if let text = self.database {
+            database = text
+        } else if let configuration {
+            database = configuration.graph.database
+        } else {
+            database = environment["SLUICE_BOLT_DATABASE"]
+        }
         return JobTarget(url: "\(url)", database: database ?? "")
     }
 

@@ -22,9 +22,13 @@ struct MigrationsOptions: ParsableArguments {
         (folder ?? environment["SLUICE_MIGRATIONS"]).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The folder to read migrations from.
-    func folderToRead(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        MigrationsFolder.toRead(explicit: explicitFolder(environment))
+    /// The folder to read migrations from; `configured` is the daemon's configuration's `[migrations] folder`, for
+    /// commands that read the files as the daemon does.
+    func folderToRead(
+        configured: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        MigrationsFolder.toRead(explicit: explicitFolder(environment) ?? configured)
     }
 
     /// The folder `sluice new` writes to: never the installed one, which belongs to the package.
@@ -34,8 +38,8 @@ struct MigrationsOptions: ParsableArguments {
 
     /// The folder's migrations; when any file is invalid, prints every problem (`file:line: reason`) and
     /// fails.
-    func loadCatalog() throws -> MigrationCatalog {
-        let folder = folderToRead()
+    func loadCatalog(configured: String? = nil) throws -> MigrationCatalog {
+        let folder = folderToRead(configured: configured)
         do {
             return try MigrationCatalog.load(folder: folder)
         } catch {

@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let jobStore: JobStore
         do {
-            jobStore = try await JobStore.open(store.configuration(), logger: logger, migrate: true)
+            jobStore = try await JobStore.open(try store.configuration(), logger: logger, migrate: true)
         } catch {
             throw CommandError("\(error)")
         }

@@ -90,18 +90,23 @@ extension JobStoreIntegrationTests {
         }
 
         func sluice(_ arguments: [String]) async throws -> Run {
-            let child = try start(arguments)
+            try await run(arguments + ["--schema", schema], environment: environment)
+        }
+
+        /// Runs `sluice ARGUMENTS` as given, in `environment` alone.
+        func run(_ arguments: [String], environment: [String: String]) async throws -> Run {
+            let child = try start(arguments, environment: environment)
             let status = await child.wait()
             return Run(status: status, output: child.standardOutput, errors: child.standardError)
         }
 
         func start(_ arguments: [String]) throws -> JobStoreTestDatabase.Child {
+            try start(arguments + ["--schema", schema], environment: environment)
+        }
+
+        func start(_ arguments: [String], environment: [String: String]) throws -> JobStoreTestDatabase.Child {
             let executable = try #require(JobStoreIntegrationTests.sluiceExecutable(), "build sluice first")
-            return try JobStoreTestDatabase.Child(
-                executable,
-                arguments + ["--schema", schema],
-                environment: environment
-            )
+            return try JobStoreTestDatabase.Child(executable, arguments, environment: environment)
         }
 
         /// Parses `--json` output into an object.
@@ -481,5 +486,65 @@ extension JobStoreIntegrationTests {
             #expect(run.status == 0, "\(command): \(run.errors)")
             #expect(run.output.contains(fragment) && run.output.contains("--postgres"), "\(command) --help")
         }
+    }
+
+    @Test func clientCommandsFindPostgresTheGraphAndTheMigrationsThroughTheDaemonsConfiguration() async throws {
+        let fixture = try await ClientFixture.make()
+        defer { Task { await fixture.close() } }
+        let postgres = JobStoreTestDatabase.environment
+        var conninfo = "host=\(postgres["PGHOST"] ?? "") port=\(postgres["PGPORT"] ?? "")"
+        if let user = postgres["PGUSER"] { conninfo += " user=\(user)" }
+        if let database = postgres["PGDATABASE"] { conninfo += " dbname=\(database)" }
+        let configured = "bolt://configured-\(fixture.schema).test:7687"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(fixture.schema).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+        [postgres]
+        conninfo = "\(conninfo)"
+        schema = "\(fixture.schema)"
+
+        [graph]
+        url = "\(configured)"
+        database = "movies"
+
+        [migrations]
+        folder = "\(fixture.folder.path)"
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        // No PG*, no SLUICE_* variables: only the file can lead the commands to Postgres, the graph and the files.
+        let bare = ["PATH": "/usr/bin:/bin", "USER": postgres["USER"] ?? "test"]
+
+        var run = try await fixture.run(["enqueue", "1", "--config", file.path], environment: bare)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(
+            run.output.hasPrefix("queued job 1: 001 first up on \(configured) (database movies)\n"),
+            "\(run.output)"
+        )
+        // SLUICE_CONFIG names the file as --config does, for every client command.
+        var withVariable = bare
+        withVariable["SLUICE_CONFIG"] = file.path
+        run = try await fixture.run(["jobs", "--json"], environment: withVariable)
+        let jobs = try #require(try fixture.object(run)["jobs"] as? [[String: Any]])
+        let target = try #require(jobs.first?["target"] as? [String: Any])
+        #expect(jobs.count == 1 && target["url"] as? String == configured && target["database"] as? String == "movies")
+        run = try await fixture.run(["pause", "1"], environment: withVariable)
+        #expect(run.status == 0 && run.output.contains("paused"), "\(run.errors)")
+        // Flags still win over the file.
+        run = try await fixture.run(
+            ["enqueue", "2", "--url", fixture.url, "--database", "", "--json"],
+            environment: withVariable
+        )
+        let second = try #require((try fixture.object(run)["jobs"] as? [[String: Any]])?.first)
+        #expect((second["target"] as? [String: Any])?["url"] as? String == fixture.url)
+
+        // A bad file is one line naming the file, the line and the key.
+        try "[postgres]\nschema = \"\(fixture.schema)\"\nconnifo = \"typo\"\n".write(
+            to: file,
+            atomically: true,
+            encoding: .utf8
+        )
+        run = try await fixture.run(["status", "--config", file.path], environment: bare)
+        #expect(run.isOneLineError(containing: "\(file.path):3"), "\(run.errors)")
+        #expect(run.errors.contains("connifo"))
     }
 }
