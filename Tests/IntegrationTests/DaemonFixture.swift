@@ -79,9 +79,15 @@ struct DaemonFixture {
     }
 
     /// The configuration file of one daemon: fast polls and retries, short leases, so tests take seconds.
-    func configuration(worker: String, extra: String = "") throws -> URL {
+    /// `daemon` overrides `[daemon]` settings; `sections` is appended (whole sections).
+    func configuration(worker: String, daemon overrides: [String: String] = [:], sections: String = "") throws -> URL {
         let user: String
         if case .basic(let name, _) = server.auth { user = name } else { user = "" }
+        var daemon = [
+            "worker": "\"\(worker)\"", "lease": "\"6s\"", "poll_interval": "\"1s\"", "retry_initial": "\"200ms\"",
+            "retry_maximum": "\"2s\"", "log_level": "\"info\"",
+        ]
+        daemon.merge(overrides) { _, new in new }
         let text = """
             [postgres]
             schema = "\(schema)"
@@ -95,13 +101,9 @@ struct DaemonFixture {
             folder = "\(folder.path)"
 
             [daemon]
-            worker = "\(worker)"
-            lease = "6s"
-            poll_interval = "1s"
-            retry_initial = "200ms"
-            retry_maximum = "2s"
-            log_level = "info"
-            \(extra)
+            \(daemon.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: "\n"))
+
+            \(sections)
             """
         let file = folder.appendingPathComponent("\(worker).toml")
         try text.write(to: file, atomically: true, encoding: .utf8)
@@ -113,7 +115,8 @@ struct DaemonFixture {
         worker: String,
         notifySocket: String? = nil,
         environment extra: [String: String] = [:],
-        configuration extraConfiguration: String = ""
+        daemon: [String: String] = [:],
+        sections: String = ""
     ) throws -> JobStoreTestDatabase.Child {
         var environment = ["PATH": "/usr/bin:/bin"]
         for key in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"] {
@@ -122,7 +125,7 @@ struct DaemonFixture {
         if case .basic(_, let password) = server.auth { environment["SLUICE_BOLT_PASSWORD"] = password }
         environment["NOTIFY_SOCKET"] = notifySocket
         environment.merge(extra) { _, new in new }
-        let file = try configuration(worker: worker, extra: extraConfiguration)
+        let file = try configuration(worker: worker, daemon: daemon, sections: sections)
         return try JobStoreTestDatabase.Child(
             CypherCommandTests.executable.path,
             ["daemon", "--config", file.path],

@@ -199,6 +199,7 @@ struct DaemonIntegrationTests {
             let job = try await fixture.enqueue(1, batchSize: 100)
             _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") { $0.planDone >= 500 }
 
+            let outageStarted = ContinuousClock.now
             let (stopped, stopOutput) = try await JobStoreTestDatabase.shell(stop)
             #expect(stopped == 0, "stopping Postgres failed: \(stopOutput)")
             try await Task.sleep(for: .seconds(20))
@@ -209,10 +210,15 @@ struct DaemonIntegrationTests {
             #expect(alive, "the daemon exited during the outage")
             #expect(waiting, "no STATUS=waiting for Postgres during the outage")
 
-            let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(180), "succeeded") {
+            let (done, finishing) = try await fixture.waitFor(job.id, timeout: .seconds(180), "succeeded") {
                 $0.state.isFinished
             }
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            let firstWait = notify.messages.first { $0.text.contains("STATUS=waiting for Postgres") }
+            print(
+                "Postgres stopped for 20 s mid-job: the daemon stayed up, STATUS=waiting \(firstWait.map { "from \(Int(($0.at - outageStarted).milliseconds)) ms" } ?? "never"), "
+                    + "job finished \(Int(finishing.milliseconds)) ms after Postgres was back"
+            )
             let counts = try await fixture.counts()
             #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
             #expect(counts.first?["count"] == 1)
@@ -274,6 +280,49 @@ struct DaemonIntegrationTests {
             let (secondStatus, _) = await DaemonFixture.stop(second)
             #expect(secondStatus == 0)
             if secondStatus != 0 || done.state != .succeeded { DaemonFixture.dump(second, "second") }
+        }
+    }
+
+    @Test func aHungWorkLoopStopsTheWatchdogPingsAndIsReportedStuck() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aHungWorkLoopStopsTheWatchdogPingsAndIsReportedStuck on \(server)")
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: 2_000
+        ) { fixture in
+            let notify = try NotifyRecorder()
+            defer { notify.stop() }
+            // systemd's watchdog environment, as for WatchdogSec=2s; the loop may be silent for 2 s + 2 s.
+            let daemon = try fixture.start(
+                worker: "hang",
+                notifySocket: notify.socket.path,
+                environment: ["WATCHDOG_USEC": "2000000", "SLUICE_TEST_FAULT": "hang-work-loop"],
+                daemon: ["lease": "\"3s\"", "stuck_after": "\"2s\"", "watchdog_margin": "\"2s\""],
+                sections: "[engine]\nbatch_timeout = \"2s\""
+            )
+            defer { daemon.kill(SIGKILL) }
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            let firstPing = try await notify.waitFor("WATCHDOG=1", timeout: .seconds(20))
+            #expect(firstPing != nil, "no WATCHDOG=1 while the loop worked")
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "started") { $0.planDone >= 100 }
+            let hungAt = ContinuousClock.now
+            let stuck = try await notify.waitFor("STUCK: no progress", timeout: .seconds(20))
+            #expect(stuck != nil, "the hung job was not reported stuck in STATUS=")
+            // Pings stop once the allowance (4 s) is spent; give it twice that, then watch for 5 s more.
+            try await Task.sleep(for: .seconds(8))
+            let silenceFrom = ContinuousClock.now
+            try await Task.sleep(for: .seconds(5))
+            let pings = notify.messages.filter { $0.text.contains("WATCHDOG=1") }
+            let late = pings.filter { $0.at > silenceFrom }
+            let last = pings.last.map { Int(($0.at - hungAt).milliseconds) }
+            print(
+                "hung work loop: \(pings.count) WATCHDOG=1 in all, the last \(last.map { "\($0) ms" } ?? "-") after the hang"
+            )
+            #expect(late.isEmpty, "WATCHDOG=1 went on while the work loop hung")
+            #expect(daemon.process.isRunning, "the daemon exited instead of hanging for systemd to kill")
+            let counts = try await fixture.counts()
+            #expect(counts.allSatisfy { $0["count"] == 0 || $0["count"] == 1 })
         }
     }
 
