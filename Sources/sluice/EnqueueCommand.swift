@@ -26,7 +26,7 @@ struct EnqueueCommand: AsyncParsableCommand {
 
             Examples:
               sluice enqueue 007
-              sluice enqueue 007 --batch-size 5000 --not-before '2026-11-26 22:00 Europe/Berlin'
+              sluice enqueue 7 --not-before '2026-11-26 22:00 Europe/Berlin'
               sluice enqueue 007 --down
               sluice enqueue --all --dry-run
               sluice enqueue 008 --json | jq '.jobs[0].id'
