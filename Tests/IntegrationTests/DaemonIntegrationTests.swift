@@ -326,6 +326,50 @@ struct DaemonIntegrationTests {
         }
     }
 
+    @Test func sighupReloadsTheConfigurationAndKeepsTheOldOneWhenTheNewIsBroken() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN sighupReloadsTheConfiguration on \(server)")
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: 10
+        ) { fixture in
+            let notify = try NotifyRecorder()
+            defer { notify.stop() }
+            let daemon = try fixture.start(worker: "reload", notifySocket: notify.socket.path)
+            defer { daemon.kill(SIGKILL) }
+            #expect(try await notify.waitFor("READY=1", timeout: .seconds(30)) != nil)
+            let file = fixture.folder.appendingPathComponent("reload.toml")
+            let original = try String(contentsOf: file, encoding: .utf8)
+
+            // A valid change: RELOADING=1 with its timestamp, then READY=1; the journal says what changed.
+            try (original + "\n[throttle]\nwindows = [\"nightly = daily 01:00-05:00 UTC: max 500 items/s\"]\n")
+                .replacingOccurrences(of: "log_level = \"info\"", with: "log_level = \"debug\"")
+                .write(to: file, atomically: true, encoding: .utf8)
+            let before = notify.messages.count
+            daemon.kill(SIGHUP)
+            let reloading = try await notify.waitFor("RELOADING=1", timeout: .seconds(10))
+            #expect(reloading != nil)
+            #expect(notify.messages.contains { $0.text.contains("RELOADING=1\nMONOTONIC_USEC=") })
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(notify.messages.dropFirst(before).contains { $0.text == "READY=1" })
+            #expect(daemon.standardError.contains("configuration reloaded"), "\(daemon.standardError.suffix(2_000))")
+            #expect(daemon.standardError.contains("throttle_windows=1"))
+
+            // A broken file changes nothing: the daemon stays up and says why, with the line.
+            try (original + "\n[daemon]\nlease = 5\n").write(to: file, atomically: true, encoding: .utf8)
+            daemon.kill(SIGHUP)
+            try await Task.sleep(for: .seconds(1))
+            #expect(daemon.process.isRunning)
+            #expect(
+                daemon.standardError.contains("configuration not reloaded"),
+                "\(daemon.standardError.suffix(2_000))"
+            )
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+        }
+    }
+
     // MARK: Helpers
 
     /// A second ArcadeDB database (created through its HTTP API if missing), the second graph of the pair test.

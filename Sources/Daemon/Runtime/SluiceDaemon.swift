@@ -141,6 +141,7 @@ public struct SluiceDaemon: Service {
                 if !idleReported {
                     send(.status(StatusLine.idle(worker: configuration.daemon.worker)))
                     idleReported = true
+                    await reportJobsForOtherServers(store, serving: configuration.graph.target.url)
                 }
                 await wakeup.wait(upTo: configuration.daemon.pollInterval)
                 continue
@@ -165,6 +166,18 @@ public struct SluiceDaemon: Service {
                     return
                 }
             }
+        }
+    }
+
+    /// Names queued jobs this daemon will never take because they are for another graph server: a URL spelled
+    /// differently (`localhost` for `127.0.0.1`) would otherwise leave a job waiting in silence.
+    private func reportJobsForOtherServers(_ store: JobStore, serving url: String) async {
+        guard let queued = try? await store.jobs(states: [.queued], limit: 20) else { return }
+        for job in queued where job.target.url != url {
+            logger.warning(
+                "job \(job.id) is queued for \(job.target.url), which this daemon does not serve (it serves \(url))",
+                metadata: [SluiceLogKey.job: "\(job.id)", SluiceLogKey.migration: "\(job.migrationVersion)"]
+            )
         }
     }
 
