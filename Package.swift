@@ -55,7 +55,9 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["Bolt", "JobStore", "Migrations", "Throttle"]
+            dependencies: [
+                "Bolt", "JobStore", "Migrations", "Throttle", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // The long-running `sluice daemon` and its configuration file, a library so tests can reach it.
         .target(
@@ -78,6 +80,8 @@ let package = Package(
 
         // scripts/bench-bolt's Swift side: Bolt client latency and streaming, built in release mode.
         .executableTarget(name: "BoltBench", dependencies: ["Bolt"]),
+        // scripts/bench's bare loop: sluice's batch statements back to back, no job store.
+        .executableTarget(name: "EngineBench", dependencies: ["Bolt", "Engine", "Migrations"]),
 
         // Unit tests: pure, no sockets, no services.
         .testTarget(
@@ -90,7 +94,7 @@ let package = Package(
         ),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore"]),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "JobStore", "Bolt"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "Throttle"]),
         .testTarget(

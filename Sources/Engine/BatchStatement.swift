@@ -93,6 +93,24 @@ public struct BatchStatement: Sendable, Hashable {
         RETURN sluice_job.done AS done
         """
 
+    /// Every parameter of one batch: the migration's `bound` ones, the job's fence (`job`, the node's
+    /// key from ``GraphJobNode/key(_:)``, `token`, and
+    /// the slice's plan offsets: `from`, and its end, `from` plus the number of ids) and its items.
+    public func parameters(
+        ids: ArraySlice<Int64>,
+        job: BoltValue,
+        token: Int64,
+        from: Int64,
+        bound: [String: BoltValue] = [:]
+    ) -> [String: BoltValue] {
+        var parameters = bound.merging(itemParameters(ids)) { _, item in item }
+        parameters["sluice_job"] = job
+        parameters["sluice_token"] = .integer(token)
+        parameters["sluice_from"] = .integer(from)
+        parameters["sluice_to"] = .integer(from + Int64(ids.count))
+        return parameters
+    }
+
     /// Parameters that address the items of one batch.
     public func itemParameters(_ ids: ArraySlice<Int64>) -> [String: BoltValue] {
         switch addressing {

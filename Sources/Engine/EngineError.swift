@@ -2,7 +2,7 @@ import Bolt
 import JobStore
 
 /// Why the engine stopped a job, with what an operator needs to act.
-public enum EngineError: Error, Sendable, CustomStringConvertible {
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The migration cannot run as written.
     case migration(String)
     /// The graph is behind the checkpoint: it lost committed batches (restored from a backup, or a
@@ -10,10 +10,16 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case graphLostProgress(graphDone: Int64, recorded: Int64)
     /// Another worker took the job over; this one must stop without writing.
     case leaseLost
+    /// The batch statement's plan scans for its items (the operator is given): each batch would read
+    /// them all again, so the job would cost O(N^2/B). Refused before the first write.
+    case scansPerBatch(String)
+    /// So many items of one batch failed that the statement itself is at fault, not its items.
+    case tooManyFailingItems(count: Int, error: BoltServerError)
     case bolt(BoltError)
     case store(StoreOperation, JobStoreError)
 
     public enum StoreOperation: String, Sendable {
+        case recordParameters = "record the bound parameters"
         case beginPlan = "begin the plan"
         case appendPlan = "store the plan"
         case completePlan = "complete the plan"
@@ -32,6 +38,12 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
                 + "committed batches (restored from a backup?); resuming would skip items, so the job stopped"
         case .leaseLost:
             "another worker took over the job"
+        case .scansPerBatch(let operation):
+            "the batch statement's plan scans for its items (\(operation)): every batch would read them all again; "
+                + "refused before the first write (an id seek is needed: check the server's id lookup and the --dialect)"
+        case .tooManyFailingItems(let count, let error):
+            "\(count) items of one batch failed (last: \(error)): the statement fails for its items, not one bad item; "
+                + "the job stopped"
         case .bolt(let error):
             "graph: \(error)"
         case .store(let operation, let error):

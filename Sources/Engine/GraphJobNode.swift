@@ -1,13 +1,19 @@
 import Bolt
+import Foundation
+import JobStore
 
 /// The job's node in the graph, `(:SluiceJob {id, token, done})`: the authority on a job's progress.
 ///
 /// Postgres holds the checkpoint, but a batch commits in the graph first; after a crash between the
 /// two, the node's `done` says which batches really committed. Its `token` fences workers: a worker
 /// whose lease was taken over carries an older token, and every batch statement refuses it.
+///
+/// The node stays when the job ends, marked `finished`, as history and as the fence: were it removed,
+/// a worker stalled before it opened the node would create it anew at offset 0 and apply the job a
+/// second time (the state machine's tests found that interleaving).
 public enum GraphJobNode {
     /// Creates the node on first use, or takes it over: raises `token` to the caller's if that is not
-    /// older. Returns `done` and `token`; no row means a newer worker holds the job.
+    /// older. Returns `done`, `token` and `finished`; no row means a newer worker holds the job.
     public static let open = """
         MERGE (sluice_job:SluiceJob {id: $sluice_job})
         ON CREATE SET sluice_job.token = $sluice_token, sluice_job.done = 0, sluice_job.migration = $sluice_migration,
@@ -16,36 +22,46 @@ public enum GraphJobNode {
         WITH sluice_job
         WHERE sluice_job.token <= $sluice_token
         SET sluice_job.token = $sluice_token
-        RETURN sluice_job.done AS done, sluice_job.token AS token
+        RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished
         """
 
     /// The node's state, for reconciling after an ambiguous batch.
     public static let read = """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
-        RETURN sluice_job.done AS done, sluice_job.token AS token
+        RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished
         """
 
-    /// Removes the node when the job ends; only the holder of the current token may.
-    public static let remove = """
+    /// Marks the node finished when the job ends; only the holder of the current token may.
+    public static let finish = """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
         WHERE sluice_job.token = $sluice_token
-        DELETE sluice_job
-        RETURN count(*) AS removed
+        SET sluice_job.finished = true
+        RETURN count(*) AS finished
         """
+
+    /// The node's `id`: the job's id and the time it was enqueued (microseconds). Job ids count from 1
+    /// in each job store, and several stores (schemas, test runs, a store rebuilt from scratch) may
+    /// meet on one graph, where a finished job's node stays: the time keeps their nodes apart.
+    public static func key(_ job: Job) -> BoltValue {
+        .string("\(job.id.rawValue)/\(Int64((job.createdAt.timeIntervalSince1970 * 1_000_000).rounded()))")
+    }
 
     /// The node's progress and holder, as read back.
     public struct State: Sendable, Hashable {
         public var done: Int64
         public var token: Int64
+        /// The job ended: its graph part is complete.
+        public var finished: Bool
 
-        public init(done: Int64, token: Int64) {
+        public init(done: Int64, token: Int64, finished: Bool = false) {
             self.done = done
             self.token = token
+            self.finished = finished
         }
 
         init?(_ record: BoltRecord?) {
             guard let done = record?["done"]?.intValue, let token = record?["token"]?.intValue else { return nil }
-            self.init(done: done, token: token)
+            self.init(done: done, token: token, finished: record?["finished"] == .boolean(true))
         }
     }
 }

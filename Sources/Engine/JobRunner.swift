@@ -20,17 +20,22 @@ public struct JobRunner: Sendable {
         public var batchTimeout: Duration
         /// A batch that keeps failing with retryable errors is retried for this long.
         public var retry: BoltRetryPolicy
+        /// More failing items than this in one batch stop the job: a statement that fails for every
+        /// item (a runtime error the server reports like an item's) must not quarantine the graph.
+        public var quarantineLimit: Int
 
         public init(
             batchSize: Int = 10_000,
             planChunk: Int = 100_000,
             batchTimeout: Duration = .seconds(120),
-            retry: BoltRetryPolicy = BoltRetryPolicy()
+            retry: BoltRetryPolicy = BoltRetryPolicy(),
+            quarantineLimit: Int = 100
         ) {
             self.batchSize = batchSize
             self.planChunk = planChunk
             self.batchTimeout = batchTimeout
             self.retry = retry
+            self.quarantineLimit = quarantineLimit
         }
     }
 
@@ -99,324 +104,214 @@ public struct JobRunner: Sendable {
         logger[metadataKey: "direction"] = "\(kind)"
 
         let options = transactionOptions(job: job)
-        let node = try await openNode(lease, options: options)
-        guard let node else { return .fenced }
-        let parameters = try await bindParameters(options: options)
         guard let step = steps.first else {
+            guard try await openNode(lease, options: options) != nil else { return .fenced }
             return .succeeded(try await finish(lease, items: 0, logger: logger))
         }
+        let parameters = try await bindParameters(lease, options: options)
         let statement = BatchStatement(step: step, capabilities: capabilities)
-
-        // A plan is used only once complete: a run killed while planning leaves a partial one, which
-        // planning again replaces.
-        var total: Int64
-        if let plan = try await store(
-            .planEntries,
-            { () async throws(JobStoreError) in try await store.plan(of: job.id) }
-        ),
-            plan.complete
-        {
-            total = plan.total
-        } else {
-            total = try await plan(
-                lease,
-                statement: statement,
-                parameters: parameters,
-                options: options,
-                logger: logger
-            )
+        if capabilities.explainReturnsPlan {
+            try await preflight(statement, parameters: parameters, options: options)
         }
-        var done = job.planDone
-        switch ProgressReconciliation.decide(recorded: done, graph: node, token: lease.token) {
-        case .fenced:
-            return .fenced
-        case .graphBehind(let graphDone, let recorded):
-            throw .graphLostProgress(graphDone: graphDone, recorded: recorded)
-        case .nodeMissing:
-            throw .graphLostProgress(graphDone: 0, recorded: done)
-        case .resume(let at, let recordedUpTo):
-            if at > recordedUpTo {
+        let requested = job.requestedBatchSize > 0 ? job.requestedBatchSize : configuration.batchSize
+        var machine = BatchProtocol(
+            recorded: job.planDone,
+            itemsChanged: job.itemsChanged,
+            token: lease.token,
+            batchSize: requested,
+            quarantineLimit: configuration.quarantineLimit
+        )
+        var action = machine.start()
+        var batchStarted = ContinuousClock.now
+        while true {
+            if Task.isCancelled { machine.requestStop() }
+            switch action {
+            case .openNode:
+                action = machine.nodeOpened(try await openNode(lease, options: options))
+            case .loadPlan:
+                // A plan is used only once complete: a run killed while planning leaves a partial one,
+                // which planning again replaces.
+                let plan = try await store(.planEntries) { () async throws(JobStoreError) in
+                    try await store.plan(of: job.id)
+                }
+                action = machine.planLoaded(total: plan.flatMap { $0.complete ? $0.total : nil })
+            case .plan:
+                action = machine.planned(
+                    total: try await plan(
+                        lease,
+                        statement: statement,
+                        parameters: parameters,
+                        options: options,
+                        logger: logger
+                    )
+                )
+            case .readPlan(let offset, let count):
+                batchStarted = ContinuousClock.now
+                action = machine.planRead(try await planEntries(job.id, offset: offset, count: count))
+            case .apply(let slice):
+                action = machine.applied(
+                    try await apply(lease, statement: statement, slice: slice, parameters: parameters, options: options)
+                )
+            case .skip(let slice):
+                logger.warning(
+                    "item quarantined",
+                    metadata: ["item": "\(slice.ids.first ?? 0)", "offset": "\(slice.from)"]
+                )
+                action = machine.applied(try await skip(lease, slice: slice, options: options))
+            case .readNode:
+                action = machine.nodeRead(try await readNode(lease.job, options: options))
+            case .recordGap(let from, let to):
                 logger.notice(
                     "graph is ahead of the checkpoint: batches committed before a crash are recorded now",
-                    metadata: ["offset": "\(recordedUpTo)", "graph_done": "\(at)"]
+                    metadata: ["offset": "\(from)", "graph_done": "\(to)"]
                 )
-                _ = try await checkpoint(lease, from: recordedUpTo, to: at, changed: 0, batchSize: nil)
-                done = at
-            }
-        }
-
-        var batchSize = max(1, job.requestedBatchSize > 0 ? job.requestedBatchSize : configuration.batchSize)
-        var itemsChanged = job.itemsChanged
-        var caughtUp = false
-        while true {
-            if done >= total {
-                guard !caughtUp else { break }
-                caughtUp = true
-                total = try await catchUp(
+                action = machine.checkpointed(
+                    try await checkpoint(lease, from: from, to: to, changed: 0, batchSize: nil)
+                )
+            case .checkpoint(let from, let to, let changed, let quarantined, let batchSize):
+                let control = try await checkpoint(
                     lease,
-                    statement: statement,
-                    parameters: parameters,
-                    total: total,
-                    options: options,
-                    logger: logger
-                )
-                continue
-            }
-            if Task.isCancelled {
-                try await release(lease)
-                return .stopped(nil)
-            }
-            let ids = try await planEntries(job.id, offset: done, count: batchSize)
-            let started = ContinuousClock.now
-            let applied = try await applyBatch(
-                lease,
-                statement: statement,
-                ids: ids[...],
-                from: done,
-                parameters: parameters,
-                options: options,
-                logger: logger
-            )
-            if case .fenced = applied { return .fenced }
-            let control = try await checkpoint(
-                lease,
-                from: done,
-                to: applied.end,
-                changed: applied.changed,
-                batchSize: batchSize,
-                quarantined: applied.quarantined
-            )
-            done = applied.end
-            itemsChanged += applied.changed
-            progress(
-                Progress(
-                    done: done,
-                    total: total,
-                    itemsChanged: itemsChanged,
+                    from: from,
+                    to: to,
+                    changed: changed,
                     batchSize: batchSize,
-                    lastBatch: ContinuousClock.now - started
+                    quarantined: quarantined
                 )
-            )
-            if control.shouldStop {
+                if let batchSize {
+                    progress(
+                        Progress(
+                            done: to,
+                            total: machine.total,
+                            itemsChanged: machine.itemsChanged + changed,
+                            batchSize: batchSize,
+                            lastBatch: ContinuousClock.now - batchStarted
+                        )
+                    )
+                    // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the
+                    // next batch starts, never inside it.
+                    if Task.isCancelled { machine.requestStop() }
+                }
+                action = machine.checkpointed(control)
+            case .catchUp:
+                action = machine.caughtUp(
+                    total: try await catchUp(
+                        lease,
+                        statement: statement,
+                        parameters: parameters,
+                        total: machine.total,
+                        options: options,
+                        logger: logger
+                    )
+                )
+            case .finish(let items):
+                return .succeeded(try await finish(lease, items: items, logger: logger))
+            case .release(let ending):
                 try await release(lease)
-                return .stopped(control)
+                return ending
+            case .fenced:
+                return .fenced
+            case .fail(let error):
+                throw error
             }
-            batchSize = max(1, control.requestedBatchSize > 0 ? control.requestedBatchSize : batchSize)
         }
-        return .succeeded(try await finish(lease, items: itemsChanged, logger: logger))
     }
 
     // MARK: Batches
 
-    /// What one call of ``applyBatch`` achieved: the offset it reached, and items changed on the way.
-    enum Applied {
-        case done(end: Int64, changed: Int64, quarantined: [QuarantinedItem])
-        case fenced
-
-        var end: Int64 {
-            if case .done(let end, _, _) = self { return end }
-            return 0
-        }
-        var changed: Int64 {
-            if case .done(_, let changed, _) = self { return changed }
-            return 0
-        }
-        var quarantined: [QuarantinedItem] {
-            if case .done(_, _, let items) = self { return items }
-            return []
-        }
-    }
-
-    /// Applies the slice `ids` that starts at plan offset `from`, splitting it when the server finds
-    /// it too heavy and bisecting it down to the one item a client error comes from, which is
-    /// quarantined. Returns the offset reached: the whole slice unless fenced.
-    func applyBatch(
-        _ lease: JobLease,
-        statement: BatchStatement,
-        ids: ArraySlice<Int64>,
-        from: Int64,
-        parameters: [String: BoltValue],
-        options: BoltTransactionOptions,
-        logger: Logger
-    ) async throws(EngineError) -> Applied {
-        let to = from + Int64(ids.count)
-        switch try await attempt(
-            lease,
-            statement: statement,
-            ids: ids,
-            from: from,
-            to: to,
-            parameters: parameters,
-            options: options
-        ) {
-        case .committed(let changed):
-            return .done(end: to, changed: changed, quarantined: [])
-        case .fenced:
-            return .fenced
-        case .itemFailed(let error) where ids.count == 1:
-            let item = ids[ids.startIndex]
-            logger.warning(
-                "item quarantined",
-                metadata: ["item": "\(item)", "offset": "\(from)", "error": "\(error)"]
-            )
-            switch try await skip(lease, from: from, to: to, options: options) {
-            case .committed:
-                return .done(
-                    end: to,
-                    changed: 0,
-                    quarantined: [QuarantinedItem(item: item, planOffset: from, error: "\(error)")]
-                )
-            default: return .fenced
-            }
-        case .itemFailed, .tooLarge:
-            // Split in two and apply the halves in order: the offset only ever moves forward.
-            let middle = ids.startIndex + ids.count / 2
-            let first = try await applyBatch(
-                lease,
-                statement: statement,
-                ids: ids[..<middle],
-                from: from,
-                parameters: parameters,
-                options: options,
-                logger: logger
-            )
-            guard case .done(let end, let changed, let quarantined) = first else { return .fenced }
-            let second = try await applyBatch(
-                lease,
-                statement: statement,
-                ids: ids[middle...],
-                from: end,
-                parameters: parameters,
-                options: options,
-                logger: logger
-            )
-            guard case .done(let end2, let changed2, let quarantined2) = second else { return .fenced }
-            return .done(end: end2, changed: changed + changed2, quarantined: quarantined + quarantined2)
-        }
-    }
-
-    enum Attempt {
-        case committed(changed: Int64)
-        case fenced
-        /// The server refused the batch for something in its items (a client or database error).
-        case itemFailed(BoltServerError)
-        /// Memory limit, lock timeout or a deadlock that outlived its retries: try smaller.
-        case tooLarge
-    }
-
-    /// Runs the batch statement in the server's atomic unit, retrying what may be retried, and
-    /// resolves every ambiguous ending by reading the job node.
-    func attempt(
-        _ lease: JobLease,
-        statement: BatchStatement,
-        ids: ArraySlice<Int64>,
-        from: Int64,
-        to: Int64,
+    /// Refuses a batch statement whose plan scans for its items, before anything is written.
+    private func preflight(
+        _ statement: BatchStatement,
         parameters: [String: BoltValue],
         options: BoltTransactionOptions
-    ) async throws(EngineError) -> Attempt {
-        var batchParameters = parameters.merging(statement.itemParameters(ids)) { _, item in item }
-        batchParameters["sluice_job"] = .integer(lease.jobID.rawValue)
-        batchParameters["sluice_token"] = .integer(lease.token)
-        batchParameters["sluice_from"] = .integer(from)
-        batchParameters["sluice_to"] = .integer(to)
+    ) async throws(EngineError) {
+        let sample = statement.parameters(ids: [0], job: 0, token: 0, from: 0, bound: parameters)
+        let summary = try await bolt { () async throws(BoltError) in
+            try await connection.run("EXPLAIN " + statement.batch, parameters: sample, options: options).consume()
+        }
+        guard let plan = summary.metadata["plan"] else { return }
+        if let scan = BatchPlanCheck.scan(in: plan, variable: statement.step.pattern.variable) {
+            throw .scansPerBatch(scan)
+        }
+    }
+
+    /// Runs the batch statement over `slice` in the server's atomic unit.
+    private func apply(
+        _ lease: JobLease,
+        statement: BatchStatement,
+        slice: BatchProtocol.Slice,
+        parameters: [String: BoltValue],
+        options: BoltTransactionOptions
+    ) async throws(EngineError) -> BatchProtocol.Outcome {
         var options = options
         if capabilities.honoursTransactionMetadata {
-            options.metadata["sluice_offset"] = .integer(from)
+            options.metadata["sluice_offset"] = .integer(slice.from)
         }
         return try await execute(
             statement.batch,
-            parameters: batchParameters,
-            lease: lease,
-            from: from,
-            to: to,
+            parameters: statement.parameters(
+                ids: slice.ids,
+                job: GraphJobNode.key(lease.job),
+                token: lease.token,
+                from: slice.from,
+                bound: parameters
+            ),
             options: options
         )
     }
 
+    /// Moves the job node over a quarantined item without changing it.
     private func skip(
         _ lease: JobLease,
-        from: Int64,
-        to: Int64,
+        slice: BatchProtocol.Slice,
         options: BoltTransactionOptions
-    ) async throws(EngineError) -> Attempt {
+    ) async throws(EngineError) -> BatchProtocol.Outcome {
         let parameters: [String: BoltValue] = [
-            "sluice_job": .integer(lease.jobID.rawValue), "sluice_token": .integer(lease.token),
-            "sluice_from": .integer(from), "sluice_to": .integer(to),
+            "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
+            "sluice_from": .integer(slice.from), "sluice_to": .integer(slice.to),
         ]
-        return try await execute(
-            BatchStatement.skip,
-            parameters: parameters,
-            lease: lease,
-            from: from,
-            to: to,
-            options: options
-        )
+        return try await execute(BatchStatement.skip, parameters: parameters, options: options)
     }
 
+    /// Runs one statement, retrying what may be retried for ``Configuration/retry``, and classifies
+    /// how it ended for ``BatchProtocol``.
     private func execute(
         _ query: String,
         parameters: [String: BoltValue],
-        lease: JobLease,
-        from: Int64,
-        to: Int64,
         options: BoltTransactionOptions
-    ) async throws(EngineError) -> Attempt {
+    ) async throws(EngineError) -> BatchProtocol.Outcome {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.retry.maximumRetryTime
         var delay = configuration.retry.initialDelay
         while true {
-            let result: Result<Int64, BoltError>
             do {
-                result = .success(try await runInAtomicUnit(query, parameters: parameters, options: options))
-            } catch {
-                result = .failure(error)
-            }
-            let outcome: Attempt?
-            switch result {
-            case .success(let changed) where changed > 0:
-                outcome = .committed(changed: changed)
-            case .success, .failure(.unknownOutcome):
-                // Zero rows changed, or the commit's answer was lost: the node tells what happened.
-                outcome = try await resolve(lease, from: from, to: to, options: options)
-            case .failure(.batchTooLarge):
-                outcome = .tooLarge
-            case .failure(.server(let error)) where error.classification != .transient && !Self.isStatementError(error):
-                outcome = .itemFailed(error)
-            case .failure(let error) where error.isRetryable:
+                let changed = try await runInAtomicUnit(query, parameters: parameters, options: options)
+                return changed > 0 ? .committed(changed: changed) : .zeroRows
+            } catch .unknownOutcome {
+                return .unknownOutcome
+            } catch .batchTooLarge(let error) {
+                return .tooLarge("\(error)")
+            } catch .server(let error) where error.classification != .transient && !Self.isStatementError(error) {
+                return .itemFailed(error)
+            } catch let error where error.isRetryable {
                 guard clock.now + delay < deadline else {
-                    if case .server = error { return .tooLarge }  // deadlocks and lock timeouts that persist
+                    // Deadlocks and lock timeouts that persist: smaller batches take fewer locks.
+                    if case .server(let server) = error { return .tooLarge("\(server)") }
                     throw .bolt(error)
                 }
-                outcome = nil
-            case .failure(let error):
+            } catch {
                 throw .bolt(error)
             }
-            if let outcome { return outcome }
             try? await Task.sleep(for: delay)
             delay = delay * configuration.retry.multiplier
         }
     }
 
-    /// Errors of the statement itself, not of an item: bisecting cannot help.
+    /// Errors of the statement itself, not of an item: bisecting cannot help. Not `SemanticError`:
+    /// ArcadeDB reports an item's unparseable `date()` with it; a statement failing for every item is
+    /// stopped by ``Configuration/quarantineLimit`` instead.
     static func isStatementError(_ error: BoltServerError) -> Bool {
-        ["SyntaxError", "SemanticError", "ParameterMissing", "Security."].contains { error.code.contains($0) }
+        ["SyntaxError", "ParameterMissing", "Security."].contains { error.code.contains($0) }
             && error.code.hasPrefix("Neo.")
-    }
-
-    /// After an ambiguous batch: committed (the node moved to `to`), not committed (still at `from`:
-    /// nil, run it again), or fenced.
-    private func resolve(
-        _ lease: JobLease,
-        from: Int64,
-        to: Int64,
-        options: BoltTransactionOptions
-    ) async throws(EngineError) -> Attempt? {
-        let state = try await readNode(lease.jobID, options: options)
-        guard let state, state.token == lease.token else { return .fenced }
-        if state.done == to { return .committed(changed: 0) }
-        if state.done == from { return nil }
-        throw .graphLostProgress(graphDone: state.done, recorded: from)
     }
 
     /// Runs one statement as the server's atomic unit and returns its `sluice_changed` (or 1 for a
@@ -426,22 +321,12 @@ public struct JobRunner: Sendable {
         parameters: [String: BoltValue],
         options: BoltTransactionOptions
     ) async throws(BoltError) -> Int64 {
-        let records: [BoltRecord]
-        switch capabilities.atomicUnit {
-        case .explicitTransaction:
-            let transaction = try await connection.beginTransaction(options: options)
-            do {
-                records = try await transaction.run(query, parameters: parameters).collect()
-                try await transaction.commit()
-            } catch {
-                if connection.isActive, case .server = error {
-                    try? await transaction.rollback()
-                }
-                throw error
-            }
-        case .singleStatement:
-            records = try await connection.run(query, parameters: parameters, options: options).collect()
-        }
+        let records = try await connection.runAtomically(
+            query,
+            parameters: parameters,
+            options: options,
+            unit: capabilities.atomicUnit
+        )
         guard let record = records.first else { return 0 }
         if let changed = record["sluice_changed"]?.intValue { return changed }
         return record["done"] == nil ? 0 : 1
@@ -547,7 +432,7 @@ public struct JobRunner: Sendable {
             try await connection.run(
                 GraphJobNode.open,
                 parameters: [
-                    "sluice_job": .integer(lease.jobID.rawValue), "sluice_token": .integer(lease.token),
+                    "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
                     "sluice_migration": .string("\(migration.version)"),
                     "sluice_direction": .string(lease.job.direction.rawValue),
                 ],
@@ -558,27 +443,36 @@ public struct JobRunner: Sendable {
     }
 
     private func readNode(
-        _ job: JobID,
+        _ job: Job,
         options: BoltTransactionOptions
     ) async throws(EngineError) -> GraphJobNode.State? {
         let records = try await bolt { () async throws(BoltError) in
             try await connection.run(
                 GraphJobNode.read,
-                parameters: ["sluice_job": .integer(job.rawValue)],
+                parameters: ["sluice_job": GraphJobNode.key(job)],
                 options: options
             ).collect()
         }
         return GraphJobNode.State(records.first)
     }
 
-    /// Evaluates the migration's declared parameters once (`$asOf = date()`), so all batches agree.
-    private func bindParameters(options: BoltTransactionOptions) async throws(EngineError) -> [String: BoltValue] {
+    /// Evaluates the migration's declared parameters once (`$asOf = date()`) and keeps the values with
+    /// the job, so all batches agree, also those of a run resumed days later.
+    private func bindParameters(
+        _ lease: JobLease,
+        options: BoltTransactionOptions
+    ) async throws(EngineError) -> [String: BoltValue] {
+        guard !migration.parameters.isEmpty else { return [:] }
+        if let recorded = try BoundParameters.decode(options: lease.job.options) { return recorded }
         var bound: [String: BoltValue] = [:]
         for parameter in migration.parameters {
             let records = try await bolt { () async throws(BoltError) in
                 try await connection.run("RETURN \(parameter.expression) AS value", options: options).collect()
             }
             bound[parameter.name] = records.first?["value"] ?? .null
+        }
+        try await store(.recordParameters) { () async throws(JobStoreError) in
+            try await store.recordParameters(lease, BoundParameters.encode(bound))
         }
         return bound
     }
@@ -635,8 +529,8 @@ public struct JobRunner: Sendable {
     private func finish(_ lease: JobLease, items: Int64, logger: Logger) async throws(EngineError) -> Job {
         _ = try? await bolt { () async throws(BoltError) in
             try await connection.run(
-                GraphJobNode.remove,
-                parameters: ["sluice_job": .integer(lease.jobID.rawValue), "sluice_token": .integer(lease.token)],
+                GraphJobNode.finish,
+                parameters: ["sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token)],
                 options: transactionOptions(job: lease.job)
             ).collect()
         }

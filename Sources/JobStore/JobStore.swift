@@ -324,6 +324,16 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Keeps the values a job's parameters were bound to at planning (`$asOf = date()`) in `options.parameters`, so
+    /// that a resumed job uses the same values instead of binding them again.
+    public func recordParameters(_ lease: JobLease, _ parameters: PostgresJSON) async throws(JobStoreError) {
+        let statements = statements
+        try await run("record parameters", retry: true, transaction: false) { connection in
+            let rows = try connection.query(statements.recordParameters, [lease.jobID, lease.token, parameters])
+            if rows.affectedRows == 0 { throw try Self.leaseLost(lease, on: connection, statements: statements) }
+        }
+    }
+
     /// Records an error without ending the job (a retryable failure), so status shows it.
     public func recordError(_ lease: JobLease, _ message: String) async throws(JobStoreError) {
         let statements = statements

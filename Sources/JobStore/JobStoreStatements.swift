@@ -276,6 +276,14 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
+    /// Keeps a job's bound parameters (`$3`, a JSON object) in its `options.parameters`, fenced by the lease token.
+    var recordParameters: String {
+        """
+        UPDATE \(s).jobs SET options = options || jsonb_build_object('parameters', $3::jsonb), updated_at = now()
+        WHERE id = $1::bigint AND lease_token = $2::bigint
+        """
+    }
+
     var recordError: String {
         """
         UPDATE \(s).jobs SET last_error = $3::text, updated_at = now()

@@ -40,8 +40,25 @@ struct RunCommand: AsyncParsableCommand {
     )
     var dialect: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "This worker's identity in the job store (default: <host>/<machine id>/sluice-run).",
+            discussion: "A run started again under the same identity reclaims its own lease at once.",
+            valueName: "name"
+        )
+    )
+    var worker: String?
+
+    @Option(help: "Seconds the lease lasts between checkpoints; after that another worker may take the job over.")
+    var leaseSeconds: Int = 60
+
+    @Flag(help: "Progress as JSON lines on stdout, one per batch (offset, time), then the ending; no bar.")
+    var json = false
+
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if leaseSeconds < 1 { throw ValidationError("--lease-seconds must be at least 1") }
+        if let worker, worker.isEmpty { throw ValidationError("--worker must not be empty") }
         if let dialect, BoltCapabilities.Dialect(rawValue: dialect) == nil {
             throw ValidationError("unknown --dialect '\(dialect)'")
         }
@@ -86,7 +103,12 @@ struct RunCommand: AsyncParsableCommand {
                 output.write(done.message + "\n")
                 return
             }
-            let lease = try await Self.claim(job.id, in: jobStore)
+            let lease = try await Self.claim(
+                job.id,
+                in: jobStore,
+                worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
+                leaseDuration: .seconds(leaseSeconds)
+            )
             let runner = JobRunner(
                 store: jobStore,
                 connection: connection,
@@ -97,12 +119,26 @@ struct RunCommand: AsyncParsableCommand {
             )
             let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")
             let run = GracefulJobRun()
-            let ending = try await Self.runInterruptibly(stopping: run) {
-                try await run.run(runner, lease: lease) { display.update($0) }.get()
+            let json = self.json
+            let ending: JobRunner.Ending
+            do {
+                ending = try await Self.runInterruptibly(stopping: run) {
+                    try await run.run(runner, lease: lease) { progress in
+                        if json { Self.writeJSON(Self.event(progress)) } else { display.update(progress) }
+                    }.get()
+                }
+            } catch let error as EngineError {
+                display.finish()
+                throw CommandError("job \(job.id): \(error)")
             }
             display.finish()
             var output = StandardOutput()
             switch ending {
+            case .succeeded(let job) where json:
+                Self.writeJSON([
+                    "event": "succeeded", "job": job.id.rawValue, "planned": job.planDone, "changed": job.itemsChanged,
+                    "skipped": job.itemsSkipped, "quarantined": job.itemsQuarantined,
+                ])
             case .succeeded(let job):
                 output.write(
                     "\(migration.version) \(direction.rawValue): succeeded, \(job.planDone) items planned, "
@@ -119,6 +155,20 @@ struct RunCommand: AsyncParsableCommand {
                 throw CommandError("job \(job.id) was taken over by another worker; this run stopped without writing")
             }
         }
+    }
+
+    /// One `--json` line for a batch: the plan offset it reached and how long it took with its checkpoint.
+    static func event(_ progress: JobRunner.Progress) -> [String: Any] {
+        let (seconds, attoseconds) = progress.lastBatch.components
+        return [
+            "event": "batch", "done": progress.done, "total": progress.total, "changed": progress.itemsChanged,
+            "batch_size": progress.batchSize, "batch_ms": Double(seconds) * 1000 + Double(attoseconds) / 1e15,
+        ]
+    }
+
+    static func writeJSON(_ object: [String: Any]) {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
     /// The unfinished job of this migration, direction and graph, or a new one.
@@ -176,11 +226,15 @@ struct RunCommand: AsyncParsableCommand {
         init(_ message: String) { self.message = message }
     }
 
-    /// Claims `job` under this host's foreground identity, so that a run killed and started again
-    /// reclaims its own lease at once.
-    static func claim(_ job: JobID, in store: JobStore) async throws -> JobLease {
-        let worker = WorkerIdentity.derived(unit: "sluice-run")
-        guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(60)) else {
+    /// Claims `job` as `worker`: by default this host's foreground identity, so that a run killed and
+    /// started again reclaims its own lease at once.
+    static func claim(
+        _ job: JobID,
+        in store: JobStore,
+        worker: WorkerIdentity,
+        leaseDuration: Duration
+    ) async throws -> JobLease {
+        guard let lease = try await store.claim(worker: worker, leaseDuration: leaseDuration) else {
             throw CommandError(
                 "job \(job) cannot be claimed now: another job holds its graph, or an earlier one is queued first"
             )

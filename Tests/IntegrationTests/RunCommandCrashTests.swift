@@ -2,30 +2,36 @@ import Bolt
 import Foundation
 import Testing
 
-/// `sluice run` killed with SIGKILL again and again, then run to the end: a change that is wrong if
-/// applied twice (`count + 1`) must have reached every node exactly once.
+/// `sluice run` killed with SIGKILL at random points, again and again, then run to the end: a change
+/// that is wrong if applied twice (`counter + 1`) must have reached every node exactly once.
+///
+/// Issue 5 asks for 200,000 nodes and at least ten kills: `SLUICE_CRASH_NODES=200000` runs that size
+/// (about 1 minute on ArcadeDB and 2.5 on FalkorDB on a loaded 2-core machine); the default, 50,000,
+/// keeps the suite's time reasonable with the same twelve kills (`SLUICE_CRASH_KILLS`).
 @Suite struct RunCommandCrashTests {
-    static let nodes = 40_000
+    static let environment = ProcessInfo.processInfo.environment
+    static let nodes = environment["SLUICE_CRASH_NODES"].flatMap { Int($0) } ?? 50_000
+    static let kills = environment["SLUICE_CRASH_KILLS"].flatMap { Int($0) } ?? 12
 
     static func migration(label: String) -> String {
         """
-        // sluice:description Adds one to every \(label)'s count: wrong if applied twice.
+        // sluice:description Adds one to every \(label)'s counter: wrong if applied twice.
 
         // sluice:up data
         MATCH (n:\(label))
-        WHERE n.count IS NOT NULL
-        SET n.count = n.count + 1
+        WHERE n.counter IS NOT NULL
+        SET n.counter = n.counter + 1
 
         // sluice:up verify
-        MATCH (n:\(label)) WHERE n.count <> 1 RETURN count(n) = 0 AS ok
+        MATCH (n:\(label)) WHERE n.counter <> 1 RETURN count(n) = 0 AS ok
 
         // sluice:down data
         MATCH (n:\(label))
-        WHERE n.count IS NOT NULL
-        SET n.count = n.count - 1
+        WHERE n.counter IS NOT NULL
+        SET n.counter = n.counter - 1
 
         // sluice:down verify
-        MATCH (n:\(label)) WHERE n.count <> 0 RETURN count(n) = 0 AS ok
+        MATCH (n:\(label)) WHERE n.counter <> 0 RETURN count(n) = 0 AS ok
 
         """
     }
@@ -33,88 +39,74 @@ import Testing
     @Test(arguments: BoltTestServer.names)
     func killedRunsResumeAndApplyEveryItemExactlyOnce(server: String) async throws {
         guard let server = try BoltTestServer.named(server) else { return }
-        guard ProcessInfo.processInfo.environment["PGHOST"] != nil else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but PGHOST is not set") }
-            print("SKIPPED killedRunsResume on \(server.name): PGHOST is not set (run through scripts/test)")
-            return
-        }
-        print("RAN killedRunsResumeAndApplyEveryItemExactlyOnce on \(server)")
         let label = BoltTestServer.uniqueLabel("Counted")
-        let schema = "sluice_crash_\(UInt32.random(in: 0...UInt32.max))"
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(label)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Self.migration(label: label).write(
-            to: folder.appendingPathComponent("001_count_once.cypher"),
-            atomically: true,
-            encoding: .utf8
-        )
+        guard let harness = try await SluiceRunHarness.make(server: server, migration: Self.migration(label: label))
+        else { return }
+        print("RAN killedRunsResumeAndApplyEveryItemExactlyOnce on \(server): \(Self.nodes) nodes")
+        let started = ContinuousClock.now
         try await server.withConnection { connection in
             _ = try await server.query(
                 connection,
-                "UNWIND range(1, \(Self.nodes)) AS i CREATE (:\(label) {i: i, count: 0})"
+                "UNWIND range(1, \(Self.nodes)) AS i CREATE (:\(label) {i: i, counter: 0})"
             )
         }
 
-        var environment = CypherCommandTests.environment(for: server)
-        for key in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"] {
-            environment[key] = ProcessInfo.processInfo.environment[key]
+        // Where to kill: a few runs at a random moment of their start (connecting, probing, planning),
+        // the rest once the job passed a random offset, plus a random delay that lands anywhere in a
+        // batch: before its commit, between the graph's commit and the Postgres checkpoint, after both.
+        let early = max(2, Self.kills / 5)
+        // Offsets end two batches before the plan's end, so the job is still running when one is passed.
+        let batch = 5_000
+        let offsets = (0..<(Self.kills - early)).map { _ in Int64.random(in: 1..<Int64(max(2, Self.nodes - 2 * batch)))
         }
-        let arguments = ["run", "1", "--migrations", folder.path, "--schema", schema, "--batch-size", "200"]
-        var kills = 0
+        .sorted()
+        var killedAt: [String] = []
         var finished = false
-        for attempt in 0..<60 where !finished {
-            let process = Process()
-            process.executableURL = CypherCommandTests.executable
-            process.arguments = arguments
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // Kill at a random moment; later attempts live longer, so the job always gets further.
-            let life = Double.random(in: 0.5...1.5) + Double(attempt) * 0.15
-            let deadline = Date().addingTimeInterval(life)
-            while process.isRunning && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                kills += 1
+        for kill in 0..<Self.kills where !finished {
+            let child = try harness.start("1", ["--batch-size", "\(batch)"])
+            if kill < early {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500)))
             } else {
-                process.waitUntilExit()
-                // A failed run (Postgres restarted by another test, say) is one more interruption.
-                finished = process.terminationStatus == 0
-                if !finished { print("sluice run exited with \(process.terminationStatus); running it again") }
+                let target = offsets[kill - early]
+                _ = try await eventually(timeout: .seconds(600)) {
+                    guard child.process.isRunning else { return true }
+                    return (try await harness.job()?.planDone ?? 0) >= target
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
             }
+            guard child.process.isRunning else {
+                let status = await child.wait()
+                finished = status == 0
+                print("run \(kill) ended by itself (status \(status)) before its kill: \(child.standardError)")
+                continue
+            }
+            child.kill(SIGKILL)
+            _ = await child.wait()
+            killedAt.append("\(try await harness.job()?.planDone ?? -1)")
         }
-        #expect(finished, "the job did not finish within 60 runs")
-        print("sluice run on \(server.name): \(kills) SIGKILLs before it finished")
-        #expect(kills >= 1, "no run was killed")
+        print("sluice run on \(server.name): SIGKILLed \(killedAt.count) times, at plan offsets \(killedAt)")
+        #expect(killedAt.count >= min(10, Self.kills), "too few kills landed while the job ran")
+
+        // Run to the end; a failed run (Postgres restarted by another test, say) is one more interruption.
+        for _ in 0..<5 where !finished {
+            let child = try harness.start("1", ["--batch-size", "\(batch)"])
+            let status = await child.wait()
+            finished = status == 0
+            if !finished { print("sluice run exited with \(status): \(child.standardError); running it again") }
+        }
+        #expect(finished, "the job did not finish")
 
         // Started again after success (a kill can land after the job finished): nothing is applied twice.
-        let again = Process()
-        again.executableURL = CypherCommandTests.executable
-        again.arguments = arguments
-        again.environment = environment
-        let output = Pipe()
-        again.standardOutput = output
-        again.standardError = FileHandle.nullDevice
-        try again.run()
-        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        again.waitUntilExit()
-        #expect(again.terminationStatus == 0)
-        #expect(said.contains("already applied"), "second run said: \(said)")
+        let again = try harness.start("1", ["--batch-size", "\(batch)"])
+        #expect(await again.wait() == 0)
+        #expect(again.standardOutput.contains("already applied"), "second run said: \(again.standardOutput)")
 
-        try await server.withConnection { connection in
-            let counts = try await server.query(
-                connection,
-                "MATCH (n:\(label)) RETURN n.count AS count, count(*) AS nodes ORDER BY count"
-            )
-            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
-            #expect(counts.first?["count"] == 1)
-            #expect(counts.first?["nodes"] == .integer(Int64(Self.nodes)))
-            _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
-        }
+        let counters = try await harness.histogram(of: "counter", label: label)
+        #expect(counters == [.integer(1): Int64(Self.nodes)], "counters: \(counters)")
+        print(
+            "killedRunsResume on \(server.name): \(Self.nodes) nodes, \(killedAt.count) kills, "
+                + "\(ContinuousClock.now - started) in all"
+        )
+        await harness.cleanUp(label: label)
     }
 }

@@ -354,7 +354,7 @@ struct JobSession {
             return await fail("\(error)", logger: logger)
         case .bolt(let boltError) where Self.isUnavailability(boltError):
             return await graphUnavailable("\(boltError)", logger: logger)
-        case .bolt, .migration, .graphLostProgress:
+        case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .scansPerBatch:
             return await fail("\(error)", logger: logger)
         }
     }

@@ -1,0 +1,106 @@
+import Bolt
+import Engine
+import JobStore
+
+/// A graph and a job store as plain values, for driving ``BatchProtocol`` through crashes, lost
+/// answers and takeovers without IO. The graph applies a batch the way the real batch statement does:
+/// compare-and-set on the job node, then `counter + 1` on every item, all or nothing.
+struct BatchProtocolModel {
+    /// The graph-side job node; nil before it is opened (or after it was lost).
+    var node: GraphJobNode.State?
+    /// How often each item was changed: exactly once is the goal.
+    var counters: [Int64: Int] = [:]
+    /// Items whose change fails (an unparseable date).
+    var bad: Set<Int64> = []
+    /// Items the server finds too heavy in any slice larger than one.
+    var heavyWithOthers: Set<Int64> = []
+    /// The plan: item ids in order, complete once planned.
+    var plan: [Int64] = []
+    var planComplete = false
+    /// Items created after planning, picked up by the catch-up re-plan.
+    var lateArrivals: [Int64] = []
+    /// The job store's checkpoint, lease token and records.
+    var recorded: Int64 = 0
+    var leaseToken: Int64 = 0
+    var itemsChanged: Int64 = 0
+    var quarantine: [QuarantinedItem] = []
+    var succeeded = false
+    var control: JobControl?
+
+    init(items: Int, bad: Set<Int64> = [], lateArrivals: Int = 0) {
+        let ids = (0..<Int64(items)).map { $0 * 3 + 1 }
+        for id in ids { counters[id] = 0 }
+        self.bad = bad
+        self.plan = ids
+        self.lateArrivals = (0..<Int64(lateArrivals)).map { Int64(items) * 3 + $0 * 3 + 1 }
+        for id in self.lateArrivals { counters[id] = 0 }
+    }
+
+    /// A claim: the job store raises the token.
+    mutating func claim() -> Int64 {
+        leaseToken += 1
+        return leaseToken
+    }
+
+    /// Ends the job: the node is marked finished (kept) by its current holder, then the job store.
+    mutating func finish(token: Int64) -> Bool {
+        if node?.token == token { node?.finished = true }
+        guard leaseToken == token else { return false }
+        succeeded = true
+        return true
+    }
+
+    mutating func openNode(token: Int64) -> GraphJobNode.State? {
+        guard var node else {
+            node = GraphJobNode.State(done: 0, token: token)
+            return node
+        }
+        guard node.token <= token else { return nil }
+        node.token = token
+        self.node = node
+        return node
+    }
+
+    /// The batch statement over `slice`, as one atomic unit.
+    mutating func apply(_ slice: BatchProtocol.Slice, token: Int64) -> BatchProtocol.Outcome {
+        guard var node, node.token == token, node.done == slice.from else { return .zeroRows }
+        if let failing = slice.ids.first(where: bad.contains) {
+            return .itemFailed(
+                BoltServerError(code: "Neo.ClientError.Statement.ArgumentError", message: "bad \(failing)")
+            )
+        }
+        if slice.ids.count > 1, slice.ids.contains(where: heavyWithOthers.contains) {
+            return .tooLarge("memory limit")
+        }
+        node.done = slice.to
+        self.node = node
+        for id in slice.ids { counters[id, default: 0] += 1 }
+        return slice.ids.isEmpty ? .zeroRows : .committed(changed: Int64(slice.ids.count))
+    }
+
+    /// The skip statement: the node moves, no item changes.
+    mutating func skip(_ slice: BatchProtocol.Slice, token: Int64) -> BatchProtocol.Outcome {
+        guard var node, node.token == token, node.done == slice.from else { return .zeroRows }
+        node.done = slice.to
+        self.node = node
+        return .committed(changed: 1)
+    }
+
+    enum StoreFailure: Error { case leaseLost, conflict }
+
+    mutating func checkpoint(
+        token: Int64,
+        from: Int64,
+        to: Int64,
+        changed: Int64,
+        quarantined: [QuarantinedItem]
+    ) throws(StoreFailure) -> JobControl? {
+        guard token == leaseToken else { throw .leaseLost }
+        if recorded == to && to > from { return control }  // a repeat of a checkpoint that committed
+        guard recorded == from else { throw .conflict }
+        recorded = to
+        itemsChanged += changed
+        quarantine += quarantined
+        return control
+    }
+}

@@ -1,0 +1,81 @@
+import Bolt
+import Foundation
+import JobStore
+import Testing
+
+/// One unparseable date among 100,000: its batch is bisected down to the item, which ends quarantined
+/// with the server's error, and the job changes the other 99,999.
+@Suite struct RunCommandQuarantineTests {
+    static let nodes = 100_000
+
+    static func migration(label: String) -> String {
+        """
+        // sluice:description Parses every \(label)'s raw text into a date; one of them is not a date.
+
+        // sluice:up data
+        MATCH (n:\(label))
+        WHERE n.raw IS NOT NULL AND n.day IS NULL
+        SET n.day = date(n.raw)
+
+        // sluice:up verify
+        MATCH (n:\(label)) WHERE n.day IS NULL RETURN count(n) <= 1 AS ok
+
+        // sluice:down data
+        MATCH (n:\(label))
+        WHERE n.day IS NOT NULL
+        REMOVE n.day
+
+        // sluice:down verify
+        MATCH (n:\(label)) WHERE n.day IS NOT NULL RETURN count(n) = 0 AS ok
+
+        """
+    }
+
+    @Test(arguments: BoltTestServer.names)
+    func aPlantedBadItemEndsQuarantinedAndTheRestIsDone(server: String) async throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        let label = BoltTestServer.uniqueLabel("Dated")
+        guard let harness = try await SluiceRunHarness.make(server: server, migration: Self.migration(label: label))
+        else { return }
+        print("RAN aPlantedBadItemEndsQuarantinedAndTheRestIsDone on \(server)")
+        let bad = Int64.random(in: 1...Int64(Self.nodes))
+        let badID = try await server.withConnection { connection in
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, \(Self.nodes)) AS i "
+                    + "CREATE (:\(label) {i: i, raw: CASE WHEN i = \(bad) THEN '5/1/24' ELSE '2024-05-01' END})"
+            )
+            return try await server.query(connection, "MATCH (n:\(label)) WHERE n.i = \(bad) RETURN id(n) AS id")
+                .first?["id"]?.intValue
+        }
+
+        let run = try harness.start("1")
+        let status = await run.wait()
+        #expect(status == 0, "sluice run failed: \(run.standardError)")
+        #expect(run.standardOutput.contains("1 quarantined"), "sluice run said: \(run.standardOutput)")
+
+        let job = try #require(try await harness.job())
+        #expect(job.itemsQuarantined == 1)
+        let quarantine = try await harness.store.quarantine(of: job.id)
+        #expect(quarantine.map(\.item) == [badID].compactMap { $0 }, "quarantine: \(quarantine)")
+        #expect(quarantine.first.map { !$0.error.isEmpty } == true)
+        print("quarantined on \(server.name): \(quarantine.map { "\($0.item): \($0.error)" })")
+
+        try await server.withConnection { connection in
+            // Counted, not returned: RETURNing a date aborts FalkorDB.
+            let rows = try await server.query(
+                connection,
+                "MATCH (n:\(label)) RETURN n.day IS NOT NULL AS parsed, n.i = \(bad) AS planted, count(*) AS nodes"
+            )
+            var seen: [String: Int64] = [:]
+            for row in rows {
+                let key =
+                    "\(row["parsed"] == .boolean(true) ? "parsed" : "unparsed") "
+                    + "\(row["planted"] == .boolean(true) ? "planted" : "good")"
+                seen[key] = row["nodes"]?.intValue
+            }
+            #expect(seen == ["parsed good": Int64(Self.nodes - 1), "unparsed planted": 1], "graph: \(seen)")
+        }
+        await harness.cleanUp(label: label)
+    }
+}

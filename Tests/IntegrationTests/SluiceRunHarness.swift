@@ -1,0 +1,86 @@
+import Bolt
+import Foundation
+import JobStore
+import Testing
+
+/// The real `sluice run` executable against one test server and the test Postgres: a migration folder
+/// of its own, a job-store schema of its own, and the environment the command reads. Tests start,
+/// kill, stop and race its processes, and read the job's progress from the same schema.
+struct SluiceRunHarness {
+    let server: BoltTestServer
+    let folder: URL
+    let schema: String
+    let environment: [String: String]
+    /// The job store the processes write, opened by the test to watch progress.
+    let store: JobStore
+
+    /// Nil (skipped, said so) when Postgres is not configured outside CI; under CI a missing Postgres
+    /// fails the test.
+    static func make(
+        server: BoltTestServer,
+        migration: String,
+        file: String = "001_test.cypher",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> SluiceRunHarness? {
+        guard JobStoreTestDatabase.isConfigured else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("CI=true but PGHOST is not set", sourceLocation: sourceLocation)
+            } else {
+                print("SKIPPED on \(server.name): PGHOST is not set (run through scripts/test)")
+            }
+            return nil
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try migration.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        let schema = JobStoreTestDatabase.uniqueSchema()
+        var environment = CypherCommandTests.environment(for: server)
+        for key in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD"] {
+            environment[key] = ProcessInfo.processInfo.environment[key]
+        }
+        let store = try await JobStore.open(JobStoreTestDatabase.configuration(schema: schema), migrate: true)
+        return SluiceRunHarness(server: server, folder: folder, schema: schema, environment: environment, store: store)
+    }
+
+    /// `sluice run VERSION --migrations <folder> --schema <schema>` plus `extra`.
+    func arguments(_ version: String, _ extra: [String]) -> [String] {
+        ["run", version, "--migrations", folder.path, "--schema", schema] + extra
+    }
+
+    /// Starts `sluice run`; output goes to files, read once it exits.
+    func start(_ version: String = "1", _ extra: [String] = []) throws -> JobStoreTestDatabase.Child {
+        try JobStoreTestDatabase.Child(
+            CypherCommandTests.executable.path,
+            arguments(version, extra),
+            environment: environment
+        )
+    }
+
+    /// The one job of this harness's schema, as the job store has it now.
+    func job() async throws -> Job? {
+        try await store.jobs().first
+    }
+
+    /// Counts a property's values over `label`: `[value: nodes]`.
+    func histogram(of property: String, label: String) async throws -> [BoltValue: Int64] {
+        try await server.withConnection { connection in
+            let rows = try await server.query(
+                connection,
+                "MATCH (n:\(label)) RETURN n.\(property) AS value, count(*) AS nodes"
+            )
+            var histogram: [BoltValue: Int64] = [:]
+            for row in rows { histogram[row["value"] ?? .null] = row["nodes"]?.intValue ?? 0 }
+            return histogram
+        }
+    }
+
+    /// Deletes the nodes, the folder and the schema.
+    func cleanUp(label: String) async {
+        try? await server.withConnection { connection in
+            _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
+        }
+        await store.close()
+        await JobStoreTestDatabase.dropSchema(schema)
+        try? FileManager.default.removeItem(at: folder)
+    }
+}

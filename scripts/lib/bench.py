@@ -1,0 +1,353 @@
+"""scripts/bench's driver: the 1M-node backfill (migration 007) on each server, side by side.
+
+Variants, each on freshly loaded data: the guide's loop (Python neo4j driver), a bare loop of
+sluice's own batch statements (EngineBench, no job store), `sluice run 007` (release build), and a
+slot for the daemon path. With --spike: EXPLAIN and read-only timing of an id-list slice against an
+id-range slice at the start, middle and end of the id space. Writes results.json, results.md and,
+when matplotlib imports, batches-<server>.png into --out.
+"""
+import argparse, json, os, random, socket, statistics, subprocess, sys, time
+
+from neo4j import GraphDatabase
+
+GUIDE = ("MATCH (p:Project) WHERE p.normalizedName IS NULL WITH p LIMIT 10000 "
+         "SET p.normalizedName = toLower(trim(p.name)) RETURN count(p) AS c")
+BATCH = 10_000
+
+
+def server_settings(name):
+    env = os.environ
+    prefix = "SLUICE_TEST_" + name.upper()
+    user = env.get(prefix + "_USER")
+    return {
+        "name": name,
+        "url": env[prefix + "_URL"],
+        "user": user,
+        "password": env.get(prefix + "_PASSWORD", ""),
+        "database": env.get(prefix + "_DATABASE") or None,
+        "redis_port": env.get(prefix + "_REDIS_PORT"),
+    }
+
+
+class Graph:
+    """One Python-driver session on a server; FalkorDB is never sent GOODBYE (it hangs the next
+    connection), so its driver is left open at exit."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        auth = (settings["user"], settings["password"]) if settings["user"] else None
+        self.driver = GraphDatabase.driver(settings["url"], auth=auth)
+        self.session = self.driver.session(database=settings["database"])
+
+    def run(self, query, **parameters):
+        return list(self.session.run(query, parameters))
+
+    def value(self, query, **parameters):
+        rows = self.run(query, **parameters)
+        return rows[0][0] if rows else None
+
+    def close(self):
+        if self.settings["name"] != "falkordb":
+            self.session.close()
+            self.driver.close()
+
+
+def load(graph, nodes):
+    """Deletes every Project and SluiceJob node, then creates `nodes` Projects whose names need
+    normalizing ('  Project 17 ALPHA  ')."""
+    started = time.perf_counter()
+    for label in ("Project", "SluiceJob"):
+        while (graph.value(f"MATCH (n:{label}) WITH n LIMIT 100000 DETACH DELETE n RETURN count(*)") or 0) > 0:
+            pass
+    for low in range(1, nodes + 1, 100_000):
+        high = min(nodes, low + 99_999)
+        graph.run("UNWIND range($low, $high) AS i CREATE (:Project {name: '  Project ' + toString(i) + "
+                  "' ALPHA  ', status: 'active'})", low=low, high=high)
+    return time.perf_counter() - started
+
+
+def check(graph, nodes):
+    left = graph.value("MATCH (p:Project) WHERE p.normalizedName IS NULL RETURN count(p)")
+    right = graph.value("MATCH (p:Project) WHERE p.normalizedName = toLower(trim(p.name)) RETURN count(p)")
+    return left == 0 and right == nodes, f"{left} left undone, {right} of {nodes} right"
+
+
+def summary(name, wall, nodes, batches, planning=None, usage=None, note=""):
+    ordered = sorted(batches)
+    first, last = batches[:10], batches[-10:]
+    result = {
+        "variant": name, "wall_s": wall, "items_per_s": nodes / wall if wall else 0, "batches": len(batches),
+        "batch_ms": batches, "p50_ms": ordered[len(ordered) // 2] if ordered else None,
+        "p99_ms": ordered[min(len(ordered) - 1, len(ordered) * 99 // 100)] if ordered else None,
+        "first10_ms": statistics.mean(first) if first else None, "last10_ms": statistics.mean(last) if last else None,
+        "planning_s": planning, "note": note,
+    }
+    if first and last:
+        result["last_over_first"] = result["last10_ms"] / result["first10_ms"]
+    if usage:
+        result["peak_rss_mb"] = usage.ru_maxrss / 1024
+        result["cpu_s"] = usage.ru_utime + usage.ru_stime
+    return result
+
+
+def run_child(command, env, on_line=None):
+    """Runs a child to its end; returns (status, wall seconds, rusage, stdout lines, stderr)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in child.stdout:
+        lines.append((time.perf_counter() - started, line))
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, time.perf_counter() - started, usage, lines, errors
+
+
+def guide_loop(graph, nodes):
+    batches, started = [], time.perf_counter()
+    while True:
+        start = time.perf_counter()
+        count = graph.value(GUIDE)
+        batches.append((time.perf_counter() - start) * 1000)
+        if count < BATCH:
+            break
+    return summary("guide loop (Python driver)", time.perf_counter() - started, nodes, batches,
+                   note="auto-commit `IS NULL ... LIMIT 10000` until short; rescans what is done")
+
+
+def bolt_env(settings):
+    env = dict(os.environ)
+    env.update({"BENCH_URL": settings["url"], "BENCH_USER": settings["user"] or "",
+                "BENCH_PASSWORD": settings["password"], "BENCH_DATABASE": settings["database"] or "",
+                "BENCH_GOODBYE": "0" if settings["name"] == "falkordb" else "1"})
+    return env
+
+
+def bare_loop(settings, nodes, args):
+    env = bolt_env(settings)
+    env.update({"BENCH_MIGRATIONS": args.migrations, "BENCH_VERSION": "007", "BENCH_BATCH": str(BATCH)})
+    status, wall, usage, lines, errors = run_child([args.engine_bench], env)
+    if status != 0:
+        raise SystemExit(f"bench: EngineBench failed on {settings['name']}: {errors.strip()}")
+    result = json.loads(lines[-1][1])
+    return summary("bare loop (sluice's batch statements)", wall, nodes, result["batches_ms"],
+                   planning=result["planning_ms"] / 1000, usage=usage,
+                   note=f"{result['addressing']}, no job store")
+
+
+def sluice_run(settings, nodes, args):
+    schema = f"bench_{random.getrandbits(40):x}"
+    env = dict(os.environ)
+    env.update({"SLUICE_BOLT_URL": settings["url"], "SLUICE_BOLT_DATABASE": settings["database"] or ""})
+    if settings["user"]:
+        env.update({"SLUICE_BOLT_USER": settings["user"], "SLUICE_BOLT_PASSWORD": settings["password"]})
+    command = [args.sluice, "run", "007", "--json", "--migrations", args.migrations, "--schema", schema]
+    status, wall, usage, lines, errors = run_child(command, env)
+    subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=False)
+    if status != 0:
+        raise SystemExit(f"bench: sluice run failed on {settings['name']}: {errors.strip()}")
+    events = [(at, json.loads(line)) for at, line in lines if line.startswith("{")]
+    batches = [event["batch_ms"] for _, event in events if event["event"] == "batch"]
+    first = next((at - event["batch_ms"] / 1000 for at, event in events if event["event"] == "batch"), None)
+    return summary("sluice run 007", wall, nodes, batches, planning=first, usage=usage,
+                   note="release build, unthrottled; planning = start to first batch (connect, probe, plan)")
+
+
+def resp(port, *words):
+    """One RESP command to FalkorDB's Redis port (there is no redis-cli here)."""
+    with socket.create_connection(("127.0.0.1", int(port))) as connection:
+        payload = f"*{len(words)}\r\n" + "".join(f"${len(w.encode())}\r\n{w}\r\n" for w in words)
+        connection.sendall(payload.encode())
+        data = b""
+        while True:
+            chunk = connection.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+            if _complete(data):
+                break
+        return data.decode(errors="replace")
+
+
+def _complete(data):
+    try:
+        _parse(data, 0)
+        return True
+    except (IndexError, ValueError):
+        return False
+
+
+def _parse(data, at):
+    kind, end = data[at:at + 1], data.index(b"\r\n", at)
+    head = data[at + 1:end]
+    if kind in (b"+", b"-", b":"):
+        return end + 2
+    if kind == b"$":
+        length = int(head)
+        if length < 0:
+            return end + 2
+        if len(data) < end + 2 + length + 2:
+            raise IndexError
+        return end + 2 + length + 2
+    if kind == b"*":
+        at = end + 2
+        for _ in range(max(0, int(head))):
+            at = _parse(data, at)
+        return at
+    raise IndexError
+
+
+def spike(graph, settings, nodes):
+    """EXPLAIN and read-only timing of one slice of BATCH ids as a list and as a range, at the start,
+    the middle and the end of the planned ids (a flat form costs the same at each)."""
+    ids = [r[0] for r in graph.run("MATCH (p:Project) RETURN id(p) AS i ORDER BY i")]
+    rows, explain = [], {}
+    predicate = "p.name IS NOT NULL AND p.normalizedName IS NULL"
+    for where, offset in (("start", 0), ("middle", len(ids) // 2), ("end", len(ids) - BATCH)):
+        chunk = ids[offset:offset + BATCH]
+        forms = {
+            "id list": (f"UNWIND $ids AS i MATCH (p:Project) WHERE id(p) = i AND ({predicate}) RETURN count(p)",
+                        {"ids": chunk}),
+            "id range": (f"MATCH (p:Project) WHERE id(p) >= $low AND id(p) <= $high AND ({predicate}) "
+                         "RETURN count(p)", {"low": chunk[0], "high": chunk[-1]}),
+        }
+        for form, (query, parameters) in forms.items():
+            falkor = settings["name"] == "falkordb"
+            if falkor:  # parameters are pasted into the query text there: send the values as text, over RESP
+                text = query.replace("$ids", json.dumps(chunk)).replace("$low", str(chunk[0])).replace(
+                    "$high", str(chunk[-1]))
+                if where == "start":
+                    answer = resp(settings["redis_port"], "GRAPH.EXPLAIN", "falkordb", text)
+                    explain[form] = "\n".join(l for l in answer.splitlines() if l and l[0] not in "*$")
+                timings = []
+                for _ in range(3):
+                    start = time.perf_counter()
+                    answer = resp(settings["redis_port"], "GRAPH.QUERY", "falkordb", text)
+                    timings.append((time.perf_counter() - start) * 1000)
+                counted = answer
+            else:
+                if where == "start":
+                    summary_ = graph.session.run("EXPLAIN " + query, parameters).consume()
+                    explain[form] = json.dumps(summary_.plan, default=str) if summary_.plan else "no plan returned"
+                timings = []
+                for _ in range(3):
+                    start = time.perf_counter()
+                    counted = graph.value(query, **parameters)
+                    timings.append((time.perf_counter() - start) * 1000)
+            rows.append({"form": form, "slice": where, "median_ms": statistics.median(timings),
+                         "counted": counted if not isinstance(counted, str) else None})
+    return {"rows": rows, "explain": explain}
+
+
+def markdown(results, nodes):
+    lines = [f"# scripts/bench: {nodes:,} Project nodes, batches of {BATCH:,}\n"]
+    for server, variants in results["servers"].items():
+        lines.append(f"## {server}\n")
+        lines.append("| variant | wall s | items/s | planning s | batches | p50 ms | p99 ms | first 10 ms | "
+                     "last 10 ms | last/first | peak RSS MB | CPU s | note |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for v in variants["variants"]:
+            if v.get("skipped"):
+                lines.append(f"| {v['variant']} | | | | | | | | | | | | {v['skipped']} |")
+                continue
+            f = lambda key, fmt="{:,.1f}": fmt.format(v[key]) if v.get(key) is not None else ""
+            lines.append(f"| {v['variant']} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
+                         f"{f('planning_s', '{:.2f}')} | {v['batches']} | {f('p50_ms')} | {f('p99_ms')} | "
+                         f"{f('first10_ms')} | {f('last10_ms')} | {f('last_over_first', '{:.2f}')} | "
+                         f"{f('peak_rss_mb')} | {f('cpu_s', '{:.2f}')} | {v['note']} |")
+        ratios = variants.get("ratios", {})
+        if ratios:
+            lines.append("")
+            for key, value in ratios.items():
+                lines.append(f"- {key}: **{value:.2f}**")
+        if variants.get("spike"):
+            lines.append("\nAddressing spike (read-only `count(p)` of one slice, median of 3):\n")
+            lines.append("| form | slice | median ms |")
+            lines.append("|---|---|---:|")
+            for row in variants["spike"]["rows"]:
+                lines.append(f"| {row['form']} | {row['slice']} | {row['median_ms']:.1f} |")
+            for form, plan in variants["spike"]["explain"].items():
+                lines.append(f"\nEXPLAIN, {form}:\n```\n{plan[:1500]}\n```")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(results, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    for server, variants in results["servers"].items():
+        figure, axes = plt.subplots(figsize=(9, 5))
+        for v in variants["variants"]:
+            if v.get("batch_ms"):
+                axes.plot(range(1, len(v["batch_ms"]) + 1), v["batch_ms"], label=v["variant"])
+        axes.set_xlabel("batch")
+        axes.set_ylabel("ms")
+        axes.set_title(f"{server}: per-batch latency")
+        axes.legend()
+        figure.savefig(os.path.join(out, f"batches-{server}.png"), dpi=100)
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--server", action="append", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--sluice", required=True)
+    parser.add_argument("--engine-bench", required=True)
+    parser.add_argument("--migrations", required=True)
+    parser.add_argument("--spike", action="store_true")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    results = {"nodes": args.nodes, "batch": BATCH, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "servers": {}}
+    for name in args.server:
+        settings = server_settings(name)
+        graph = Graph(settings)
+        variants = []
+        for label, run in (("guide", lambda: guide_loop(graph, args.nodes)),
+                           ("bare", lambda: bare_loop(settings, args.nodes, args)),
+                           ("sluice", lambda: sluice_run(settings, args.nodes, args))):
+            loading = load(graph, args.nodes)
+            print(f"bench: {name}: loaded {args.nodes:,} nodes in {loading:.1f} s; running {label}",
+                  file=sys.stderr, flush=True)
+            result = run()
+            ok, why = check(graph, args.nodes)
+            if not ok:
+                raise SystemExit(f"bench: {name} {label}: wrong result: {why}")
+            print(f"bench: {name}: {label}: {result['wall_s']:.2f} s", file=sys.stderr, flush=True)
+            variants.append(result)
+        variants.append({"variant": "daemon (enqueue + daemon)", "skipped": "slot: added when the daemon lands"})
+        guide, bare, ours = variants[0], variants[1], variants[2]
+        entry = {"variants": variants, "ratios": {
+            "sluice run over the guide's loop (speed-up, wall time incl. planning)": guide["wall_s"] / ours["wall_s"],
+            "sluice run items/s over the bare loop's": ours["items_per_s"] / bare["items_per_s"],
+            "sluice run last 10 / first 10 batches": ours.get("last_over_first", 0),
+            "guide's loop last 10 / first 10 batches": guide.get("last_over_first", 0),
+        }}
+        if args.spike:
+            load(graph, args.nodes)
+            print(f"bench: {name}: addressing spike", file=sys.stderr, flush=True)
+            entry["spike"] = spike(graph, settings, args.nodes)
+        results["servers"][name] = entry
+        graph.run("MATCH (n:Project) WITH n LIMIT 1 RETURN count(n)")
+        graph.close()
+    with open(os.path.join(args.out, "results.json"), "w") as handle:
+        json.dump(results, handle, indent=1)
+    text = markdown(results, args.nodes)
+    with open(os.path.join(args.out, "results.md"), "w") as handle:
+        handle.write(text)
+    print(text)
+    if plot(results, args.out):
+        print(f"bench: plots in {args.out}/batches-*.png", file=sys.stderr)
+    # The FalkorDB driver is left open on purpose (no GOODBYE): end without closing it.
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
