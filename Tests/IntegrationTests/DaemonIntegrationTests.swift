@@ -96,6 +96,10 @@ struct DaemonIntegrationTests {
             #expect(cancelTook < .seconds(2))
             #expect(cancelled.planDone < 20_000)
 
+            #expect(daemon.standardError.contains("job paused by an operator"))
+            #expect(daemon.standardError.contains("job resumed by test"), "\(daemon.standardError.suffix(3_000))")
+            #expect(daemon.standardError.contains("job cancelled by an operator"))
+
             // Whatever was done before the cancel was done exactly once.
             let counts = try await fixture.counts()
             let changed = counts.first { $0["count"] == 1 }?["nodes"]?.intValue ?? 0

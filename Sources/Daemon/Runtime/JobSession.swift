@@ -68,7 +68,15 @@ struct JobSession {
         if job.cancelRequested {
             return await finishCancelled(logger: logger)
         }
-        if let previous = lease.previousOwner {
+        let resumed = lease.previousOwner == nil ? nil : await resumedBy()
+        if let resumed {
+            logger.notice(
+                "job resumed by \(resumed) at offset \(job.planDone)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobResumed)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+        } else if let previous = lease.previousOwner {
             logger.notice(
                 "job reclaimed: it was left unfinished by \(previous == lease.owner ? "this worker's previous run" : "worker \(previous)")",
                 metadata: [
@@ -400,6 +408,15 @@ struct JobSession {
     }
 
     // MARK: Helpers
+
+    /// Who resumed the job, when its last change of state was out of `paused` (then it was not left behind by a
+    /// crash but let go on an operator's pause).
+    private func resumedBy() async -> String? {
+        guard let events = try? await store.events(of: job.id),
+            let last = events.last(where: { $0.kind == .state }), last.oldValue == JobState.paused.rawValue
+        else { return nil }
+        return last.actor ?? "an operator"
+    }
 
     /// The job's migration from the folder, as it was when the job was enqueued (same checksum).
     private func loadMigration() -> Result<MigrationFile, MigrationProblem> {
