@@ -43,6 +43,8 @@ public final class BoltConnection: Sendable {
     ///     default: FalkorDB hangs the next new connection after a GOODBYE (BOLT-SERVERS.md), the bug
     ///     cannot be probed without triggering it, and a plain close is harmless everywhere; turn it on
     ///     where the probed capabilities allow (``BoltCapabilities/handlesGoodbye``).
+    ///   - connectTimeout: for the TCP connection, and again for the handshake, HELLO and LOGON: a server
+    ///     that accepts and then says nothing fails the connect instead of hanging it.
     public static func connect(
         to url: BoltURL,
         auth: BoltAuth,
@@ -86,14 +88,29 @@ public final class BoltConnection: Sendable {
             connectPromise.fail(error)
             throw .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
         }
+        let greetingTimeout = channel.eventLoop.scheduleTask(in: connectTimeout) {
+            let seconds = connectTimeout.nanoseconds / 1_000_000_000
+            connectPromise.fail(
+                BoltError.connectionFailed(
+                    host: url.host,
+                    port: url.port,
+                    reason: "no answer to the Bolt handshake and HELLO within \(seconds) s"
+                )
+            )
+            channel.close(promise: nil)
+        }
+        connectPromise.futureResult.whenComplete { _ in greetingTimeout.cancel() }
         do {
-            let info = try await connectPromise.futureResult.get()
-            let handler = try await channel.eventLoop.submit {
+            // Found before the greeting ends: a server that breaks the protocol right after it closes the
+            // channel, and with it the pipeline, before this task runs again.
+            let handler = try? await channel.eventLoop.submit {
                 NIOLoopBound(
                     try channel.pipeline.syncOperations.handler(type: BoltChannelHandler.self),
                     eventLoop: channel.eventLoop
                 )
             }.get()
+            let info = try await connectPromise.futureResult.get()
+            guard let handler else { throw BoltError.connectionClosed }
             return BoltConnection(serverInfo: info, url: url, channel: channel, handler: handler)
         } catch let error as BoltError {
             try? await channel.close()
