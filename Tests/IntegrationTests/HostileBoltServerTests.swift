@@ -33,12 +33,13 @@ struct HostileBoltServerTests {
     }
 
     @Test func messageLargerThanTheLimitIsRefusedWithoutBufferingForever() async throws {
-        // 1,100 full chunks (over 64 MiB) with no end marker: the decoder must give up at its limit.
-        let (error, connection) = try await runAgainst(.endlessMessage(chunks: 1_100))
-        guard case .messageTooLarge = error else {
+        // 20 full chunks (over 1 MiB) with no end marker: the decoder must give up at its limit.
+        let (error, connection) = try await runAgainst(.endlessMessage(chunks: 20))
+        guard case .messageTooLarge(let limit) = error else {
             Issue.record("expected messageTooLarge, got \(String(describing: error))")
             return
         }
+        #expect(limit == 1 << 20)
         try await expectClosed(connection)
     }
 
@@ -129,7 +130,7 @@ struct HostileBoltServerTests {
         defer { Task { await server.stop() } }
         let started = ContinuousClock.now
         do {
-            _ = try await BoltConnection.connect(to: server.url, auth: .none, connectTimeout: .seconds(2))
+            _ = try await BoltConnection.connect(to: server.url, auth: .none, greetingTimeout: .seconds(2))
             Issue.record("connected to a server that never answered HELLO")
         } catch .connectionFailed(_, _, let reason) {
             #expect(reason.contains("HELLO"))

@@ -23,7 +23,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// Bytes of the handshake answer; nil once the handshake is done.
     private var handshakeBuffer: ByteBuffer? = ByteBuffer()
-    private var decoder = NIOSingleStepByteToMessageProcessor(BoltChunkDecoder())
+    private var decoder: NIOSingleStepByteToMessageProcessor<BoltChunkDecoder>
     private var scratch = ByteBuffer()
     /// The stream whose consumer is saturated; reads wait until it asks for more.
     private var saturatedStream: BoltResultStream?
@@ -32,8 +32,10 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     init(
         hello: BoltConnectionStateMachine<BoltOperationContext>.HelloParameters,
         sendsGoodbye: Bool,
+        maximumMessageSize: Int,
         connectPromise: EventLoopPromise<BoltServerInfo>
     ) {
+        self.decoder = NIOSingleStepByteToMessageProcessor(BoltChunkDecoder(maximumMessageSize: maximumMessageSize))
         self.hello = hello
         self.sendsGoodbye = sendsGoodbye
         self.connectPromise = connectPromise

@@ -43,14 +43,19 @@ public final class BoltConnection: Sendable {
     ///     default: FalkorDB hangs the next new connection after a GOODBYE (BOLT-SERVERS.md), the bug
     ///     cannot be probed without triggering it, and a plain close is harmless everywhere; turn it on
     ///     where the probed capabilities allow (``BoltCapabilities/handlesGoodbye``).
-    ///   - connectTimeout: for the TCP connection, and again for the handshake, HELLO and LOGON: a server
-    ///     that accepts and then says nothing fails the connect instead of hanging it.
+    ///   - connectTimeout: for the TCP connection.
+    ///   - greetingTimeout: for the handshake, HELLO and LOGON after it: a server that accepts and then says
+    ///     nothing fails the connect instead of hanging it. Generous, as a busy server greets slowly.
+    ///   - maximumMessageSize: a server message larger than this fails the connection
+    ///     (``BoltError/messageTooLarge(limit:)``) rather than being buffered without bound.
     public static func connect(
         to url: BoltURL,
         auth: BoltAuth,
         tls: BoltTLSConfiguration = BoltTLSConfiguration(),
         sendsGoodbye: Bool = false,
         connectTimeout: TimeAmount = .seconds(10),
+        greetingTimeout: TimeAmount = .seconds(60),
+        maximumMessageSize: Int = 64 * 1024 * 1024,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(BoltError) -> BoltConnection {
         let tlsContext = try tls.makeContext(for: url)
@@ -78,7 +83,12 @@ public final class BoltConnection: Sendable {
                             )
                         }
                         try channel.pipeline.syncOperations.addHandler(
-                            BoltChannelHandler(hello: hello, sendsGoodbye: sendsGoodbye, connectPromise: connectPromise)
+                            BoltChannelHandler(
+                                hello: hello,
+                                sendsGoodbye: sendsGoodbye,
+                                maximumMessageSize: maximumMessageSize,
+                                connectPromise: connectPromise
+                            )
                         )
                     }
                 }
@@ -88,8 +98,8 @@ public final class BoltConnection: Sendable {
             connectPromise.fail(error)
             throw .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
         }
-        let greetingTimeout = channel.eventLoop.scheduleTask(in: connectTimeout) {
-            let seconds = connectTimeout.nanoseconds / 1_000_000_000
+        let greetingDeadline = channel.eventLoop.scheduleTask(in: greetingTimeout) {
+            let seconds = greetingTimeout.nanoseconds / 1_000_000_000
             connectPromise.fail(
                 BoltError.connectionFailed(
                     host: url.host,
@@ -99,7 +109,7 @@ public final class BoltConnection: Sendable {
             )
             channel.close(promise: nil)
         }
-        connectPromise.futureResult.whenComplete { _ in greetingTimeout.cancel() }
+        connectPromise.futureResult.whenComplete { _ in greetingDeadline.cancel() }
         do {
             // Found before the greeting ends: a server that breaks the protocol right after it closes the
             // channel, and with it the pipeline, before this task runs again.
