@@ -9,12 +9,14 @@ struct HostileBoltServerTests {
     typealias Server = HostileBoltServer
 
     /// A client's exchange with a server scripted to answer RUN (after a normal greeting) with `reply`.
+    /// Messages are limited to 1 MiB here: the limit is what is tested, and tests beside this one measure
+    /// the process's memory.
     private func runAgainst(_ reply: Server.Reply) async throws -> (BoltError?, BoltConnection) {
         let server = try await Server.start { tag in
             Server.greeting(tag) ?? (tag == Server.Request.run ? reply : .nothing)
         }
         defer { Task { await server.stop() } }
-        let connection = try await BoltConnection.connect(to: server.url, auth: .none)
+        let connection = try await BoltConnection.connect(to: server.url, auth: .none, maximumMessageSize: 1 << 20)
         do {
             _ = try await connection.run("RETURN 1").collect()
             return (nil, connection)
