@@ -54,7 +54,7 @@ public struct SluiceDaemon: Service {
                     .status("stopping: finishing the batch in flight"),
                     .extendTimeout(current.engine.batchTimeout + current.daemon.watchdogMargin)
                 )
-                logger.notice("stopping: the batch in flight finishes, then the lease is released")
+                logger.notice("stopping: a batch in flight finishes first and its lease is released")
             }
             group.cancelAll()
         }
@@ -84,7 +84,11 @@ public struct SluiceDaemon: Service {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
             do {
-                let store = try await JobStore.open(configuration.jobStore, logger: logger, migrate: true)
+                // The store's own reconnect attempts stay out of the journal below warnings: the daemon says
+                // once per wait that it is waiting for Postgres, and why.
+                var storeLogger = logger
+                storeLogger.logLevel = max(.warning, logger.logLevel)
+                let store = try await JobStore.open(configuration.jobStore, logger: storeLogger, migrate: true)
                 backoff.reset()
                 return store
             } catch {
