@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Bolt", "JobStore", "Migrations", "Throttle", .product(name: "NIOCore", package: "swift-nio"),
+                "Bolt", "JobStore", "Migrations", "Systemd", "Throttle", .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // The long-running `sluice daemon` and its configuration file, a library so tests can reach it.
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Bolt", "Daemon", "JobStore", "Migrations", "Systemd", "TestSupport",
+                "Bolt", "Daemon", "Engine", "JobStore", "Migrations", "Systemd", "TestSupport", "Throttle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

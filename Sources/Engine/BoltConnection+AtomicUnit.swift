@@ -4,17 +4,26 @@ extension BoltConnection {
     /// Runs one statement as `unit`, the server's atomic unit (``BoltCapabilities/atomicUnit``): in an
     /// explicit transaction where auto-commit statements are not atomic (ArcadeDB), as one auto-commit
     /// statement where transactions are fake (FalkorDB). A server error rolls the transaction back.
+    /// `serverTime` hears the statement's time on the server (`t_first` + `t_last`), where the server reports it.
     public func runAtomically(
         _ query: String,
         parameters: [String: BoltValue],
         options: BoltTransactionOptions,
-        unit: BoltCapabilities.AtomicUnit
+        unit: BoltCapabilities.AtomicUnit,
+        serverTime: ((Duration) -> Void)? = nil
     ) async throws(BoltError) -> [BoltRecord] {
+        func collect(_ result: BoltResult) async throws(BoltError) -> [BoltRecord] {
+            let records = try await result.collect()
+            if let serverTime, let summary = try? await result.summary(), let first = summary.resultAvailableAfter {
+                serverTime(.milliseconds(first + (summary.resultConsumedAfter ?? 0)))
+            }
+            return records
+        }
         switch unit {
         case .explicitTransaction:
             let transaction = try await beginTransaction(options: options)
             do {
-                let records = try await transaction.run(query, parameters: parameters).collect()
+                let records = try await collect(try await transaction.run(query, parameters: parameters))
                 try await transaction.commit()
                 return records
             } catch {
@@ -24,7 +33,7 @@ extension BoltConnection {
                 throw error
             }
         case .singleStatement:
-            return try await run(query, parameters: parameters, options: options).collect()
+            return try await collect(try await run(query, parameters: parameters, options: options))
         }
     }
 }

@@ -25,6 +25,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case completePlan = "complete the plan"
         case planEntries = "read the plan"
         case checkpoint = "checkpoint"
+        case heartbeat = "renew the lease"
         case release = "release the lease"
         case finish = "finish the job"
     }

@@ -3,6 +3,7 @@ import Foundation
 import JobStore
 import Logging
 import Migrations
+import Throttle
 
 /// Runs one leased job to its end or until it is told to stop: plans it once, then applies its plan
 /// batch by batch, each batch fenced by the graph-side job node and checkpointed in Postgres.
@@ -57,6 +58,10 @@ public struct JobRunner: Sendable {
         public var itemsChanged: Int64
         public var batchSize: Int
         public var lastBatch: Duration
+        /// The throttle's last decision, its reason for status lines and STATUS=; nil when the run is not paced.
+        public var throttle: ThrottleDecision?
+        /// Whether a batch was just committed; false when the throttle reports a change or a wait between batches.
+        public var committedBatch: Bool
     }
 
     let store: JobStore
@@ -65,6 +70,8 @@ public struct JobRunner: Sendable {
     let migration: MigrationFile
     let configuration: Configuration
     let logger: Logger
+    /// Paces the batches when set: sizes them, pauses between them, and hears their latencies.
+    let pacer: BatchPacer<ContinuousClock>?
 
     public init(
         store: JobStore,
@@ -72,6 +79,7 @@ public struct JobRunner: Sendable {
         capabilities: BoltCapabilities,
         migration: MigrationFile,
         configuration: Configuration = Configuration(),
+        pacer: BatchPacer<ContinuousClock>? = nil,
         logger: Logger
     ) {
         self.store = store
@@ -80,6 +88,7 @@ public struct JobRunner: Sendable {
         self.migration = migration
         self.configuration = configuration
         self.logger = logger
+        self.pacer = pacer
     }
 
     /// Runs the job held by `lease` until it ends or must stop.
@@ -123,6 +132,10 @@ public struct JobRunner: Sendable {
         )
         var action = machine.start()
         var batchStarted = ContinuousClock.now
+        var pacing = Pacing()
+        /// The batch the throttle sized, once read: its size, and the job store's answer to its checkpoint.
+        var batch: (size: Int, control: JobControl?)?
+        var lastBatch: CompletedBatch?
         while true {
             if Task.isCancelled { machine.requestStop() }
             switch action {
@@ -146,8 +159,38 @@ public struct JobRunner: Sendable {
                     )
                 )
             case .readPlan(let offset, let count):
+                var count = count
+                if let pacer {
+                    let paced = try await pace(
+                        pacer,
+                        lease: lease,
+                        after: lastBatch,
+                        control: batch?.control,
+                        requested: machine.batchSize,
+                        pacing: &pacing,
+                        logger: logger
+                    ) { decision in
+                        progress(
+                            Progress(
+                                done: offset,
+                                total: machine.total,
+                                itemsChanged: machine.itemsChanged,
+                                batchSize: decision.batchSize,
+                                lastBatch: lastBatch?.duration ?? .zero,
+                                throttle: decision,
+                                committedBatch: false
+                            )
+                        )
+                    }
+                    switch paced {
+                    case .next(let size): count = min(count, size)
+                    case .stop(let control): return .stopped(control)
+                    }
+                }
                 batchStarted = ContinuousClock.now
-                action = machine.planRead(try await planEntries(job.id, offset: offset, count: count))
+                let ids = try await planEntries(job.id, offset: offset, count: count)
+                batch = (ids.count, nil)
+                action = machine.planRead(ids)
             case .apply(let slice):
                 action = machine.applied(
                     try await apply(lease, statement: statement, slice: slice, parameters: parameters, options: options)
@@ -169,22 +212,30 @@ public struct JobRunner: Sendable {
                     try await checkpoint(lease, from: from, to: to, changed: 0, batchSize: nil)
                 )
             case .checkpoint(let from, let to, let changed, let quarantined, let batchSize):
+                // The size the throttle chose, when it chose a smaller one than the machine's.
+                let size = batchSize.map { min($0, batch?.size ?? $0) }
                 let control = try await checkpoint(
                     lease,
                     from: from,
                     to: to,
                     changed: changed,
-                    batchSize: batchSize,
+                    batchSize: size,
                     quarantined: quarantined
                 )
-                if let batchSize {
+                if let size {
+                    let elapsed = ContinuousClock.now - batchStarted
+                    pacer?.record(elapsed, from: .batchWall)
+                    lastBatch = CompletedBatch(size: batch?.size ?? size, duration: elapsed)
+                    batch?.control = control
                     progress(
                         Progress(
                             done: to,
                             total: machine.total,
                             itemsChanged: machine.itemsChanged + changed,
-                            batchSize: batchSize,
-                            lastBatch: ContinuousClock.now - batchStarted
+                            batchSize: size,
+                            lastBatch: elapsed,
+                            throttle: pacer?.latest,
+                            committedBatch: true
                         )
                     )
                     // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the
@@ -321,11 +372,13 @@ public struct JobRunner: Sendable {
         parameters: [String: BoltValue],
         options: BoltTransactionOptions
     ) async throws(BoltError) -> Int64 {
+        let pacer = pacer
         let records = try await connection.runAtomically(
             query,
             parameters: parameters,
             options: options,
-            unit: capabilities.atomicUnit
+            unit: capabilities.atomicUnit,
+            serverTime: pacer.map { pacer in { pacer.record($0, from: .batchServer) } }
         )
         guard let record = records.first else { return 0 }
         if let changed = record["sluice_changed"]?.intValue { return changed }
@@ -522,7 +575,7 @@ public struct JobRunner: Sendable {
         }
     }
 
-    private func release(_ lease: JobLease) async throws(EngineError) {
+    func release(_ lease: JobLease) async throws(EngineError) {
         try await store(.release) { () async throws(JobStoreError) in try await store.release(lease) }
     }
 
@@ -554,7 +607,7 @@ public struct JobRunner: Sendable {
         return finished
     }
 
-    private func store<Result>(
+    func store<Result>(
         _ operation: EngineError.StoreOperation,
         _ body: () async throws(JobStoreError) -> Result
     ) async throws(EngineError) -> Result {

@@ -72,6 +72,15 @@ public struct ThrottleConfiguration: Sendable, Hashable {
         self.windowCount = windowCount
     }
 
+    /// The configuration for a job that asks for batches of `batchSize`: that is its largest batch, and its smallest
+    /// is no larger. An operator's batch size is a ceiling the throttle works under, never a size it exceeds.
+    public func fitted(toBatchSize batchSize: Int) -> ThrottleConfiguration {
+        var fitted = self
+        fitted.maxBatchSize = max(1, batchSize)
+        fitted.minBatchSize = min(minBatchSize, fitted.maxBatchSize)
+        return fitted
+    }
+
     /// Refuses settings the controller could not honour, naming the first.
     public func validate() throws(ThrottleConfigurationError) {
         guard targetP99 > .zero else { throw .notPositive("targetP99") }

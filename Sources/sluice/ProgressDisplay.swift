@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import JobStore
 import Synchronization
+import Throttle
 
 /// Shows a job's progress: a redrawn bar on a terminal, a plain line every few seconds otherwise.
 ///
@@ -29,6 +30,8 @@ final class ProgressDisplay: Sendable {
         var started = ContinuousClock.now
         var startDone: Int64?
         var drawn = false
+        /// The kind of the last throttle reason shown, so a change is drawn at once.
+        var throttle: ThrottleReason.Kind?
     }
 
     private let title: String
@@ -44,18 +47,31 @@ final class ProgressDisplay: Sendable {
         self.isTerminal = isatty(handle.fileDescriptor) == 1
     }
 
-    /// After a batch of `sluice run`: the rate is measured from the first update this display saw.
+    /// After a batch of `sluice run`, and when its throttle changes: the rate is measured from the first update this
+    /// display saw. A new throttle reason is drawn at once.
     func update(_ progress: JobRunner.Progress) {
-        let rate: Double = state.withLock { state in
+        let (rate, throttleChanged): (Double, Bool) = state.withLock { state in
             let now = ContinuousClock.now
             if state.startDone == nil {
                 state.startDone = progress.done
                 state.started = now
             }
             let elapsed = (now - state.started).seconds
-            return elapsed > 0 ? Double(progress.done - (state.startDone ?? 0)) / elapsed : 0
+            let changed = progress.throttle?.reason.kind != state.throttle
+            state.throttle = progress.throttle?.reason.kind
+            return (elapsed > 0 ? Double(progress.done - (state.startDone ?? 0)) / elapsed : 0, changed)
         }
-        show(Snapshot(done: progress.done, total: progress.total, rate: rate, batchSize: progress.batchSize))
+        let throttle = progress.throttle.flatMap { $0.state == .running ? nil : "\($0.reason)" }
+        show(
+            Snapshot(
+                done: progress.done,
+                total: progress.total,
+                rate: rate,
+                batchSize: progress.batchSize,
+                throttle: throttle
+            ),
+            force: throttleChanged
+        )
     }
 
     /// Draws `snapshot`: at once on a terminal; otherwise at most every 5 seconds, unless `force` or the job is done.

@@ -7,6 +7,7 @@ import Foundation
 import JobStore
 import Logging
 import Migrations
+import Throttle
 
 /// `sluice run`: one migration as a job in the foreground, through the same engine and job store as
 /// the daemon.
@@ -18,12 +19,17 @@ struct RunCommand: AsyncParsableCommand {
             The job is recorded in the job store like a daemon's: Ctrl-C stops it after the batch in flight,
             and running the same command again resumes it where it stopped, also after a crash (kill -9).
             Progress shows as a bar on a terminal, as a line every few seconds otherwise.
+
+            The throttle times a probe read on its own connection and keeps its p99 under --target-p99 by
+            shrinking batches and pausing between them; time windows (--window, as in `sluice schedule`)
+            cap or pause the job, and `sluice throttle JOB --max-rate N` caps it from another terminal.
             """
     )
 
     @OptionGroup var graph: GraphOptions
     @OptionGroup var store: DBOptions
     @OptionGroup var migrations: MigrationsOptions
+    @OptionGroup(title: "Throttle") var throttle: ThrottleOptions
 
     @Argument(help: "The migration's version, e.g. 007 or 7.")
     var version: String
@@ -83,6 +89,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { Task { await jobStore.close() } }
         let direction: JobDirection = down ? .down : .up
         let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
+        let schedule = try throttle.windows.loadSchedule()
 
         try await graph.withConnection { connection, resolved in
             var graph = resolved
@@ -109,12 +116,29 @@ struct RunCommand: AsyncParsableCommand {
                 worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
                 leaseDuration: .seconds(leaseSeconds)
             )
+            let pacer =
+                throttle.noThrottle
+                ? nil
+                : try BatchPacer(
+                    configuration: throttle.configuration(batchSize: lease.job.requestedBatchSize),
+                    schedule: { schedule }
+                )
+            let probe = LatencyProbe(
+                migration: migration,
+                configured: throttle.probe,
+                configuration: throttle.probeConfiguration,
+                options: BoltTransactionOptions(database: resolved.database),
+                logger: logger
+            ) { () async throws(BoltError) in
+                try await BoltConnection.connect(to: resolved.url, auth: resolved.auth, tls: resolved.tls)
+            }
             let runner = JobRunner(
                 store: jobStore,
                 connection: connection,
                 capabilities: capabilities,
                 migration: migration,
                 configuration: .init(batchSize: batchSize),
+                pacer: pacer,
                 logger: logger
             )
             let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")
@@ -123,7 +147,7 @@ struct RunCommand: AsyncParsableCommand {
             let ending: JobRunner.Ending
             do {
                 ending = try await Self.runInterruptibly(stopping: run) {
-                    try await run.run(runner, lease: lease) { progress in
+                    try await run.run(runner, lease: lease, probe: probe) { progress in
                         if json { Self.writeJSON(Self.event(progress)) } else { display.update(progress) }
                     }.get()
                 }

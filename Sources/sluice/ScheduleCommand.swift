@@ -21,14 +21,7 @@ struct ScheduleCommand: ParsableCommand {
             """
     )
 
-    @Option(
-        name: .customLong("window"),
-        help: ArgumentHelp("A time-window rule; repeatable.", valueName: "RULE")
-    )
-    var rules: [String] = []
-
-    @Option(help: ArgumentHelp("A file of rules, one per line; '#' starts a comment.", valueName: "FILE"))
-    var windowsFile: String?
+    @OptionGroup var windows: WindowOptions
 
     @Option(
         help: ArgumentHelp(
@@ -55,7 +48,7 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let schedule = try loadSchedule()
+        let schedule = try windows.loadSchedule()
         guard let zone = TimeZone(identifier: timeZone) else {
             throw CommandError("unknown time zone '\(timeZone)' for --time-zone")
         }
@@ -74,30 +67,6 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     // MARK: - Input
-
-    private func loadSchedule() throws -> ThrottleSchedule {
-        var windows: [ThrottleWindow] = []
-        if let windowsFile {
-            guard FileManager.default.isReadableFile(atPath: windowsFile),
-                let contents = try? String(contentsOfFile: windowsFile, encoding: .utf8)
-            else {
-                throw CommandError("cannot read windows file '\(windowsFile)': missing, unreadable or not UTF-8")
-            }
-            do {
-                windows += try ThrottleSchedule(parsingLines: contents).windows
-            } catch {
-                throw CommandError("\(windowsFile), \(error)")
-            }
-        }
-        for rule in rules {
-            do {
-                windows.append(try ThrottleWindow(parsing: rule))
-            } catch {
-                throw CommandError("--window '\(rule)': \(error)")
-            }
-        }
-        return ThrottleSchedule(windows)
-    }
 
     /// `--from`, or now; a date alone is its midnight in `zone`.
     private func startInstant(in zone: TimeZone) throws -> Date {

@@ -99,8 +99,13 @@ import Throttle
             max_items_per_second = 2000
             signal = "batch server time"
             windows = ["business hours = Mon-Fri 09:00-18:00 Europe/Berlin: max 2,000 items/s"]
+            probe = "MATCH (p:Project) RETURN p.name LIMIT 25"
+            probe_interval = "100ms"
             """
         )
+        #expect(config.throttle.probe == "MATCH (p:Project) RETURN p.name LIMIT 25")
+        #expect(config.throttle.probeInterval == .milliseconds(100))
+        #expect(try self.configuration("").throttle.probe == nil)
         #expect(config.throttle.configuration.targetP99 == .milliseconds(20))
         #expect(config.throttle.configuration.maxItemsPerSecond == 2000)
         #expect(config.throttle.configuration.signal == .batchServer)

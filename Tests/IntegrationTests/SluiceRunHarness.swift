@@ -42,9 +42,10 @@ struct SluiceRunHarness {
         return SluiceRunHarness(server: server, folder: folder, schema: schema, environment: environment, store: store)
     }
 
-    /// `sluice run VERSION --migrations <folder> --schema <schema>` plus `extra`.
+    /// `sluice run VERSION --migrations <folder> --schema <schema> --no-throttle` plus `extra`. Unthrottled: these
+    /// tests are about exactly-once and fencing, and a pause for latency on a loaded machine would only slow them.
     func arguments(_ version: String, _ extra: [String]) -> [String] {
-        ["run", version, "--migrations", folder.path, "--schema", schema] + extra
+        ["run", version, "--migrations", folder.path, "--schema", schema, "--no-throttle"] + extra
     }
 
     /// Starts `sluice run`; output goes to files, read once it exits.

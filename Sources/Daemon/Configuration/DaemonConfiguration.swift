@@ -161,6 +161,12 @@ public struct DaemonConfiguration: Sendable {
         } catch {
             throw .invalidValue(source: reader.lastSource, key: "[throttle]", reason: "\(error)")
         }
+        let probe = try reader.optionalString(Setting.throttleProbe)
+        let probeInterval = try reader.duration(
+            Setting.throttleProbeInterval,
+            default: .milliseconds(250),
+            minimum: .milliseconds(10)
+        )
         let rules = try reader.strings(Setting.throttleWindows)
         var windows: [ThrottleWindow] = []
         for (index, rule) in rules.enumerated() {
@@ -201,7 +207,12 @@ public struct DaemonConfiguration: Sendable {
             logLevel: Logger.Level(rawValue: levelName) ?? .info
         )
         engine = EngineSettings(batchSize: batchSize, batchTimeout: batchTimeout, planChunk: planChunk)
-        self.throttle = ThrottleSettings(configuration: throttle, schedule: ThrottleSchedule(windows))
+        self.throttle = ThrottleSettings(
+            configuration: throttle,
+            schedule: ThrottleSchedule(windows),
+            probe: probe,
+            probeInterval: probeInterval
+        )
         effective = reader.effective
     }
 

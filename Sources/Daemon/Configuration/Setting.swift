@@ -125,6 +125,13 @@ public struct Setting: Sendable, Hashable {
     )
     public static let throttleSignal = Setting("throttle", "signal", default: "\"probe\"", reloadable: true)
     public static let throttleWindows = Setting("throttle", "windows", default: "[]", reloadable: true)
+    public static let throttleProbe = Setting("throttle", "probe", default: "\"\"", reloadable: true)
+    public static let throttleProbeInterval = Setting(
+        "throttle",
+        "probe_interval",
+        default: "\"250ms\"",
+        reloadable: true
+    )
 
     /// Every setting, in the order `config check` prints them.
     public static let all: [Setting] = [
@@ -136,6 +143,7 @@ public struct Setting: Sendable, Hashable {
         engineBatchSize, engineBatchTimeout, enginePlanChunk,
         throttleTargetP99, throttleCriticalP99, throttleMinBatchSize, throttleMaxBatchSize, throttleMinPause,
         throttleMaxPause, throttleMaxItemsPerSecond, throttleRecoveryPeriod, throttleSignal, throttleWindows,
+        throttleProbe, throttleProbeInterval,
     ]
 
     /// The sections, in order.

@@ -21,23 +21,28 @@ public final class GracefulJobRun: Sendable {
 
     public var isStopRequested: Bool { stopRequested.withLock { $0 } }
 
-    /// Runs `runner` on `lease` to its end; `progress` sees every batch.
+    /// Runs `runner` on `lease` to its end, with `probe` timing the graph for its pacer when given; `progress` sees
+    /// every batch, and every pause the throttle makes between batches (where a stop takes effect too).
     public func run(
         _ runner: JobRunner,
         lease: JobLease,
+        probe: LatencyProbe? = nil,
         progress: @escaping @Sendable (JobRunner.Progress) -> Void
     ) async -> Result<JobRunner.Ending, EngineError> {
         // Unstructured on purpose: the one task the caller's cancellation must not reach (see above).
         let task = Task { [self] () -> Result<JobRunner.Ending, EngineError> in
             if isStopRequested { withUnsafeCurrentTask { $0?.cancel() } }
             do throws(EngineError) {
-                return .success(
-                    try await runner.run(lease) { update in
-                        progress(update)
-                        // The batch is checkpointed: the runner checks for cancellation before the next one.
-                        if isStopRequested { withUnsafeCurrentTask { $0?.cancel() } }
-                    }
-                )
+                let report: @Sendable (JobRunner.Progress) -> Void = { update in
+                    progress(update)
+                    // The batch is checkpointed, or the runner waits between batches: it checks for cancellation
+                    // before the next one.
+                    if self.isStopRequested { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+                if let probe {
+                    return .success(try await runner.run(lease, probe: probe, progress: report))
+                }
+                return .success(try await runner.run(lease, progress: report))
             } catch {
                 return .failure(error)
             }

@@ -6,6 +6,7 @@ import Logging
 import Migrations
 import Synchronization
 import Systemd
+import Throttle
 
 /// One leased job, from claim to its end or the daemon's: finds its migration, connects to its graph, runs it with
 /// the engine's ``JobRunner`` while heartbeating the lease, and reports every step to systemd and the journal.
@@ -27,6 +28,8 @@ struct JobSession {
     let lease: JobLease
     let store: JobStore
     let configuration: DaemonConfiguration
+    /// The throttle's time windows in force now: a reload (SIGHUP) reaches a job already running.
+    let windows: @Sendable () -> ThrottleSchedule
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
     let fault: TestFault?
@@ -40,6 +43,8 @@ struct JobSession {
         var rate = RateMeter()
         var stuckReported = false
         var batches = 0
+        /// Why the throttle holds the job back, when it does.
+        var throttle: String?
     }
 
     /// The progress, shared by the runner's callback and the heartbeat.
@@ -124,13 +129,20 @@ struct JobSession {
             await connection.close()
             return await graphUnavailable("\(error)", logger: logger)
         }
-        let end = await run(migration: migration, connection: connection, capabilities: capabilities, logger: logger)
+        let end = await run(
+            migration: migration,
+            graph: graph,
+            connection: connection,
+            capabilities: capabilities,
+            logger: logger
+        )
         await connection.close()
         return end
     }
 
     private func run(
         migration: MigrationFile,
+        graph: GraphSettings,
         connection: BoltConnection,
         capabilities: BoltCapabilities,
         logger: Logger
@@ -138,16 +150,42 @@ struct JobSession {
         var runnerLogger = logger
         // The runner's own info lines (planned, succeeded) are the session's journal events, with message ids.
         runnerLogger.logLevel = max(.notice, logger.logLevel)
+        let batchSize = migration.options.batchSize ?? configuration.engine.batchSize
+        let throttle = configuration.throttle
+        let pacer: BatchPacer<ContinuousClock>
+        do {
+            // The job's batch size, within the throttle's largest.
+            let largest = min(
+                job.requestedBatchSize > 0 ? job.requestedBatchSize : batchSize,
+                throttle.configuration.maxBatchSize
+            )
+            pacer = try BatchPacer(
+                configuration: throttle.configuration.fitted(toBatchSize: largest),
+                schedule: windows
+            )
+        } catch {
+            return await fail("[throttle]: \(error)", logger: logger)
+        }
+        let probe = LatencyProbe(
+            migration: migration,
+            configured: throttle.probe,
+            configuration: LatencyProbe.Configuration(interval: throttle.probeInterval),
+            options: BoltTransactionOptions(database: graph.database),
+            logger: logger
+        ) { () async throws(BoltError) in
+            try await graph.connect()
+        }
         let runner = JobRunner(
             store: store,
             connection: connection,
             capabilities: capabilities,
             migration: migration,
             configuration: JobRunner.Configuration(
-                batchSize: migration.options.batchSize ?? configuration.engine.batchSize,
+                batchSize: batchSize,
                 planChunk: configuration.engine.planChunk,
                 batchTimeout: configuration.engine.batchTimeout
             ),
+            pacer: pacer,
             logger: runnerLogger
         )
         let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
@@ -156,7 +194,7 @@ struct JobSession {
         let outcome: Result<JobRunner.Ending, EngineError> = await withTaskGroup(of: Void.self) { group in
             // The heartbeat ends when the lease is lost (then the runner stops after its batch) or when cancelled.
             group.addTask { await heartbeat(progress: progress, stopping: run, logger: logger) }
-            let outcome = await run.run(runner, lease: lease) { update in
+            let outcome = await run.run(runner, lease: lease, probe: probe) { update in
                 onBatch(update, progress: progress, wasPlanned: wasPlanned, logger: logger)
             }
             group.cancelAll()
@@ -197,6 +235,17 @@ struct JobSession {
     ) {
         let now = ContinuousClock.now
         pulse.beat(at: now, allowing: batchAllowance)
+        let throttle = update.throttle.flatMap { $0.state == .running ? nil : "\($0.reason)" }
+        guard update.committedBatch else {
+            // The throttle changed or waits between batches: a pause is no lack of progress.
+            let snapshot = progress.state.withLock { state in
+                state.throttle = throttle
+                state.lastProgress = now
+                return state
+            }
+            status(progressLine(snapshot))
+            return
+        }
         let (from, snapshot, first) = progress.state.withLock { state -> (Int64, Progress, Bool) in
             let from = state.done
             state.done = update.done
@@ -205,6 +254,7 @@ struct JobSession {
             state.stuckReported = false
             state.rate.record(done: update.done, at: now - Self.origin)
             state.batches += 1
+            state.throttle = throttle
             return (from, state, state.batches == 1)
         }
         if first && !wasPlanned {
@@ -257,6 +307,7 @@ struct JobSession {
             done: progress.done,
             total: total,
             itemsPerSecond: progress.rate.itemsPerSecond,
+            throttle: progress.throttle,
             stuckFor: stuckFor
         )
     }

@@ -155,6 +155,7 @@ public struct SluiceDaemon: Service {
                 lease: lease,
                 store: store,
                 configuration: configuration,
+                windows: { [settings] in settings.current.throttle.schedule },
                 notifier: notifier,
                 pulse: pulse,
                 fault: fault,

@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// The throttle as a job runner and its helpers share it: the runner asks it between batches for the next batch size
+/// and pause and feeds it each batch's time, and the latency probe feeds it from its own task. A lock around a
+/// ``ThrottleController``, with the time windows read at each decision on the wall clock given, so windows the daemon
+/// reloads on SIGHUP reach a job already running. It never sleeps and does no IO itself.
+///
+/// Generic over the monotonic clock so a test can drive latency and time windows without sleeping; the runner uses
+/// `ContinuousClock` and `Date()`.
+public final class BatchPacer<C: Clock>: Sendable where C.Duration == Duration {
+    private struct State {
+        var controller: ThrottleController<C>
+        var latest: ThrottleDecision?
+    }
+
+    /// The monotonic clock latencies and pauses are measured on.
+    public let clock: C
+    private let wallClock: @Sendable () -> Date
+    private let schedule: @Sendable () -> ThrottleSchedule
+    private let state: Mutex<State>
+
+    /// - Parameters:
+    ///   - configuration: the latency targets and bounds; ``ThrottleConfiguration/fitted(toBatchSize:)`` makes a job's
+    ///     requested batch size its largest.
+    ///   - schedule: the time windows in force, asked for at each decision (the daemon's current configuration).
+    ///   - wallClock: the civil time windows are judged by; injected in tests.
+    public init(
+        configuration: ThrottleConfiguration,
+        clock: C,
+        wallClock: @escaping @Sendable () -> Date = Date.init,
+        schedule: @escaping @Sendable () -> ThrottleSchedule = { ThrottleSchedule() }
+    ) throws(ThrottleConfigurationError) {
+        self.clock = clock
+        self.wallClock = wallClock
+        self.schedule = schedule
+        let controller = try ThrottleController(configuration: configuration, clock: clock)
+        state = Mutex(State(controller: controller))
+    }
+
+    public var configuration: ThrottleConfiguration {
+        state.withLock { $0.controller.configuration }
+    }
+
+    /// Adds a latency measured just now: a batch's (by the runner) or the probe's.
+    public func record(_ latency: Duration, from source: LatencySource) {
+        state.withLock { $0.controller.record(latency, from: source) }
+    }
+
+    /// The next batch's size and the pause before it, under the windows open now and what the operator imposes.
+    /// Call it after each batch with that batch, and while paused after each decision's pause with none.
+    public func decide(after batch: CompletedBatch?, override: ThrottleOverride = .none) -> ThrottleDecision {
+        let cap = schedule().cap(at: wallClock())
+        return state.withLock { state in
+            let decision = state.controller.decide(cap: cap, override: override, lastBatch: batch)
+            state.latest = decision
+            return decision
+        }
+    }
+
+    /// The last decision taken, for status lines between batches.
+    public var latest: ThrottleDecision? {
+        state.withLock { $0.latest }
+    }
+
+    /// The window's statistics of `source`, for status and benchmarks.
+    public func statistics(of source: LatencySource) -> LatencyStatistics? {
+        state.withLock { $0.controller.window.statistics(of: source) }
+    }
+}
+
+extension BatchPacer where C == ContinuousClock {
+    /// A pacer on the system's monotonic clock and wall clock, as `sluice run` and the daemon use it.
+    public convenience init(
+        configuration: ThrottleConfiguration,
+        schedule: @escaping @Sendable () -> ThrottleSchedule = { ThrottleSchedule() }
+    ) throws(ThrottleConfigurationError) {
+        try self.init(configuration: configuration, clock: ContinuousClock(), schedule: schedule)
+    }
+}

@@ -1,0 +1,103 @@
+import Bolt
+import Engine
+import Foundation
+import JobStore
+import Logging
+import Synchronization
+import Systemd
+import Testing
+import Throttle
+
+/// A time window followed by the engine on a real server, on a wall clock the test sets: the job pauses at the
+/// window's start (no batch runs, the job records why) and resumes at its end, with one THROTTLE journal entry per
+/// change of state, not one per batch.
+@Suite struct ThrottleWindowIntegrationTests {
+    /// A value the test sets while the job runs: the wall clock, the time windows (as a daemon's reload replaces them).
+    final class Setting<Value: Sendable>: Sendable {
+        private let value: Mutex<Value>
+        init(_ initial: Value) { value = Mutex(initial) }
+        var current: Value { value.withLock { $0 } }
+        func set(_ new: Value) { value.withLock { $0 = new } }
+    }
+
+    @Test func theJobPausesAtTheWindowsStartAndResumesAtItsEnd() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        try await JobStoreTestDatabase.withStore { store in
+            print("RAN \(#function) on \(server)")
+            let job = try await ThrottleTestJob(server: server, nodes: 30_000)
+            let wall = Setting(ISO8601DateFormatter().date(from: "2026-03-23T08:00:00Z")!)
+            let windows = Setting(ThrottleSchedule())
+            // Latency targets no local server misses, so only the window holds the job back.
+            let pacer = try BatchPacer(
+                configuration: ThrottleConfiguration(
+                    targetP99: .seconds(20),
+                    criticalP99: .seconds(40),
+                    minBatchSize: 500,
+                    maxBatchSize: 500,
+                    recoveryPeriod: .zero,
+                    adjustmentInterval: .milliseconds(100)
+                ),
+                clock: ContinuousClock(),
+                wallClock: { wall.current },
+                schedule: { windows.current }
+            )
+            let run = JournalTestJournal.uniqueToken()
+            let journal = JournalTestJournal.fromEnvironment()
+            var logger = Logger(label: "sluice.test.throttle") { label in
+                journal == nil
+                    ? SwiftLogNoOpLogHandler() as any LogHandler : JournalLogHandler(label: label, logLevel: .info)
+            }
+            logger[metadataKey: "sluice_test_run"] = .string(run)
+            let lease = try await job.claim(in: store, batchSize: 500)
+
+            let ending = try await server.withConnection { connection in
+                let runner = job.runner(store: store, connection: connection, pacer: pacer, logger: logger)
+                let probe = job.probe(interval: .milliseconds(100), logger: logger)
+                async let ending = job.run(runner, lease, probe: probe)
+
+                _ = try await job.waitFor("a few batches before the window", timeout: .seconds(180)) {
+                    $0.progress.done >= 2_000
+                }
+                // Windows reloaded while the job runs take effect at the job's next decision.
+                windows.set(try ThrottleSchedule(parsingLines: "standup = Mon-Fri 09:00-09:15 Europe/London: pause"))
+                wall.set(ISO8601DateFormatter().date(from: "2026-03-23T09:00:00Z")!)
+                let paused = try await job.waitFor("the pause at the window's start") {
+                    $0.progress.throttle?.state == .paused
+                }
+                #expect("\(paused.progress.throttle!.reason)" == "paused: standup")
+                // No batch runs while the window is open: the job store's offset stays where it was.
+                let heldAt = try #require(try await store.job(lease.jobID))
+                #expect(heldAt.throttle == JobThrottle(state: "paused", reason: "paused: standup"))
+                try await Task.sleep(for: .seconds(2))
+                let still = try #require(try await store.job(lease.jobID))
+                #expect(still.planDone == heldAt.planDone && still.planDone < Int64(job.nodes))
+                #expect(job.latest?.progress.done == still.planDone)
+
+                wall.set(ISO8601DateFormatter().date(from: "2026-03-23T09:15:00Z")!)
+                let resumed = try await job.waitFor("batches after the window's end") {
+                    $0.progress.done > still.planDone
+                }
+                #expect(resumed.progress.throttle?.state != .paused)
+                return try await ending
+            }
+            guard case .succeeded(let finished) = ending else {
+                Issue.record("the job ended \(ending)")
+                return
+            }
+            #expect(finished.planDone == Int64(job.nodes))
+            #expect(try await job.markedAndCleanUp() == job.nodes)
+
+            // The job's log has the pause and the resumption; the journal one entry per change, not per batch.
+            let throttleEvents = try await store.events(of: lease.jobID).filter { $0.kind == .throttle }
+            #expect(throttleEvents.contains { $0.newValue == "paused: paused: standup" })
+            #expect(throttleEvents.contains { $0.oldValue == "paused: paused: standup" })
+            guard let journal else { return }
+            let entries = try await journal.entries(where: "SLUICE_TEST_RUN", is: run, count: 3)
+                .filter { $0["MESSAGE_ID"] == ["\(SluiceMessageID.throttled)"] }
+            let reasons = entries.compactMap { $0["THROTTLE"]?.first }
+            #expect(reasons.filter { $0 == "paused: standup" }.count == 1, "THROTTLE entries: \(reasons)")
+            #expect(entries.count <= 6 && entries.count < job.nodes / 500 / 4, "THROTTLE entries: \(reasons)")
+            #expect(entries.last?["THROTTLE_STATE"] != ["paused"])
+        }
+    }
+}
