@@ -141,7 +141,7 @@ def sluice_run(settings, nodes, args):
     env.update({"SLUICE_BOLT_URL": settings["url"], "SLUICE_BOLT_DATABASE": settings["database"] or ""})
     if settings["user"]:
         env.update({"SLUICE_BOLT_USER": settings["user"], "SLUICE_BOLT_PASSWORD": settings["password"]})
-    command = [args.sluice, "run", "007", "--json", "--migrations", args.migrations, "--schema", schema]
+    command = [args.sluice, "run", "007", "--json", "--no-throttle", "--migrations", args.migrations, "--schema", schema]
     status, wall, usage, lines, errors = run_child(command, env)
     subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=False)
     if status != 0:
