@@ -1,0 +1,184 @@
+import Foundation
+import JobStore
+import Systemd
+import Testing
+
+/// `sluice daemon` as systemd runs it, end to end: `scripts/install` puts the binary, `systemd/sluice.service` and
+/// the catalog into a systemd sandbox; the tests drive it with `systemctl`, `kill -9` and `journalctl` against the
+/// real Postgres and ArcadeDB. One sandbox at a time (each test boots its own), to keep a 2-core machine usable.
+@Suite(.serialized) struct DaemonUnderSystemdTests {
+    /// A rate the throttle keeps to, so that a job lasts long enough to be watched, killed and stopped part-way.
+    static let slow = ["throttle": "max_items_per_second = 1500"]
+
+    @Test func readyStatusCrashResumeAndJournal() async throws {
+        try await DaemonScenario.run(name: "e2e-crash", nodes: 9_000, settings: Self.slow) { scenario in
+            let sandbox = scenario.sandbox
+
+            // READY=1: `systemctl start` of a Type=notify unit returns once it came.
+            let toReady = try scenario.startDaemon()
+            print("systemctl start to READY=1: \(toReady)")
+            let started = try sandbox.show("Type", "ActiveState", "SubState", "StatusText")
+            #expect(started["Type"] == "notify")
+            #expect(started["ActiveState"] == "active", "\(started)")
+            #expect(started["SubState"] == "running", "\(started)")
+            #expect(started["StatusText"]?.isEmpty == false, "no STATUS= after READY=1")
+
+            let job = try await scenario.fixture.enqueue(7, batchSize: 300)
+
+            // STATUS= follows the job: two different progress lines.
+            var statusLines: [String] = []
+            let changed = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
+                let text = try sandbox.show("StatusText")["StatusText"] ?? ""
+                if text.contains("%)"), statusLines.last != text { statusLines.append(text) }
+                return statusLines.count >= 2
+            }
+            #expect(changed, "StatusText did not follow the job's progress: \(statusLines)")
+            print("StatusText while the job runs: \(statusLines)")
+
+            // SIGKILL of the main process part-way: systemd restarts the daemon, which takes its job back.
+            let running = try await scenario.waitForJob(job.id, timeout: .seconds(90), "a quarter done") {
+                $0.planDone >= Int64(scenario.nodes / 4)
+            }
+            #expect(running.state == .running, "killed too late: the job is \(running.state)")
+            let killedPID = try scenario.mainPID()
+            #expect(killedPID > 0)
+            try sandbox.exec("kill", "-KILL", "\(killedPID)")
+            let killedAt = Date()
+            let restarted = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
+                let unit = try sandbox.show("NRestarts", "ActiveState", "MainPID")
+                return unit["NRestarts"] == "1" && unit["ActiveState"] == "active" && unit["MainPID"] != "\(killedPID)"
+            }
+            let afterKill = try sandbox.show("NRestarts", "ActiveState", "MainPID", "ExecMainStartTimestampMonotonic")
+            #expect(restarted, "not restarted after kill -9: \(afterKill)")
+
+            let done = try await scenario.waitForJob(job.id, timeout: .seconds(180), "finished") { $0.state.isFinished }
+            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            try await scenario.expectEveryNodeChangedOnce()
+
+            // The journal: systemd's record of the kill, the restarted daemon reclaiming its job, its first batch
+            // (how long the restart took), and the structured fields of every batch.
+            let unitLog = try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            #expect(unitLog.contains("status=9/KILL"), "no kill -9 in the journal")
+            let entries = try sandbox.journal(["-u", "sluice", "MIGRATION=007"])
+            let reclaimed = entries.filter { $0["MESSAGE_ID"] == SluiceMessageID.jobReclaimed.rawValue }
+            #expect(reclaimed.count == 1, "reclaimed entries: \(reclaimed.count)")
+            let batches = entries.filter { $0["MESSAGE_ID"] == SluiceMessageID.batchCommitted.rawValue }
+            #expect(!batches.isEmpty, "no batch entries under MIGRATION=007")
+            for field in [
+                "PRIORITY", "MESSAGE", "SLUICE_JOB", "MIGRATION", "DIRECTION", "OFFSET", "ITEMS_DONE", "ITEMS_TOTAL",
+                "RATE", "LATENCY_MS", "CODE_FILE", "CODE_LINE",
+            ] {
+                #expect(batches.allSatisfy { $0[field]?.isEmpty == false }, "a batch entry lacks \(field)")
+            }
+            #expect(batches.allSatisfy { $0["SLUICE_JOB"] == "\(job.id)" && $0["DIRECTION"] == "up" })
+            #expect(batches.allSatisfy { $0["_SYSTEMD_UNIT"] == "sluice.service" })
+            #expect(batches.last?["ITEMS_DONE"] == "\(scenario.nodes)")
+            let newPID = afterKill["MainPID"] ?? ""
+            let startedMicroseconds = afterKill["ExecMainStartTimestampMonotonic"].flatMap(Double.init)
+            if let first = batches.first(where: { $0["_PID"] == newPID }),
+                let realtime = first["__REALTIME_TIMESTAMP"].flatMap(Double.init),
+                let monotonic = first["__MONOTONIC_TIMESTAMP"].flatMap(Double.init), let startedMicroseconds
+            {
+                let fromKill = realtime / 1e6 - killedAt.timeIntervalSince1970
+                let fromStart = (monotonic - startedMicroseconds) / 1e6
+                print(
+                    "kill -9 to the restarted daemon's first batch: \(String(format: "%.2f", fromKill)) s; "
+                        + "from its start: \(String(format: "%.2f", fromStart)) s"
+                )
+                #expect(fromStart < 10, "the restarted daemon took \(fromStart) s to its first batch")
+            } else {
+                Issue.record("no batch from the restarted daemon (pid \(newPID)) in the journal")
+            }
+
+            // journalctl -x explains a sluice entry from the catalog scripts/install put in place.
+            let explained = try sandbox.exec(
+                "journalctl",
+                "-x",
+                "--no-pager",
+                "-u",
+                "sluice",
+                "MESSAGE_ID=\(SluiceMessageID.jobReclaimed.rawValue)"
+            )
+            #expect(
+                explained.contains("nothing is skipped or done twice"),
+                "no catalog text in journalctl -x:\n\(explained)"
+            )
+        }
+    }
+
+    @Test func hungWorkLoopIsKilledByTheWatchdogAndRestarted() async throws {
+        // The loop may be silent for a batch's timeout plus the margin (3 s) before the daemon stops pinging;
+        // systemd kills it WatchdogSec (2 s) after the last ping.
+        try await DaemonScenario.run(
+            name: "e2e-watchdog",
+            nodes: 3_000,
+            settings: [
+                "throttle": "max_items_per_second = 1500", "engine": "batch_timeout = \"2s\"",
+                "daemon": "watchdog_margin = \"1s\"",
+            ],
+            dropIn: "[Service]\nWatchdogSec=2s\nEnvironmentFile=-/run/sluice-test/fault\n"
+        ) { scenario in
+            let sandbox = scenario.sandbox
+            // The fault hangs the work loop after a batch; the restarted daemon must run without it.
+            try sandbox.write("SLUICE_TEST_FAULT=hang-work-loop\n", to: "/run/sluice-test/fault")
+            _ = try scenario.startDaemon()
+            let hungPID = try scenario.mainPID()
+            let job = try await scenario.fixture.enqueue(7, batchSize: 300)
+            let hanging = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
+                try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat").contains("TEST FAULT")
+            }
+            #expect(hanging, "the test fault never hung the loop")
+            let hungAt = ContinuousClock.now
+            try sandbox.exec("rm", "/run/sluice-test/fault")
+
+            let restarted = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) {
+                let unit = try sandbox.show("NRestarts", "ActiveState", "MainPID")
+                return unit["NRestarts"] == "1" && unit["ActiveState"] == "active" && unit["MainPID"] != "\(hungPID)"
+            }
+            let silent = ContinuousClock.now - hungAt
+            let afterHang = try sandbox.show("NRestarts", "ActiveState")
+            #expect(restarted, "the hung daemon was not restarted: \(afterHang)")
+            print("hung work loop killed by the watchdog and restarted after \(silent)")
+            let unitLog = try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            #expect(unitLog.contains("Watchdog timeout"), "systemd did not log a watchdog timeout")
+            #expect(unitLog.contains("Failed with result 'watchdog'"))
+
+            let done = try await scenario.waitForJob(job.id, timeout: .seconds(120), "finished") { $0.state.isFinished }
+            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            try await scenario.expectEveryNodeChangedOnce()
+        }
+    }
+
+    @Test func stopMidJobIsCleanAndTheJobResumes() async throws {
+        try await DaemonScenario.run(name: "e2e-stop", nodes: 9_000, settings: Self.slow) { scenario in
+            let sandbox = scenario.sandbox
+            _ = try scenario.startDaemon()
+            let job = try await scenario.fixture.enqueue(7, batchSize: 300)
+            try await scenario.waitForJob(job.id, timeout: .seconds(90), "a quarter done") {
+                $0.planDone >= Int64(scenario.nodes / 4)
+            }
+
+            let stopping = ContinuousClock.now
+            try sandbox.exec("systemctl", "stop", "sluice")
+            let took = ContinuousClock.now - stopping
+            print("systemctl stop mid-job took \(took)")
+            let stopped = try sandbox.show("ActiveState", "Result", "ExecMainStatus")
+            #expect(stopped["ActiveState"] == "inactive", "\(stopped)")
+            #expect(stopped["Result"] == "success", "not a clean stop: \(stopped)")
+            #expect(stopped["ExecMainStatus"] == "0", "\(stopped)")
+            #expect(took < .seconds(30), "stop took \(took)")
+            let unitLog = try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            #expect(!unitLog.contains("timed out"), "systemd had to kill the daemon:\n\(unitLog)")
+
+            let left = try #require(try await scenario.fixture.store.job(job.id))
+            #expect(!left.state.isFinished, "the job \(left.state) at stop")
+            #expect(left.planDone > 0 && left.planDone < Int64(scenario.nodes), "\(left.planDone) done at stop")
+
+            _ = try scenario.startDaemon()
+            let done = try await scenario.waitForJob(job.id, timeout: .seconds(180), "finished") { $0.state.isFinished }
+            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            #expect(done.planDone == Int64(scenario.nodes))
+            try await scenario.expectEveryNodeChangedOnce()
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+/// sluice installed by `scripts/install` under a real systemd (`scripts/sandbox`: systemd as PID 1 in private
+/// namespaces), for the end-to-end tests of the unit: `systemctl`, `journalctl` and signals act on the real unit.
+///
+/// Inside, `/usr/local` is a folder of the host's checkout (`.sandbox/NAME/usr-local`), and `/etc`, `/run` and the
+/// journal are the sandbox's own: all vanish at ``stop()``. The network is the host's, so the daemon reaches the
+/// services of `scripts/services`.
+final class SluiceSandbox: Sendable {
+    let name: String
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let script = repositoryRoot.appendingPathComponent("scripts/sandbox")
+
+    /// The output of a command that ran inside.
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// A command inside failed.
+    struct CommandFailed: Error, CustomStringConvertible {
+        var command: [String]
+        var run: Run
+        var description: String {
+            "`\(command.joined(separator: " "))` exited \(run.status): \(run.errors)\(run.output)"
+        }
+    }
+
+    private init(name: String) {
+        self.name = name
+    }
+
+    /// Boots a sandbox and installs `binary` into it with `scripts/install`; each host folder of `binds` is seen
+    /// inside at the path it maps to. Nil when the sandbox cannot start on this machine (not root, no sandbox
+    /// tool): the reason is printed, and under `CI=true` recorded as a failure, since CI must never pass by
+    /// skipping.
+    static func start(
+        name: String,
+        binary: URL,
+        binds: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> SluiceSandbox? {
+        let sandbox = SluiceSandbox(name: name)
+        let run = try sandbox.script(
+            ["up", "--binary", binary.path]
+                + binds.sorted { $0.key < $1.key }.flatMap { ["--bind", "\($0.key):\($0.value)"] }
+        )
+        if run.status == 3 {
+            let reason = run.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("CI=true but the systemd sandbox cannot start: \(reason)", sourceLocation: sourceLocation)
+            } else {
+                print("SKIPPED \(name): \(reason)")
+            }
+            return nil
+        }
+        guard run.status == 0 else { throw CommandFailed(command: ["scripts/sandbox", "up"], run: run) }
+        return sandbox
+    }
+
+    /// Powers the sandbox off and removes its files; safe to call twice.
+    func stop() {
+        _ = try? script(["down"])
+    }
+
+    /// Runs `command` inside and returns its standard output; throws when it fails.
+    @discardableResult
+    func exec(_ command: String..., input: String? = nil) throws -> String {
+        try exec(command, input: input)
+    }
+
+    @discardableResult
+    func exec(_ command: [String], input: String? = nil) throws -> String {
+        let run = try script(["exec"] + command, input: input)
+        guard run.status == 0 else { throw CommandFailed(command: command, run: run) }
+        return run.output
+    }
+
+    /// Runs `command` inside and returns how it went, whatever its status.
+    func run(_ command: [String]) throws -> Run {
+        try script(["exec"] + command)
+    }
+
+    /// Writes `text` to `path` inside, creating its folder; `mode` as chmod takes it.
+    func write(_ text: String, to path: String, mode: String = "0644") throws {
+        try exec(
+            [
+                "sh", "-c", "mkdir -p \"$(dirname \"$1\")\" && umask 077 && cat > \"$1\" && chmod \"$2\" \"$1\"", "sh",
+                path, mode,
+            ],
+            input: text
+        )
+    }
+
+    /// Installs a drop-in for `sluice.service` and reloads systemd.
+    func dropIn(_ text: String, named name: String = "test") throws {
+        try write(text, to: "/run/systemd/system/sluice.service.d/\(name).conf")
+        try exec("systemctl", "daemon-reload")
+    }
+
+    /// `systemctl show` of the unit: the properties asked for, by name.
+    func show(_ properties: String...) throws -> [String: String] {
+        let output = try exec(["systemctl", "show", "sluice", "-p", properties.joined(separator: ",")])
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return values
+    }
+
+    /// The journal entries `journalctl -o json` gives for `arguments` (e.g. `["-u", "sluice", "MIGRATION=007"]`),
+    /// each as its fields; fields that journald keeps as bytes are left out.
+    func journal(_ arguments: [String]) throws -> [[String: String]] {
+        let output = try exec(["journalctl", "--no-pager", "-o", "json"] + arguments)
+        return output.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
+            return object.compactMapValues { $0 as? String }
+        }
+    }
+
+    /// Polls `condition` every 100 ms until it holds; false when `timeout` passed first.
+    static func waitUntil(
+        timeout: Duration,
+        _ condition: () async throws -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    private func script(_ arguments: [String], input: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.script
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["SLUICE_SANDBOX_NAME"] = name
+        process.environment = environment
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        // A termination handler, not waitUntilExit: the latter can wait forever in corelibs Foundation once a
+        // child has left a daemon behind, which `up` does (the sandbox).
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
+        // Standard output first: it can be large (a journal); what goes to standard error here is a few
+        // lines, well within a pipe's buffer.
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errorData = stderr.fileHandleForReading.readDataToEndOfFile()
+        exited.wait()
+        return Run(
+            status: process.terminationStatus,
+            output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errorData, as: UTF8.self)
+        )
+    }
+}
