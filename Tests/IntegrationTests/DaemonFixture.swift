@@ -111,25 +111,32 @@ struct DaemonFixture {
     }
 
     /// Starts a daemon; its output goes to temporary files (printed by ``dump(_:)`` when a test fails).
+    /// `passwordInEnvironment` false leaves `SLUICE_BOLT_PASSWORD` out (a test passing the password otherwise);
+    /// `logsToJournal` makes it log to the journal as under systemd.
     func start(
         worker: String,
         notifySocket: String? = nil,
         environment extra: [String: String] = [:],
         daemon: [String: String] = [:],
-        sections: String = ""
+        sections: String = "",
+        passwordInEnvironment: Bool = true,
+        logsToJournal: Bool = false
     ) throws -> JobStoreTestDatabase.Child {
         var environment = ["PATH": "/usr/bin:/bin"]
         for key in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"] {
             environment[key] = ProcessInfo.processInfo.environment[key]
         }
-        if case .basic(_, let password) = server.auth { environment["SLUICE_BOLT_PASSWORD"] = password }
+        if case .basic(_, let password) = server.auth, passwordInEnvironment {
+            environment["SLUICE_BOLT_PASSWORD"] = password
+        }
         environment["NOTIFY_SOCKET"] = notifySocket
         environment.merge(extra) { _, new in new }
         let file = try configuration(worker: worker, daemon: daemon, sections: sections)
         return try JobStoreTestDatabase.Child(
             CypherCommandTests.executable.path,
             ["daemon", "--config", file.path],
-            environment: environment
+            environment: environment,
+            stderrIsJournal: logsToJournal
         )
     }
 

@@ -112,7 +112,15 @@ enum JobStoreTestDatabase {
         /// Extra files to delete with the child (a psql script).
         var temporaryFiles: [URL] = []
 
-        init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        /// `stderrIsJournal`: `JOURNAL_STREAM` names the stderr file, so sluice logs to the journal as it does when
+        /// systemd runs it (structured entries through journald's socket), and its stderr holds only what bypasses
+        /// logging.
+        init(
+            _ executable: String,
+            _ arguments: [String],
+            environment: [String: String]? = nil,
+            stderrIsJournal: Bool = false
+        ) throws {
             let directory = FileManager.default.temporaryDirectory
             output = directory.appendingPathComponent("sluice-test-\(UUID().uuidString).out")
             errors = directory.appendingPathComponent("sluice-test-\(UUID().uuidString).err")
@@ -120,6 +128,13 @@ enum JobStoreTestDatabase {
             _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [executable] + arguments
+            var environment = environment
+            if stderrIsJournal {
+                var file = stat()
+                guard stat(errors.path, &file) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+                environment = (environment ?? ProcessInfo.processInfo.environment)
+                    .merging(["JOURNAL_STREAM": "\(file.st_dev):\(file.st_ino)"]) { _, new in new }
+            }
             if let environment { process.environment = environment }
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: errors)

@@ -11,6 +11,9 @@ public enum DaemonMain {
         configPath: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws {
+        // Before any secret is read: no core dump, no same-user ptrace or /proc/PID/mem or environ
+        // reading of a process holding the graph's and the job store's passwords (see ProcessDumpability).
+        try ProcessDumpability.disable()
         let path = DaemonConfiguration.path(explicit: configPath, environment: environment)
         let configuration = try DaemonConfiguration.load(path: path, environment: environment)
         let logLevel = ReloadableLogLevel(configuration.daemon.logLevel)
