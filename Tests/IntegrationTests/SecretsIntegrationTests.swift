@@ -227,11 +227,11 @@ struct SecretsIntegrationTests {
             control.kill(SIGKILL)
             daemon.kill(SIGKILL)
         }
-        // sleep: once exec'd. The daemon: once it logs that Postgres is unreachable, well after it cleared the flag
+        // sleep: once exec'd. The daemon: once it logs that it started, which is after it cleared the flag
         // (first thing, before reading its configuration).
         let controlOwner = try await Self.owner(of: control.pid) { cmdline in cmdline.hasPrefix("sleep") }
         let daemonOwner = try await Self.owner(of: daemon.pid) { cmdline in
-            cmdline.contains("daemon") && daemon.standardError.contains("Postgres unreachable")
+            cmdline.contains("daemon") && daemon.standardError.contains("sluice daemon started")
         }
         #expect(controlOwner == 65534, "a dumpable process of nobody's: /proc/PID/status owned by \(controlOwner)")
         #expect(daemonOwner == 0, "the daemon's /proc/PID/status is owned by \(daemonOwner), not root: it is dumpable")
