@@ -55,31 +55,34 @@ public struct BatchStatement: Sendable, Hashable {
     /// The batch statement. Parameters: `sluice_job`, `sluice_token`, `sluice_from`, `sluice_to`, and
     /// `sluice_ids` or `sluice_low`/`sluice_high`, plus the migration's own parameters.
     public var batch: String {
-        let items: String
+        """
+        MATCH (sluice_job:SluiceJob {id: $sluice_job})
+        SET sluice_job.lock = coalesce(sluice_job.lock, 0) + 1
+        WITH sluice_job
+        WHERE sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from
+        SET sluice_job.done = $sluice_to
+        WITH sluice_job
+        \(items)
+        \(step.change)
+        RETURN count(*) AS sluice_changed
+        """
+    }
+
+    /// The batch's items, each checked again against the label and the full predicate.
+    var items: String {
         switch addressing {
         case .idList:
-            items = """
-                UNWIND $sluice_ids AS sluice_item
-                MATCH \(step.pattern.text)
-                WHERE id(\(variable)) = sluice_item AND (\(step.predicate))
-                """
-        case .idRange:
-            items = """
-                MATCH \(step.pattern.text)
-                WHERE id(\(variable)) >= $sluice_low AND id(\(variable)) <= $sluice_high AND (\(step.predicate))
-                """
-        }
-        return """
-            MATCH (sluice_job:SluiceJob {id: $sluice_job})
-            SET sluice_job.lock = coalesce(sluice_job.lock, 0) + 1
-            WITH sluice_job
-            WHERE sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from
-            SET sluice_job.done = $sluice_to
-            WITH sluice_job
-            \(items)
-            \(step.change)
-            RETURN count(*) AS sluice_changed
             """
+            UNWIND $sluice_ids AS sluice_item
+            MATCH \(step.pattern.text)
+            WHERE id(\(variable)) = sluice_item AND (\(step.predicate))
+            """
+        case .idRange:
+            """
+            MATCH \(step.pattern.text)
+            WHERE id(\(variable)) >= $sluice_low AND id(\(variable)) <= $sluice_high AND (\(step.predicate))
+            """
+        }
     }
 
     /// Moves the job node over a slice without changing items: for an item that was quarantined, so

@@ -15,6 +15,10 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case scansPerBatch(String)
     /// So many items of one batch failed that the statement itself is at fault, not its items.
     case tooManyFailingItems(count: Int, error: BoltServerError)
+    /// A schema step failed or its index did not come ONLINE.
+    case schema(String)
+    /// Pre-flight refused the job before its first write.
+    case preflight(PreflightFailure)
     case bolt(BoltError)
     case store(StoreOperation, JobStoreError)
 
@@ -45,6 +49,10 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyFailingItems(let count, let error):
             "\(count) items of one batch failed (last: \(error)): the statement fails for its items, not one bad item; "
                 + "the job stopped"
+        case .schema(let reason):
+            "schema step: \(reason)"
+        case .preflight(let failure):
+            "pre-flight: \(failure)"
         case .bolt(let error):
             "graph: \(error)"
         case .store(let operation, let error):

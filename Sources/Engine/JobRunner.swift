@@ -24,26 +24,36 @@ public struct JobRunner: Sendable {
         /// More failing items than this in one batch stop the job: a statement that fails for every
         /// item (a runtime error the server reports like an item's) must not quarantine the graph.
         public var quarantineLimit: Int
+        /// Pre-flight checks the operator chose to skip (besides those the job's options name).
+        public var skipPreflight: Set<PreflightCheck>
+        /// How long a schema step's index may take to come ONLINE.
+        public var indexOnlineTimeout: Duration
 
         public init(
             batchSize: Int = 10_000,
             planChunk: Int = 100_000,
             batchTimeout: Duration = .seconds(120),
             retry: BoltRetryPolicy = BoltRetryPolicy(),
-            quarantineLimit: Int = 100
+            quarantineLimit: Int = 100,
+            skipPreflight: Set<PreflightCheck> = [],
+            indexOnlineTimeout: Duration = .seconds(600)
         ) {
             self.batchSize = batchSize
             self.planChunk = planChunk
             self.batchTimeout = batchTimeout
             self.retry = retry
             self.quarantineLimit = quarantineLimit
+            self.skipPreflight = skipPreflight
+            self.indexOnlineTimeout = indexOnlineTimeout
         }
     }
 
     /// How a run ended.
     public enum Ending: Sendable, Equatable {
-        /// Every planned item is done and the job is recorded as succeeded.
+        /// Every planned item is done, the verify query passed, and the job is recorded as succeeded.
         case succeeded(Job)
+        /// The job ended as failed: its verify query did not pass (the reason quotes its answer).
+        case failed(Job, reason: String)
         /// The job was paused or cancelled by an operator, or the caller's task was cancelled: the
         /// lease is released and the job resumes where it stopped.
         case stopped(JobControl?)
@@ -91,10 +101,23 @@ public struct JobRunner: Sendable {
         self.pacer = pacer
     }
 
-    /// Runs the job held by `lease` until it ends or must stop.
+    /// Runs the job held by `lease` until it ends or must stop. An error that running again cannot
+    /// cure (``EngineError/isPermanent``) also ends the job as failed before it is thrown.
     public func run(
         _ lease: JobLease,
         progress: @Sendable (Progress) -> Void = { _ in }
+    ) async throws(EngineError) -> Ending {
+        do {
+            return try await runJob(lease, progress: progress)
+        } catch {
+            if error.isPermanent { try await failJob(lease, reason: "\(error)") }
+            throw error
+        }
+    }
+
+    private func runJob(
+        _ lease: JobLease,
+        progress: @Sendable (Progress) -> Void
     ) async throws(EngineError) -> Ending {
         let job = lease.job
         let kind: MigrationDirection.Kind = job.direction == .up ? .up : .down
@@ -113,13 +136,20 @@ public struct JobRunner: Sendable {
         logger[metadataKey: "direction"] = "\(kind)"
 
         let options = transactionOptions(job: job)
+        let parameters = try await prepare(lease, direction: direction, options: options, logger: logger)
         guard let step = steps.first else {
             guard try await openNode(lease, options: options) != nil else { return .fenced }
-            return .succeeded(try await finish(lease, items: 0, logger: logger))
+            return try await conclude(
+                lease,
+                direction: direction,
+                items: 0,
+                parameters: parameters,
+                options: options,
+                logger: logger
+            )
         }
-        let parameters = try await bindParameters(lease, options: options)
         let statement = BatchStatement(step: step, capabilities: capabilities)
-        if capabilities.explainReturnsPlan {
+        if capabilities.explainReturnsPlan, !configuration.skipPreflight.contains(.plan) {
             try await preflight(statement, parameters: parameters, options: options)
         }
         let requested = job.requestedBatchSize > 0 ? job.requestedBatchSize : configuration.batchSize
@@ -255,7 +285,14 @@ public struct JobRunner: Sendable {
                     )
                 )
             case .finish(let items):
-                return .succeeded(try await finish(lease, items: items, logger: logger))
+                return try await conclude(
+                    lease,
+                    direction: direction,
+                    items: items,
+                    parameters: parameters,
+                    options: options,
+                    logger: logger
+                )
             case .release(let ending):
                 try await release(lease)
                 return ending
@@ -511,19 +548,13 @@ public struct JobRunner: Sendable {
 
     /// Evaluates the migration's declared parameters once (`$asOf = date()`) and keeps the values with
     /// the job, so all batches agree, also those of a run resumed days later.
-    private func bindParameters(
+    func bindParameters(
         _ lease: JobLease,
         options: BoltTransactionOptions
     ) async throws(EngineError) -> [String: BoltValue] {
         guard !migration.parameters.isEmpty else { return [:] }
         if let recorded = try BoundParameters.decode(options: lease.job.options) { return recorded }
-        var bound: [String: BoltValue] = [:]
-        for parameter in migration.parameters {
-            let records = try await bolt { () async throws(BoltError) in
-                try await connection.run("RETURN \(parameter.expression) AS value", options: options).collect()
-            }
-            bound[parameter.name] = records.first?["value"] ?? .null
-        }
+        let bound = try await Self.bindParameters(of: migration, connection: connection, options: options)
         try await store(.recordParameters) { () async throws(JobStoreError) in
             try await store.recordParameters(lease, BoundParameters.encode(bound))
         }
@@ -532,7 +563,7 @@ public struct JobRunner: Sendable {
 
     /// The job's database, and where the server honours them, a timeout and metadata that make the
     /// batch identifiable in `SHOW TRANSACTIONS`.
-    private func transactionOptions(job: Job) -> BoltTransactionOptions {
+    func transactionOptions(job: Job) -> BoltTransactionOptions {
         var options = BoltTransactionOptions(database: job.target.database.isEmpty ? nil : job.target.database)
         if capabilities.honoursTransactionMetadata {
             options.timeout = configuration.batchTimeout
@@ -579,34 +610,6 @@ public struct JobRunner: Sendable {
         try await store(.release) { () async throws(JobStoreError) in try await store.release(lease) }
     }
 
-    private func finish(_ lease: JobLease, items: Int64, logger: Logger) async throws(EngineError) -> Job {
-        _ = try? await bolt { () async throws(BoltError) in
-            try await connection.run(
-                GraphJobNode.finish,
-                parameters: ["sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token)],
-                options: transactionOptions(job: lease.job)
-            ).collect()
-        }
-        let job = lease.job
-        let history = MigrationHistoryEntry(
-            migrationVersion: job.migrationVersion,
-            migrationName: job.migrationName,
-            checksum: job.migrationChecksum,
-            direction: job.direction,
-            target: job.target,
-            job: job.id,
-            appliedBy: lease.owner,
-            duration: .seconds(Date().timeIntervalSince(job.startedAt ?? job.createdAt)),
-            items: items,
-            status: job.direction == .up ? .applied : .rolledBack
-        )
-        let finished = try await store(.finish) { () async throws(JobStoreError) in
-            try await store.finish(lease, .succeeded, history: history)
-        }
-        logger.info("job succeeded", metadata: ["items_changed": "\(items)"])
-        return finished
-    }
-
     func store<Result>(
         _ operation: EngineError.StoreOperation,
         _ body: () async throws(JobStoreError) -> Result
@@ -620,7 +623,7 @@ public struct JobRunner: Sendable {
         }
     }
 
-    private func bolt<Result>(_ body: () async throws(BoltError) -> Result) async throws(EngineError) -> Result {
+    func bolt<Result>(_ body: () async throws(BoltError) -> Result) async throws(EngineError) -> Result {
         do {
             return try await body()
         } catch {

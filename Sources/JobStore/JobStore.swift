@@ -589,6 +589,22 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Records a history entry that no job of this store ran: a migration adopted by `sluice baseline`
+    /// from a graph that carries the guide's `(:Migration)` nodes.
+    public func recordHistory(_ entry: MigrationHistoryEntry) async throws(JobStoreError) {
+        let statements = statements
+        try await run("record history", retry: false) { connection in
+            try connection.query(
+                statements.insertHistory,
+                [
+                    entry.migrationVersion, entry.migrationName, entry.checksum, entry.direction.rawValue,
+                    entry.target.url, entry.target.database, entry.job, entry.appliedBy,
+                    Int64(entry.duration.seconds * 1000), entry.items, entry.status.rawValue,
+                ]
+            )
+        }
+    }
+
     // MARK: internals
 
     private func control(

@@ -1,8 +1,13 @@
 /// Where one migration stands, comparing the files with the applied history.
 public struct MigrationStatus: Sendable, Hashable {
     public enum State: String, Sendable, Hashable, CaseIterable {
-        /// A file that was never applied.
+        /// A file that was never applied (or whose `down` ran to the end).
         case pending
+        /// A job of it is planning, running or paused.
+        case running
+        /// A job of it stopped mid-way (cancelled, failed) after changing items: its `down` undoes
+        /// exactly what was done, or running it again finishes it.
+        case partiallyApplied = "partially applied"
         /// Applied, and the file still has the checksum it had then.
         case applied
         /// Applied, but the file has changed since: the graph holds what the old file did, and the new
@@ -30,21 +35,27 @@ public struct MigrationStatus: Sendable, Hashable {
     /// Every version in the files or the history, in version order, with its state.
     ///
     /// `applied` holds one record per version that is applied now (a migration whose `down` ran is not
-    /// applied); when a version appears twice the last record counts. Running and partly applied jobs
-    /// are the job store's to report: this compares files with history only.
-    public static func classify(files: [MigrationFile], applied: [AppliedMigration]) -> [MigrationStatus] {
+    /// applied); when a version appears twice the last record counts. `running` (an unfinished job)
+    /// wins over the history; `partiallyApplied` counts for versions that are not applied.
+    public static func classify(
+        files: [MigrationFile],
+        applied: [AppliedMigration],
+        running: Set<MigrationVersion> = [],
+        partiallyApplied: Set<MigrationVersion> = []
+    ) -> [MigrationStatus] {
         var appliedByVersion: [MigrationVersion: AppliedMigration] = [:]
         for record in applied {
             appliedByVersion[record.version] = record
         }
         let filesByVersion = Dictionary(files.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
-        let versions = Set(filesByVersion.keys).union(appliedByVersion.keys).sorted()
+        let versions = Set(filesByVersion.keys).union(appliedByVersion.keys).union(running).sorted()
         return versions.map { version in
             let file = filesByVersion[version]
             let record = appliedByVersion[version]
             let state: State
             switch (file, record) {
-            case (_, nil): state = .pending
+            case _ where running.contains(version): state = .running
+            case (_, nil): state = partiallyApplied.contains(version) ? .partiallyApplied : .pending
             case (nil, _): state = .missingFile
             case (let file?, let record?): state = file.checksum == record.checksum ? .applied : .changedAfterApply
             }

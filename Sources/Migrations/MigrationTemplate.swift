@@ -34,7 +34,8 @@ public enum MigrationTemplate {
                 n.\(kept) = true
 
             // Schema steps, one CREATE or DROP of an INDEX or CONSTRAINT each, are sections of their own:
-            // `// sluice:up schema`, undone by a `// sluice:down schema`. Steps run in file order.
+            // `// sluice:up schema`, undone by a `// sluice:down schema`. Steps run in file order, each in an
+            // auto-commit transaction of its own; a created index is waited for until it is ONLINE.
 
             // sluice:up verify
             // Runs after the last batch: the job succeeds only if `ok` is true. Other columns are shown.

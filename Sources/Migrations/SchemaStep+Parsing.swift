@@ -20,6 +20,43 @@ extension SchemaStep {
                 name = token.name
             }
         }
-        self.init(statement: statement.text, action: action, object: object, name: name, line: statement.line)
+        self.init(
+            statement: statement.text,
+            action: action,
+            object: object,
+            name: name,
+            target: object == .index ? Self.target(statement.tokens, line: statement.line) : nil,
+            line: statement.line
+        )
+    }
+
+    /// Reads `FOR (v:Label) ON (v.a, v.b)` or `FOR ()-[r:TYPE]-() ON (r.a)`; nil when the statement
+    /// has no such clause (a DROP by name).
+    private static func target(_ tokens: [CypherToken], line: Int) -> IndexRequirement? {
+        guard let forIndex = tokens.firstIndex(where: { $0.kind == .word && $0.name.uppercased() == "FOR" }),
+            let onIndex = tokens[forIndex...].firstIndex(where: { $0.kind == .word && $0.name.uppercased() == "ON" })
+        else { return nil }
+        let pattern = tokens[forIndex..<onIndex]
+        let isRelationship = pattern.contains { $0.kind == .symbol && $0.text == "[" }
+        guard let colon = pattern.firstIndex(where: { $0.kind == .symbol && $0.text == ":" }),
+            colon + 1 < onIndex, [.word, .quotedName].contains(tokens[colon + 1].kind)
+        else { return nil }
+        var properties: [String] = []
+        var index = onIndex + 1
+        while index + 1 < tokens.count, !(tokens[index].kind == .symbol && tokens[index].text == ")") {
+            if tokens[index].kind == .symbol, tokens[index].text == ".",
+                [.word, .quotedName].contains(tokens[index + 1].kind)
+            {
+                properties.append(tokens[index + 1].name)
+            }
+            index += 1
+        }
+        guard !properties.isEmpty else { return nil }
+        return IndexRequirement(
+            entity: isRelationship ? .relationship : .node,
+            labelOrType: tokens[colon + 1].name,
+            properties: properties,
+            line: line
+        )
     }
 }

@@ -20,13 +20,24 @@ public struct SchemaStep: Sendable, Hashable {
     public let object: Object
     /// The index or constraint name, when the statement gives one (`CREATE INDEX project_risk_score ...`).
     public let name: String?
+    /// What a `CREATE ... INDEX ... FOR <pattern> ON (<properties>)` indexes, so that the engine can find
+    /// the index in the server's list (FalkorDB's indexes have no names); nil for other statements.
+    public let target: IndexRequirement?
     public let line: Int
 
-    public init(statement: String, action: Action, object: Object, name: String?, line: Int) {
+    public init(
+        statement: String,
+        action: Action,
+        object: Object,
+        name: String?,
+        target: IndexRequirement? = nil,
+        line: Int
+    ) {
         self.statement = statement
         self.action = action
         self.object = object
         self.name = name
+        self.target = target
         self.line = line
     }
 }

@@ -13,9 +13,10 @@ struct GraphHistory {
         GraphHistory(entries: try await store.history(target: target, limit: 100_000))
     }
 
-    /// The newest entry of `version`.
+    /// The newest entry of `version` that says something about the graph: a job refused or failed before
+    /// it changed an item (pre-flight, a finalized migration's down) leaves the migration where it was.
     func latest(_ version: MigrationVersion) -> MigrationHistoryEntry? {
-        entries.first { MigrationVersion($0.migrationVersion) == version }
+        entries.first { MigrationVersion($0.migrationVersion) == version && $0.changedTheGraph }
     }
 
     /// An up of `version` completed and was not undone since.
@@ -25,7 +26,9 @@ struct GraphHistory {
 
     /// An up of `version` changed the graph, completely or part-way, and was not undone since: its down has work.
     func canUndo(_ version: MigrationVersion) -> Bool {
-        latest(version).map { $0.direction == .up && ($0.status == .applied || $0.status == .partial) } ?? false
+        latest(version).map { entry in
+            entry.direction == .up && (entry.status == .applied || [.partial, .failed].contains(entry.status))
+        } ?? false
     }
 
     /// Why a job running `version` in `direction` would have nothing to do on `target`, or `nil` when it has work:

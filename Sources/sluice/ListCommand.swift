@@ -1,41 +1,67 @@
 import ArgumentParser
 import Foundation
+import JobStore
 import Migrations
 
 /// `sluice list`: the migrations in the folder, in version order.
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the migrations: version, name, steps, description.",
+        abstract: "List the migrations: version, state on the graph, name, steps, description.",
         discussion: """
-            Reads the files only: whether each one is pending, running or applied comes from the job store,
-            which this command does not read yet. With --json, each migration is printed whole, data steps
-            taken apart into the pattern, predicate and change the engine batches.
+            The state (pending, running, applied, partially applied, changed after apply, applied, file missing)
+            is the job store's, for the graph that --url and --database name; --files-only reads the files
+            alone. With --json, each migration is printed whole, data steps taken apart into the pattern,
+            predicate and change the engine batches.
             """
     )
 
     @OptionGroup var migrations: MigrationsOptions
+    @OptionGroup var graph: GraphOptions
+    @OptionGroup var store: DBOptions
 
     @Flag(help: "Print the migrations as one JSON array.")
     var json = false
 
-    func run() throws {
+    @Flag(help: "Read the files only: no state column, no job store.")
+    var filesOnly = false
+
+    func run() async throws {
         let catalog = try migrations.loadCatalog()
+        var states: [MigrationVersion: String] = [:]
+        var missing: [MigrationStatus] = []
+        if !filesOnly {
+            let resolved = try graph.resolve()
+            let target = resolved.target
+            let jobStore = try await store.openClientStore(migrate: true)
+            let ledger: MigrationLedger
+            do {
+                ledger = try await MigrationLedger.read(jobStore, catalog: catalog, target: target)
+            } catch {
+                await jobStore.close()
+                throw CommandError("\(error)")
+            }
+            await jobStore.close()
+            for status in ledger.statuses { states[status.version] = status.state.rawValue }
+            missing = ledger.statuses.filter { $0.state == .missingFile }
+        }
         var output = StandardOutput()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let entries = catalog.migrations.map(Entry.init)
+            let entries = catalog.migrations.map { Entry($0, state: states[$0.version]) }
             output.write(String(decoding: try encoder.encode(entries), as: UTF8.self) + "\n")
             return
         }
-        let header = ["VERSION", "NAME", "UP", "DOWN", "DESCRIPTION"]
-        let rows = catalog.migrations.map { migration in
-            [
-                migration.version.description, migration.name, Self.steps(migration.up), Self.steps(migration.down),
-                migration.description,
-            ]
-        }
+        let header = ["VERSION"] + (filesOnly ? [] : ["STATE"]) + ["NAME", "UP", "DOWN", "DESCRIPTION"]
+        let rows =
+            catalog.migrations.map { migration in
+                [migration.version.description] + (filesOnly ? [] : [states[migration.version] ?? "pending"])
+                    + [migration.name, Self.steps(migration.up), Self.steps(migration.down), migration.description]
+            }
+            + missing.map { status in
+                [status.version.description, status.state.rawValue, status.applied?.name ?? "", "", "", ""]
+            }
         output.write(TextTable.render(header: header, rows: rows))
     }
 
@@ -103,6 +129,7 @@ struct ListCommand: ParsableCommand {
         }
 
         var version: MigrationVersion
+        var state: String?
         var name: String
         var path: String
         var checksum: String
@@ -117,8 +144,9 @@ struct ListCommand: ParsableCommand {
         var down: Direction
         var finalize: Direction?
 
-        init(_ migration: MigrationFile) {
+        init(_ migration: MigrationFile, state: String?) {
             version = migration.version
+            self.state = state
             name = migration.name
             path = migration.path
             checksum = migration.checksum

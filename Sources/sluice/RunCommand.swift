@@ -29,10 +29,15 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var graph: GraphOptions
     @OptionGroup var store: DBOptions
     @OptionGroup var migrations: MigrationsOptions
+
+    @OptionGroup var dialect: DialectOption
     @OptionGroup(title: "Throttle") var throttle: ThrottleOptions
 
-    @Argument(help: "The migration's version, e.g. 007 or 7.")
-    var version: String
+    @Argument(help: "The migration's version, e.g. 007 or 7 (none with --all).")
+    var version: String?
+
+    @Flag(help: "Apply every pending migration in version order, stopping at the first that fails.")
+    var all = false
 
     @Flag(help: "Undo the migration (run its down direction).")
     var down = false
@@ -41,10 +46,24 @@ struct RunCommand: AsyncParsableCommand {
     var batchSize: Int?
 
     @Option(
-        help:
-            "Override probing the server: \(BoltCapabilities.Dialect.allCases.map(\.rawValue).joined(separator: ", "))."
+        name: .customLong("skip-preflight"),
+        help: ArgumentHelp(
+            "Skip one pre-flight check (repeat for more): \(PreflightCheck.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "check"
+        )
     )
-    var dialect: String?
+    var skipPreflight: [String] = []
+
+    @Flag(
+        help: "Write nothing: plan read-only, count the items per step, show the batch statement and its EXPLAIN plan."
+    )
+    var dryRun = false
+
+    @Option(
+        help:
+            "With --dry-run: run N items through the change in a transaction that is rolled back (only where rollback undoes writes)."
+    )
+    var sample: Int?
 
     @Option(
         help: ArgumentHelp(
@@ -65,18 +84,34 @@ struct RunCommand: AsyncParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if leaseSeconds < 1 { throw ValidationError("--lease-seconds must be at least 1") }
         if let worker, worker.isEmpty { throw ValidationError("--worker must not be empty") }
-        if let dialect, BoltCapabilities.Dialect(rawValue: dialect) == nil {
-            throw ValidationError("unknown --dialect '\(dialect)'")
+        if all == (version != nil) { throw ValidationError("give one migration version, or --all") }
+        if all && down { throw ValidationError("--all applies pending migrations; undo them one by one with --down") }
+        if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
+        if sample != nil && !dryRun { throw ValidationError("--sample needs --dry-run") }
+        if all && dryRun { throw ValidationError("--dry-run previews one migration: give its version") }
+        for check in skipPreflight where PreflightCheck(rawValue: check) == nil {
+            throw ValidationError(
+                "unknown pre-flight check '\(check)' (known: \(PreflightCheck.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
     }
 
     func run() async throws {
-        guard let version = MigrationVersion(self.version) else {
-            throw CommandError("invalid migration version '\(self.version)': expected a number such as 007")
-        }
         let catalog = try migrations.loadCatalog()
-        guard let migration = catalog.migration(version) else {
-            throw CommandError("no migration \(version) in \(catalog.folder)")
+        let chosen = try version.map { try Self.migration($0, in: catalog) }
+        if dryRun, let migration = chosen {
+            try await graph.withConnection { connection, resolved in
+                let capabilities = try await dialect.capabilities(connection, settings: resolved)
+                try await Self.preview(
+                    migration,
+                    direction: down ? .down : .up,
+                    sample: sample,
+                    connection: connection,
+                    capabilities: capabilities,
+                    database: resolved.database
+                )
+            }
+            return
         }
         var logger = Logger(label: "sluice.run")
         logger.logLevel = .warning
@@ -88,96 +123,153 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { Task { await jobStore.close() } }
         let direction: JobDirection = down ? .down : .up
-        let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
         let schedule = try throttle.windows.loadSchedule()
 
         try await graph.withConnection { connection, resolved in
-            var graph = resolved
-            graph.dialect = dialect.flatMap(BoltCapabilities.Dialect.init(rawValue:))
-            let capabilities = try await graph.capabilities(of: connection)
-            let target = graph.target
-            let job: Job
-            do {
-                job = try await Self.findOrEnqueue(
-                    jobStore,
-                    migration: migration,
-                    direction: direction,
-                    target: target,
-                    batchSize: batchSize
-                )
-            } catch let done as AlreadyDone {
-                var output = StandardOutput()
-                output.write(done.message + "\n")
-                return
-            }
-            let lease = try await Self.claim(
-                job.id,
-                in: jobStore,
-                worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
-                leaseDuration: .seconds(leaseSeconds)
-            )
-            let pacer =
-                throttle.noThrottle
-                ? nil
-                : try BatchPacer(
-                    configuration: throttle.configuration(batchSize: lease.job.requestedBatchSize),
-                    schedule: { schedule }
-                )
-            let probe = LatencyProbe(
-                migration: migration,
-                configured: throttle.probe,
-                configuration: throttle.probeConfiguration,
-                options: BoltTransactionOptions(database: resolved.database),
-                logger: logger
-            ) { () async throws(BoltError) in
-                try await BoltConnection.connect(to: resolved.url, auth: resolved.auth, tls: resolved.tls)
-            }
-            let runner = JobRunner(
-                store: jobStore,
-                connection: connection,
-                capabilities: capabilities,
-                migration: migration,
-                configuration: .init(batchSize: batchSize),
-                pacer: pacer,
-                logger: logger
-            )
-            let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")
-            let run = GracefulJobRun()
-            let json = self.json
-            let ending: JobRunner.Ending
-            do {
-                ending = try await Self.runInterruptibly(stopping: run) {
-                    try await run.run(runner, lease: lease, probe: probe) { progress in
-                        if json { Self.writeJSON(Self.event(progress)) } else { display.update(progress) }
-                    }.get()
+            let capabilities = try await dialect.capabilities(connection, settings: resolved)
+            let target = resolved.target
+            var queue: [MigrationFile]
+            var blocker: MigrationStatus?
+            if let chosen {
+                queue = [chosen]
+            } else {
+                (queue, blocker) = try await MigrationLedger.read(jobStore, catalog: catalog, target: target).pending
+                if queue.isEmpty && blocker == nil {
+                    var output = StandardOutput()
+                    output.write("nothing pending on \(target)\n")
                 }
-            } catch let error as EngineError {
-                display.finish()
-                throw CommandError("job \(job.id): \(error)")
             }
-            display.finish()
+            for migration in queue {
+                try await runJob(
+                    migration,
+                    direction: direction,
+                    store: jobStore,
+                    connection: connection,
+                    capabilities: capabilities,
+                    graph: resolved,
+                    schedule: schedule,
+                    logger: logger
+                )
+            }
+            if let blocker {
+                throw CommandError(
+                    "\(blocker.version) is partially applied: run it again (sluice run \(blocker.version)) or undo it "
+                        + "(sluice run \(blocker.version) --down) before the migrations after it"
+                )
+            }
+        }
+    }
+
+    /// The catalog's migration of an operator's version argument, or a one-line error.
+    static func migration(_ text: String, in catalog: MigrationCatalog) throws -> MigrationFile {
+        guard let version = MigrationVersion(text) else {
+            throw CommandError("invalid migration version '\(text)': expected a number such as 007")
+        }
+        guard let migration = catalog.migration(version) else {
+            throw CommandError("no migration \(version) in \(catalog.folder)")
+        }
+        return migration
+    }
+
+    /// Runs one migration's job in the foreground to its end; throws when it does not succeed.
+    func runJob(
+        _ migration: MigrationFile,
+        direction: JobDirection,
+        store jobStore: JobStore,
+        connection: BoltConnection,
+        capabilities: BoltCapabilities,
+        graph: GraphOptions.Resolved,
+        schedule: ThrottleSchedule,
+        logger: Logger
+    ) async throws {
+        let target = graph.target
+        let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
+        let job: Job
+        do {
+            job = try await Self.findOrEnqueue(
+                jobStore,
+                migration: migration,
+                direction: direction,
+                target: target,
+                batchSize: batchSize
+            )
+        } catch let done as AlreadyDone {
             var output = StandardOutput()
-            switch ending {
-            case .succeeded(let job) where json:
-                Self.writeJSON([
-                    "event": "succeeded", "job": job.id.rawValue, "planned": job.planDone, "changed": job.itemsChanged,
-                    "skipped": job.itemsSkipped, "quarantined": job.itemsQuarantined,
-                ])
-            case .succeeded(let job):
-                output.write(
-                    "\(migration.version) \(direction.rawValue): succeeded, \(job.planDone) items planned, "
-                        + "\(job.itemsChanged) changed, \(job.itemsSkipped) no longer matching, "
-                        + "\(job.itemsQuarantined) quarantined (job \(job.id))\n"
-                )
-            case .stopped(let control):
-                let why = control.map { $0.cancelRequested ? "cancelled" : "\($0.state.rawValue)" } ?? "interrupted"
-                output.write(
-                    "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))\n"
-                )
-                if control == nil { throw ExitCode(130) }
-            case .fenced:
-                throw CommandError("job \(job.id) was taken over by another worker; this run stopped without writing")
+            output.write(done.message + "\n")
+            return
+        }
+        let lease = try await Self.claim(
+            job.id,
+            in: jobStore,
+            worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
+            leaseDuration: .seconds(leaseSeconds)
+        )
+        let pacer =
+            throttle.noThrottle
+            ? nil
+            : try BatchPacer(
+                configuration: throttle.configuration(batchSize: lease.job.requestedBatchSize),
+                schedule: { schedule }
+            )
+        let probe = LatencyProbe(
+            migration: migration,
+            configured: throttle.probe,
+            configuration: throttle.probeConfiguration,
+            options: BoltTransactionOptions(database: graph.database),
+            logger: logger
+        ) { () async throws(BoltError) in
+            try await BoltConnection.connect(to: graph.url, auth: graph.auth, tls: graph.tls)
+        }
+        let runner = JobRunner(
+            store: jobStore,
+            connection: connection,
+            capabilities: capabilities,
+            migration: migration,
+            configuration: .init(
+                batchSize: batchSize,
+                skipPreflight: Set(skipPreflight.compactMap(PreflightCheck.init(rawValue:)))
+            ),
+            pacer: pacer,
+            logger: logger
+        )
+        let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")
+        let run = GracefulJobRun()
+        let json = self.json
+        let ending: JobRunner.Ending
+        do {
+            ending = try await Self.runInterruptibly(stopping: run) {
+                try await run.run(runner, lease: lease, probe: probe) { progress in
+                    if json { Self.writeJSON(Self.event(progress)) } else { display.update(progress) }
+                }.get()
             }
+        } catch let error as EngineError {
+            display.finish()
+            throw CommandError("\(migration.version) \(direction.rawValue): \(error) (job \(job.id))")
+        }
+        display.finish()
+        var output = StandardOutput()
+        switch ending {
+        case .succeeded(let job) where json:
+            Self.writeJSON([
+                "event": "succeeded", "job": job.id.rawValue, "planned": job.planDone, "changed": job.itemsChanged,
+                "skipped": job.itemsSkipped, "quarantined": job.itemsQuarantined,
+            ])
+        case .succeeded(let job):
+            output.write(
+                "\(migration.version) \(direction.rawValue): succeeded, \(job.planDone) items planned, "
+                    + "\(job.itemsChanged) changed, \(job.itemsSkipped) no longer matching, "
+                    + "\(job.itemsQuarantined) quarantined, verified (job \(job.id))\n"
+            )
+        case .failed(let job, let reason):
+            throw CommandError("\(migration.version) \(direction.rawValue): failed: \(reason) (job \(job.id))")
+        case .stopped(let control):
+            let why = control.map { $0.cancelRequested ? "cancelled" : "\($0.state.rawValue)" } ?? "interrupted"
+            output.write(
+                "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))\n"
+            )
+            if control == nil { throw ExitCode(130) }
+        case .fenced:
+            throw CommandError("job \(job.id) was taken over by another worker; this run stopped without writing")
         }
     }
 
@@ -193,6 +285,57 @@ struct RunCommand: AsyncParsableCommand {
     static func writeJSON(_ object: [String: Any]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// `--dry-run`: what the job would do, without writing.
+    static func preview(
+        _ migration: MigrationFile,
+        direction: MigrationDirection.Kind,
+        sample: Int?,
+        connection: BoltConnection,
+        capabilities: BoltCapabilities,
+        database: String?
+    ) async throws {
+        var logger = Logger(label: "sluice.run")
+        logger.logLevel = .warning
+        let dryRun = DryRun(
+            connection: connection,
+            capabilities: capabilities,
+            migration: migration,
+            options: BoltTransactionOptions(database: database),
+            logger: logger
+        )
+        let report: DryRun.Report
+        do {
+            report = try await dryRun.run(direction, sample: sample)
+        } catch {
+            throw CommandError("\(migration.version) \(direction) --dry-run: \(error)")
+        }
+        var output = StandardOutput()
+        output.write("\(migration.version) \(migration.name) \(direction): dry run, nothing written\n")
+        for step in report.steps {
+            output.write("\nstep at line \(step.line) (\(step.kind))\n")
+            if let planned = step.planned { output.write("items planned: \(planned)\n") }
+            output.write(
+                (step.kind == "data" ? "batch statement:\n" : "statement (its own auto-commit transaction):\n")
+                    + Self.indent(step.statement) + "\n"
+            )
+            if step.kind == "data" {
+                output.write(
+                    "EXPLAIN:\n" + Self.indent(step.plan ?? "unavailable: the server returns no plan over Bolt") + "\n"
+                )
+            }
+            if let sampled = step.sampled, let changed = step.sampleChanged {
+                output.write("sample: \(sampled) items run, \(changed) changed, rolled back\n")
+            }
+        }
+        for refusal in report.refusals {
+            output.write("\npre-flight would refuse: \(refusal)\n")
+        }
+    }
+
+    private static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
     }
 
     /// The unfinished job of this migration, direction and graph, or a new one.

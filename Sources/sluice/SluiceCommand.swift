@@ -12,6 +12,7 @@ struct SluiceCommand: AsyncParsableCommand {
             ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self, EnqueueCommand.self,
             StatusCommand.self, JobsCommand.self, PauseCommand.self, ResumeCommand.self, CancelCommand.self,
             ThrottleCommand.self, HistoryCommand.self,
+            VerifyCommand.self, BaselineCommand.self, FinalizeCommand.self,
         ]
     )
 

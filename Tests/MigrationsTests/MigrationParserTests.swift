@@ -87,8 +87,26 @@ import Testing
         #expect(create.action == .create && create.object == .index && create.name == "thing_name")
         #expect(create.statement == "CREATE TEXT INDEX thing_name IF NOT EXISTS FOR (t:Thing) ON (t.name)")
         #expect(create.line == 9)
+        #expect(create.target == IndexRequirement(entity: .node, labelOrType: "Thing", properties: ["name"], line: 9))
         let drop = try #require(file.down.schemaSteps.first)
         #expect(drop.action == .drop && drop.name == "thing_name")
+        #expect(drop.target == nil)
+    }
+
+    @Test func indexTargetsOfNodesAndRelationships() throws {
+        for (statement, target) in [
+            (
+                "CREATE INDEX FOR (t:Thing) ON (t.a, t.b)",
+                IndexRequirement(entity: .node, labelOrType: "Thing", properties: ["a", "b"], line: 20)
+            ),
+            (
+                "CREATE INDEX logged_date FOR ()-[r:LOGGED_HOURS]-() ON (r.date)",
+                IndexRequirement(entity: .relationship, labelOrType: "LOGGED_HOURS", properties: ["date"], line: 20)
+            ),
+        ] {
+            let text = minimalMigration + "// sluice:up schema\n\(statement)\n// sluice:down schema\nDROP INDEX x\n"
+            #expect(try #require(try parse(text).up.schemaSteps.first).target == target)
+        }
     }
 
     @Test func schemaStepsOfEveryShape() throws {

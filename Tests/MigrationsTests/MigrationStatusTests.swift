@@ -27,6 +27,20 @@ import Testing
         #expect(statuses[3].file == nil && statuses[3].applied == gone)
     }
 
+    @Test func runningWinsAndPartialCountsWhenNotApplied() throws {
+        let one = try file(1)
+        let two = try file(2)
+        let three = try file(3)
+        let statuses = MigrationStatus.classify(
+            files: [one, two, three],
+            applied: [applied(one)],
+            running: [MigrationVersion(1)],
+            partiallyApplied: [MigrationVersion(2), MigrationVersion(3)]
+        )
+        #expect(statuses.map(\.state) == [.running, .partiallyApplied, .partiallyApplied])
+        #expect(MigrationStatus.State.partiallyApplied.rawValue == "partially applied")
+    }
+
     @Test func nothingApplied() throws {
         let files = [try file(1), try file(5)]
         #expect(MigrationStatus.classify(files: files, applied: []).map(\.state) == [.pending, .pending])

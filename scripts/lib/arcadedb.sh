@@ -8,6 +8,9 @@ arcade_bolt_port=${SLUICE_ARCADEDB_BOLT_PORT:-17688}
 arcade_http_port=${SLUICE_ARCADEDB_HTTP_PORT:-12480}
 arcade_password=sluice-arcade-test # ArcadeDB wants at least 8 characters
 arcade_database=sluice
+# A second database for tests that need graph-wide labels of their own (the guide's Project,
+# Customer, User and (:Migration) nodes), so they cannot meet other tests' nodes.
+arcade_guide_database=sluice_guide
 
 arcadedb_log() { echo "$state/arcadedb.log"; }
 arcadedb_port() { echo "bolt $arcade_bolt_port, http $arcade_http_port"; }
@@ -35,7 +38,7 @@ arcadedb_launch() {
         -Darcadedb.server.httpIncomingPort="$arcade_http_port" \
         -Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin \
         -Darcadedb.bolt.host=127.0.0.1 -Darcadedb.bolt.port="$arcade_bolt_port" \
-        -Darcadedb.server.defaultDatabases="${arcade_database}[root]" \
+        -Darcadedb.server.defaultDatabases="${arcade_database}[root];${arcade_guide_database}[root]" \
         -cp "$arcade_home/jars/*" com.arcadedb.server.ArcadeDBServer >"$state/arcadedb.pid"
 }
 
@@ -56,5 +59,6 @@ export SLUICE_TEST_ARCADEDB_USER=root
 export SLUICE_TEST_ARCADEDB_PASSWORD=$arcade_password
 export SLUICE_TEST_ARCADEDB_DATABASE=$arcade_database
 export SLUICE_TEST_ARCADEDB_HTTP_URL=http://127.0.0.1:$arcade_http_port
+export SLUICE_TEST_ARCADEDB_GUIDE_DATABASE=$arcade_guide_database
 EOF
 }

@@ -215,6 +215,13 @@ struct JobSession {
                 ]
             )
             return .done
+        case .success(.failed(_, let reason)):
+            // The runner has recorded the failure (its verify query did not pass) in the job store.
+            logger.error(
+                "job failed: \(reason)",
+                metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.jobFailed)"]
+            )
+            return .done
         case .success(.stopped(let control)):
             return await stopped(control, logger: logger)
         case .success(.fenced):
@@ -413,7 +420,7 @@ struct JobSession {
             return await fail("\(error)", logger: logger)
         case .bolt(let boltError) where Self.isUnavailability(boltError):
             return await graphUnavailable("\(boltError)", logger: logger)
-        case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .scansPerBatch:
+        case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .scansPerBatch, .schema, .preflight:
             return await fail("\(error)", logger: logger)
         }
     }

@@ -1,0 +1,136 @@
+import Bolt
+import Foundation
+import Logging
+import Migrations
+
+/// Runs a migration's `finalize` direction (`sluice finalize`): strips the bookkeeping a finished
+/// migration kept for its `down`, then marks the graph's `(:Migration)` node `finalizedAt`, after which
+/// pre-flight refuses that migration's `down` (it would find nothing to restore).
+///
+/// Not a job: the change only removes properties its predicate selects, so it is idempotent, and a
+/// run that was interrupted is simply run again. Each batch runs in the server's atomic unit.
+public struct Finalizer: Sendable {
+    let connection: BoltConnection
+    let capabilities: BoltCapabilities
+    let migration: MigrationFile
+    let options: BoltTransactionOptions
+    let batchSize: Int
+    let logger: Logger
+
+    public init(
+        connection: BoltConnection,
+        capabilities: BoltCapabilities,
+        migration: MigrationFile,
+        options: BoltTransactionOptions,
+        batchSize: Int,
+        logger: Logger
+    ) {
+        self.connection = connection
+        self.capabilities = capabilities
+        self.migration = migration
+        self.options = options
+        self.batchSize = max(1, batchSize)
+        self.logger = logger
+    }
+
+    /// Marks the version finalized, or finds when it was.
+    static let mark = """
+        MATCH (m:Migration) WHERE m.version = $version OR m.version = $number
+        SET m.finalizedAt = $now
+        """
+    static let finalizedAt = """
+        MATCH (m:Migration) WHERE (m.version = $version OR m.version = $number) AND m.finalizedAt IS NOT NULL
+        RETURN toString(m.finalizedAt) AS finalizedAt
+        """
+
+    /// When the graph says `migration` was finalized, or nil.
+    public static func finalized(
+        _ migration: MigrationFile,
+        connection: BoltConnection,
+        options: BoltTransactionOptions
+    ) async throws(BoltError) -> String? {
+        let records = try await connection.run(finalizedAt, parameters: versionParameters(migration), options: options)
+            .collect()
+        return records.first?["finalizedAt"]?.stringValue
+    }
+
+    static func versionParameters(_ migration: MigrationFile) -> [String: BoltValue] {
+        ["version": .string(migration.version.description), "number": .integer(Int64(migration.version.number))]
+    }
+
+    /// Returns how many items lost their bookkeeping and the finalize verify's answer, if it has one.
+    public func run() async throws(EngineError) -> (changed: Int64, verify: VerifyResult?) {
+        guard let direction = migration.finalize else {
+            throw .migration("\(migration.version) has no finalize step: it keeps no bookkeeping for its down")
+        }
+        let parameters = try await JobRunner.bindParameters(of: migration, connection: connection, options: options)
+        var changed: Int64 = 0
+        for step in direction.dataSteps {
+            let statement = BatchStatement(step: step, capabilities: capabilities)
+            let ids: [Int64]
+            do {
+                ids = try await connection.run(statement.planning, parameters: parameters, options: options).collect()
+                    .compactMap { $0[0].intValue }
+            } catch {
+                throw .bolt(error)
+            }
+            var offset = 0
+            while offset < ids.count {
+                let slice = ids[offset..<min(ids.count, offset + batchSize)]
+                changed += try await apply(statement, ids: slice, parameters: parameters)
+                offset += slice.count
+            }
+        }
+        var verdict: VerifyResult?
+        if let verify = direction.verify {
+            let result = try await VerifyResult.run(
+                verify,
+                connection: connection,
+                parameters: parameters,
+                options: options
+            )
+            guard result.passed else {
+                throw .migration("finalize verify (line \(verify.line)) did not pass: \(result)")
+            }
+            verdict = result
+        }
+        var mark = Self.versionParameters(migration)
+        mark["now"] = .string(ISO8601DateFormatter().string(from: Date()))
+        do {
+            try await connection.run(Self.mark, parameters: mark, options: options).consume()
+        } catch {
+            throw .bolt(error)
+        }
+        return (changed, verdict)
+    }
+
+    private func apply(
+        _ statement: BatchStatement,
+        ids: ArraySlice<Int64>,
+        parameters: [String: BoltValue]
+    ) async throws(EngineError) -> Int64 {
+        let batch = parameters.merging(statement.itemParameters(ids)) { _, item in item }
+        do {
+            return try await atomically(statement.unfenced, parameters: batch).first?["sluice_changed"]?.intValue ?? 0
+        } catch {
+            throw .bolt(error)
+        }
+    }
+
+    /// Runs `query` as the server's atomic unit: a transaction, or one statement where those are fake.
+    private func atomically(_ query: String, parameters: [String: BoltValue]) async throws(BoltError) -> [BoltRecord] {
+        guard capabilities.atomicUnit == .explicitTransaction else {
+            return try await connection.run(query, parameters: parameters, options: options).collect()
+        }
+        let transaction = try await connection.beginTransaction(options: options)
+        let records: [BoltRecord]
+        do {
+            records = try await transaction.run(query, parameters: parameters).collect()
+        } catch {
+            if connection.isActive, case .server = error { try? await transaction.rollback() }
+            throw error
+        }
+        try await transaction.commit()
+        return records
+    }
+}

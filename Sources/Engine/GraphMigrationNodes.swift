@@ -1,0 +1,79 @@
+import Bolt
+import Foundation
+import JobStore
+import Migrations
+
+/// The migration history as the guide keeps it in the graph, mirrored from the job store's:
+/// `(:Migration {version, name, checksum, appliedAt, appliedBy, status})` per version, and
+/// `(:Metadata {key: "schema_version", value})` holding the highest applied version.
+///
+/// Postgres stays the authority on what is applied (`sluice list`, `sluice run`); the graph's copy is
+/// for the tools and people that read the guide's nodes, and what `sluice baseline` adopts from.
+public enum GraphMigrationNodes {
+    /// Writes one version's node. Times travel as ISO 8601 text: FalkorDB has no datetime().
+    static let record = """
+        MERGE (m:Migration {version: $version})
+        SET m.name = $name, m.checksum = $checksum, m.appliedAt = $appliedAt, m.appliedBy = $appliedBy,
+            m.status = $status, m.direction = $direction, m.items = $items
+        """
+
+    /// The versions the graph says are applied, as written (the guide's may be integers).
+    static let applied = "MATCH (m:Migration) WHERE m.status = 'applied' RETURN m.version AS version"
+
+    static let schemaVersion = """
+        MERGE (meta:Metadata {key: 'schema_version'})
+        SET meta.value = $value, meta.updatedAt = $updatedAt
+        """
+
+    /// Every `(:Migration)` node, for `sluice baseline` and `sluice list`.
+    public static let all = """
+        MATCH (m:Migration)
+        RETURN m.version AS version, m.name AS name, m.checksum AS checksum, m.status AS status,
+            toString(m.appliedAt) AS appliedAt, m.appliedBy AS appliedBy
+        """
+
+    /// Mirrors one history entry, then recomputes `schema_version` from the applied nodes.
+    public static func mirror(
+        _ entry: MigrationHistoryEntry,
+        connection: BoltConnection,
+        options: BoltTransactionOptions
+    ) async throws(BoltError) {
+        let now = ISO8601DateFormatter().string(from: entry.appliedAt ?? Date())
+        try await connection.run(
+            record,
+            parameters: [
+                "version": .string(entry.migrationVersion), "name": .string(entry.migrationName),
+                "checksum": .string(entry.checksum), "appliedAt": .string(now),
+                "appliedBy": .string(entry.appliedBy), "status": .string(entry.status.rawValue),
+                "direction": .string(entry.direction.rawValue), "items": .integer(entry.items),
+            ],
+            options: options
+        ).consume()
+        let versions = try await connection.run(applied, options: options).collect().compactMap { record in
+            record["version"].flatMap { value in
+                MigrationVersion(graphValue: value)
+            }
+        }
+        try await connection.run(
+            schemaVersion,
+            parameters: [
+                "value": versions.max().map { BoltValue.string($0.description) } ?? BoltValue.null,
+                "updatedAt": .string(now),
+            ],
+            options: options
+        ).consume()
+    }
+}
+
+extension MigrationVersion {
+    /// A `(:Migration)` node's version: the guide's integer, or sluice's `"007"`.
+    public init?(graphValue: BoltValue) {
+        if let number = graphValue.intValue, number > 0 {
+            self.init(Int(number))
+        } else if let text = graphValue.stringValue {
+            self.init(text)
+        } else {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Bolt
+import Foundation
+import JobStore
+import Logging
+import Migrations
+
+/// The job-level parts of running a migration, around the batches: pre-flight, schema steps, verify,
+/// and the history in Postgres and the graph. `sluice run` and the daemon both get them from
+/// ``JobRunner/run(_:progress:)``.
+extension JobRunner {
+    /// What a job's `options` document may say to the engine.
+    struct JobOptions: Codable {
+        /// Pre-flight checks the operator skipped when enqueueing (`--skip-preflight`).
+        var skipPreflight: [PreflightCheck]?
+
+        enum CodingKeys: String, CodingKey {
+            case skipPreflight = "skip_preflight"
+        }
+    }
+
+    /// Before the first write: pre-flight (for a job not yet planned), then the schema steps that come
+    /// before the data step, then the checks that need those steps' indexes. Returns the migration's
+    /// parameters, bound after the server's features were checked.
+    func prepare(
+        _ lease: JobLease,
+        direction: MigrationDirection,
+        options: BoltTransactionOptions,
+        logger: Logger
+    ) async throws(EngineError) -> [String: BoltValue] {
+        let job = lease.job
+        let fresh = job.planDone == 0 && job.planTotal == nil
+        let skipped = (try? job.options.decode(JobOptions.self))?.skipPreflight ?? []
+        let preflight = Preflight(
+            connection: connection,
+            capabilities: capabilities,
+            options: options,
+            skip: configuration.skipPreflight.union(skipped),
+            logger: logger
+        )
+        if fresh, job.direction == .down,
+            let when = try await bolt({ () async throws(BoltError) in
+                try await Finalizer.finalized(migration, connection: connection, options: options)
+            })
+        {
+            throw .migration(
+                "\(migration.version) was finalized at \(when): the bookkeeping its down needs is gone, so down cannot restore it"
+            )
+        }
+        if fresh { try await preflight.checkServer(migration) }
+        let parameters = try await bindParameters(lease, options: options)
+        if fresh { try await preflight.checkCount(migration, direction: direction, parameters: parameters) }
+        for step in schemaSteps(of: direction, beforeData: true) {
+            try await schemaRunner(options: options, logger: logger).run(step, of: migration)
+        }
+        // The batch statement's plan is checked by run() once it is built (`plan`).
+        if fresh { try await preflight.checkIndexes(migration) }
+        return parameters
+    }
+
+    /// After the last batch: the schema steps that follow the data step, then the verify query. The
+    /// job succeeds only when it passes; otherwise it is recorded as failed with the query's answer.
+    func conclude(
+        _ lease: JobLease,
+        direction: MigrationDirection,
+        items: Int64,
+        parameters: [String: BoltValue],
+        options: BoltTransactionOptions,
+        logger: Logger
+    ) async throws(EngineError) -> Ending {
+        for step in schemaSteps(of: direction, beforeData: false) {
+            try await schemaRunner(options: options, logger: logger).run(step, of: migration)
+        }
+        var verdict = VerifyResult(passed: true, columns: [], values: [])
+        if let verify = direction.verify {
+            verdict = try await VerifyResult.run(
+                verify,
+                connection: connection,
+                parameters: parameters,
+                options: options
+            )
+        }
+        await removeNode(lease, options: options)
+        guard verdict.passed else {
+            let reason = "verify (line \(direction.verify?.line ?? 0)) did not pass: \(verdict)"
+            logger.notice("job failed", metadata: ["reason": "\(reason)"])
+            let job = try await finish(lease, outcome: .failed(reason), items: items, status: .failed, options: options)
+            return .failed(job, reason: reason)
+        }
+        let job = try await finish(
+            lease,
+            outcome: .succeeded,
+            items: items,
+            status: lease.job.direction == .up ? .applied : .rolledBack,
+            options: options
+        )
+        logger.info("job succeeded", metadata: ["items_changed": "\(items)", "verify": "\(verdict)"])
+        return .succeeded(job)
+    }
+
+    /// Ends a job as failed for an error that running it again cannot cure; best effort, since the
+    /// error itself is what the caller reports.
+    func failJob(_ lease: JobLease, reason: String) async throws(EngineError) {
+        let options = transactionOptions(job: lease.job)
+        await removeNode(lease, options: options)
+        // What the job changed before it failed decides whether the migration is partially applied.
+        let changed = (try? await store.job(lease.jobID))?.itemsChanged ?? lease.job.itemsChanged
+        // A job refused before its first write (pre-flight) leaves the graph's history alone.
+        _ = try? await finish(
+            lease,
+            outcome: .failed(reason),
+            items: changed,
+            status: .failed,
+            options: options,
+            mirror: changed > 0
+        )
+    }
+
+    /// Records the job's end in Postgres (job and history in one transaction), then mirrors the
+    /// history entry into the graph's `(:Migration)` nodes.
+    private func finish(
+        _ lease: JobLease,
+        outcome: JobOutcome,
+        items: Int64,
+        status: MigrationHistoryEntry.Status,
+        options: BoltTransactionOptions,
+        mirror: Bool = true
+    ) async throws(EngineError) -> Job {
+        let job = lease.job
+        var history = MigrationHistoryEntry(
+            migrationVersion: job.migrationVersion,
+            migrationName: job.migrationName,
+            checksum: job.migrationChecksum,
+            direction: job.direction,
+            target: job.target,
+            job: job.id,
+            appliedBy: lease.owner,
+            duration: .seconds(Date().timeIntervalSince(job.startedAt ?? job.createdAt)),
+            items: items,
+            status: status
+        )
+        let finished = try await store(.finish) { () async throws(JobStoreError) in
+            try await store.finish(lease, outcome, history: history)
+        }
+        history.appliedAt = finished.finishedAt
+        guard mirror else { return finished }
+        try await bolt { () async throws(BoltError) in
+            try await GraphMigrationNodes.mirror(history, connection: connection, options: options)
+        }
+        return finished
+    }
+
+    /// Removes the job's graph-side node; a node left behind (connection lost) is harmless, since
+    /// no token can ever match it again.
+    private func removeNode(_ lease: JobLease, options: BoltTransactionOptions) async {
+        let parameters: [String: BoltValue] = [
+            "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
+        ]
+        _ = try? await connection.run(GraphJobNode.finish, parameters: parameters, options: options).collect()
+    }
+
+    /// The direction's schema steps before its (first) data step, or after it.
+    private func schemaSteps(of direction: MigrationDirection, beforeData: Bool) -> [SchemaStep] {
+        let firstData = direction.steps.firstIndex { if case .data = $0 { true } else { false } }
+        let steps =
+            beforeData
+            ? direction.steps[..<(firstData ?? direction.steps.endIndex)]
+            : direction.steps[(firstData ?? direction.steps.endIndex)...]
+        return steps.compactMap { if case .schema(let step) = $0 { step } else { nil } }
+    }
+
+    /// Evaluates the migration's declared parameters (`$asOf = date()`) on the server: for a job (which
+    /// keeps them), a dry run, `sluice verify` and `sluice finalize`.
+    public static func bindParameters(
+        of migration: MigrationFile,
+        connection: BoltConnection,
+        options: BoltTransactionOptions
+    ) async throws(EngineError) -> [String: BoltValue] {
+        var bound: [String: BoltValue] = [:]
+        for parameter in migration.parameters {
+            do {
+                let records = try await connection.run("RETURN \(parameter.expression) AS value", options: options)
+                    .collect()
+                bound[parameter.name] = records.first?["value"] ?? .null
+            } catch {
+                throw .bolt(error)
+            }
+        }
+        return bound
+    }
+
+    private func schemaRunner(options: BoltTransactionOptions, logger: Logger) -> SchemaStepRunner {
+        SchemaStepRunner(
+            connection: connection,
+            options: options,
+            onlineTimeout: configuration.indexOnlineTimeout,
+            logger: logger
+        )
+    }
+}
+
+extension EngineError {
+    /// Running the job again as it is would fail the same way: the job ends as failed, so that the
+    /// operator can fix the file or the graph and start it afresh.
+    public var isPermanent: Bool {
+        switch self {
+        case .migration, .schema, .preflight, .scansPerBatch, .tooManyFailingItems: true
+        case .bolt(.server(let error)): JobRunner.isStatementError(error)
+        case .graphLostProgress, .leaseLost, .bolt, .store: false
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Bolt
+
+/// `--dialect`: the server's capabilities by name instead of by probing it.
+struct DialectOption: ParsableArguments {
+    @Option(
+        help:
+            "Override probing the server: \(BoltCapabilities.Dialect.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var dialect: String?
+
+    func validate() throws {
+        if let dialect, BoltCapabilities.Dialect(rawValue: dialect) == nil {
+            throw ValidationError("unknown --dialect '\(dialect)'")
+        }
+    }
+
+    /// The named dialect's capabilities, or what probing the server finds.
+    func capabilities(_ connection: BoltConnection, settings: GraphOptions.Resolved) async throws -> BoltCapabilities {
+        var settings = settings
+        settings.dialect = dialect.flatMap(BoltCapabilities.Dialect.init(rawValue:))
+        return try await settings.capabilities(of: connection)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Bolt
+import Engine
+import JobStore
+import Logging
+import Migrations
+
+/// `sluice finalize VERSION`: strips what an applied migration kept for its down.
+struct FinalizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finalize",
+        abstract: "Strip the bookkeeping an applied migration kept for its down.",
+        discussion: """
+            Runs the migration's finalize step in batches once its up is applied and here to stay: afterwards
+            its down is refused, since what it needs to restore the graph is gone. Safe to run again.
+            """
+    )
+
+    @OptionGroup var graph: GraphOptions
+    @OptionGroup var store: DBOptions
+    @OptionGroup var migrations: MigrationsOptions
+    @OptionGroup var dialect: DialectOption
+
+    @Argument(help: "The migration's version, e.g. 007.")
+    var version: String
+
+    @Option(help: "Items per batch (default: the migration's batch_size, else 10,000).")
+    var batchSize: Int?
+
+    func run() async throws {
+        let catalog = try migrations.loadCatalog()
+        let migration = try RunCommand.migration(version, in: catalog)
+        let jobStore = try await store.openClientStore(migrate: true)
+        defer { Task { await jobStore.close() } }
+        var logger = Logger(label: "sluice.finalize")
+        logger.logLevel = .warning
+        try await graph.withConnection { connection, resolved in
+            let target = resolved.target
+            let state = try await MigrationLedger.read(jobStore, catalog: catalog, target: target).state(
+                of: migration.version
+            )
+            guard state == .applied else {
+                throw CommandError(
+                    "\(migration.version) is \(state.rawValue) on \(target): only an applied migration is finalized"
+                )
+            }
+            let capabilities = try await dialect.capabilities(connection, settings: resolved)
+            let finalizer = Finalizer(
+                connection: connection,
+                capabilities: capabilities,
+                migration: migration,
+                options: BoltTransactionOptions(database: resolved.database),
+                batchSize: batchSize ?? migration.options.batchSize ?? 10_000,
+                logger: logger
+            )
+            let outcome: (changed: Int64, verify: VerifyResult?)
+            do {
+                outcome = try await finalizer.run()
+            } catch {
+                throw CommandError("\(migration.version) finalize: \(error)")
+            }
+            var output = StandardOutput()
+            output.write(
+                "\(migration.version) finalize: \(outcome.changed) items stripped of their bookkeeping"
+                    + (outcome.verify.map { ", verified (\($0))" } ?? "") + "; its down is refused from now on\n"
+            )
+        }
+    }
+}

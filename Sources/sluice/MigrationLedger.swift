@@ -1,0 +1,72 @@
+import Foundation
+import JobStore
+import Migrations
+
+/// Where each migration stands on one graph, from the job store: its history (newest entry per
+/// version decides) and its unfinished jobs.
+struct MigrationLedger {
+    let statuses: [MigrationStatus]
+
+    static func read(_ store: JobStore, catalog: MigrationCatalog, target: JobTarget) async throws -> MigrationLedger {
+        let history = try await store.history(target: target, limit: 10_000)
+        var latest: [MigrationVersion: MigrationHistoryEntry] = [:]
+        for entry in history.reversed() where entry.changedTheGraph {  // oldest first: the newest wins
+            guard let version = MigrationVersion(entry.migrationVersion) else { continue }
+            latest[version] = entry
+        }
+        var applied: [AppliedMigration] = []
+        var partial: Set<MigrationVersion> = []
+        for (version, entry) in latest {
+            switch (entry.direction, entry.status) {
+            case (.up, .applied):
+                applied.append(AppliedMigration(version: version, checksum: entry.checksum, name: entry.migrationName))
+            case (_, .partial), (_, .failed):
+                if entry.items > 0 { partial.insert(version) }
+            default:
+                break
+            }
+        }
+        let unfinished = try await store.jobs(states: [.planning, .running, .paused], limit: 10_000)
+        let running = Set(
+            unfinished.filter { $0.target == target }.compactMap { MigrationVersion($0.migrationVersion) }
+        )
+        return MigrationLedger(
+            statuses: MigrationStatus.classify(
+                files: catalog.migrations,
+                applied: applied,
+                running: running,
+                partiallyApplied: partial
+            )
+        )
+    }
+
+    /// What `run --all` applies: the pending (or unfinished) migrations in version order, up to the
+    /// first that is partially applied, which is returned as the blocker: running later migrations over
+    /// a half-done one would break the order the files promise.
+    var pending: (queue: [MigrationFile], blocker: MigrationStatus?) {
+        var queue: [MigrationFile] = []
+        for status in statuses {
+            switch status.state {
+            case .pending, .running:
+                if let file = status.file { queue.append(file) }
+            case .partiallyApplied:
+                return (queue, status)
+            case .applied, .changedAfterApply, .missingFile:
+                continue
+            }
+        }
+        return (queue, nil)
+    }
+
+    func state(of version: MigrationVersion) -> MigrationStatus.State {
+        statuses.first { $0.version == version }?.state ?? .pending
+    }
+}
+
+extension MigrationHistoryEntry {
+    /// Whether this entry says anything about the graph: a job refused or failed before it changed an
+    /// item (pre-flight, a finalized migration's down) leaves the migration where it was.
+    var changedTheGraph: Bool {
+        status == .applied || status == .rolledBack || items > 0
+    }
+}

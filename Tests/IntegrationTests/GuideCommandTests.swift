@@ -1,0 +1,187 @@
+import Bolt
+import Foundation
+import Testing
+
+/// Dry run, pre-flight, bad input, `list`, `run --all`, `baseline` and `finalize` on the guide-shaped
+/// graph. In the same serialized suite as the eight migrations: they share its labels.
+extension GuideMigrationsTests {
+    /// A folder of migration files for one test, removed afterwards.
+    struct Folder {
+        let url: URL
+
+        init(_ files: [String: String]) throws {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "sluice-guide-\(UInt32.random(in: 0...UInt32.max))"
+            )
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            for (name, text) in files {
+                try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            }
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: url) }
+    }
+
+    /// A migration marking every Project, with `extra` directives.
+    static func touchProjects(
+        extra: String = "",
+        change: String = "SET p.touched = true",
+        verify: String = "count(p) = 0"
+    ) -> String {
+        """
+        // sluice:description Marks every Project.
+        \(extra)
+
+        // sluice:up data
+        MATCH (p:Project)
+        WHERE p.touched IS NULL
+        \(change)
+
+        // sluice:up verify
+        MATCH (p:Project) WHERE p.touched IS NULL RETURN \(verify) AS ok
+
+        // sluice:down data
+        MATCH (p:Project)
+        WHERE p.touched IS NOT NULL
+        REMOVE p.touched
+
+        // sluice:down verify
+        MATCH (p:Project) WHERE p.touched IS NOT NULL RETURN count(p) = 0 AS ok
+
+        """
+    }
+
+    func prepared(_ name: String) async throws -> GuideGraph? {
+        guard let server = try GuideGraph.server(name) else { return nil }
+        guard ProcessInfo.processInfo.environment["PGHOST"] != nil else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but PGHOST is not set") }
+            print("SKIPPED on \(name): PGHOST is not set (run through scripts/test)")
+            return nil
+        }
+        print("RAN on \(server)")
+        let graph = GuideGraph(server: server)
+        try await graph.reset()
+        return graph
+    }
+
+    @Test(arguments: ["arcadedb", "falkordb"])
+    func dryRunWritesNothingAndCountsWhatTheRunDoes(server: String) async throws {
+        guard let graph = try await prepared(server) else { return }
+        let original = try graph.snapshot()
+        let schema = Self.schema()
+        if graph.server.name == "arcadedb" {
+            let dry = try await graph.sluice(["run", "007", "--dry-run", "--sample", "100"], schema: schema)
+            #expect(dry.status == 0, "\(dry.errors)")
+            #expect(dry.output.contains("items planned: 3\n"), "\(dry.output)")
+            #expect(dry.output.contains("UNWIND $sluice_ids AS sluice_item"), "the batch statement is shown")
+            #expect(dry.output.contains("EXPLAIN:\n    OpenCypher Native Execution Plan"), "\(dry.output)")
+            #expect(dry.output.contains("sample: 3 items run, 3 changed, rolled back"), "\(dry.output)")
+            #expect(try graph.snapshot() == original, "the dry run wrote")
+            let real = try await graph.sluice(["run", "007"], schema: schema)
+            #expect(real.output.contains("succeeded, 3 items planned, 3 changed"), "\(real.output) \(real.errors)")
+        } else {
+            let sample = try await graph.sluice(["run", "007", "--dry-run", "--sample", "2"], schema: schema)
+            #expect(sample.status == 1)
+            #expect(sample.errors.contains("--sample needs a server whose ROLLBACK undoes writes"), "\(sample.errors)")
+            let dry = try await graph.sluice(["run", "007", "--dry-run"], schema: schema)
+            #expect(dry.status == 0, "\(dry.errors)")
+            #expect(dry.output.contains("items planned: 3\n"), "\(dry.output)")
+            #expect(dry.output.contains("unavailable: the server returns no plan over Bolt"), "\(dry.output)")
+            #expect(try graph.snapshot() == original, "the dry run wrote")
+        }
+    }
+
+    @Test(arguments: ["arcadedb", "falkordb"])
+    func preflightRefusesTooManyItemsAndMissingIndexesBeforeAnyWrite(server: String) async throws {
+        guard let graph = try await prepared(server) else { return }
+        let original = try graph.snapshot()
+        let folder = try Folder([
+            "001_touch_few.cypher": Self.touchProjects(extra: "// sluice:max_items 3"),
+            "002_touch_indexed.cypher": Self.touchProjects(extra: "// sluice:uses_index :Project(sluiceMissing)"),
+        ])
+        defer { folder.remove() }
+        let schema = Self.schema()
+        func run(_ arguments: [String]) async throws -> CypherCommandTests.Run {
+            try await graph.sluice(arguments, schema: schema, migrations: folder.url.path)
+        }
+        let tooMany = try await run(["run", "1"])
+        #expect(tooMany.status == 1)
+        #expect(
+            tooMany.errors.contains("pre-flight: max_items: the predicate selects 5 items, more than max_items 3"),
+            "\(tooMany.errors)"
+        )
+        #expect(tooMany.errors.split(separator: "\n").count == 1, "one line: \(tooMany.errors)")
+        #expect(try graph.snapshot() == original, "a refused job wrote")
+
+        let unindexed = try await run(["run", "2"])
+        #expect(unindexed.status == 1)
+        #expect(unindexed.errors.contains("indexes: index :Project(sluiceMissing)"), "\(unindexed.errors)")
+        #expect(unindexed.errors.contains("--skip-preflight indexes"), "\(unindexed.errors)")
+        #expect(try graph.snapshot() == original, "a refused job wrote")
+
+        // Skipping one named check skips only that one.
+        let skipped = try await run(["run", "1", "--skip-preflight", "indexes"])
+        #expect(skipped.status == 1, "max_items must still refuse: \(skipped.output)")
+        let forced = try await run(["run", "1", "--skip-preflight", "max_items"])
+        #expect(forced.status == 0, "\(forced.errors)")
+        #expect(forced.output.contains("5 items planned, 5 changed"), "\(forced.output)")
+    }
+
+    @Test(arguments: ["arcadedb", "falkordb"])
+    func badInputIsOneLineAndWritesNothing(server: String) async throws {
+        guard let graph = try await prepared(server) else { return }
+        let original = try graph.snapshot()
+        let schema = Self.schema()
+        func run(_ files: [String: String], _ arguments: [String]) async throws -> CypherCommandTests.Run {
+            let folder = try Folder(files)
+            defer { folder.remove() }
+            return try await graph.sluice(arguments, schema: schema, migrations: folder.url.path)
+        }
+        let good = Self.touchProjects()
+        let cases: [(String, [String: String], [String], String)] = [
+            (
+                "syntax error",
+                ["001_bad.cypher": good.replacingOccurrences(of: "// sluice:up data", with: "// sluice:upp data")],
+                ["run", "1"], "001_bad.cypher:"
+            ),
+            (
+                "missing down",
+                ["001_no_down.cypher": String(good[..<good.range(of: "// sluice:down data")!.lowerBound])],
+                ["run", "1"], "no '// sluice:down ...' section"
+            ),
+            (
+                "duplicate version", ["001_one.cypher": good, "1_other.cypher": good], ["run", "1"],
+                "version 001 is also used by"
+            ),
+            ("unknown version", ["001_one.cypher": good], ["run", "42"], "sluice: error: no migration 042 in"),
+        ]
+        for (what, files, arguments, message) in cases {
+            let result = try await run(files, arguments)
+            #expect(result.status == 1, "\(what)")
+            #expect(result.errors.contains(message), "\(what): \(result.errors)")
+            #expect(result.errors.split(separator: "\n").allSatisfy { !$0.isEmpty }, "\(what)")
+            #expect(result.output.isEmpty, "\(what): \(result.output)")
+        }
+        #expect(try graph.snapshot() == original, "bad input wrote")
+
+        if graph.server.name == "arcadedb" {
+            // A Cypher error in the batch statement: the job fails at its first batch, which rolls back.
+            let broken = try await run(
+                ["001_broken.cypher": Self.touchProjects(change: "SET p.touched = sluiceNoSuchFunction(p.name)")],
+                ["run", "1"]
+            )
+            #expect(broken.status == 1)
+            #expect(broken.errors.contains("sluice: error: 001 up: graph:"), "\(broken.errors)")
+            #expect(broken.errors.contains("sluiceNoSuchFunction"), "\(broken.errors)")
+            #expect(broken.errors.split(separator: "\n").count == 1, "one line: \(broken.errors)")
+            #expect(try graph.snapshot() == original, "a failed batch left writes")
+            try await graph.server.withConnection { connection in
+                let jobs = try await graph.server.query(
+                    connection,
+                    "MATCH (j:SluiceJob) WHERE coalesce(j.finished, false) = false RETURN count(j) AS n"
+                )
+                #expect(jobs.first?["n"] == 0, "the failed job's node was left unfinished")
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Bolt
+import Foundation
+import Testing
+
+/// `list` states, `run --all`, `baseline` and `finalize`, on the guide-shaped graph.
+extension GuideMigrationsTests {
+    /// The STATE column of `sluice list`, by version.
+    static func states(_ output: String) -> [String: String] {
+        var states: [String: String] = [:]
+        for line in output.split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: "  ", omittingEmptySubsequences: true).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            if cells.count >= 2 { states[cells[0]] = cells[1] }
+        }
+        return states
+    }
+
+    @Test func listShowsStatesAndRunAllStopsAtTheFirstFailure() async throws {
+        guard let graph = try await prepared("arcadedb") else { return }
+        let failing = Self.touchProjects(verify: "count(p) < 0").replacingOccurrences(
+            of: "p.touched",
+            with: "p.flagged"
+        )
+        let folder = try Folder([
+            "001_touch.cypher": Self.touchProjects(),
+            "002_flag_but_fail_verify.cypher": failing,
+            "003_mark.cypher": Self.touchProjects().replacingOccurrences(of: "p.touched", with: "p.marked"),
+        ])
+        defer { folder.remove() }
+        let schema = Self.schema()
+        func run(_ arguments: [String]) async throws -> CypherCommandTests.Run {
+            try await graph.sluice(arguments, schema: schema, migrations: folder.url.path)
+        }
+        #expect(Self.states(try await run(["list"]).output) == ["001": "pending", "002": "pending", "003": "pending"])
+
+        let all = try await run(["run", "--all"])
+        #expect(all.status == 1)
+        #expect(all.output.contains("001 up: succeeded, 5 items planned, 5 changed"), "\(all.output)")
+        #expect(all.errors.contains("002 up: failed: verify (line"), "\(all.errors)")
+        #expect(all.errors.contains("did not pass: ok=FALSE"), "\(all.errors)")
+        #expect(!all.output.contains("003"), "--all went on after a failure")
+        try await graph.server.withConnection { connection in
+            let marked = try await graph.server.query(
+                connection,
+                "MATCH (p:Project) WHERE p.marked IS NOT NULL RETURN count(p) AS n"
+            )
+            #expect(marked.first?["n"] == 0, "003 ran")
+            let history = try await graph.server.query(
+                connection,
+                "MATCH (m:Migration) RETURN m.version AS version, m.status AS status ORDER BY version"
+            )
+            #expect(history.map { [$0["version"], $0["status"]] } == [["001", "applied"], ["002", "failed"]])
+        }
+        #expect(
+            Self.states(try await run(["list"]).output) == [
+                "001": "applied", "002": "partially applied", "003": "pending",
+            ]
+        )
+
+        // An applied file edited afterwards, even in a comment.
+        let first = folder.url.appendingPathComponent("001_touch.cypher")
+        try (try String(contentsOf: first, encoding: .utf8) + "// edited\n").write(
+            to: first,
+            atomically: true,
+            encoding: .utf8
+        )
+        #expect(Self.states(try await run(["list"]).output)["001"] == "changed after apply")
+
+        // The partially applied 002 is undone by its down.
+        let down = try await run(["run", "2", "--down"])
+        #expect(down.status == 0, "\(down.errors)")
+        #expect(Self.states(try await run(["list"]).output)["002"] == "pending")
+    }
+
+    @Test func baselineAdoptsTheGuidesHistory() async throws {
+        guard let graph = try await prepared("arcadedb") else { return }
+        try await graph.server.withConnection { connection in
+            _ = try await graph.server.query(
+                connection,
+                """
+                CREATE (:Migration {version: 1, name: 'add_project_priority', appliedAt: datetime(), appliedBy: 'guide', status: 'applied'}),
+                       (:Migration {version: 2, name: 'add_customer_status', appliedAt: datetime(), appliedBy: 'guide', status: 'applied'}),
+                       (:Metadata {key: 'schema_version', value: 2})
+                """
+            )
+        }
+        let schema = Self.schema()
+        let refused = try await graph.sluice(["baseline", "003"], schema: schema)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("no (:Migration) node for 003 rename_customer_guid"), "\(refused.errors)")
+
+        let adopted = try await graph.sluice(["baseline", "002"], schema: schema)
+        #expect(adopted.status == 0, "\(adopted.errors)")
+        #expect(adopted.output.contains("001 add_project_priority: adopted as applied"), "\(adopted.output)")
+        let states = Self.states(try await graph.sluice(["list"], schema: schema).output)
+        #expect(states["001"] == "applied" && states["002"] == "applied" && states["003"] == "pending", "\(states)")
+        let again = try await graph.sluice(["run", "1"], schema: schema)
+        #expect(again.output.contains("001 is already applied"), "\(again.output)")
+    }
+
+    @Test(arguments: ["arcadedb", "falkordb"])
+    func finalizeStripsTheBookkeepingAndRefusesDownAfterwards(server: String) async throws {
+        guard let graph = try await prepared(server) else { return }
+        let schema = Self.schema()
+        let refused = try await graph.sluice(["finalize", "001"], schema: schema)
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("001 is pending"), "\(refused.errors)")
+
+        let up = try await graph.sluice(["run", "001"], schema: schema)
+        #expect(up.status == 0, "\(up.errors)")
+        let applied = try graph.snapshot()
+        #expect(applied.property("p1", "_sluice_m001") != nil, "up keeps its marker for down")
+
+        let finalized = try await graph.sluice(["finalize", "001"], schema: schema)
+        #expect(finalized.status == 0, "\(finalized.errors)")
+        #expect(finalized.output.contains("4 items stripped of their bookkeeping"), "\(finalized.output)")
+        let stripped = try graph.snapshot()
+        #expect(stripped == applied.withoutBookkeeping, "finalize changed more than the bookkeeping")
+
+        let down = try await graph.sluice(["run", "001", "--down"], schema: schema)
+        #expect(down.status == 1)
+        #expect(down.errors.contains("was finalized at"), "\(down.errors)")
+        #expect(try graph.snapshot() == stripped, "a refused down wrote")
+    }
+}
