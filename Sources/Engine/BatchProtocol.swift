@@ -70,8 +70,12 @@ public struct BatchProtocol: Sendable {
         case unknownOutcome
         /// The server refused something in the slice's items (bisect to find it).
         case itemFailed(BoltServerError)
-        /// Memory limit, lock timeout or a deadlock that outlived its retries: split and retry.
+        /// The server's memory limit: split and retry; one item alone over it is quarantined.
         case tooLarge(String)
+        /// A deadlock, lock timeout or a server too busy to start the statement, outliving its retries:
+        /// split and retry, as smaller batches take fewer locks. One item alone is never quarantined for it
+        /// (the server's load is the cause, not the item): the job stops, resumable.
+        case contended(BoltServerError)
     }
 
     private enum State: Sendable {
@@ -214,9 +218,11 @@ public struct BatchProtocol: Sendable {
             return quarantine(current, error: reason, pending: pending, server: nil)
         case .itemFailed(let error) where isSkip:
             return end(.fail(.bolt(.server(error))))
+        case .contended(let error) where current.ids.count == 1 || isSkip:
+            return end(.fail(.bolt(.server(error))))
         case .tooLarge(let reason) where isSkip:
             return end(.fail(.migration("moving the job node over a quarantined item failed: \(reason)")))
-        case .itemFailed, .tooLarge:
+        case .itemFailed, .tooLarge, .contended:
             // Halves in order: the offset only ever moves forward.
             let middle = current.ids.startIndex + current.ids.count / 2
             let first = Slice(ids: current.ids[..<middle], from: current.from)

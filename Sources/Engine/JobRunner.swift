@@ -383,7 +383,7 @@ public struct JobRunner: Sendable {
             } catch let error where error.isRetryable {
                 guard clock.now + delay < deadline else {
                     // Deadlocks and lock timeouts that persist: smaller batches take fewer locks.
-                    if case .server(let server) = error { return .tooLarge("\(server)") }
+                    if case .server(let server) = error { return .contended(server) }
                     throw .bolt(error)
                 }
             } catch {

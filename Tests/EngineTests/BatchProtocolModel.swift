@@ -14,6 +14,8 @@ struct BatchProtocolModel {
     var bad: Set<Int64> = []
     /// Items the server finds too heavy in any slice larger than one.
     var heavyWithOthers: Set<Int64> = []
+    /// Items whose batches keep meeting a deadlock or a busy server, alone or not.
+    var contended: Set<Int64> = []
     /// The plan: item ids in order, complete once planned.
     var plan: [Int64] = []
     var planComplete = false
@@ -71,6 +73,11 @@ struct BatchProtocolModel {
         }
         if slice.ids.count > 1, slice.ids.contains(where: heavyWithOthers.contains) {
             return .tooLarge("memory limit")
+        }
+        if slice.ids.contains(where: contended.contains) {
+            return .contended(
+                BoltServerError(code: "Neo.TransientError.Transaction.DeadlockDetected", message: "waited in the queue")
+            )
         }
         node.done = slice.to
         self.node = node

@@ -232,6 +232,21 @@ import Testing
         Self.expectExactlyOnce(model)
     }
 
+    @Test func anItemThatMeetsABusyServerEvenAloneStopsTheJobUnquarantined() {
+        var model = BatchProtocolModel(items: 16)
+        model.contended = [model.plan[5]]
+        var driver = Driver(recorded: 0, token: model.claim(), batchSize: 16)
+        guard case .failed(.bolt(.server(let error))) = driver.run(&model) else {
+            Issue.record("expected the job stopped by the server's error")
+            return
+        }
+        #expect(error.classification == .transient)
+        #expect(model.quarantine.isEmpty, "a busy server is not the item's fault")
+        // The items before it are done once; it and those after it wait for the job to resume.
+        #expect(model.counters.values.allSatisfy { $0 <= 1 })
+        #expect(model.counters.values.filter { $0 == 1 }.count == 5)
+    }
+
     @Test func aPauseOrCancelStopsAfterTheBatchAndReleasesTheLease() {
         for control in [Self.control(state: .paused), Self.control(cancel: true)] {
             var model = BatchProtocolModel(items: 30)

@@ -13,6 +13,12 @@ import Testing
         var status: Int32
         var output: String
         var errors: String
+
+        /// stderr without log lines (`2026-11-25T13:00:00Z warning sluice: ...`, from StderrLogHandler):
+        /// what a failing command says about its failure.
+        var errorMessages: [Substring] {
+            errors.split(separator: "\n").filter { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\S+Z \w+ .*/) == nil }
+        }
     }
 
     static func sluice(_ arguments: [String], environment: [String: String]) throws -> Run {

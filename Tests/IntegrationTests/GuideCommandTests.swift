@@ -110,7 +110,7 @@ extension GuideMigrationsTests {
             tooMany.errors.contains("pre-flight: max_items: the predicate selects 5 items, more than max_items 3"),
             "\(tooMany.errors)"
         )
-        #expect(tooMany.errors.split(separator: "\n").count == 1, "one line: \(tooMany.errors)")
+        #expect(tooMany.errorMessages.count == 1, "one line: \(tooMany.errors)")
         #expect(try graph.snapshot() == original, "a refused job wrote")
 
         let unindexed = try await run(["run", "2"])
@@ -173,7 +173,7 @@ extension GuideMigrationsTests {
             #expect(broken.status == 1)
             #expect(broken.errors.contains("sluice: error: 001 up: graph:"), "\(broken.errors)")
             #expect(broken.errors.contains("sluiceNoSuchFunction"), "\(broken.errors)")
-            #expect(broken.errors.split(separator: "\n").count == 1, "one line: \(broken.errors)")
+            #expect(broken.errorMessages.count == 1, "one line: \(broken.errors)")
             #expect(try graph.snapshot() == original, "a failed batch left writes")
             try await graph.server.withConnection { connection in
                 let jobs = try await graph.server.query(

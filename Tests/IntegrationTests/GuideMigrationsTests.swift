@@ -85,7 +85,7 @@ import Testing
             for gap in gaps {
                 #expect(refused.errors.contains("\(gap): "), "\(gap) not named: \(refused.errors)")
             }
-            #expect(refused.errors.split(separator: "\n").count == 1, "one line: \(refused.errors)")
+            #expect(refused.errorMessages.count == 1, "one line: \(refused.errors)")
             #expect(try graph.snapshot() == original, "a refused run wrote")
             print("\(version) on FalkorDB: refused: \(refused.errors)")
             return

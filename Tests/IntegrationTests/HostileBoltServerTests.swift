@@ -116,13 +116,19 @@ struct HostileBoltServerTests {
     }
 
     @Test func unsolicitedMessageAfterTheGreetingClosesTheConnection() async throws {
-        // LOGON answered twice: the second SUCCESS answers nothing the client asked.
+        // LOGON answered twice: the second SUCCESS answers nothing the client asked. Arriving in the same
+        // read as the first, it may fail the connect itself; arriving later, it closes the open connection.
         let server = try await Server.start { tag in
             tag == Server.Request.logon
                 ? .send(Server.success() + Server.success()) : Server.greeting(tag) ?? .nothing
         }
         defer { Task { await server.stop() } }
-        let connection = try await BoltConnection.connect(to: server.url, auth: .none)
+        let connection: BoltConnection
+        do {
+            connection = try await BoltConnection.connect(to: server.url, auth: .none)
+        } catch .connectionFailed, .protocolViolation {
+            return
+        }
         try await expectClosed(connection)
         await #expect(throws: BoltError.self) { _ = try await connection.run("RETURN 1").collect() }
     }
