@@ -14,10 +14,10 @@ import Testing
         var output: String
         var errors: String
 
-        /// stderr without log lines (`2026-11-25T13:00:00Z warning sluice: ...`, from StderrLogHandler):
-        /// what a failing command says about its failure.
+        /// stderr without log lines (`2026-11-25T13:00:00+0000 warning sluice.run: ...`, from
+        /// StderrLogHandler): what a failing command says about its failure.
         var errorMessages: [Substring] {
-            errors.split(separator: "\n").filter { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\S+Z \w+ .*/) == nil }
+            errors.split(separator: "\n").filter { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\S+ \w+ .*/) == nil }
         }
     }
 

@@ -56,7 +56,9 @@ import Testing
         // batch: before its commit, between the graph's commit and the Postgres checkpoint, after both.
         let early = max(2, Self.kills / 5)
         // Offsets end two batches before the plan's end, so the job is still running when one is passed.
-        let batch = 5_000
+        // Small batches keep the job running long enough to be killed ten times on a quiet, fast machine
+        // (at 5,000 a job of 50,000 items ended in 0.2 s on FalkorDB, before the kills could land).
+        let batch = 100
         let offsets = (0..<(Self.kills - early)).map { _ in Int64.random(in: 1..<Int64(max(2, Self.nodes - 2 * batch)))
         }
         .sorted()
@@ -65,14 +67,14 @@ import Testing
         for kill in 0..<Self.kills where !finished {
             let child = try harness.start("1", ["--batch-size", "\(batch)"])
             if kill < early {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 50...600)))
             } else {
                 let target = offsets[kill - early]
                 _ = try await eventually(timeout: .seconds(600)) {
                     guard child.process.isRunning else { return true }
                     return (try await harness.job()?.planDone ?? 0) >= target
                 }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...20)))
             }
             guard child.process.isRunning else {
                 let status = await child.wait()
