@@ -34,14 +34,18 @@ struct LatencySeries<Instant: InstantProtocol>: Sendable where Instant.Duration 
         compact()
     }
 
-    func statistics() -> LatencyStatistics? {
+    /// The percentiles, with a sustained p99 that ignores the `outliers` highest samples (see
+    /// ``LatencyStatistics/sustainedP99``).
+    func statistics(ignoring outliers: Int = 0) -> LatencyStatistics? {
         guard count > 0 else { return nil }
+        let p99 = percentile(99)
         return LatencyStatistics(
             count: count,
             p50: percentile(50),
             p95: percentile(95),
-            p99: percentile(99),
-            max: ordered.key(atRank: count - 1).latency
+            p99: p99,
+            max: ordered.key(atRank: count - 1).latency,
+            sustainedP99: Swift.min(p99, ordered.key(atRank: Swift.max(0, count - 1 - outliers)).latency)
         )
     }
 

@@ -7,16 +7,21 @@
 public struct LatencyWindow<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public let maxAge: Duration
     public let maxCount: Int
+    /// The highest samples of a source its sustained p99 ignores.
+    public let outliers: Int
     private var series: [LatencySource: LatencySeries<Instant>] = [:]
 
     /// - Parameters:
     ///   - maxAge: how far back the window looks: long enough to hold a few probe samples, short enough that the
     ///     throttle sees a load that has stopped within seconds.
     ///   - maxCount: the most samples kept per source.
-    public init(maxAge: Duration = .seconds(10), maxCount: Int = 1_000) {
+    ///   - outliers: the highest samples of a source ``LatencyStatistics/sustainedP99`` ignores.
+    public init(maxAge: Duration = .seconds(10), maxCount: Int = 1_000, outliers: Int = 0) {
         precondition(maxAge > .zero && maxCount > 0, "a latency window needs a positive age and count")
+        precondition(outliers >= 0, "a latency window cannot ignore a negative number of outliers")
         self.maxAge = maxAge
         self.maxCount = maxCount
+        self.outliers = outliers
     }
 
     /// Adds a sample measured at `instant`, dropping what has grown too old or too many.
@@ -39,7 +44,7 @@ public struct LatencyWindow<Instant: InstantProtocol>: Sendable where Instant.Du
 
     /// The percentiles of the samples held from `source`, or nil when there are none.
     public func statistics(of source: LatencySource) -> LatencyStatistics? {
-        series[source]?.statistics()
+        series[source]?.statistics(ignoring: outliers)
     }
 
     public func count(of source: LatencySource) -> Int {

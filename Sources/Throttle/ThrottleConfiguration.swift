@@ -37,6 +37,10 @@ public struct ThrottleConfiguration: Sendable, Hashable {
     public var windowAge: Duration
     /// The most samples the window keeps per source.
     public var windowCount: Int
+    /// The highest samples in the window that a decision ignores: a latency counts as reached only when more samples
+    /// than this reached it. p99 ignores one sample in a hundred anyway; a window of a few dozen probes needs this so
+    /// that one stall (a GC pause, a starved scheduler on the client) neither pauses a job nor keeps it paused.
+    public var outliers: Int
 
     public init(
         targetP99: Duration = .milliseconds(50),
@@ -53,7 +57,8 @@ public struct ThrottleConfiguration: Sendable, Hashable {
         rateInterval: Duration = .seconds(1),
         signal: LatencySource = .probe,
         windowAge: Duration = .seconds(10),
-        windowCount: Int = 1_000
+        windowCount: Int = 1_000,
+        outliers: Int = 2
     ) {
         self.targetP99 = targetP99
         self.criticalP99 = criticalP99
@@ -70,6 +75,7 @@ public struct ThrottleConfiguration: Sendable, Hashable {
         self.signal = signal
         self.windowAge = windowAge
         self.windowCount = windowCount
+        self.outliers = outliers
     }
 
     /// The configuration for a job that asks for batches of `batchSize`: that is its largest batch, and its smallest
@@ -107,5 +113,6 @@ public struct ThrottleConfiguration: Sendable, Hashable {
         guard rateInterval > .zero else { throw .notPositive("rateInterval") }
         guard windowAge > .zero else { throw .notPositive("windowAge") }
         guard windowCount >= 1 else { throw .notPositive("windowCount") }
+        guard outliers >= 0 else { throw .negative("outliers") }
     }
 }

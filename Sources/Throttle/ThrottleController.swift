@@ -9,6 +9,10 @@
 /// effect of the last change, not a spike the window still remembers (which would cut the rate again and again until
 /// it aged out). Work starts, and resumes after any pause, at the smallest batch size.
 ///
+/// Pausing and resuming are judged on the window's *sustained* p99 (``LatencyStatistics/sustainedP99``): p99, but
+/// never a level that only `outliers` samples reached, so one stall neither stops work nor keeps it stopped. The
+/// AIMD steps react to every sample: one slow sample costs a smaller batch for a few seconds, not a pause.
+///
 /// Above the critical latency work pauses at once, and resumes only when p99 has stayed below the *target* (not the
 /// critical level) for the recovery period; the job likewise counts as unthrottled again only after a recovery period
 /// under the target at full size. This hysteresis keeps a latency hovering at either threshold from flapping the state.
@@ -41,7 +45,11 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         try configuration.validate()
         self.configuration = configuration
         self.clock = clock
-        window = LatencyWindow(maxAge: configuration.windowAge, maxCount: configuration.windowCount)
+        window = LatencyWindow(
+            maxAge: configuration.windowAge,
+            maxCount: configuration.windowCount,
+            outliers: configuration.outliers
+        )
         batchSize = configuration.minBatchSize
         pause = configuration.minPause
     }
@@ -67,7 +75,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         window.expire(asOf: now)
         sinceAdjustment.removeArrivals(before: now.advanced(by: .zero - configuration.windowAge))
         let latency = window.statistics(of: configuration.signal)
-        track(latency?.p99, at: now)
+        track(latency?.sustainedP99, at: now)
 
         if let reason = pauseReason(cap: cap, override: override) {
             batchSize = configuration.minBatchSize

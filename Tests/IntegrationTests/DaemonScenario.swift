@@ -86,6 +86,8 @@ struct DaemonScenario {
             "graph": "url = \"\(server.url)\"\ndatabase = \"\(server.database ?? "")\"",
             "migrations": "folder = \"\(migrationsFolder)\"",
             "daemon": "poll_interval = \"1s\"",
+            "throttle": DaemonFixture.testThrottle.sorted { $0.key < $1.key }.map { "\($0.key) = \"\($0.value)\"" }
+                .joined(separator: "\n"),
         ]
         if case .basic(let user, let password) = server.auth {
             sections["graph", default: ""] += "\nuser = \"\(user)\""

@@ -10,12 +10,7 @@ import Testing
     /// A rate the throttle keeps to, so that a job lasts long enough to be watched, killed and stopped part-way.
     static let slow = ["throttle": "max_items_per_second = 1500"]
 
-    @Test(
-        .disabled(
-            if: ProcessInfo.processInfo.environment["CI"] == "true",
-            "off in CI until fixed: the job stalled in the sandbox in a fresh-clone run"
-        )
-    )
+    @Test
     func readyStatusCrashResumeAndJournal() async throws {
         try await DaemonScenario.run(name: "e2e-crash", nodes: 9_000, settings: Self.slow) { scenario in
             let sandbox = scenario.sandbox

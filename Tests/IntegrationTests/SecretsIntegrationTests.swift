@@ -14,12 +14,7 @@ struct SecretsIntegrationTests {
         "canary\(what)" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     }
 
-    @Test(
-        .disabled(
-            if: ProcessInfo.processInfo.environment["CI"] == "true",
-            "off in CI until fixed: fails when another suite restarts Postgres, and its daemon job stalled like the daemon suite's"
-        )
-    )
+    @Test
     func canaryPasswordsNeverLeakAndTheLeastPrivilegeRolesAreEnough() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         guard let journal = JournalTestJournal.fromEnvironment() else { return }

@@ -38,6 +38,25 @@ import Testing
         )
     }
 
+    @Test func theSustainedP99IgnoresTheHighestOutliersOfASmallWindow() throws {
+        var window = LatencyWindow<Instant>(outliers: 2)
+        for milliseconds in [5, 900, 6, 7, 800, 8] {
+            window.record(.milliseconds(milliseconds), from: .probe, at: at(0))
+        }
+        let small = try #require(window.statistics(of: .probe))
+        #expect(small.p99 == .milliseconds(900) && small.sustainedP99 == .milliseconds(8))
+        window.record(.milliseconds(700), from: .probe, at: at(0))
+        #expect(window.statistics(of: .probe)?.sustainedP99 == .milliseconds(700))
+
+        // With 300 samples and more, three samples are at most 1%: the sustained p99 is the p99.
+        var large = LatencyWindow<Instant>(maxAge: .seconds(60), outliers: 2)
+        for milliseconds in 1...400 {
+            large.record(.milliseconds(milliseconds), from: .probe, at: at(0))
+        }
+        let statistics = try #require(large.statistics(of: .probe))
+        #expect(statistics.sustainedP99 == statistics.p99 && statistics.p99 == .milliseconds(396))
+    }
+
     @Test func sourcesAreKeptApart() throws {
         var window = LatencyWindow<Instant>()
         window.record(.milliseconds(5), from: .probe, at: at(0))

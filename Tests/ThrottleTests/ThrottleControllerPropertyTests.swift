@@ -61,7 +61,8 @@ import Testing
         _ override: ThrottleOverride,
         _ lastBatch: CompletedBatch?
     ) {
-        let p99 = decision.latency?.p99
+        // Pauses are judged on the sustained p99, which ignores the window's few highest samples.
+        let p99 = decision.latency?.sustainedP99
         if override.paused {
             #expect(decision.reason == .pausedByOperator)
         } else if cap.isPaused {

@@ -18,8 +18,19 @@ struct ThrottleSimulation {
         override: ThrottleOverride = .none,
         lastBatch: CompletedBatch? = nil
     ) -> ThrottleDecision {
-        for _ in 0..<4 {
-            clock.advance(by: .milliseconds(250))
+        second(probes: Array(repeating: latency, count: 4), cap: cap, override: override, lastBatch: lastBatch)
+    }
+
+    /// One second in which the probe answers with `latencies`, spread evenly over it.
+    @discardableResult
+    mutating func second(
+        probes latencies: [Duration],
+        cap: ThrottleCap = .none,
+        override: ThrottleOverride = .none,
+        lastBatch: CompletedBatch? = nil
+    ) -> ThrottleDecision {
+        for latency in latencies {
+            clock.advance(by: .seconds(1) / latencies.count)
             controller.record(latency, from: .probe)
         }
         let decision = controller.decide(cap: cap, override: override, lastBatch: lastBatch)

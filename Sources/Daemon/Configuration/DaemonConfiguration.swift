@@ -150,6 +150,7 @@ public struct DaemonConfiguration: Sendable {
         let maxRate = try reader.integer(Setting.throttleMaxItemsPerSecond, default: 0, minimum: 0)
         throttle.maxItemsPerSecond = maxRate == 0 ? nil : maxRate
         throttle.recoveryPeriod = try reader.duration(Setting.throttleRecoveryPeriod, default: throttle.recoveryPeriod)
+        throttle.outliers = try reader.integer(Setting.throttleIgnoreOutliers, default: throttle.outliers, minimum: 0)
         let signal = try reader.choice(
             Setting.throttleSignal,
             default: throttle.signal.rawValue,

@@ -123,6 +123,7 @@ public struct Setting: Sendable, Hashable {
         default: "\"10s\"",
         reloadable: true
     )
+    public static let throttleIgnoreOutliers = Setting("throttle", "ignore_outliers", default: "2", reloadable: true)
     public static let throttleSignal = Setting("throttle", "signal", default: "\"probe\"", reloadable: true)
     public static let throttleWindows = Setting("throttle", "windows", default: "[]", reloadable: true)
     public static let throttleProbe = Setting("throttle", "probe", default: "\"\"", reloadable: true)
@@ -142,7 +143,8 @@ public struct Setting: Sendable, Hashable {
         daemonWatchdogMargin, daemonLogLevel,
         engineBatchSize, engineBatchTimeout, enginePlanChunk,
         throttleTargetP99, throttleCriticalP99, throttleMinBatchSize, throttleMaxBatchSize, throttleMinPause,
-        throttleMaxPause, throttleMaxItemsPerSecond, throttleRecoveryPeriod, throttleSignal, throttleWindows,
+        throttleMaxPause, throttleMaxItemsPerSecond, throttleRecoveryPeriod, throttleIgnoreOutliers,
+        throttleSignal, throttleWindows,
         throttleProbe, throttleProbeInterval,
     ]
 
