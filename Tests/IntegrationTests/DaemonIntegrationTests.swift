@@ -62,7 +62,12 @@ struct DaemonIntegrationTests {
             migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
             nodes: 20_000
         ) { fixture in
-            let daemon = try fixture.start(worker: "control")
+            // At most 1,000 items/s: the job lasts 20 s, so a test process starved for a few seconds on a loaded
+            // machine still finds it running.
+            let daemon = try fixture.start(
+                worker: "control",
+                environment: ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "1000"]
+            )
             let job = try await fixture.enqueue(1, batchSize: 100)
             _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") { $0.planDone >= 500 }
 
