@@ -56,7 +56,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Bolt", "JobStore", "Migrations", "Systemd", "Throttle", .product(name: "NIOCore", package: "swift-nio"),
+                "Bolt", "JobStore", "Migrations", "Systemd", "Throttle",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // The long-running `sluice daemon` and its configuration file, a library so tests can reach it.
@@ -65,6 +66,9 @@ let package = Package(
             dependencies: [
                 "Bolt", "Engine", "JobStore", "Migrations", "Systemd", "Throttle",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -96,7 +100,15 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "JobStore", "Bolt"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JobStore", "Throttle"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "JobStore", "Throttle",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SystemdTests",
             dependencies: ["Systemd", "TestSupport", .product(name: "Logging", package: "swift-log")]

@@ -58,6 +58,11 @@ import Throttle
             ),
             ("[throttle]\ntarget_p99 = \"1s\"\n", [:], "[throttle]"),
             ("[postgres]\nschema = \"Robert'); DROP\"\n", [:], "/etc/sluice/sluice.toml:2: [postgres] schema"),
+            (
+                "[metrics]\nlisten = \"9464\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [metrics] listen: '9464' is not HOST:PORT"
+            ),
+            ("", ["SLUICE_METRICS_LISTEN": "::1:9464"], "environment SLUICE_METRICS_LISTEN: [metrics] listen"),
         ]
         for (text, environment, expected) in cases {
             #expect {

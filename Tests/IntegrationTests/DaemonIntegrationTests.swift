@@ -308,9 +308,10 @@ struct DaemonIntegrationTests {
                 notifySocket: notify.socket.path,
                 environment: ["WATCHDOG_USEC": "2000000", "SLUICE_TEST_FAULT": "hang-work-loop"],
                 daemon: ["lease": "\"3s\"", "stuck_after": "\"2s\"", "watchdog_margin": "\"2s\""],
-                sections: "[engine]\nbatch_timeout = \"2s\""
+                sections: "[engine]\nbatch_timeout = \"2s\"\n[metrics]\nlisten = \"127.0.0.1:0\""
             )
             defer { daemon.kill(SIGKILL) }
+            let scrape = try await MetricsScrape.of(daemon)
             let job = try await fixture.enqueue(1, batchSize: 100)
             let firstPing = try await notify.waitFor("WATCHDOG=1", timeout: .seconds(20))
             #expect(firstPing != nil, "no WATCHDOG=1 while the loop worked")
@@ -318,6 +319,12 @@ struct DaemonIntegrationTests {
             let hungAt = ContinuousClock.now
             let stuck = try await notify.waitFor("STUCK: no progress", timeout: .seconds(20))
             #expect(stuck != nil, "the hung job was not reported stuck in STATUS=")
+            // The endpoint answers from NIO's threads, so it reports the hang while the work loop is blocked.
+            let labels = MetricsScrape.labels(job: job.id, migration: job.migrationVersion, direction: "up")
+            let metrics = try await scrape.waitFor("the job stuck", timeout: .seconds(20)) {
+                $0["sluice_job_stuck\(labels)"] == 1
+            }
+            #expect(metrics["sluice_job_seconds_since_progress\(labels)"].map { $0 >= 2 } == true)
             // Pings stop once the allowance (4 s) is spent; give it twice that, then watch for 5 s more.
             try await Task.sleep(for: .seconds(8))
             let silenceFrom = ContinuousClock.now

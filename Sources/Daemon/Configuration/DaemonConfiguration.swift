@@ -19,6 +19,8 @@ public struct DaemonConfiguration: Sendable {
     public var daemon: DaemonSettings
     public var engine: EngineSettings
     public var throttle: ThrottleSettings
+    /// Where `GET /metrics` is served; `nil`: nowhere (the default).
+    public var metricsListen: ListenAddress?
     /// Every setting's value (secrets masked) and source, for `sluice config check`.
     public var effective: [EffectiveSetting]
 
@@ -180,6 +182,21 @@ public struct DaemonConfiguration: Sendable {
                     reason: "window \(index + 1) '\(rule)': \(error)"
                 )
             }
+        }
+
+        // [metrics]
+        let listen = try reader.optionalString(Setting.metricsListen)
+        if let listen {
+            guard let address = ListenAddress(parsing: listen) else {
+                throw .invalidValue(
+                    source: reader.lastSource,
+                    key: Setting.metricsListen.name,
+                    reason: "'\(listen)' is not HOST:PORT (such as 127.0.0.1:9464 or [::1]:9464)"
+                )
+            }
+            metricsListen = address
+        } else {
+            metricsListen = nil
         }
 
         jobStore = JobStoreConfiguration(

@@ -134,6 +134,9 @@ public struct Setting: Sendable, Hashable {
         reloadable: true
     )
 
+    // MARK: [metrics]
+    public static let metricsListen = Setting("metrics", "listen", default: "\"\"")
+
     /// Every setting, in the order `config check` prints them.
     public static let all: [Setting] = [
         postgresConnInfo, postgresSchema,
@@ -146,6 +149,7 @@ public struct Setting: Sendable, Hashable {
         throttleMaxPause, throttleMaxItemsPerSecond, throttleRecoveryPeriod, throttleIgnoreOutliers,
         throttleSignal, throttleWindows,
         throttleProbe, throttleProbeInterval,
+        metricsListen,
     ]
 
     /// The sections, in order.

@@ -26,9 +26,15 @@ public enum DaemonMain {
         let logger = Logger(label: "sluice.daemon")
         let notifier = SystemdNotifier()
         let settings = DaemonSettingsStore(configuration)
+        let metrics = DaemonMetrics(worker: configuration.daemon.worker)
+        var metricsService: MetricsService?
+        if let address = configuration.metricsListen {
+            metricsService = try await bindMetrics(address, metrics: metrics, settings: settings, logger: logger)
+        }
         let daemon = SluiceDaemon(
             settings: settings,
             notifier: notifier,
+            metrics: metrics,
             fault: TestFault.from(environment: environment),
             logger: logger
         )
@@ -46,11 +52,30 @@ public enum DaemonMain {
                 services: [
                     .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: reloader),
-                ],
+                ] + (metricsService.map { [.init(service: $0)] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: serviceLogger
             )
         )
         try await group.run()
+    }
+
+    /// Binds the metrics endpoint; failing to (a port in use, an unknown host) is a bad `[metrics] listen`.
+    private static func bindMetrics(
+        _ address: ListenAddress,
+        metrics: DaemonMetrics,
+        settings: DaemonSettingsStore,
+        logger: Logger
+    ) async throws(ConfigurationError) -> MetricsService {
+        do {
+            return try await MetricsService.bind(address, metrics: metrics, settings: settings, logger: logger)
+        } catch {
+            let source = settings.current.effective.first { $0.setting == .metricsListen }?.source ?? .defaultValue
+            throw .invalidValue(
+                source: source,
+                key: Setting.metricsListen.name,
+                reason: "cannot listen on \(address): \(error)"
+            )
+        }
     }
 }

@@ -32,6 +32,7 @@ struct JobSession {
     let windows: @Sendable () -> ThrottleSchedule
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
+    let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
 
@@ -70,6 +71,15 @@ struct JobSession {
     func run() async -> End {
         let logger = jobLogger
         pulse.beat(allowing: batchAllowance)
+        metrics.jobStarted(
+            id: "\(job.id)",
+            migration: job.migrationVersion,
+            direction: job.direction.rawValue,
+            done: job.planDone,
+            total: job.planTotal,
+            at: .now
+        )
+        defer { metrics.jobEnded() }
         if job.cancelRequested {
             return await finishCancelled(logger: logger)
         }
@@ -245,6 +255,7 @@ struct JobSession {
         let throttle = update.throttle.flatMap { $0.state == .running ? nil : "\($0.reason)" }
         guard update.committedBatch else {
             // The throttle changed or waits between batches: a pause is no lack of progress.
+            metrics.throttleDecided(update.throttle, at: now)
             let snapshot = progress.state.withLock { state in
                 state.throttle = throttle
                 state.lastProgress = now
@@ -274,6 +285,15 @@ struct JobSession {
             )
         }
         let rate = snapshot.rate.itemsPerSecond
+        metrics.batchCommitted(
+            done: update.done,
+            total: update.total,
+            committed: update.done - from,
+            latency: update.lastBatch,
+            itemsPerSecond: rate,
+            throttle: update.throttle,
+            at: now
+        )
         logger.info(
             "batch committed: \(ProgressText.count(update.done))/\(ProgressText.count(update.total))",
             metadata: [
@@ -331,6 +351,7 @@ struct JobSession {
             }
             do {
                 _ = try await store.heartbeat(lease)
+                metrics.leaseRenewed(at: .now)
             } catch .leaseLost {
                 logger.warning("lease lost: another worker took the job over; stopping after the batch in flight")
                 run.requestStop()

@@ -16,12 +16,20 @@ public struct SluiceDaemon: Service {
     let settings: DaemonSettingsStore
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
+    let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
 
-    public init(settings: DaemonSettingsStore, notifier: SystemdNotifier, fault: TestFault?, logger: Logger) {
+    public init(
+        settings: DaemonSettingsStore,
+        notifier: SystemdNotifier,
+        metrics: DaemonMetrics,
+        fault: TestFault?,
+        logger: Logger
+    ) {
         self.settings = settings
         self.notifier = notifier
+        self.metrics = metrics
         self.fault = fault
         self.logger = logger
         let configuration = settings.current
@@ -158,6 +166,7 @@ public struct SluiceDaemon: Service {
                 windows: { [settings] in settings.current.throttle.schedule },
                 notifier: notifier,
                 pulse: pulse,
+                metrics: metrics,
                 fault: fault,
                 logger: logger
             )

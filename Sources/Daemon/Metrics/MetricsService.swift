@@ -1,0 +1,70 @@
+import JobStore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Serves `GET /metrics` on `[metrics] listen` and keeps the job counts in ``DaemonMetrics`` fresh. The socket is
+/// bound before the service group starts (``bind(_:metrics:settings:logger:)``), so a port in use stops the
+/// daemon at once with the setting's file and line, like any other bad setting; SIGHUP does not rebind.
+///
+/// The job counts come from a Postgres connection of the service's own, read every `[daemon] poll_interval`: a
+/// scrape only formats what is recorded, so it is answered at once, even while Postgres or the work loop hangs.
+public struct MetricsService: Service {
+    let channel: any Channel
+    let metrics: DaemonMetrics
+    let settings: DaemonSettingsStore
+    let logger: Logger
+
+    /// Binds `address`; requests are answered from then on.
+    public static func bind(
+        _ address: ListenAddress,
+        metrics: DaemonMetrics,
+        settings: DaemonSettingsStore,
+        logger: Logger
+    ) async throws -> MetricsService {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        MetricsHTTPHandler {
+                            OpenMetricsText.render(
+                                metrics.snapshot(at: .now, stuckAfter: settings.current.daemon.stuckAfter)
+                            )
+                        }
+                    )
+                }
+            }
+            .bind(host: address.host, port: address.port)
+            .get()
+        let service = MetricsService(channel: channel, metrics: metrics, settings: settings, logger: logger)
+        // With port 0 the system picked the port: the line says which.
+        let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
+        logger.notice("metrics served at http://\(bound)/metrics", metadata: ["metrics.listen": "\(bound)"])
+        return service
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await refreshJobCounts() }
+        try? await channel.close()
+    }
+
+    /// Reads the job counts every poll interval until cancelled, over a connection that reconnects by itself.
+    private func refreshJobCounts() async {
+        var storeLogger = logger
+        // The work loop reports Postgres outages; this connection's retries would only repeat them.
+        storeLogger.logLevel = .error
+        var store: JobStore?
+        while !Task.isCancelled {
+            if store == nil {
+                store = try? await JobStore.open(settings.current.jobStore, logger: storeLogger, migrate: false)
+            }
+            metrics.jobCounts(try? await store?.countsByState())
+            do { try await Task.sleep(for: settings.current.daemon.pollInterval) } catch { break }
+        }
+        await store?.close()
+    }
+}
