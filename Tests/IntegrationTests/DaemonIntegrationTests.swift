@@ -247,10 +247,15 @@ struct DaemonIntegrationTests {
             migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
             nodes: nodes
         ) { fixture in
-            let first = try fixture.start(worker: "restart")
+            // With the metrics endpoint on: it is shut down last, after the batch in flight, and the exit stays clean.
+            let first = try fixture.start(worker: "restart", sections: "[metrics]\nlisten = \"127.0.0.1:0\"")
+            let scrape = try await MetricsScrape.of(first)
             let job = try await fixture.enqueue(1, batchSize: 100)
             _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") { $0.planDone >= 500 }
 
+            _ = try await scrape.waitFor("the running job", timeout: .seconds(30)) {
+                $0.keys.contains { $0.hasPrefix("sluice_job_items_done{job=\"\(job.id)\"") }
+            }
             let (status, stopTook) = await DaemonFixture.stop(first, timeout: .seconds(20))
             #expect(status == 0, "exit status \(status.map { "\($0)" } ?? "none: killed")")
             if status != 0 { DaemonFixture.dump(first, "first") }

@@ -49,10 +49,11 @@ public enum DaemonMain {
         serviceLogger.logLevel = .warning
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                // Shut down in reverse order: the metrics endpoint last, so it reports the batch finishing.
+                services: (metricsService.map { [.init(service: $0)] } ?? []) + [
                     .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: reloader),
-                ] + (metricsService.map { [.init(service: $0)] } ?? []),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: serviceLogger
             )
