@@ -2,6 +2,7 @@ import Bolt
 import Foundation
 import JobStore
 import Logging
+import Systemd
 import Migrations
 import Throttle
 
@@ -226,10 +227,6 @@ public struct JobRunner: Sendable {
                     try await apply(lease, statement: statement, slice: slice, parameters: parameters, options: options)
                 )
             case .skip(let slice):
-                logger.warning(
-                    "item quarantined",
-                    metadata: ["item": "\(slice.ids.first ?? 0)", "offset": "\(slice.from)"]
-                )
                 action = machine.applied(try await skip(lease, slice: slice, options: options))
             case .readNode:
                 action = machine.nodeRead(try await readNode(lease.job, options: options))
@@ -252,6 +249,17 @@ public struct JobRunner: Sendable {
                     batchSize: size,
                     quarantined: quarantined
                 )
+                // Journalled once the quarantine is recorded, so every entry names an item `sluice history` shows.
+                for item in quarantined {
+                    logger.warning(
+                        "item quarantined: \(item.error)",
+                        metadata: [
+                            SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
+                            SluiceLogKey.item: "\(item.item)",
+                            SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
+                        ]
+                    )
+                }
                 if let size {
                     let elapsed = ContinuousClock.now - batchStarted
                     pacer?.record(elapsed, from: .batchWall)
@@ -443,9 +451,12 @@ public struct JobRunner: Sendable {
         let total = try await store(.completePlan) { () async throws(JobStoreError) in
             try await store.completePlan(lease)
         }
-        logger.info(
-            "job planned",
-            metadata: ["items_total": "\(total)", "planning_ms": "\((ContinuousClock.now - started).milliseconds)"]
+        logger.notice(
+            "job planned: \(total) items",
+            metadata: [
+                SluiceLogKey.messageID: "\(SluiceMessageID.jobPlanned)", SluiceLogKey.itemsTotal: "\(total)",
+                "planning_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ]
         )
         return total
     }

@@ -77,6 +77,12 @@ import Testing
             #expect(batches.allSatisfy { $0["SLUICE_JOB"] == "\(job.id)" && $0["DIRECTION"] == "up" })
             #expect(batches.allSatisfy { $0["_SYSTEMD_UNIT"] == "sluice.service" })
             #expect(batches.last?["ITEMS_DONE"] == "\(scenario.nodes)")
+            // Planning is journalled when it ends, before the first batch, with the total.
+            let planned = entries.filter { $0["MESSAGE_ID"] == SluiceMessageID.jobPlanned.rawValue }
+            #expect(planned.count == 1 && planned.first?["ITEMS_TOTAL"] == "\(scenario.nodes)", "planned: \(planned)")
+            let plannedAt = planned.first?["__MONOTONIC_TIMESTAMP"].flatMap(Double.init) ?? .infinity
+            let firstBatchAt = batches.first?["__MONOTONIC_TIMESTAMP"].flatMap(Double.init) ?? 0
+            #expect(plannedAt < firstBatchAt, "job planned journalled after the first batch")
             let newPID = afterKill["MainPID"] ?? ""
             let startedMicroseconds = afterKill["ExecMainStartTimestampMonotonic"].flatMap(Double.init)
             if let first = batches.first(where: { $0["_PID"] == newPID }),

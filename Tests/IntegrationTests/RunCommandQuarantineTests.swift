@@ -1,6 +1,7 @@
 import Bolt
 import Foundation
 import JobStore
+import Systemd
 import Testing
 
 /// One unparseable date among 100,000: its batch is bisected down to the item, which ends quarantined
@@ -59,6 +60,16 @@ import Testing
         let quarantine = try await harness.store.quarantine(of: job.id)
         #expect(quarantine.map(\.item) == [badID].compactMap { $0 }, "quarantine: \(quarantine)")
         #expect(quarantine.first.map { !$0.error.isEmpty } == true)
+        // One log entry for it, with its message id and the item, once it is recorded.
+        let logged = run.standardError.split(separator: "\n").filter { $0.contains("item quarantined: ") }
+        #expect(logged.count == 1, "sluice run logged: \(run.standardError)")
+        #expect(
+            logged.first.map {
+                $0.contains("message_id=\(SluiceMessageID.itemQuarantined.rawValue)")
+                    && $0.contains("item=\(badID ?? -1)")
+            } == true,
+            "quarantine entry: \(logged)"
+        )
         print("quarantined on \(server.name): \(quarantine.map { "\($0.item): \($0.error)" })")
 
         try await server.withConnection { connection in

@@ -43,7 +43,6 @@ struct JobSession {
         var lastProgress: ContinuousClock.Instant
         var rate = RateMeter()
         var stuckReported = false
-        var batches = 0
         /// Why the throttle holds the job back, when it does.
         var throttle: String?
     }
@@ -199,13 +198,12 @@ struct JobSession {
             logger: runnerLogger
         )
         let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
-        let wasPlanned = job.planTotal != nil
         let run = GracefulJobRun()
         let outcome: Result<JobRunner.Ending, EngineError> = await withTaskGroup(of: Void.self) { group in
             // The heartbeat ends when the lease is lost (then the runner stops after its batch) or when cancelled.
             group.addTask { await heartbeat(progress: progress, stopping: run, logger: logger) }
             let outcome = await run.run(runner, lease: lease, probe: probe) { update in
-                onBatch(update, progress: progress, wasPlanned: wasPlanned, logger: logger)
+                onBatch(update, progress: progress, logger: logger)
             }
             group.cancelAll()
             return outcome
@@ -247,7 +245,6 @@ struct JobSession {
     private func onBatch(
         _ update: JobRunner.Progress,
         progress: ProgressBox,
-        wasPlanned: Bool,
         logger: Logger
     ) {
         let now = ContinuousClock.now
@@ -264,25 +261,15 @@ struct JobSession {
             status(progressLine(snapshot))
             return
         }
-        let (from, snapshot, first) = progress.state.withLock { state -> (Int64, Progress, Bool) in
+        let (from, snapshot) = progress.state.withLock { state -> (Int64, Progress) in
             let from = state.done
             state.done = update.done
             state.total = update.total
             state.lastProgress = now
             state.stuckReported = false
             state.rate.record(done: update.done, at: now - Self.origin)
-            state.batches += 1
             state.throttle = throttle
-            return (from, state, state.batches == 1)
-        }
-        if first && !wasPlanned {
-            logger.info(
-                "job planned: \(ProgressText.count(update.total)) items",
-                metadata: [
-                    SluiceLogKey.messageID: "\(SluiceMessageID.jobPlanned)",
-                    SluiceLogKey.itemsTotal: "\(update.total)",
-                ]
-            )
+            return (from, state)
         }
         let rate = snapshot.rate.itemsPerSecond
         metrics.batchCommitted(
