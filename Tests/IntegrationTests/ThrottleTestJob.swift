@@ -111,12 +111,19 @@ final class ThrottleTestJob: Sendable {
         )
     }
 
-    /// A probe on its own connection to the server, timing the migration's probe (or `RETURN 1`).
-    func probe(interval: Duration, logger: Logger) -> LatencyProbe {
+    /// A probe on its own connection to the server, timing the migration's probe, else `configured` (as the daemon's
+    /// `[throttle] probe`), else `RETURN 1`.
+    func probe(
+        interval: Duration,
+        timeout: Duration = .seconds(2),
+        configured: String? = nil,
+        logger: Logger
+    ) -> LatencyProbe {
         let server = server
         return LatencyProbe(
             migration: migration,
-            configuration: LatencyProbe.Configuration(interval: interval),
+            configured: configured,
+            configuration: LatencyProbe.Configuration(interval: interval, timeout: timeout),
             options: server.options,
             logger: logger
         ) { () async throws(BoltError) in
@@ -157,6 +164,14 @@ final class ThrottleTestJob: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("timed out after \(timeout) waiting for \(what); last report: \(String(describing: latest))")
+    }
+
+    /// The job's rate in items per second from `start` to the first batch committed at least `span` later: waits for it.
+    func rate(over span: Duration, after start: Report) async throws -> Double {
+        let end = try await waitFor("\(span) of batches", timeout: span + .seconds(120)) {
+            $0.progress.committedBatch && $0.at >= start.at + span
+        }
+        return Double(end.progress.done - start.progress.done) / ((end.at - start.at) / .seconds(1))
     }
 
     /// How many nodes carry the mark, and removes them all.
