@@ -11,15 +11,19 @@ import Testing
 struct DaemonFixture {
     let server: BoltTestServer
     let store: JobStore
+    /// The Postgres the store and the daemons use.
+    let cluster: PostgresTestCluster
     let schema: String
     let folder: URL
     let label: String
     let catalog: MigrationCatalog
 
     /// Runs `body` with a fresh schema, a folder holding `migrations` (file name: text, `LABEL` replaced by the
-    /// fixture's own label) and `nodes` nodes `(:LABEL {i, count: 0})`; cleans up afterwards.
+    /// fixture's own label) and `nodes` nodes `(:LABEL {i, count: 0})`; cleans up afterwards. The job store and the
+    /// daemons use `cluster`.
     static func with<T: Sendable>(
         server: BoltTestServer,
+        cluster: PostgresTestCluster = .shared,
         migrations: [String: String],
         nodes: Int,
         databases: [String?] = [nil],
@@ -48,7 +52,7 @@ struct DaemonFixture {
         let result: Result<T, any Error>
         do {
             result = .success(
-                try await JobStoreTestDatabase.withStore { store in
+                try await JobStoreTestDatabase.withStore(cluster: cluster) { store in
                     // Job ids start at 1 in every schema, and the graph-side job node is keyed by the id alone: tests
                     // running at once on one graph would share nodes. A random start keeps this fixture's apart.
                     let start = Int64.random(in: 1_000_000...1_000_000_000_000)
@@ -59,6 +63,7 @@ struct DaemonFixture {
                         DaemonFixture(
                             server: server,
                             store: store,
+                            cluster: cluster,
                             schema: store.configuration.schema,
                             folder: folder,
                             label: label,
@@ -128,10 +133,8 @@ struct DaemonFixture {
         passwordInEnvironment: Bool = true,
         logsToJournal: Bool = false
     ) throws -> JobStoreTestDatabase.Child {
-        var environment = ["PATH": "/usr/bin:/bin"]
-        for key in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE"] {
-            environment[key] = ProcessInfo.processInfo.environment[key]
-        }
+        var environment = cluster.libpqEnvironment
+        environment["PATH"] = "/usr/bin:/bin"
         if case .basic(_, let password) = server.auth, passwordInEnvironment {
             environment["SLUICE_BOLT_PASSWORD"] = password
         }

@@ -189,16 +189,16 @@ struct DaemonIntegrationTests {
 
     @Test func waitsOutAPostgresOutageMidJobAndFinishes() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
-        guard let (stop, start) = Self.postgresStopAndStart() else {
-            let reason = "no way to stop Postgres: run through scripts/test or scripts/services"
-            if JobStoreTestDatabase.environment["CI"] == "true" { Issue.record(Comment(rawValue: reason)) }
-            print("waitsOutAPostgresOutage skipped: \(reason)")
-            return
+        // Its own cluster: stopping the shared one would fail the suites running meanwhile.
+        let cluster = PostgresTestCluster.outage
+        guard let stop = cluster.servicesCommand("stop"), let start = cluster.servicesCommand("start") else {
+            return cluster.reportUncontrollable(skipping: "waitsOutAPostgresOutage")
         }
-        print("RAN waitsOutAPostgresOutageMidJobAndFinishes on \(server)")
+        print("RAN waitsOutAPostgresOutageMidJobAndFinishes on \(server) and \(cluster)")
         let nodes = 20_000
         try await DaemonFixture.with(
             server: server,
+            cluster: cluster,
             migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
             nodes: nodes
         ) { fixture in
@@ -412,16 +412,6 @@ struct DaemonIntegrationTests {
             guard status == 0 else { throw DaemonTestSetupError("cannot create ArcadeDB database \(name): \(created)") }
         }
         return name
-    }
-
-    /// Shell commands stopping and starting the test Postgres (scripts/services), when the tests run against it.
-    static func postgresStopAndStart() -> (stop: String, start: String)? {
-        let services = JobStoreTestDatabase.repositoryRoot.appendingPathComponent("scripts/services").path
-        let socketDirectory = JobStoreTestDatabase.repositoryRoot.appendingPathComponent(".services/pg").path
-        guard FileManager.default.isExecutableFile(atPath: services),
-            JobStoreTestDatabase.environment["PGHOST"] == socketDirectory
-        else { return nil }
-        return ("'\(services)' stop postgres", "'\(services)' start postgres")
     }
 }
 

@@ -2,8 +2,9 @@ import Foundation
 import JobStore
 import Testing
 
-/// The Postgres the JobStore integration tests use: the one `scripts/services start postgres` runs, found through
-/// libpq's environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, as `.services/env` exports them).
+/// The Postgres the JobStore integration tests use: by default the shared cluster `scripts/services start postgres`
+/// runs, found through libpq's environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, as `.services/env` exports
+/// them); tests that stop or restart Postgres use the outage cluster instead (``PostgresTestCluster``).
 ///
 /// Without `PGHOST`/`PGPORT` the tests are skipped with a printed reason, except under `CI=true`, where they fail:
 /// CI must never pass by skipping. Each test works in a schema of its own (`sluice_test_<random>`), dropped at the
@@ -11,10 +12,9 @@ import Testing
 enum JobStoreTestDatabase {
     static let environment = ProcessInfo.processInfo.environment
 
-    static var isConfigured: Bool { environment["PGHOST"] != nil && environment["PGPORT"] != nil }
+    static var isConfigured: Bool { PostgresTestCluster.shared.isConfigured }
 
-    static let missingReason =
-        "PGHOST/PGPORT not set: run `scripts/services start postgres` and `source .services/env` to run the JobStore integration tests"
+    static let missingReason = PostgresTestCluster.shared.missingReason
 
     /// The suite's enabling condition: run when configured, and under CI (where the tests then fail loudly).
     static func shouldRun() -> Bool {
@@ -27,14 +27,9 @@ enum JobStoreTestDatabase {
         return false
     }()
 
-    /// Why a test cannot run: thrown under CI, where a missing database must fail the run.
-    struct MissingDatabase: Error, CustomStringConvertible {
-        var description: String { JobStoreTestDatabase.missingReason }
-    }
-
     /// Fails the test (CI without a database) or returns normally.
     static func requireConfigured() throws {
-        guard isConfigured else { throw MissingDatabase() }
+        try PostgresTestCluster.shared.requireConfigured()
     }
 
     /// The repository root, from this file's path.
@@ -57,31 +52,34 @@ enum JobStoreTestDatabase {
         )
     }
 
-    /// Runs `body` with a migrated store in a fresh schema, and drops the schema afterwards.
+    /// Runs `body` with a migrated store in a fresh schema of `cluster`, and drops the schema afterwards.
     static func withStore<T: Sendable>(
+        cluster: PostgresTestCluster = .shared,
         migrate: Bool = true,
         _ body: (JobStore) async throws -> T
     ) async throws -> T {
-        try requireConfigured()
+        try cluster.requireConfigured()
         let schema = uniqueSchema()
         do {
             let store = try await JobStore.open(
-                configuration(schema: schema, applicationName: "sluice-test-" + schema),
+                configuration(schema: schema, conninfo: cluster.conninfo, applicationName: "sluice-test-" + schema),
                 migrate: migrate
             )
             let result = try await body(store)
             await store.close()
-            await dropSchema(schema)
+            await dropSchema(schema, in: cluster)
             return result
         } catch {
-            await dropSchema(schema)
+            await dropSchema(schema, in: cluster)
             throw error
         }
     }
 
-    static func dropSchema(_ schema: String) async {
+    static func dropSchema(_ schema: String, in cluster: PostgresTestCluster = .shared) async {
         do {
-            let connection = try await PostgresConnection.connect(configuration: PostgresConfiguration())
+            let connection = try await PostgresConnection.connect(
+                configuration: PostgresConfiguration(conninfo: cluster.conninfo)
+            )
             try await connection.query("DROP SCHEMA IF EXISTS " + PostgresIdentifier.quote(schema) + " CASCADE")
             await connection.close()
         } catch {
@@ -230,18 +228,6 @@ enum JobStoreTestDatabase {
             thread.start()
         }
         return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
-    }
-
-    /// How to restart the test Postgres: `SLUICE_TEST_PG_RESTART` (a shell command), or `scripts/services` when
-    /// the environment points at the Postgres it runs.
-    static func restartCommand() -> String? {
-        if let command = environment["SLUICE_TEST_PG_RESTART"], !command.isEmpty { return command }
-        let services = repositoryRoot.appendingPathComponent("scripts/services").path
-        let socketDirectory = repositoryRoot.appendingPathComponent(".services/pg").path
-        guard FileManager.default.isExecutableFile(atPath: services), environment["PGHOST"] == socketDirectory else {
-            return nil
-        }
-        return "'\(services)' stop postgres && '\(services)' start postgres"
     }
 }
 

@@ -1,0 +1,104 @@
+import Foundation
+import JobStore
+import Testing
+
+/// One of the two Postgres clusters `scripts/services` runs for the tests, as `.services/env` names them.
+///
+/// `.shared` (service `postgres`, found through libpq's `PGHOST`/`PGPORT`) serves every suite at once. `.outage`
+/// (service `postgres-outage`, `SLUICE_TEST_PG_OUTAGE_HOST`/`SLUICE_TEST_PG_OUTAGE_PORT`) serves only the tests that
+/// stop or restart their Postgres: restarting the shared one would cut off the suites running at the same time. Both
+/// have the role and database `PGUSER`/`PGDATABASE` name (`sluice`), reached through the socket without a password.
+struct PostgresTestCluster: Sendable, CustomStringConvertible {
+    /// The service's name in `scripts/services`.
+    let service: String
+    /// The socket directory (or host name) and port; nil when the environment does not name them.
+    let host: String?
+    let port: String?
+    /// The variables naming `host` and `port`, for the reason a test cannot run.
+    let variables: String
+    /// The socket directory `scripts/services` gives the cluster, below `.services/`.
+    let servicesDirectory: String
+
+    private static let environment = ProcessInfo.processInfo.environment
+
+    static let shared = PostgresTestCluster(
+        service: "postgres",
+        host: environment["PGHOST"],
+        port: environment["PGPORT"],
+        variables: "PGHOST/PGPORT",
+        servicesDirectory: "pg"
+    )
+
+    static let outage = PostgresTestCluster(
+        service: "postgres-outage",
+        host: environment["SLUICE_TEST_PG_OUTAGE_HOST"],
+        port: environment["SLUICE_TEST_PG_OUTAGE_PORT"],
+        variables: "SLUICE_TEST_PG_OUTAGE_HOST/SLUICE_TEST_PG_OUTAGE_PORT",
+        servicesDirectory: "pg-outage"
+    )
+
+    var description: String { "Postgres \(service) (\(host ?? "?"), port \(port ?? "?"))" }
+
+    var isConfigured: Bool { host != nil && port != nil }
+
+    var missingReason: String {
+        "\(variables) not set: run `scripts/services start \(service)` and `source .services/env` to run the "
+            + "integration tests that use it"
+    }
+
+    /// Why a test cannot run: thrown under CI too, where a missing cluster must fail the run, not skip it.
+    struct Missing: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func requireConfigured() throws {
+        guard isConfigured else { throw Missing(description: missingReason) }
+    }
+
+    /// A libpq conninfo naming the cluster's host and port (user and database come from libpq's environment).
+    var conninfo: String {
+        guard let host, let port else { return "" }
+        return "host=\(Self.quoted(host)) port=\(Self.quoted(port))"
+    }
+
+    /// The libpq environment a child process (a daemon) reaches the cluster with.
+    var libpqEnvironment: [String: String] {
+        var variables = ["PGHOST": host, "PGPORT": port].compactMapValues { $0 }
+        for key in ["PGUSER", "PGDATABASE"] { variables[key] = Self.environment[key] }
+        return variables
+    }
+
+    /// The shell command running `scripts/services VERB SERVICE`, when the environment points at the cluster
+    /// `scripts/services` runs (never at a Postgres of someone else's).
+    func servicesCommand(_ verb: String) -> String? {
+        let script = JobStoreTestDatabase.repositoryRoot.appendingPathComponent("scripts/services").path
+        let socketDirectory = JobStoreTestDatabase.repositoryRoot.appendingPathComponent(".services")
+            .appendingPathComponent(servicesDirectory).path
+        guard FileManager.default.isExecutableFile(atPath: script), host == socketDirectory else { return nil }
+        return "'\(script)' \(verb) \(service)"
+    }
+
+    /// How to restart the cluster: `SLUICE_TEST_PG_RESTART` (a shell command, for a Postgres `scripts/services` does
+    /// not run; only the outage tests restart theirs), else `scripts/services` stop and start.
+    func restartCommand() -> String? {
+        if let command = Self.environment["SLUICE_TEST_PG_RESTART"], !command.isEmpty { return command }
+        guard let stop = servicesCommand("stop"), let start = servicesCommand("start") else { return nil }
+        return "\(stop) && \(start)"
+    }
+
+    /// Says why a test cannot stop or restart the cluster: an issue under `CI=true` (CI must not pass by skipping), a
+    /// printed line otherwise.
+    func reportUncontrollable(skipping test: String) {
+        let reason =
+            isConfigured
+            ? "no way to stop or restart \(self): use scripts/services (or set SLUICE_TEST_PG_RESTART to restart it)"
+            : missingReason
+        if Self.environment["CI"] == "true" { Issue.record(Comment(rawValue: reason)) }
+        print("\(test) skipped: \(reason)")
+    }
+
+    /// A conninfo value in single quotes, with quotes and backslashes escaped as libpq reads them.
+    private static func quoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+}
