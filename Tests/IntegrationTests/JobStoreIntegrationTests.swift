@@ -4,7 +4,8 @@ import Testing
 
 /// The job store against a real Postgres 15.
 ///
-/// Serialized on purpose: one test restarts Postgres, which would break the others' sessions mid-test.
+/// Serialized: its tests were written to run one at a time. The one that restarts Postgres restarts the outage
+/// cluster (``PostgresTestCluster/outage``), which no other test uses meanwhile.
 @Suite(
     .serialized,
     .enabled(Comment(rawValue: JobStoreTestDatabase.missingReason)) { JobStoreTestDatabase.shouldRun() }

@@ -52,26 +52,29 @@ enum JobStoreTestDatabase {
         )
     }
 
-    /// Runs `body` with a migrated store in a fresh schema of `cluster`, and drops the schema afterwards.
+    /// Runs `body` with a migrated store in a fresh schema of `cluster` (once it is this test's to use), and drops
+    /// the schema afterwards.
     static func withStore<T: Sendable>(
         cluster: PostgresTestCluster = .shared,
         migrate: Bool = true,
         _ body: (JobStore) async throws -> T
     ) async throws -> T {
         try cluster.requireConfigured()
-        let schema = uniqueSchema()
-        do {
-            let store = try await JobStore.open(
-                configuration(schema: schema, conninfo: cluster.conninfo, applicationName: "sluice-test-" + schema),
-                migrate: migrate
-            )
-            let result = try await body(store)
-            await store.close()
-            await dropSchema(schema, in: cluster)
-            return result
-        } catch {
-            await dropSchema(schema, in: cluster)
-            throw error
+        return try await cluster.use {
+            let schema = uniqueSchema()
+            do {
+                let store = try await JobStore.open(
+                    configuration(schema: schema, conninfo: cluster.conninfo, applicationName: "sluice-test-" + schema),
+                    migrate: migrate
+                )
+                let result = try await body(store)
+                await store.close()
+                await dropSchema(schema, in: cluster)
+                return result
+            } catch {
+                await dropSchema(schema, in: cluster)
+                throw error
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import Testing
 /// (service `postgres-outage`, `SLUICE_TEST_PG_OUTAGE_HOST`/`SLUICE_TEST_PG_OUTAGE_PORT`) serves only the tests that
 /// stop or restart their Postgres: restarting the shared one would cut off the suites running at the same time. Both
 /// have the role and database `PGUSER`/`PGDATABASE` name (`sluice`), reached through the socket without a password.
+/// One test at a time uses the outage cluster (``use(_:)``).
 struct PostgresTestCluster: Sendable, CustomStringConvertible {
     /// The service's name in `scripts/services`.
     let service: String
@@ -16,8 +17,12 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
     let port: String?
     /// The variables naming `host` and `port`, for the reason a test cannot run.
     let variables: String
+    /// The variable that gives `scripts/services` the cluster's port.
+    let portVariable: String
     /// The socket directory `scripts/services` gives the cluster, below `.services/`.
     let servicesDirectory: String
+    /// Taken by a test for all the time it uses the cluster; nil when tests share it.
+    private let turn: ExclusiveTurn?
 
     private static let environment = ProcessInfo.processInfo.environment
 
@@ -26,7 +31,9 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
         host: environment["PGHOST"],
         port: environment["PGPORT"],
         variables: "PGHOST/PGPORT",
-        servicesDirectory: "pg"
+        portVariable: "SLUICE_PG_PORT",
+        servicesDirectory: "pg",
+        turn: nil
     )
 
     static let outage = PostgresTestCluster(
@@ -34,7 +41,9 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
         host: environment["SLUICE_TEST_PG_OUTAGE_HOST"],
         port: environment["SLUICE_TEST_PG_OUTAGE_PORT"],
         variables: "SLUICE_TEST_PG_OUTAGE_HOST/SLUICE_TEST_PG_OUTAGE_PORT",
-        servicesDirectory: "pg-outage"
+        portVariable: "SLUICE_PG_OUTAGE_PORT",
+        servicesDirectory: "pg-outage",
+        turn: ExclusiveTurn()
     )
 
     var description: String { "Postgres \(service) (\(host ?? "?"), port \(port ?? "?"))" }
@@ -68,14 +77,24 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
         return variables
     }
 
-    /// The shell command running `scripts/services VERB SERVICE`, when the environment points at the cluster
-    /// `scripts/services` runs (never at a Postgres of someone else's).
+    /// The shell command running `scripts/services VERB SERVICE` on the cluster's port, when the environment points
+    /// at the cluster `scripts/services` runs (never at a Postgres of someone else's).
     func servicesCommand(_ verb: String) -> String? {
         let script = JobStoreTestDatabase.repositoryRoot.appendingPathComponent("scripts/services").path
         let socketDirectory = JobStoreTestDatabase.repositoryRoot.appendingPathComponent(".services")
             .appendingPathComponent(servicesDirectory).path
-        guard FileManager.default.isExecutableFile(atPath: script), host == socketDirectory else { return nil }
-        return "'\(script)' \(verb) \(service)"
+        guard FileManager.default.isExecutableFile(atPath: script), host == socketDirectory, let port,
+            port.allSatisfy(\.isNumber)
+        else { return nil }
+        return "\(portVariable)=\(port) '\(script)' \(verb) \(service)"
+    }
+
+    /// Runs `body`, a test's use of the cluster: on the outage cluster once no other test of this process uses it
+    /// (the outage tests sit in different suites, which run in parallel, and one's outage must not fall in the
+    /// middle of the other's), on the shared one at once.
+    func use<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        guard let turn else { return try await body() }
+        return try await turn.run(body)
     }
 
     /// How to restart the cluster: `SLUICE_TEST_PG_RESTART` (a shell command, for a Postgres `scripts/services` does
