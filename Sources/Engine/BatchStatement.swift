@@ -40,16 +40,17 @@ public struct BatchStatement: Sendable, Hashable {
 
     private var variable: String { step.pattern.variable }
 
-    /// Lists the step's items once, read-only, in id order (so batches lock in a stable order and an
-    /// id range covers a compact slice).
+    /// Lists the step's items once, read-only, in whatever order the server finds them: the job store sorts them
+    /// (so batches lock in a stable order and an id range covers a compact slice), as a server sorting them would
+    /// hold them all in its heap.
     public var planning: String {
-        "MATCH \(step.pattern.text) WHERE (\(step.predicate)) RETURN id(\(variable)) AS sluice_id ORDER BY sluice_id"
+        "MATCH \(step.pattern.text) WHERE (\(step.predicate)) RETURN id(\(variable)) AS sluice_id"
     }
 
     /// Items created since `$sluice_after`, the highest planned id: the catch-up re-plan.
     public var latePlanning: String {
         "MATCH \(step.pattern.text) WHERE id(\(variable)) > $sluice_after AND (\(step.predicate)) "
-            + "RETURN id(\(variable)) AS sluice_id ORDER BY sluice_id"
+            + "RETURN id(\(variable)) AS sluice_id"
     }
 
     /// The batch statement. Parameters: `sluice_job`, `sluice_token`, `sluice_from`, `sluice_to`, and

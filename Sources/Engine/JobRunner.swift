@@ -2,8 +2,8 @@ import Bolt
 import Foundation
 import JobStore
 import Logging
-import Systemd
 import Migrations
+import Systemd
 import Throttle
 
 /// Runs one leased job to its end or until it is told to stop: plans it once, then applies its plan
@@ -444,12 +444,12 @@ public struct JobRunner: Sendable {
         _ = try await streamIDs(statement.planning, parameters: parameters, options: options) {
             chunk throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
-                try await store.appendPlan(lease, entries: chunk)
+                try await store.stagePlanItems(lease, items: chunk)
             }
         }
         // The stored plan's length is the total: the job store counted what it kept.
         let total = try await store(.completePlan) { () async throws(JobStoreError) in
-            try await store.completePlan(lease)
+            try await store.completeStagedPlan(lease)
         }
         logger.notice(
             "job planned: \(total) items",
@@ -475,13 +475,16 @@ public struct JobRunner: Sendable {
         guard let highest = last.first else { return total }
         var late = parameters
         late["sluice_after"] = .integer(highest)
-        var newTotal = total
-        let count = try await streamIDs(statement.latePlanning, parameters: late, options: options) {
+        _ = try await streamIDs(statement.latePlanning, parameters: late, options: options) {
             chunk throws(EngineError) in
-            newTotal = try await store(.appendPlan) { () async throws(JobStoreError) in
-                try await store.appendLateArrivals(lease, entries: chunk)
+            _ = try await store(.appendPlan) { () async throws(JobStoreError) in
+                try await store.stagePlanItems(lease, items: chunk)
             }
         }
+        let newTotal = try await store(.appendPlan) { () async throws(JobStoreError) in
+            try await store.appendStagedLateArrivals(lease)
+        }
+        let count = newTotal - total
         if count > 0 {
             logger.info("late arrivals planned", metadata: ["late_arrivals": "\(count)"])
         }

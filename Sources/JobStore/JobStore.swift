@@ -427,46 +427,48 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Appends entries to a streamed plan; returns the plan's length so far.
+    /// Stages items of a streamed plan in any order, as the graph finds them; returns how many of them were new
+    /// (an item staged twice is kept once). ``completeStagedPlan(_:)`` or ``appendStagedLateArrivals(_:)`` then
+    /// moves the staged items into the plan, sorted.
+    ///
+    /// Postgres sorts, not the graph: a server sorting a million ids holds them all in its heap (ArcadeDB refuses
+    /// past 500,000 and ran out of its 512 MB heap on a million), and sluice holds no more than a chunk.
     @discardableResult
-    public func appendPlan(_ lease: JobLease, entries: [Int64]) async throws(JobStoreError) -> Int64 {
+    public func stagePlanItems(_ lease: JobLease, items: [Int64]) async throws(JobStoreError) -> Int64 {
         let statements = statements
-        return try await run("append plan", retry: false) { connection in
+        let literal = "{" + items.map { String($0) }.joined(separator: ",") + "}"
+        return try await run("stage plan items", retry: false) { connection in
             try Self.requireLease(lease, on: connection, statements: statements)
-            let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
-            guard !plan.complete else {
-                throw JobStoreError.invalidArgument("plan of job \(lease.jobID) is complete; use appendLateArrivals")
-            }
-            try Self.appendChunks(lease.jobID, entries, at: plan.total, on: connection, statements: statements)
-            let total = plan.total + Int64(entries.count)
-            try connection.query(statements.planSetTotal, [lease.jobID, total])
-            return total
+            _ = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
+            return try connection.query(statements.planStage, [lease.jobID, literal])[0].decode("staged")
         }
     }
 
-    /// Completes a streamed plan: the job's total becomes known and it moves from planning to running.
+    /// Completes a plan from its staged items: appends them sorted, then moves the job from planning to running;
+    /// returns the total. Idempotent, so a lost answer may be retried.
     @discardableResult
-    public func completePlan(_ lease: JobLease) async throws(JobStoreError) -> Int64 {
+    public func completeStagedPlan(_ lease: JobLease) async throws(JobStoreError) -> Int64 {
         let statements = statements
-        return try await run("complete plan", retry: true) { connection in
+        return try await run("complete staged plan", retry: true) { connection in
             try Self.requireLease(lease, on: connection, statements: statements)
             let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
-            return try Self.completePlan(lease.jobID, total: plan.total, on: connection, statements: statements)
+            // Completed already: a retry whose first attempt committed before its answer was lost.
+            guard !plan.complete else { return plan.total }
+            let total = try Self.appendStaged(lease.jobID, at: plan.total, on: connection, statements: statements)
+            return try Self.completePlan(lease.jobID, total: total, on: connection, statements: statements)
         }
     }
 
-    /// Appends items found by the re-plan (created while the job ran) to a complete plan and counts them as late
-    /// arrivals; returns the new total.
+    /// Appends the staged items (found by the re-plan, created while the job ran) to a complete plan, sorted, and
+    /// counts them as late arrivals; returns the new total.
     @discardableResult
-    public func appendLateArrivals(_ lease: JobLease, entries: [Int64]) async throws(JobStoreError) -> Int64 {
+    public func appendStagedLateArrivals(_ lease: JobLease) async throws(JobStoreError) -> Int64 {
         let statements = statements
-        return try await run("append late arrivals", retry: false) { connection in
+        return try await run("append staged late arrivals", retry: true) { connection in
             try Self.requireLease(lease, on: connection, statements: statements)
             let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
-            try Self.appendChunks(lease.jobID, entries, at: plan.total, on: connection, statements: statements)
-            let total = plan.total + Int64(entries.count)
-            try connection.query(statements.planSetTotal, [lease.jobID, total])
-            try connection.query(statements.jobPlanned, [lease.jobID, total, Int64(entries.count)])
+            let total = try Self.appendStaged(lease.jobID, at: plan.total, on: connection, statements: statements)
+            try connection.query(statements.jobPlanned, [lease.jobID, total, total - plan.total])
             return total
         }
     }
@@ -764,6 +766,33 @@ public final class JobStore: Sendable {
                 [id, chunk.offset, chunk.entries.count, PostgresBind.bytea(JobPlanCodec.pack(chunk.entries))]
             )
         }
+    }
+
+    /// Moves a job's staged items into its plan after `start` entries, in order, a chunk at a time, and empties the
+    /// staging; returns the plan's new total.
+    private static func appendStaged(
+        _ id: JobID,
+        at start: Int64,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws -> Int64 {
+        var total = start
+        var after = Int64.min
+        while true {
+            let rows = try connection.query(
+                statements.planStagedPage,
+                [id, after, Int64(JobPlanCodec.maximumChunkEntries)],
+                resultFormat: .binary
+            )
+            guard !rows.isEmpty else { break }
+            let items = try rows.map { row throws(PostgresError) -> Int64 in try row.decode("item") }
+            try appendChunks(id, items, at: total, on: connection, statements: statements)
+            total += Int64(items.count)
+            after = items[items.count - 1]
+        }
+        try connection.query(statements.planStagingClear, [id])
+        try connection.query(statements.planSetTotal, [id, total])
+        return total
     }
 
     private static func completePlan(

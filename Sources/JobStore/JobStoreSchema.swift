@@ -248,6 +248,19 @@ public struct JobStoreSchema: Sendable, Equatable {
                 EXECUTE FUNCTION \(s).jobs_cancel_dependents();
             """
         },
+        Step(version: 3, description: "plan staging: items sorted by Postgres, not the graph") { s in
+            """
+            -- Planning streams a job's items here in the order the graph finds them; completing the plan reads them
+            -- back sorted (an index range scan, no sort) into plan_chunks. A graph server sorting a million ids holds
+            -- them all in its heap (ArcadeDB refuses past 500,000). Unlogged: a crashed Postgres loses only plans
+            -- still being made, which are made again.
+            CREATE UNLOGGED TABLE \(s).plan_staging (
+                job_id bigint NOT NULL REFERENCES \(s).plans (job_id) ON DELETE CASCADE,
+                item   bigint NOT NULL,
+                PRIMARY KEY (job_id, item)
+            );
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

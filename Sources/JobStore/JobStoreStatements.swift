@@ -349,6 +349,27 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
+    /// `$2` is a `bigint[]` literal; an item staged twice is kept once.
+    var planStage: String {
+        """
+        WITH staged AS (
+            INSERT INTO \(s).plan_staging (job_id, item) SELECT $1::bigint, unnest($2::bigint[])
+            ON CONFLICT DO NOTHING RETURNING 1
+        )
+        SELECT count(*) AS staged FROM staged
+        """
+    }
+
+    /// The next staged items after `$2` in order: a range scan of the primary key.
+    var planStagedPage: String {
+        """
+        SELECT item FROM \(s).plan_staging WHERE job_id = $1::bigint AND item > $2::bigint
+        ORDER BY item LIMIT $3::integer
+        """
+    }
+
+    var planStagingClear: String { "DELETE FROM \(s).plan_staging WHERE job_id = $1::bigint" }
+
     var planSetTotal: String {
         "UPDATE \(s).plans SET total = $2::bigint WHERE job_id = $1::bigint"
     }

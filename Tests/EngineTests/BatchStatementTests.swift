@@ -47,7 +47,7 @@ import Testing
         let statement = BatchStatement(step: Self.step, addressing: .idList)
         #expect(
             statement.planning
-                == "MATCH (p:Project) WHERE (p.name IS NOT NULL) RETURN id(p) AS sluice_id ORDER BY sluice_id"
+                == "MATCH (p:Project) WHERE (p.name IS NOT NULL) RETURN id(p) AS sluice_id"
         )
     }
 }

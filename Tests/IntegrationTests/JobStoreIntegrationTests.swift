@@ -28,7 +28,10 @@ struct JobStoreIntegrationTests {
                 [store.schema.name]
             ).map { try $0.decode("table_name", as: String.self) }
             #expect(
-                tables == ["history", "job_events", "jobs", "plan_chunks", "plans", "quarantine", "schema_version"]
+                tables == [
+                    "history", "job_events", "jobs", "plan_chunks", "plan_staging", "plans", "quarantine",
+                    "schema_version",
+                ]
             )
             let versions = try await store.connection.query(
                 "SELECT version FROM \(store.schema.quoted).schema_version ORDER BY version"

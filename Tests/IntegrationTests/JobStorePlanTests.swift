@@ -68,8 +68,9 @@ extension JobStoreIntegrationTests {
             #expect(chunkCount == 16)
             #expect(storeTime < .seconds(10))
 
-            // Items created while the job ran come in late, after the planned ones.
-            let newTotal = try await store.appendLateArrivals(lease, entries: [42, 43, 44])
+            // Items created while the job ran come in late, after the planned ones, sorted.
+            #expect(try await store.stagePlanItems(lease, items: [44, 42, 43, 42]) == 3)
+            let newTotal = try await store.appendStagedLateArrivals(lease)
             #expect(newTotal == Int64(count + 3))
             #expect(
                 try await store.planEntries(of: job.id, offset: Int64(count) - 1, count: 10) == [
@@ -88,10 +89,13 @@ extension JobStoreIntegrationTests {
                 try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(30))
             )
             try await store.beginPlan(lease, kind: .ids)
-            #expect(try await store.appendPlan(lease, entries: Array(100..<115)) == 15)
-            #expect(try await store.appendPlan(lease, entries: Array(115..<125)) == 25)
+            // Staged as a graph finds them, in any order and, across chunks, maybe twice; planned sorted, once.
+            #expect(try await store.stagePlanItems(lease, items: Array(115..<125).shuffled()) == 10)
+            #expect(try await store.stagePlanItems(lease, items: Array(100..<115).shuffled() + [120]) == 15)
             #expect(try await store.job(job.id)?.state == .planning)
-            #expect(try await store.completePlan(lease) == 25)
+            #expect(try await store.completeStagedPlan(lease) == 25)
+            #expect(try await store.completeStagedPlan(lease) == 25, "a retried completion is not refused")
+            #expect(try await store.planEntries(of: job.id, offset: 0, count: 25) == Array(100..<125))
             #expect(try await store.job(job.id)?.state == .running)
             #expect(try await store.planEntries(of: job.id, offset: 10, count: 10) == Array(110..<120))
 
