@@ -5,10 +5,10 @@
 /// Instants come from the caller's clock (the throttle controller's), so a test drives the window without sleeping.
 /// They must not go backwards: age eviction takes samples oldest first.
 public struct LatencyWindow<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
-    public let maxAge: Duration
-    public let maxCount: Int
+    public private(set) var maxAge: Duration
+    public private(set) var maxCount: Int
     /// The highest samples of a source its sustained p99 ignores.
-    public let outliers: Int
+    public private(set) var outliers: Int
     private var series: [LatencySource: LatencySeries<Instant>] = [:]
 
     /// - Parameters:
@@ -32,6 +32,19 @@ public struct LatencyWindow<Instant: InstantProtocol>: Sendable where Instant.Du
         series[source, default: LatencySeries()].append(latency, at: instant)
         series[source]?.removeOldest(keeping: maxCount)
         series[source]?.removeArrivals(before: instant.advanced(by: .zero - maxAge))
+    }
+
+    /// Applies new bounds to the samples held, keeping those within them: a reloaded configuration changes how far the
+    /// window looks without forgetting what it has measured. A shorter age takes effect at the next `expire`.
+    public mutating func resize(maxAge: Duration, maxCount: Int, outliers: Int) {
+        precondition(maxAge > .zero && maxCount > 0, "a latency window needs a positive age and count")
+        precondition(outliers >= 0, "a latency window cannot ignore a negative number of outliers")
+        self.maxAge = maxAge
+        self.maxCount = maxCount
+        self.outliers = outliers
+        for source in Array(series.keys) {
+            series[source]?.removeOldest(keeping: maxCount)
+        }
     }
 
     /// Drops the samples older than `maxAge` at `now`, so statistics never describe a spell that is over.

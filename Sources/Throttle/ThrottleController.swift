@@ -21,7 +21,7 @@
 /// rate limits (operator, window, configuration) and batch-size limits applies, and the latency control works within
 /// them. A rate limit is kept exactly over each batch and the pause after it, even when that pause exceeds `maxPause`.
 public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duration {
-    public let configuration: ThrottleConfiguration
+    public private(set) var configuration: ThrottleConfiguration
     /// The latencies decided on; feed it through `record(_:from:)`.
     public private(set) var window: LatencyWindow<C.Instant>
 
@@ -52,6 +52,24 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         )
         batchSize = configuration.minBatchSize
         pause = configuration.minPause
+    }
+
+    /// Decides by `configuration` from now on (a daemon's reload), keeping what was measured and where the job stands:
+    /// the window's samples, the batch size and pause (within the new bounds), a pause for critical latency and the
+    /// time latency has stayed below the target. Restarting the controller instead would forget the latency that set
+    /// the job's pace and start it again at its smallest batches. A configuration that fails validation changes
+    /// nothing.
+    public mutating func reconfigure(_ new: ThrottleConfiguration) throws(ThrottleConfigurationError) {
+        try new.validate()
+        if new.signal != configuration.signal {
+            // The samples since the last adjustment are the old signal's.
+            sinceAdjustment = LatencySeries()
+        }
+        configuration = new
+        window.resize(maxAge: new.windowAge, maxCount: new.windowCount, outliers: new.outliers)
+        sinceAdjustment.removeOldest(keeping: new.windowCount)
+        batchSize = min(max(batchSize, new.minBatchSize), new.maxBatchSize)
+        pause = min(max(pause, new.minPause), new.maxPause)
     }
 
     /// Adds a latency measured just now.

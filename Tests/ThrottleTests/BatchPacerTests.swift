@@ -92,6 +92,49 @@ import Testing
         #expect(pacer.decide(after: nil).state == .throttled)
     }
 
+    @Test func reloadedLatencySettingsReachTheNextDecisionKeepingTheWindow() throws {
+        let clock = ManualClock()
+        let settings = Mutex(ThrottleConfiguration(targetP99: .milliseconds(50), criticalP99: .milliseconds(250)))
+        let pacer = try BatchPacer(
+            configuration: settings.withLock { $0 },
+            clock: clock,
+            reload: { settings.withLock { $0 } }
+        )
+        for _ in 0..<20 {
+            pacer.record(.milliseconds(80), from: .probe)
+            clock.advance(by: .milliseconds(100))
+        }
+        #expect("\(pacer.decide(after: nil).reason)" == "latency p99 80ms > target 50ms")
+
+        // A reload that fails validation changes nothing, as the daemon keeps its configuration then.
+        settings.withLock { $0.criticalP99 = .milliseconds(10) }
+        clock.advance(by: .seconds(1))
+        #expect("\(pacer.decide(after: nil).reason)" == "latency p99 80ms > target 50ms")
+        #expect(pacer.configuration.criticalP99 == .milliseconds(250))
+
+        // A valid one decides the next batch, on the same 20 samples: now below the target.
+        settings.withLock {
+            $0 = ThrottleConfiguration(
+                targetP99: .milliseconds(200),
+                criticalP99: .milliseconds(400),
+                minBatchSize: 500,
+                maxBatchSize: 800
+            )
+        }
+        let reloaded = pacer.decide(after: nil)
+        #expect("\(reloaded.reason)" == "recovering: latency p99 80ms < target 200ms")
+        #expect(reloaded.latency?.count == 20)
+        #expect(reloaded.batchSize == 800)
+        #expect(pacer.configuration.targetP99 == .milliseconds(200))
+
+        // A critical level lowered below the window's latency pauses the job at the next decision.
+        settings.withLock {
+            $0.targetP99 = .milliseconds(20)
+            $0.criticalP99 = .milliseconds(60)
+        }
+        #expect("\(pacer.decide(after: nil).reason)" == "paused: latency p99 80ms > critical 60ms")
+    }
+
     @Test func anOperatorsRateIsKeptOverEveryBatchAndPause() throws {
         let (pacer, clock) = try pacer(Windows(""))
         let override = ThrottleOverride(maxItemsPerSecond: 2_500)

@@ -28,8 +28,9 @@ struct JobSession {
     let lease: JobLease
     let store: JobStore
     let configuration: DaemonConfiguration
-    /// The throttle's time windows in force now: a reload (SIGHUP) reaches a job already running.
-    let windows: @Sendable () -> ThrottleSchedule
+    /// The `[throttle]` section in force now: a reload (SIGHUP) of its time windows and latency settings reaches a job
+    /// already running (its probe query and interval stay as the job started with them).
+    let throttle: @Sendable () -> ThrottleSettings
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
     let metrics: DaemonMetrics
@@ -163,14 +164,16 @@ struct JobSession {
         let throttle = configuration.throttle
         let pacer: BatchPacer<ContinuousClock>
         do {
-            // The job's batch size, within the throttle's largest.
-            let largest = min(
-                job.requestedBatchSize > 0 ? job.requestedBatchSize : batchSize,
-                throttle.configuration.maxBatchSize
-            )
+            // The job's batch size, within the throttle's largest (again after a reload changes that).
+            let requested = job.requestedBatchSize > 0 ? job.requestedBatchSize : batchSize
+            let fitted = { @Sendable (settings: ThrottleSettings) in
+                settings.configuration.fitted(toBatchSize: min(requested, settings.configuration.maxBatchSize))
+            }
+            let current = self.throttle
             pacer = try BatchPacer(
-                configuration: throttle.configuration.fitted(toBatchSize: largest),
-                schedule: windows
+                configuration: fitted(throttle),
+                schedule: { current().schedule },
+                reload: { fitted(current()) }
             )
         } catch {
             return await fail("[throttle]: \(error)", logger: logger)

@@ -163,7 +163,7 @@ public struct SluiceDaemon: Service {
                 lease: lease,
                 store: store,
                 configuration: configuration,
-                windows: { [settings] in settings.current.throttle.schedule },
+                throttle: { [settings] in settings.current.throttle },
                 notifier: notifier,
                 pulse: pulse,
                 metrics: metrics,
