@@ -1,13 +1,14 @@
 """A competing load for throttle tests and benchmarks: an application's heavy reads
 (full scans with aggregations) on their own connections, until SIGTERM or SIGINT.
 
-    python graph-load.py URL USER PASSWORD DATABASE LABEL [THREADS] [THINK_MS]
+    SLUICE_LOAD_PASSWORD=... python graph-load.py URL USER DATABASE LABEL [THREADS] [THINK_MS]
 
 Each of THREADS threads (default 2) runs `MATCH (n:LABEL) ... RETURN count, sum`
 over every LABEL node, then waits THINK_MS (default 0) before the next.
 Prints one line when the load starts ("load: started") and, when it stops,
 how many queries it ran ("load: stopped after N queries").
-It exits without closing the driver: a close sends GOODBYE, after which FalkorDB
+The password comes from SLUICE_LOAD_PASSWORD (never the command line, which
+`ps` shows). It exits without closing the driver: a close sends GOODBYE, after which FalkorDB
 hangs the next connection (BOLT-SERVERS.md).
 """
 import os
@@ -18,9 +19,10 @@ import time
 
 from neo4j import GraphDatabase
 
-url, user, password, database, label = sys.argv[1:6]
-threads = int(sys.argv[6]) if len(sys.argv) > 6 else 2
-think = (int(sys.argv[7]) if len(sys.argv) > 7 else 0) / 1000
+url, user, database, label = sys.argv[1:5]
+password = os.environ.get("SLUICE_LOAD_PASSWORD", "")
+threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+think = (int(sys.argv[6]) if len(sys.argv) > 6 else 0) / 1000
 query = (
     f"MATCH (n:{label}) WITH n.i % 97 AS bucket, count(*) AS items, sum(n.i) AS total "
     "RETURN count(bucket) AS buckets, sum(items) AS items, max(total) AS top"
