@@ -31,7 +31,12 @@ arcadedb_launch() {
     mkdir -p "$state/arcadedb"
     # The root password only takes effect when the server first creates its
     # users file; it is the same constant every time, so that is fine.
+    # queryMaxConcurrent=0: no admission gate, as in Neo4j. Its default (twice
+    # the cores, at least 4) counts a query waiting on a lock as running, so a
+    # test holding a lock on purpose (a stopped worker, the throttle's load)
+    # made other suites' queries wait 30 s and fail as DeadlockDetected.
     spawn "$(arcadedb_log)" "$state/arcadedb" "$arcade_java" -Xmx512m \
+        -Darcadedb.queryMaxConcurrent=0 \
         -Darcadedb.server.rootPath="$state/arcadedb" \
         -Darcadedb.server.rootPassword="$arcade_password" \
         -Darcadedb.server.httpIncomingHost=127.0.0.1 \
