@@ -13,8 +13,12 @@ public struct ConfigurationReloader: Service {
     let notifier: SystemdNotifier
     let environment: [String: String]
     let logger: Logger
+    let hangups: UnixSignalsSequence
 
+    /// `hangups` must trap SIGHUP before the daemon sends READY=1: a SIGHUP that came first would meet the default
+    /// action and end the process, so it is made before the services start, not in ``run()``.
     public init(
+        hangups: UnixSignalsSequence,
         settings: DaemonSettingsStore,
         logLevel: ReloadableLogLevel,
         notifier: SystemdNotifier,
@@ -26,10 +30,10 @@ public struct ConfigurationReloader: Service {
         self.notifier = notifier
         self.environment = environment
         self.logger = logger
+        self.hangups = hangups
     }
 
     public func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             reload()
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Systemd
+import UnixSignals
 
 /// Starts `sluice daemon`: reads the configuration (an error stops it here, with the file, line and key), sets up
 /// logging (the journal under systemd, stderr elsewhere), and runs the daemon and the SIGHUP reloader in a
@@ -39,6 +40,7 @@ public enum DaemonMain {
             logger: logger
         )
         let reloader = ConfigurationReloader(
+            hangups: await UnixSignalsSequence(trapping: .sighup),
             settings: settings,
             logLevel: logLevel,
             notifier: notifier,
