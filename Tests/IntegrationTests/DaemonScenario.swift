@@ -25,15 +25,17 @@ struct DaemonScenario {
         nodes: Int,
         settings: [String: String] = [:],
         dropIn: String? = nil,
+        cluster: PostgresTestCluster = .shared,
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: (DaemonScenario) async throws -> Void
     ) async throws {
         guard let server = try BoltTestServer.named("arcadedb", sourceLocation: sourceLocation) else { return }
         let environment = ProcessInfo.processInfo.environment
-        guard JobStoreTestDatabase.isConfigured, let pgPort = environment["PGPORT"],
+        guard JobStoreTestDatabase.isConfigured, cluster.isConfigured, let pgPort = cluster.port,
             let pgPassword = environment["SLUICE_TEST_PG_PASSWORD"]
         else {
-            let reason = "\(name): PGPORT or SLUICE_TEST_PG_PASSWORD is not set (run the tests through scripts/test)"
+            let reason =
+                "\(name): \(cluster) or SLUICE_TEST_PG_PASSWORD is not set (run the tests through scripts/test)"
             if environment["CI"] == "true" {
                 Issue.record("CI=true but \(reason)", sourceLocation: sourceLocation)
             } else {
@@ -43,6 +45,7 @@ struct DaemonScenario {
         }
         try await DaemonFixture.with(
             server: server,
+            cluster: cluster,
             migrations: ["007_count_once.cypher": DaemonFixture.countingMigration(step: 1)],
             nodes: nodes
         ) { fixture in

@@ -116,6 +116,50 @@ import Testing
         }
     }
 
+    @Test func postgresStoppedFor20SecondsMidJobIsWaitedOut() async throws {
+        // Its own cluster: stopping the shared one would fail the suites running meanwhile.
+        let cluster = PostgresTestCluster.outage
+        guard let stop = cluster.servicesCommand("stop"), let start = cluster.servicesCommand("start") else {
+            return cluster.reportUncontrollable(skipping: "postgresStoppedFor20SecondsMidJob")
+        }
+        try await DaemonScenario.run(name: "e2e-pg-outage", nodes: 9_000, settings: Self.slow, cluster: cluster) {
+            scenario in
+            let sandbox = scenario.sandbox
+            _ = try scenario.startDaemon()
+            let pid = try scenario.mainPID()
+            let job = try await scenario.fixture.enqueue(7, batchSize: 300)
+            let running = try await scenario.waitForJob(job.id, timeout: .seconds(90), "a tenth done") {
+                $0.planDone >= Int64(scenario.nodes / 10)
+            }
+            #expect(running.state == .running, "stopped too late: the job is \(running.state)")
+
+            let (stopped, stopOutput) = try await JobStoreTestDatabase.shell(stop)
+            #expect(stopped == 0, "stopping Postgres failed: \(stopOutput)")
+            var statusDuringOutage: [String] = []
+            let outageEnds = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < outageEnds {
+                let status = try sandbox.show("StatusText")["StatusText"] ?? ""
+                if statusDuringOutage.last != status { statusDuringOutage.append(status) }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            let during = try sandbox.show("ActiveState", "MainPID", "NRestarts")
+            let (started, startOutput) = try await JobStoreTestDatabase.shell(start)
+            #expect(started == 0, "starting Postgres failed: \(startOutput)")
+            print("StatusText during the 20 s Postgres outage: \(statusDuringOutage)")
+            #expect(during["ActiveState"] == "active" && during["MainPID"] == "\(pid)", "during the outage: \(during)")
+            #expect(during["NRestarts"] == "0", "systemd restarted the daemon: \(during)")
+            #expect(
+                statusDuringOutage.contains { $0.contains("waiting for Postgres") },
+                "STATUS= did not say it waits for Postgres: \(statusDuringOutage)"
+            )
+
+            let done = try await scenario.waitForJob(job.id, timeout: .seconds(180), "finished") { $0.state.isFinished }
+            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            try await scenario.expectEveryNodeChangedOnce()
+            #expect(try scenario.mainPID() == pid, "the daemon was replaced")
+        }
+    }
+
     @Test func hungWorkLoopIsKilledByTheWatchdogAndRestarted() async throws {
         // The loop may be silent for a batch's timeout plus the margin (3 s) before the daemon stops pinging;
         // systemd kills it WatchdogSec (2 s) after the last ping.
