@@ -28,6 +28,12 @@ struct BoltTestServer: Sendable, CustomStringConvertible {
     var options: BoltTransactionOptions { BoltTransactionOptions(database: database) }
 
     /// The server, or nil (test skipped, said so) when it is not configured outside CI.
+    /// The user and password of basic auth; empty when the server takes none.
+    var credentials: (user: String, password: String) {
+        if case .basic(let user, let password) = auth { return (user, password) }
+        return ("", "")
+    }
+
     static func named(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> BoltTestServer? {
         let environment = ProcessInfo.processInfo.environment
         let prefix = name == "neo4j" ? "SLUICE_TEST_BOLT" : "SLUICE_TEST_\(name.uppercased())"

@@ -20,12 +20,7 @@ final class GraphLock: Sendable {
                 "SLUICE_TEST_PYTHON or SLUICE_TEST_ARCADEDB_HTTP_URL is not set: run through scripts/test"
             )
         }
-        var user = "root"
-        var password = ""
-        if case .basic(let name, let secret) = server.auth {
-            user = name
-            password = secret
-        }
+        let (user, password) = server.credentials
         self.typeName = typeName
         self.hold = hold
         output = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-graph-lock-\(UUID()).log")

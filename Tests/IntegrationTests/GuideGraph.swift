@@ -124,7 +124,8 @@ struct GuideGraph {
     static let script = #"""
         import json, os, sys
         from neo4j import GraphDatabase
-        url, user, password, database = sys.argv[1:5]
+        url, user, database = sys.argv[1:4]
+        password = os.environ.get("SLUICE_TEST_DRIVER_PASSWORD", "")
         driver = GraphDatabase.driver(url, auth=(user, password) if user else None)
         def cell(v):
             name = type(v).__name__
@@ -158,17 +159,16 @@ struct GuideGraph {
                 "SLUICE_TEST_PYTHON is not set (run the tests through scripts/test)"
             )
         }
-        var user = ""
-        var password = ""
-        if case .basic(let name, let secret) = server.auth {
-            user = name
-            password = secret
-        }
+        let (user, password) = server.credentials
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [
-            "-c", Self.script, "bolt://\(server.url.host):\(server.url.port)", user, password, server.database ?? "",
+            "-c", Self.script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? "",
         ]
+        // The password through the environment: a command line is visible to every user.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_TEST_DRIVER_PASSWORD": password]) {
+            $1
+        }
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout

@@ -16,7 +16,8 @@ import Testing
     static let script = #"""
         import json, os, sys
         from neo4j import GraphDatabase
-        url, user, password, database, label, mode = sys.argv[1:7]
+        url, user, database, label, mode = sys.argv[1:6]
+        password = os.environ.get("SLUICE_TEST_DRIVER_PASSWORD", "")
         driver = GraphDatabase.driver(url, auth=(user, password) if user else None)
         with driver.session(**({"database": database} if database else {})) as session:
             if mode == "read":
@@ -38,18 +39,16 @@ import Testing
         guard let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] else {
             throw CrossCheckError("SLUICE_TEST_PYTHON is not set (run the tests through scripts/test)")
         }
-        var user = ""
-        var password = ""
-        if case .basic(let name, let secret) = server.auth {
-            user = name
-            password = secret
-        }
+        let (user, password) = server.credentials
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [
-            "-c", script, "bolt://\(server.url.host):\(server.url.port)", user, password,
-            server.database ?? "", label, mode,
+            "-c", script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? "", label, mode,
         ]
+        // The password through the environment: a command line is visible to every user.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_TEST_DRIVER_PASSWORD": password]) {
+            $1
+        }
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
