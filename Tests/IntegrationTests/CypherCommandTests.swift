@@ -9,36 +9,10 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sluice")
     }
 
-    struct Run {
-        var status: Int32
-        var output: String
-        var errors: String
-
-        /// stderr without log lines (`2026-11-25T13:00:00+0000 warning sluice.run: ...`, from
-        /// StderrLogHandler): what a failing command says about its failure.
-        var errorMessages: [Substring] {
-            errors.split(separator: "\n").filter { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\S+ \w+ .*/) == nil }
-        }
-    }
+    typealias Run = ProcessRun
 
     static func sluice(_ arguments: [String], environment: [String: String]) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            output: String(decoding: output, as: UTF8.self),
-            errors: String(decoding: errors, as: UTF8.self)
-        )
+        try ProcessRun.run(executable, arguments, environment: environment)
     }
 
     static func environment(for server: BoltTestServer, password: String? = nil) -> [String: String] {

@@ -160,29 +160,16 @@ struct GuideGraph {
             )
         }
         let (user, password) = server.credentials
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [
-            "-c", Self.script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? "",
-        ]
-        // The password through the environment: a command line is visible to every user.
-        process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_TEST_DRIVER_PASSWORD": password]) {
-            $1
+        let run = try ProcessRun.run(
+            URL(fileURLWithPath: python),
+            ["-c", Self.script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? ""],
+            // The password through the environment: a command line is visible to every user.
+            environment: ProcessInfo.processInfo.environment.merging(["SLUICE_TEST_DRIVER_PASSWORD": password]) { $1 }
+        )
+        guard run.status == 0 else {
+            throw PythonDriverCrossCheckTests.CrossCheckError("python driver snapshot failed: \(run.errors)")
         }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonDriverCrossCheckTests.CrossCheckError(
-                "python driver snapshot failed: \(String(decoding: errors, as: UTF8.self))"
-            )
-        }
-        return try Snapshot(json: String(decoding: output, as: UTF8.self))
+        return try Snapshot(json: run.output)
     }
 }
 

@@ -84,23 +84,12 @@ struct JournalTestJournal: CustomStringConvertible {
 
     /// Runs `journalctl` with the arguments; its standard output, or an error with its standard error.
     static func journalctl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["journalctl"] + arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let run = try ProcessRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["journalctl"] + arguments)
+        guard run.status == 0 else {
             throw Failure(
-                description: "journalctl \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): "
-                    + String(decoding: errors, as: UTF8.self)
+                description: "journalctl \(arguments.joined(separator: " ")) exited with \(run.status): \(run.errors)"
             )
         }
-        return String(decoding: output, as: UTF8.self)
+        return run.output
     }
 }

@@ -40,31 +40,17 @@ import Testing
             throw CrossCheckError("SLUICE_TEST_PYTHON is not set (run the tests through scripts/test)")
         }
         let (user, password) = server.credentials
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [
-            "-c", script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? "", label, mode,
-        ]
-        // The password through the environment: a command line is visible to every user.
-        process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_TEST_DRIVER_PASSWORD": password]) {
-            $1
+        let run = try ProcessRun.run(
+            URL(fileURLWithPath: python),
+            ["-c", script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? "", label, mode],
+            // The password through the environment: a command line is visible to every user.
+            environment: ProcessInfo.processInfo.environment.merging(["SLUICE_TEST_DRIVER_PASSWORD": password]) { $1 },
+            input: input
+        )
+        guard run.status == 0 else {
+            throw CrossCheckError("python driver (\(mode)) failed: \(run.errors)")
         }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CrossCheckError("python driver (\(mode)) failed: \(String(decoding: errors, as: UTF8.self))")
-        }
-        return String(decoding: output, as: UTF8.self)
+        return run.output
     }
 
     struct CrossCheckError: Error, CustomStringConvertible {

@@ -15,11 +15,7 @@ final class SluiceSandbox: Sendable {
     static let script = repositoryRoot.appendingPathComponent("scripts/sandbox")
 
     /// The output of a command that ran inside.
-    struct Run {
-        var status: Int32
-        var output: String
-        var errors: String
-    }
+    typealias Run = ProcessRun
 
     /// A command inside failed.
     struct CommandFailed: Error, CustomStringConvertible {
@@ -139,36 +135,8 @@ final class SluiceSandbox: Sendable {
     }
 
     private func script(_ arguments: [String], input: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.script
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SLUICE_SANDBOX_NAME"] = name
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        // A termination handler, not waitUntilExit: the latter can wait forever in corelibs Foundation once a
-        // child has left a daemon behind, which `up` does (the sandbox).
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-        }
-        // Standard output first: it can be large (a journal); what goes to standard error here is a few
-        // lines, well within a pipe's buffer.
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errorData = stderr.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
-        return Run(
-            status: process.terminationStatus,
-            output: String(decoding: output, as: UTF8.self),
-            errors: String(decoding: errorData, as: UTF8.self)
-        )
+        return try ProcessRun.run(Self.script, arguments, environment: environment, input: input)
     }
 }
