@@ -85,7 +85,7 @@ public struct LatencyProbe: Sendable {
                 }
                 try await measure(query, on: connection!, feeding: pacer)
                 failures = 0
-            } catch let error where error.isServerError && query != Self.fallbackQuery {
+            } catch let error where error.isPermanentServerError && query != Self.fallbackQuery {
                 // The read itself fails on this server: timing it would time an error.
                 logger.warning(
                     "the probe read fails; timing RETURN 1 instead",
@@ -94,10 +94,11 @@ public struct LatencyProbe: Sendable {
                 query = Self.fallbackQuery
                 warnFallback(because: "the probe read failed")
             } catch {
-                // Unreachable or lost: as slow as a read that never answers.
+                // Unreachable, lost, or a transient failure (a lock wait timed out, a deadlock, a server too busy to
+                // start the read): as slow as a read that never answers.
                 pacer.record(configuration.timeout, from: .probe)
                 if failures == 0 {
-                    logger.warning("the probe cannot reach the graph", metadata: ["error": "\(error)"])
+                    logger.warning("the probe gets no answer from the graph", metadata: ["error": "\(error)"])
                 }
                 failures += 1
             }
@@ -154,9 +155,10 @@ public struct LatencyProbe: Sendable {
 }
 
 extension BoltError {
-    /// The server answered with a FAILURE: the connection is fine, the query is not.
-    fileprivate var isServerError: Bool {
-        if case .server = self { return true }
+    /// The server answered with a FAILURE that refuses the read itself (a syntax error, an unknown function): timing it would time an error. A
+    /// transient error is the graph being busy, and is timed as such.
+    fileprivate var isPermanentServerError: Bool {
+        if case .server(let server) = self { return server.classification != .transient }
         return false
     }
 }

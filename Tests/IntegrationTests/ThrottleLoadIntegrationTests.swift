@@ -43,8 +43,9 @@ import Throttle
             try await server.withConnection { connection in
                 _ = try await server.query(connection, "CREATE (:\(probeLabel) {k: 1})")
             }
-            // At most 200 items per 100 ms pause: the job outlasts the test, which stops it.
-            let job = try await ThrottleTestJob(server: server, nodes: 150_000)
+            // At most 200 items per 100 ms pause: the job outlasts the test, which stops it (150,000 items ended
+            // before the pause in a fresh-clone run on a quiet machine).
+            let job = try await ThrottleTestJob(server: server, nodes: 400_000)
             let pacer = try BatchPacer(configuration: config)
             let logger = Logger(label: "sluice.test.throttle-load") { _ in SwiftLogNoOpLogHandler() }
             let lease = try await job.claim(in: store, batchSize: config.maxBatchSize)
