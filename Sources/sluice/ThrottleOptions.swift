@@ -36,6 +36,9 @@ struct ThrottleOptions: ParsableArguments {
             throw ValidationError("--critical-p99 must be above --target-p99, and both positive")
         }
         if let maxRate, maxRate < 1 { throw ValidationError("--max-rate must be at least 1") }
+        if maxRate != nil, noThrottle {
+            throw ValidationError("--max-rate needs the throttle: drop --no-throttle (or the rate cap)")
+        }
         guard probeInterval >= 10 else { throw ValidationError("--probe-interval must be at least 10 ms") }
     }
 

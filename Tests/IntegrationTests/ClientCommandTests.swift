@@ -413,6 +413,7 @@ extension JobStoreIntegrationTests {
             (["jobs", "--state", "done"], "unknown --state 'done'"),
             (["status", "1", "--json", "--watch"], "--json and --watch exclude each other"),
             (["history", "--migration", "x"], "invalid --migration 'x'"),
+            (["run", "2", "--no-throttle", "--max-rate", "100"], "--max-rate needs the throttle"),
         ]
         for (arguments, message) in cases {
             run = try await fixture.sluice(arguments)

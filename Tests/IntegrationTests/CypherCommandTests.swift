@@ -11,8 +11,8 @@ import Testing
 
     typealias Run = ProcessRun
 
-    static func sluice(_ arguments: [String], environment: [String: String]) throws -> Run {
-        try ProcessRun.run(executable, arguments, environment: environment)
+    static func sluice(_ arguments: [String], environment: [String: String]) async throws -> Run {
+        try await ProcessRun.run(executable, arguments, environment: environment)
     }
 
     static func environment(for server: BoltTestServer, password: String? = nil) -> [String: String] {
@@ -26,14 +26,14 @@ import Testing
     }
 
     @Test(arguments: BoltTestServer.names)
-    func printsATableAndJSONLines(server: String) throws {
+    func printsATableAndJSONLines(server: String) async throws {
         guard let server = try BoltTestServer.named(server) else { return }
         print("RAN printsATableAndJSONLines on \(server)")
-        let table = try Self.sluice(["cypher", "RETURN 1 AS x"], environment: Self.environment(for: server))
+        let table = try await Self.sluice(["cypher", "RETURN 1 AS x"], environment: Self.environment(for: server))
         #expect(table.status == 0, "stderr: \(table.errors)")
         #expect(table.output == "+---+\n| x |\n+---+\n| 1 |\n+---+\n1 row\n")
 
-        let json = try Self.sluice(
+        let json = try await Self.sluice(
             ["cypher", "--json", "--param", "n=2", "UNWIND range(1, $n) AS i RETURN i"],
             environment: Self.environment(for: server)
         )
@@ -42,21 +42,21 @@ import Testing
     }
 
     @Test(arguments: BoltTestServer.names)
-    func failuresAreOneLineWithANonZeroStatus(server: String) throws {
+    func failuresAreOneLineWithANonZeroStatus(server: String) async throws {
         guard let server = try BoltTestServer.named(server) else { return }
         print("RAN failuresAreOneLineWithANonZeroStatus on \(server)")
-        let syntax = try Self.sluice(["cypher", "RETURN 1 +"], environment: Self.environment(for: server))
+        let syntax = try await Self.sluice(["cypher", "RETURN 1 +"], environment: Self.environment(for: server))
         #expect(syntax.status != 0)
         #expect(syntax.errors.hasPrefix("sluice: error: ") && syntax.errors.filter { $0 == "\n" }.count == 1)
 
         var unreachable = Self.environment(for: server)
         unreachable["SLUICE_BOLT_URL"] = "bolt://127.0.0.1:1"
-        let refused = try Self.sluice(["cypher", "RETURN 1"], environment: unreachable)
+        let refused = try await Self.sluice(["cypher", "RETURN 1"], environment: unreachable)
         #expect(refused.status != 0)
         #expect(refused.errors == "sluice: error: cannot connect to 127.0.0.1:1: Connection refused\n")
 
         if server.name != "falkordb" {  // FalkorDB accepts any password
-            let wrong = try Self.sluice(
+            let wrong = try await Self.sluice(
                 ["cypher", "RETURN 1"],
                 environment: Self.environment(for: server, password: "not-the-password")
             )

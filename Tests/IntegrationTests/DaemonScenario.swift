@@ -50,7 +50,7 @@ struct DaemonScenario {
             nodes: nodes
         ) { fixture in
             guard
-                let sandbox = try SluiceSandbox.start(
+                let sandbox = try await SluiceSandbox.start(
                     name: name,
                     binary: CypherCommandTests.executable,
                     binds: [fixture.folder.path: migrationsFolder],
@@ -58,18 +58,24 @@ struct DaemonScenario {
                 )
             else { return }
             do {
-                try configure(sandbox, fixture: fixture, pgPort: pgPort, pgPassword: pgPassword, settings: settings)
-                if let dropIn { try sandbox.dropIn(dropIn) }
+                try await configure(
+                    sandbox,
+                    fixture: fixture,
+                    pgPort: pgPort,
+                    pgPassword: pgPassword,
+                    settings: settings
+                )
+                if let dropIn { try await sandbox.dropIn(dropIn) }
                 print("RAN \(name) on \(server), job store schema \(fixture.schema), \(nodes) :\(fixture.label) nodes")
                 try await body(DaemonScenario(fixture: fixture, sandbox: sandbox, nodes: nodes))
             } catch {
-                if let log = try? sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-n", "60") {
+                if let log = try? await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-n", "60") {
                     print("---- journal of \(name) ----\n\(log)---- end ----")
                 }
-                sandbox.stop()
+                await sandbox.stop()
                 throw error
             }
-            sandbox.stop()
+            await sandbox.stop()
         }
     }
 
@@ -81,7 +87,7 @@ struct DaemonScenario {
         pgPort: String,
         pgPassword: String,
         settings: [String: String]
-    ) throws {
+    ) async throws {
         let server = fixture.server
         var sections = [
             "postgres": "conninfo = \"host=127.0.0.1 port=\(pgPort) user=sluice dbname=sluice\"\n"
@@ -94,12 +100,12 @@ struct DaemonScenario {
         ]
         if case .basic(let user, let password) = server.auth {
             sections["graph", default: ""] += "\nuser = \"\(user)\""
-            try sandbox.write(password + "\n", to: "/etc/sluice/credentials/bolt-password", mode: "0600")
+            try await sandbox.write(password + "\n", to: "/etc/sluice/credentials/bolt-password", mode: "0600")
         }
         for (section, lines) in settings { sections[section, default: ""] += "\n" + lines }
         let text = sections.sorted { $0.key < $1.key }.map { "[\($0.key)]\n\($0.value)\n" }.joined(separator: "\n")
-        try sandbox.write(text, to: "/etc/sluice/sluice.toml")
-        try sandbox.write(
+        try await sandbox.write(text, to: "/etc/sluice/sluice.toml")
+        try await sandbox.write(
             "127.0.0.1:\(pgPort):*:sluice:\(pgPassword)\n",
             to: "/etc/sluice/credentials/pgpass",
             mode: "0600"
@@ -107,15 +113,15 @@ struct DaemonScenario {
     }
 
     /// `systemctl start sluice`, which for `Type=notify` returns once the daemon sent READY=1: how long it took.
-    func startDaemon() throws -> Duration {
+    func startDaemon() async throws -> Duration {
         let started = ContinuousClock.now
-        try sandbox.exec("systemctl", "start", "sluice")
+        try await sandbox.exec("systemctl", "start", "sluice")
         return ContinuousClock.now - started
     }
 
     /// The unit's main process id inside the sandbox (0: none).
-    func mainPID() throws -> Int {
-        Int(try sandbox.show("MainPID")["MainPID"] ?? "") ?? 0
+    func mainPID() async throws -> Int {
+        await Int(try sandbox.show("MainPID")["MainPID"] ?? "") ?? 0
     }
 
     /// The job once `condition` holds; a recorded failure (with `systemctl status`) when it did not in time.
@@ -123,7 +129,7 @@ struct DaemonScenario {
     func waitForJob(_ id: JobID, timeout: Duration, _ what: String, _ condition: (Job) -> Bool) async throws -> Job {
         let (job, _) = try await fixture.waitFor(id, timeout: timeout, what, condition)
         if !condition(job) {
-            print((try? sandbox.exec("systemctl", "status", "sluice", "--no-pager", "-n", "30")) ?? "")
+            await print((try? sandbox.exec("systemctl", "status", "sluice", "--no-pager", "-n", "30")) ?? "")
         }
         return job
     }

@@ -16,9 +16,9 @@ import Testing
             let sandbox = scenario.sandbox
 
             // READY=1: `systemctl start` of a Type=notify unit returns once it came.
-            let toReady = try scenario.startDaemon()
+            let toReady = try await scenario.startDaemon()
             print("systemctl start to READY=1: \(toReady)")
-            let started = try sandbox.show("Type", "ActiveState", "SubState", "StatusText")
+            let started = try await sandbox.show("Type", "ActiveState", "SubState", "StatusText")
             #expect(started["Type"] == "notify")
             #expect(started["ActiveState"] == "active", "\(started)")
             #expect(started["SubState"] == "running", "\(started)")
@@ -29,7 +29,7 @@ import Testing
             // STATUS= follows the job: two different progress lines.
             var statusLines: [String] = []
             let changed = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
-                let text = try sandbox.show("StatusText")["StatusText"] ?? ""
+                let text = try await sandbox.show("StatusText")["StatusText"] ?? ""
                 if text.contains("%)"), statusLines.last != text { statusLines.append(text) }
                 return statusLines.count >= 2
             }
@@ -41,15 +41,20 @@ import Testing
                 $0.planDone >= Int64(scenario.nodes / 4)
             }
             #expect(running.state == .running, "killed too late: the job is \(running.state)")
-            let killedPID = try scenario.mainPID()
+            let killedPID = try await scenario.mainPID()
             #expect(killedPID > 0)
-            try sandbox.exec("kill", "-KILL", "\(killedPID)")
+            try await sandbox.exec("kill", "-KILL", "\(killedPID)")
             let killedAt = Date()
             let restarted = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
-                let unit = try sandbox.show("NRestarts", "ActiveState", "MainPID")
+                let unit = try await sandbox.show("NRestarts", "ActiveState", "MainPID")
                 return unit["NRestarts"] == "1" && unit["ActiveState"] == "active" && unit["MainPID"] != "\(killedPID)"
             }
-            let afterKill = try sandbox.show("NRestarts", "ActiveState", "MainPID", "ExecMainStartTimestampMonotonic")
+            let afterKill = try await sandbox.show(
+                "NRestarts",
+                "ActiveState",
+                "MainPID",
+                "ExecMainStartTimestampMonotonic"
+            )
             #expect(restarted, "not restarted after kill -9: \(afterKill)")
 
             let done = try await scenario.waitForJob(job.id, timeout: .seconds(180), "finished") { $0.state.isFinished }
@@ -58,9 +63,9 @@ import Testing
 
             // The journal: systemd's record of the kill, the restarted daemon reclaiming its job, its first batch
             // (how long the restart took), and the structured fields of every batch.
-            let unitLog = try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            let unitLog = try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
             #expect(unitLog.contains("status=9/KILL"), "no kill -9 in the journal")
-            let entries = try sandbox.journal(["-u", "sluice", "MIGRATION=007"])
+            let entries = try await sandbox.journal(["-u", "sluice", "MIGRATION=007"])
             let reclaimed = entries.filter { $0["MESSAGE_ID"] == SluiceMessageID.jobReclaimed.rawValue }
             withKnownIssue("a second reclaim entry seen once on CI, not yet understood", isIntermittent: true) {
                 #expect(reclaimed.count == 1, "reclaimed entries: \(reclaimed.count)")
@@ -101,7 +106,7 @@ import Testing
             }
 
             // journalctl -x explains a sluice entry from the catalog scripts/install put in place.
-            let explained = try sandbox.exec(
+            let explained = try await sandbox.exec(
                 "journalctl",
                 "-x",
                 "--no-pager",
@@ -125,8 +130,8 @@ import Testing
         try await DaemonScenario.run(name: "e2e-pg-outage", nodes: 9_000, settings: Self.slow, cluster: cluster) {
             scenario in
             let sandbox = scenario.sandbox
-            _ = try scenario.startDaemon()
-            let pid = try scenario.mainPID()
+            _ = try await scenario.startDaemon()
+            let pid = try await scenario.mainPID()
             let job = try await scenario.fixture.enqueue(7, batchSize: 300)
             let running = try await scenario.waitForJob(job.id, timeout: .seconds(90), "a tenth done") {
                 $0.planDone >= Int64(scenario.nodes / 10)
@@ -138,11 +143,11 @@ import Testing
             var statusDuringOutage: [String] = []
             let outageEnds = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < outageEnds {
-                let status = try sandbox.show("StatusText")["StatusText"] ?? ""
+                let status = try await sandbox.show("StatusText")["StatusText"] ?? ""
                 if statusDuringOutage.last != status { statusDuringOutage.append(status) }
                 try await Task.sleep(for: .milliseconds(500))
             }
-            let during = try sandbox.show("ActiveState", "MainPID", "NRestarts")
+            let during = try await sandbox.show("ActiveState", "MainPID", "NRestarts")
             let (started, startOutput) = try await JobStoreTestDatabase.shell(start)
             #expect(started == 0, "starting Postgres failed: \(startOutput)")
             print("StatusText during the 20 s Postgres outage: \(statusDuringOutage)")
@@ -156,7 +161,7 @@ import Testing
             let done = try await scenario.waitForJob(job.id, timeout: .seconds(180), "finished") { $0.state.isFinished }
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             try await scenario.expectEveryNodeChangedOnce()
-            #expect(try scenario.mainPID() == pid, "the daemon was replaced")
+            await #expect(try scenario.mainPID() == pid, "the daemon was replaced")
         }
     }
 
@@ -174,26 +179,26 @@ import Testing
         ) { scenario in
             let sandbox = scenario.sandbox
             // The fault hangs the work loop after a batch; the restarted daemon must run without it.
-            try sandbox.write("SLUICE_TEST_FAULT=hang-work-loop\n", to: "/run/sluice-test/fault")
-            _ = try scenario.startDaemon()
-            let hungPID = try scenario.mainPID()
+            try await sandbox.write("SLUICE_TEST_FAULT=hang-work-loop\n", to: "/run/sluice-test/fault")
+            _ = try await scenario.startDaemon()
+            let hungPID = try await scenario.mainPID()
             let job = try await scenario.fixture.enqueue(7, batchSize: 300)
             let hanging = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
-                try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat").contains("TEST FAULT")
+                try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat").contains("TEST FAULT")
             }
             #expect(hanging, "the test fault never hung the loop")
             let hungAt = ContinuousClock.now
-            try sandbox.exec("rm", "/run/sluice-test/fault")
+            try await sandbox.exec("rm", "/run/sluice-test/fault")
 
             let restarted = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) {
-                let unit = try sandbox.show("NRestarts", "ActiveState", "MainPID")
+                let unit = try await sandbox.show("NRestarts", "ActiveState", "MainPID")
                 return unit["NRestarts"] == "1" && unit["ActiveState"] == "active" && unit["MainPID"] != "\(hungPID)"
             }
             let silent = ContinuousClock.now - hungAt
-            let afterHang = try sandbox.show("NRestarts", "ActiveState")
+            let afterHang = try await sandbox.show("NRestarts", "ActiveState")
             #expect(restarted, "the hung daemon was not restarted: \(afterHang)")
             print("hung work loop killed by the watchdog and restarted after \(silent)")
-            let unitLog = try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            let unitLog = try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
             #expect(unitLog.contains("Watchdog timeout"), "systemd did not log a watchdog timeout")
             #expect(unitLog.contains("Failed with result 'watchdog'"))
 
@@ -206,29 +211,29 @@ import Testing
     @Test func stopMidJobIsCleanAndTheJobResumes() async throws {
         try await DaemonScenario.run(name: "e2e-stop", nodes: 9_000, settings: Self.slow) { scenario in
             let sandbox = scenario.sandbox
-            _ = try scenario.startDaemon()
+            _ = try await scenario.startDaemon()
             let job = try await scenario.fixture.enqueue(7, batchSize: 300)
             try await scenario.waitForJob(job.id, timeout: .seconds(90), "a quarter done") {
                 $0.planDone >= Int64(scenario.nodes / 4)
             }
 
             let stopping = ContinuousClock.now
-            try sandbox.exec("systemctl", "stop", "sluice")
+            try await sandbox.exec("systemctl", "stop", "sluice")
             let took = ContinuousClock.now - stopping
             print("systemctl stop mid-job took \(took)")
-            let stopped = try sandbox.show("ActiveState", "Result", "ExecMainStatus")
+            let stopped = try await sandbox.show("ActiveState", "Result", "ExecMainStatus")
             #expect(stopped["ActiveState"] == "inactive", "\(stopped)")
             #expect(stopped["Result"] == "success", "not a clean stop: \(stopped)")
             #expect(stopped["ExecMainStatus"] == "0", "\(stopped)")
             #expect(took < .seconds(30), "stop took \(took)")
-            let unitLog = try sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            let unitLog = try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
             #expect(!unitLog.contains("timed out"), "systemd had to kill the daemon:\n\(unitLog)")
 
             let left = try #require(try await scenario.fixture.store.job(job.id))
             #expect(!left.state.isFinished, "the job \(left.state) at stop")
             #expect(left.planDone > 0 && left.planDone < Int64(scenario.nodes), "\(left.planDone) done at stop")
 
-            _ = try scenario.startDaemon()
+            _ = try await scenario.startDaemon()
             let done = try await scenario.waitForJob(job.id, timeout: .seconds(180), "finished") { $0.state.isFinished }
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             #expect(done.planDone == Int64(scenario.nodes))

@@ -67,7 +67,7 @@ extension GuideMigrationsTests {
     @Test(arguments: ["arcadedb", "falkordb"])
     func dryRunWritesNothingAndCountsWhatTheRunDoes(server: String) async throws {
         guard let graph = try await prepared(server) else { return }
-        let original = try graph.snapshot()
+        let original = try await graph.snapshot()
         let schema = Self.schema()
         if graph.server.name == "arcadedb" {
             let dry = try await graph.sluice(["run", "007", "--dry-run", "--sample", "100"], schema: schema)
@@ -76,7 +76,7 @@ extension GuideMigrationsTests {
             #expect(dry.output.contains("UNWIND $sluice_ids AS sluice_item"), "the batch statement is shown")
             #expect(dry.output.contains("EXPLAIN:\n    OpenCypher Native Execution Plan"), "\(dry.output)")
             #expect(dry.output.contains("sample: 3 items run, 3 changed, rolled back"), "\(dry.output)")
-            #expect(try graph.snapshot() == original, "the dry run wrote")
+            await #expect(try graph.snapshot() == original, "the dry run wrote")
             let real = try await graph.sluice(["run", "007"], schema: schema)
             #expect(real.output.contains("succeeded, 3 items planned, 3 changed"), "\(real.output) \(real.errors)")
         } else {
@@ -87,14 +87,14 @@ extension GuideMigrationsTests {
             #expect(dry.status == 0, "\(dry.errors)")
             #expect(dry.output.contains("items planned: 3\n"), "\(dry.output)")
             #expect(dry.output.contains("unavailable: the server returns no plan over Bolt"), "\(dry.output)")
-            #expect(try graph.snapshot() == original, "the dry run wrote")
+            await #expect(try graph.snapshot() == original, "the dry run wrote")
         }
     }
 
     @Test(arguments: ["arcadedb", "falkordb"])
     func preflightRefusesTooManyItemsAndMissingIndexesBeforeAnyWrite(server: String) async throws {
         guard let graph = try await prepared(server) else { return }
-        let original = try graph.snapshot()
+        let original = try await graph.snapshot()
         let folder = try Folder([
             "001_touch_few.cypher": Self.touchProjects(extra: "// sluice:max_items 3"),
             "002_touch_indexed.cypher": Self.touchProjects(extra: "// sluice:uses_index :Project(sluiceMissing)"),
@@ -111,13 +111,13 @@ extension GuideMigrationsTests {
             "\(tooMany.errors)"
         )
         #expect(tooMany.errorMessages.count == 1, "one line: \(tooMany.errors)")
-        #expect(try graph.snapshot() == original, "a refused job wrote")
+        await #expect(try graph.snapshot() == original, "a refused job wrote")
 
         let unindexed = try await run(["run", "2"])
         #expect(unindexed.status == 1)
         #expect(unindexed.errors.contains("indexes: index :Project(sluiceMissing)"), "\(unindexed.errors)")
         #expect(unindexed.errors.contains("--skip-preflight indexes"), "\(unindexed.errors)")
-        #expect(try graph.snapshot() == original, "a refused job wrote")
+        await #expect(try graph.snapshot() == original, "a refused job wrote")
 
         // Skipping one named check skips only that one.
         let skipped = try await run(["run", "1", "--skip-preflight", "indexes"])
@@ -130,7 +130,7 @@ extension GuideMigrationsTests {
     @Test(arguments: ["arcadedb", "falkordb"])
     func badInputIsOneLineAndWritesNothing(server: String) async throws {
         guard let graph = try await prepared(server) else { return }
-        let original = try graph.snapshot()
+        let original = try await graph.snapshot()
         let schema = Self.schema()
         func run(_ files: [String: String], _ arguments: [String]) async throws -> CypherCommandTests.Run {
             let folder = try Folder(files)
@@ -162,7 +162,7 @@ extension GuideMigrationsTests {
             #expect(result.errors.split(separator: "\n").allSatisfy { !$0.isEmpty }, "\(what)")
             #expect(result.output.isEmpty, "\(what): \(result.output)")
         }
-        #expect(try graph.snapshot() == original, "bad input wrote")
+        await #expect(try graph.snapshot() == original, "bad input wrote")
 
         if graph.server.name == "arcadedb" {
             // A Cypher error in the batch statement: the job fails at its first batch, which rolls back.
@@ -174,7 +174,7 @@ extension GuideMigrationsTests {
             #expect(broken.errors.contains("sluice: error: 001 up: graph:"), "\(broken.errors)")
             #expect(broken.errors.contains("sluiceNoSuchFunction"), "\(broken.errors)")
             #expect(broken.errorMessages.count == 1, "one line: \(broken.errors)")
-            #expect(try graph.snapshot() == original, "a failed batch left writes")
+            await #expect(try graph.snapshot() == original, "a failed batch left writes")
             try await graph.server.withConnection { connection in
                 let jobs = try await graph.server.query(
                     connection,

@@ -96,7 +96,7 @@ struct GuideGraph {
         let arguments = arguments + ["--migrations", migrations] + (schema.map { ["--schema", $0] } ?? [])
         var attempt = 0
         while true {
-            let run = try CypherCommandTests.sluice(arguments, environment: environment)
+            let run = try await CypherCommandTests.sluice(arguments, environment: environment)
             attempt += 1
             guard run.status != 0, Self.postgresOutage.contains(where: run.errors.contains), attempt < 60 else {
                 return run
@@ -153,14 +153,14 @@ struct GuideGraph {
         os._exit(0)
         """#
 
-    func snapshot() throws -> Snapshot {
+    func snapshot() async throws -> Snapshot {
         guard let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] else {
             throw PythonDriverCrossCheckTests.CrossCheckError(
                 "SLUICE_TEST_PYTHON is not set (run the tests through scripts/test)"
             )
         }
         let (user, password) = server.credentials
-        let run = try ProcessRun.run(
+        let run = try await ProcessRun.run(
             URL(fileURLWithPath: python),
             ["-c", Self.script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? ""],
             // The password through the environment: a command line is visible to every user.

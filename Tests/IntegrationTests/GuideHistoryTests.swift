@@ -109,18 +109,18 @@ extension GuideMigrationsTests {
 
         let up = try await graph.sluice(["run", "001"], schema: schema)
         #expect(up.status == 0, "\(up.errors)")
-        let applied = try graph.snapshot()
+        let applied = try await graph.snapshot()
         #expect(applied.property("p1", "_sluice_m001") != nil, "up keeps its marker for down")
 
         let finalized = try await graph.sluice(["finalize", "001"], schema: schema)
         #expect(finalized.status == 0, "\(finalized.errors)")
         #expect(finalized.output.contains("4 items stripped of their bookkeeping"), "\(finalized.output)")
-        let stripped = try graph.snapshot()
+        let stripped = try await graph.snapshot()
         #expect(stripped == applied.withoutBookkeeping, "finalize changed more than the bookkeeping")
 
         let down = try await graph.sluice(["run", "001", "--down"], schema: schema)
         #expect(down.status == 1)
         #expect(down.errors.contains("was finalized at"), "\(down.errors)")
-        #expect(try graph.snapshot() == stripped, "a refused down wrote")
+        await #expect(try graph.snapshot() == stripped, "a refused down wrote")
     }
 }

@@ -120,7 +120,8 @@ enum JobStoreTestDatabase {
             _ executable: String,
             _ arguments: [String],
             environment: [String: String]? = nil,
-            stderrIsJournal: Bool = false
+            stderrIsJournal: Bool = false,
+            input: String? = nil
         ) throws {
             let directory = FileManager.default.temporaryDirectory
             output = directory.appendingPathComponent("sluice-test-\(UUID().uuidString).out")
@@ -139,10 +140,16 @@ enum JobStoreTestDatabase {
             if let environment { process.environment = environment }
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: errors)
+            let stdin = Pipe()
+            process.standardInput = input == nil ? FileHandle.nullDevice : stdin
             // A termination handler, not waitUntilExit: the latter can spin forever in corelibs Foundation when the
             // child leaves a daemon behind (pg_ctl's postmaster).
             process.terminationHandler = { [weak self] process in self?.exited(process.terminationStatus) }
             try process.run()
+            if let input {
+                stdin.fileHandleForWriting.write(Data(input.utf8))
+                try stdin.fileHandleForWriting.close()
+            }
         }
 
         private let lock = NSLock()

@@ -5,7 +5,7 @@ import Testing
 /// systemd's own parser reads `systemd/sluice.catalog`: `journalctl --update-catalog` into a private
 /// root (never the host's catalog database), then every message id must be listed with its subject.
 @Suite struct JournalCatalogTests {
-    @Test func journalctlParsesAnEntryForEveryMessageID() throws {
+    @Test func journalctlParsesAnEntryForEveryMessageID() async throws {
         let repository = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let root = FileManager.default.temporaryDirectory
@@ -19,14 +19,14 @@ import Testing
         )
         print("RAN \(#function) with journalctl --root \(root.path)")
 
-        _ = try JournalTestJournal.journalctl(["--root", root.path, "--update-catalog"])
-        let listed = try JournalTestJournal.journalctl(["--root", root.path, "--list-catalog"])
+        _ = try await JournalTestJournal.journalctl(["--root", root.path, "--update-catalog"])
+        let listed = try await JournalTestJournal.journalctl(["--root", root.path, "--list-catalog"])
             .split(separator: "\n")
         #expect(listed.count == SluiceMessageID.allCases.count, "\(listed)")
         for id in SluiceMessageID.allCases {
             let line = listed.first { $0.hasPrefix(id.rawValue + " ") }
             #expect(line?.contains(" sluice: sluice job @SLUICE_JOB@") == true, "\(id): \(line ?? "not listed")")
-            let entry = try JournalTestJournal.journalctl(["--root", root.path, "--dump-catalog", id.rawValue])
+            let entry = try await JournalTestJournal.journalctl(["--root", root.path, "--dump-catalog", id.rawValue])
             #expect(entry.contains("Defined-By: sluice"), "\(id): \(entry)")
         }
     }

@@ -48,7 +48,7 @@ struct JournalTestJournal: CustomStringConvertible {
     ) async throws -> [Entry] {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let entries = try read(["\(field)=\(value)"])
+            let entries = try await read(["\(field)=\(value)"])
             if entries.count >= count || ContinuousClock.now >= deadline {
                 return entries
             }
@@ -57,8 +57,10 @@ struct JournalTestJournal: CustomStringConvertible {
     }
 
     /// `journalctl --directory ... -o json --all` with the given matches, decoded.
-    private func read(_ matches: [String]) throws -> [Entry] {
-        let output = try Self.journalctl(["--directory", directory, "-o", "json", "--all", "--no-pager"] + matches)
+    private func read(_ matches: [String]) async throws -> [Entry] {
+        let output = try await Self.journalctl(
+            ["--directory", directory, "-o", "json", "--all", "--no-pager"] + matches
+        )
         return try output.split(separator: "\n").map { line in
             guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw Failure(description: "journalctl printed a line that is not a JSON object: \(line)")
@@ -83,8 +85,8 @@ struct JournalTestJournal: CustomStringConvertible {
     }
 
     /// Runs `journalctl` with the arguments; its standard output, or an error with its standard error.
-    static func journalctl(_ arguments: [String]) throws -> String {
-        let run = try ProcessRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["journalctl"] + arguments)
+    static func journalctl(_ arguments: [String]) async throws -> String {
+        let run = try await ProcessRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["journalctl"] + arguments)
         guard run.status == 0 else {
             throw Failure(
                 description: "journalctl \(arguments.joined(separator: " ")) exited with \(run.status): \(run.errors)"

@@ -35,12 +35,12 @@ import Testing
         mode: String,
         label: String,
         input: String = ""
-    ) throws -> String {
+    ) async throws -> String {
         guard let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"] else {
             throw CrossCheckError("SLUICE_TEST_PYTHON is not set (run the tests through scripts/test)")
         }
         let (user, password) = server.credentials
-        let run = try ProcessRun.run(
+        let run = try await ProcessRun.run(
             URL(fileURLWithPath: python),
             ["-c", script, "bolt://\(server.url.host):\(server.url.port)", user, server.database ?? "", label, mode],
             // The password through the environment: a command line is visible to every user.
@@ -68,7 +68,7 @@ import Testing
                 "CREATE (n:\(label)) SET n = $props",
                 ["props": .map(Self.properties)]
             )
-            let json = try Self.python(server, mode: "read", label: label)
+            let json = try await Self.python(server, mode: "read", label: label)
             let read = try BoltValue(jsonText: json)
             let expectedTypes: [String: String] = [
                 "tiny": "int", "negative": "int", "big": "int", "float": "float", "text": "str", "yes": "bool",
@@ -87,7 +87,7 @@ import Testing
     func sluiceReadsWhatThePythonDriverWrote(server: String) async throws {
         guard let server = try BoltTestServer.named(server) else { return }
         let label = BoltTestServer.uniqueLabel("FromPython")
-        _ = try Self.python(server, mode: "write", label: label, input: BoltValue.map(Self.properties).jsonText)
+        _ = try await Self.python(server, mode: "write", label: label, input: BoltValue.map(Self.properties).jsonText)
         try await server.withConnection { connection in
             let node = try #require(
                 try await server.query(connection, "MATCH (n:\(label)) RETURN n").first?["n"]?.nodeValue

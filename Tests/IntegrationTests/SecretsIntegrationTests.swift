@@ -117,8 +117,9 @@ struct SecretsIntegrationTests {
                     var client = ["PATH": "/usr/bin:/bin"]
                     client["PGHOST"] = environment["PGHOST"]
                     client["PGPORT"] = port
-                    func sluice(_ arguments: [String], _ extra: [String: String]) throws -> CypherCommandTests.Run {
-                        let run = try CypherCommandTests.sluice(
+                    func sluice(_ arguments: [String], _ extra: [String: String]) async throws -> CypherCommandTests.Run
+                    {
+                        let run = try await CypherCommandTests.sluice(
                             arguments,
                             environment: client.merging(extra) { _, new in new }
                         )
@@ -129,7 +130,7 @@ struct SecretsIntegrationTests {
                         return run
                     }
 
-                    let check = try sluice(["config", "check", "--config", configFile], daemonEnvironment)
+                    let check = try await sluice(["config", "check", "--config", configFile], daemonEnvironment)
                     #expect(check.status == 0, "config check: \(check.errors)")
                     #expect(check.output.contains("password"), "config check shows no password line: \(check.output)")
 
@@ -137,9 +138,12 @@ struct SecretsIntegrationTests {
                         "SLUICE_BOLT_URL": "\(server.url)", "SLUICE_BOLT_USER": graphUser,
                         "SLUICE_BOLT_DATABASE": server.database ?? "",
                     ]
-                    let cypher = try sluice(["cypher", "--password-file", graphPassword, "RETURN 1 AS one"], graph)
+                    let cypher = try await sluice(
+                        ["cypher", "--password-file", graphPassword, "RETURN 1 AS one"],
+                        graph
+                    )
                     #expect(cypher.status == 0, "cypher with the canary password: \(cypher.errors)")
-                    let refused = try sluice(
+                    let refused = try await sluice(
                         ["cypher", "--password-file", wrongGraphPassword, "RETURN 1 AS one"],
                         graph
                     )
@@ -147,19 +151,19 @@ struct SecretsIntegrationTests {
                     #expect(refused.errors.hasPrefix("sluice: error: "), "\(refused.errors)")
 
                     let schema = ["--schema", fixture.schema]
-                    let status = try sluice(
+                    let status = try await sluice(
                         ["status", "\(job.id)"] + schema,
                         ["SLUICE_POSTGRES": conninfo(operatorRole), "PGPASSFILE": operatorPass]
                     )
                     #expect(status.status == 0, "status as the read-only operator: \(status.errors)")
                     #expect(status.output.contains("succeeded"), "\(status.output)")
-                    let pause = try sluice(
+                    let pause = try await sluice(
                         ["pause", "\(job.id)"] + schema,
                         ["SLUICE_POSTGRES": conninfo(operatorRole), "PGPASSFILE": operatorPass]
                     )
                     #expect(pause.status != 0, "the read-only operator paused a job: \(pause.output)")
                     #expect(pause.errors.contains("permission denied"), "\(pause.errors)")
-                    let wrong = try sluice(
+                    let wrong = try await sluice(
                         ["status", "\(job.id)"] + schema,
                         ["SLUICE_POSTGRES": conninfo(operatorRole), "PGPASSFILE": wrongPass]
                     )

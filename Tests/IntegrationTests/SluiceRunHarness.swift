@@ -13,6 +13,9 @@ struct SluiceRunHarness {
     let environment: [String: String]
     /// The job store the processes write, opened by the test to watch progress.
     let store: JobStore
+    /// How every run is paced: `--no-throttle` unless the test needs a rate cap to keep a job running long
+    /// enough (the throttle's own tests are elsewhere).
+    let throttle: [String]
 
     /// Nil (skipped, said so) when Postgres is not configured outside CI; under CI a missing Postgres
     /// fails the test.
@@ -20,6 +23,7 @@ struct SluiceRunHarness {
         server: BoltTestServer,
         migration: String,
         file: String = "001_test.cypher",
+        throttle: [String] = ["--no-throttle"],
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> SluiceRunHarness? {
         guard JobStoreTestDatabase.isConfigured else {
@@ -39,13 +43,21 @@ struct SluiceRunHarness {
             environment[key] = ProcessInfo.processInfo.environment[key]
         }
         let store = try await JobStore.open(JobStoreTestDatabase.configuration(schema: schema), migrate: true)
-        return SluiceRunHarness(server: server, folder: folder, schema: schema, environment: environment, store: store)
+        return SluiceRunHarness(
+            server: server,
+            folder: folder,
+            schema: schema,
+            environment: environment,
+            store: store,
+            throttle: throttle
+        )
     }
 
-    /// `sluice run VERSION --migrations <folder> --schema <schema> --no-throttle` plus `extra`. Unthrottled: these
-    /// tests are about exactly-once and fencing, and a pause for latency on a loaded machine would only slow them.
+    /// `sluice run VERSION --migrations <folder> --schema <schema>`, the harness's throttle arguments, then
+    /// `extra`. Unthrottled by default: these tests are about exactly-once and fencing, and a pause for latency on
+    /// a loaded machine would only slow them.
     func arguments(_ version: String, _ extra: [String]) -> [String] {
-        ["run", version, "--migrations", folder.path, "--schema", schema, "--no-throttle"] + extra
+        ["run", version, "--migrations", folder.path, "--schema", schema] + throttle + extra
     }
 
     /// Starts `sluice run`; output goes to files, read once it exits.

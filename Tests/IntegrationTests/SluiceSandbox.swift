@@ -39,9 +39,9 @@ final class SluiceSandbox: Sendable {
         binary: URL,
         binds: [String: String] = [:],
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> SluiceSandbox? {
+    ) async throws -> SluiceSandbox? {
         let sandbox = SluiceSandbox(name: name)
-        let run = try sandbox.script(
+        let run = try await sandbox.script(
             ["up", "--binary", binary.path]
                 + binds.sorted { $0.key < $1.key }.flatMap { ["--bind", "\($0.key):\($0.value)"] }
         )
@@ -59,31 +59,31 @@ final class SluiceSandbox: Sendable {
     }
 
     /// Powers the sandbox off and removes its files; safe to call twice.
-    func stop() {
-        _ = try? script(["down"])
+    func stop() async {
+        _ = try? await script(["down"])
     }
 
     /// Runs `command` inside and returns its standard output; throws when it fails.
     @discardableResult
-    func exec(_ command: String..., input: String? = nil) throws -> String {
-        try exec(command, input: input)
+    func exec(_ command: String..., input: String? = nil) async throws -> String {
+        try await exec(command, input: input)
     }
 
     @discardableResult
-    func exec(_ command: [String], input: String? = nil) throws -> String {
-        let run = try script(["exec"] + command, input: input)
+    func exec(_ command: [String], input: String? = nil) async throws -> String {
+        let run = try await script(["exec"] + command, input: input)
         guard run.status == 0 else { throw CommandFailed(command: command, run: run) }
         return run.output
     }
 
     /// Runs `command` inside and returns how it went, whatever its status.
-    func run(_ command: [String]) throws -> Run {
-        try script(["exec"] + command)
+    func run(_ command: [String]) async throws -> Run {
+        try await script(["exec"] + command)
     }
 
     /// Writes `text` to `path` inside, creating its folder; `mode` as chmod takes it.
-    func write(_ text: String, to path: String, mode: String = "0644") throws {
-        try exec(
+    func write(_ text: String, to path: String, mode: String = "0644") async throws {
+        try await exec(
             [
                 "sh", "-c", "mkdir -p \"$(dirname \"$1\")\" && umask 077 && cat > \"$1\" && chmod \"$2\" \"$1\"", "sh",
                 path, mode,
@@ -93,14 +93,14 @@ final class SluiceSandbox: Sendable {
     }
 
     /// Installs a drop-in for `sluice.service` and reloads systemd.
-    func dropIn(_ text: String, named name: String = "test") throws {
-        try write(text, to: "/run/systemd/system/sluice.service.d/\(name).conf")
-        try exec("systemctl", "daemon-reload")
+    func dropIn(_ text: String, named name: String = "test") async throws {
+        try await write(text, to: "/run/systemd/system/sluice.service.d/\(name).conf")
+        try await exec("systemctl", "daemon-reload")
     }
 
     /// `systemctl show` of the unit: the properties asked for, by name.
-    func show(_ properties: String...) throws -> [String: String] {
-        let output = try exec(["systemctl", "show", "sluice", "-p", properties.joined(separator: ",")])
+    func show(_ properties: String...) async throws -> [String: String] {
+        let output = try await exec(["systemctl", "show", "sluice", "-p", properties.joined(separator: ",")])
         var values: [String: String] = [:]
         for line in output.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
@@ -111,8 +111,8 @@ final class SluiceSandbox: Sendable {
 
     /// The journal entries `journalctl -o json` gives for `arguments` (e.g. `["-u", "sluice", "MIGRATION=007"]`),
     /// each as its fields; fields that journald keeps as bytes are left out.
-    func journal(_ arguments: [String]) throws -> [[String: String]] {
-        let output = try exec(["journalctl", "--no-pager", "-o", "json"] + arguments)
+    func journal(_ arguments: [String]) async throws -> [[String: String]] {
+        let output = try await exec(["journalctl", "--no-pager", "-o", "json"] + arguments)
         return output.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 return nil
@@ -134,9 +134,9 @@ final class SluiceSandbox: Sendable {
         return try await condition()
     }
 
-    private func script(_ arguments: [String], input: String? = nil) throws -> Run {
+    private func script(_ arguments: [String], input: String? = nil) async throws -> Run {
         var environment = ProcessInfo.processInfo.environment
         environment["SLUICE_SANDBOX_NAME"] = name
-        return try ProcessRun.run(Self.script, arguments, environment: environment, input: input)
+        return try await ProcessRun.run(Self.script, arguments, environment: environment, input: input)
     }
 }
