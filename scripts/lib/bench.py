@@ -1,18 +1,26 @@
 """scripts/bench's driver: the 1M-node backfill (migration 007) on each server, side by side.
 
 Variants, each on freshly loaded data: the guide's loop (Python neo4j driver), a bare loop of
-sluice's own batch statements (EngineBench, no job store), `sluice run 007` (release build), and a
-slot for the daemon path. With --spike: EXPLAIN and read-only timing of an id-list slice against an
+sluice's own batch statements (EngineBench, no job store), `sluice run 007` (release build), the
+daemon path (`sluice enqueue` to a `sluice daemon` started here on its own configuration and job
+store schema) and, where the server accepts it, `CALL { ... } IN TRANSACTIONS OF 10000 ROWS`.
+--nodes takes a list: every size runs every variant, and a scaling table compares the guide's loop
+with sluice per size. With --spike: EXPLAIN and read-only timing of an id-list slice against an
 id-range slice at the start, middle and end of the id space. Writes results.json, results.md and,
-when matplotlib imports, batches-<server>.png into --out.
+when matplotlib imports, batches-<server>-<nodes>.png into --out.
 """
-import argparse, json, os, random, socket, statistics, subprocess, sys, time
+import argparse, json, os, random, signal, socket, statistics, subprocess, sys, threading, time
 
 from neo4j import GraphDatabase
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 GUIDE = ("MATCH (p:Project) WHERE p.normalizedName IS NULL WITH p LIMIT 10000 "
          "SET p.normalizedName = toLower(trim(p.name)) RETURN count(p) AS c")
 BATCH = 10_000
+GUIDE_NAME, BARE_NAME, RUN_NAME, DAEMON_NAME = (
+    "guide loop (Python driver)", "bare loop (sluice's batch statements)", "sluice run 007",
+    "daemon (enqueue + daemon)")
+VARIANTS = ("guide", "bare", "run", "daemon", "call")
 
 
 def server_settings(name):
@@ -35,9 +43,12 @@ class Graph:
 
     def __init__(self, settings):
         self.settings = settings
-        auth = (settings["user"], settings["password"]) if settings["user"] else None
-        self.driver = GraphDatabase.driver(settings["url"], auth=auth)
-        self.session = self.driver.session(database=settings["database"])
+        self.reconnect()
+
+    def reconnect(self):
+        auth = (self.settings["user"], self.settings["password"]) if self.settings["user"] else None
+        self.driver = GraphDatabase.driver(self.settings["url"], auth=auth)
+        self.session = self.driver.session(database=self.settings["database"])
 
     def run(self, query, **parameters):
         return list(self.session.run(query, parameters))
@@ -111,7 +122,7 @@ def guide_loop(graph, nodes):
         batches.append((time.perf_counter() - start) * 1000)
         if count < BATCH:
             break
-    return summary("guide loop (Python driver)", time.perf_counter() - started, nodes, batches,
+    return summary(GUIDE_NAME, time.perf_counter() - started, nodes, batches,
                    note="auto-commit `IS NULL ... LIMIT 10000` until short; rescans what is done")
 
 
@@ -130,27 +141,147 @@ def bare_loop(settings, nodes, args):
     if status != 0:
         raise SystemExit(f"bench: EngineBench failed on {settings['name']}: {errors.strip()}")
     result = json.loads(lines[-1][1])
-    return summary("bare loop (sluice's batch statements)", wall, nodes, result["batches_ms"],
+    return summary(BARE_NAME, wall, nodes, result["batches_ms"],
                    planning=result["planning_ms"] / 1000, usage=usage,
                    note=f"{result['addressing']}, no job store")
 
 
-def sluice_run(settings, nodes, args):
-    schema = f"bench_{random.getrandbits(40):x}"
+def drop_schema(schema):
+    subprocess.run(["psql", "-X", "-q", "-c", "SET client_min_messages = warning", "-c",
+                    f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=False)
+
+
+def sluice_env(settings):
     env = dict(os.environ)
     env.update({"SLUICE_BOLT_URL": settings["url"], "SLUICE_BOLT_DATABASE": settings["database"] or ""})
     if settings["user"]:
         env.update({"SLUICE_BOLT_USER": settings["user"], "SLUICE_BOLT_PASSWORD": settings["password"]})
+    return env
+
+
+def sluice_run(settings, nodes, args):
+    schema = f"bench_{random.getrandbits(40):x}"
+    env = sluice_env(settings)
     command = [args.sluice, "run", "007", "--json", "--no-throttle", "--migrations", args.migrations, "--schema", schema]
     status, wall, usage, lines, errors = run_child(command, env)
-    subprocess.run(["psql", "-X", "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=False)
+    drop_schema(schema)
     if status != 0:
         raise SystemExit(f"bench: sluice run failed on {settings['name']}: {errors.strip()}")
     events = [(at, json.loads(line)) for at, line in lines if line.startswith("{")]
     batches = [event["batch_ms"] for _, event in events if event["event"] == "batch"]
     first = next((at - event["batch_ms"] / 1000 for at, event in events if event["event"] == "batch"), None)
-    return summary("sluice run 007", wall, nodes, batches, planning=first, usage=usage,
+    return summary(RUN_NAME, wall, nodes, batches, planning=first, usage=usage,
                    note="release build, unthrottled; planning = start to first batch (connect, probe, plan)")
+
+
+# The daemon with a throttle that never acts: a latency target of an hour (no cut, no pause), every batch at
+# 10,000, one probe an hour; the daemon has no --no-throttle, this is the closest configuration.
+DAEMON_CONFIG = """[postgres]
+schema = "{schema}"
+
+[migrations]
+folder = "{migrations}"
+
+[daemon]
+worker = "bench-{schema}"
+poll_interval = "1s"
+log_level = "info"
+
+[throttle]
+target_p99 = "1h"
+critical_p99 = "2h"
+min_batch_size = {batch}
+max_batch_size = {batch}
+probe_interval = "1h"
+"""
+
+
+def daemon_run(settings, nodes, args):
+    """`sluice daemon` started on its own configuration and schema and idle, then timed from `sluice
+    enqueue 007` to its "job succeeded" line; per-batch times from its "batch committed" lines; SIGTERM
+    at the end, rusage of the daemon process alone."""
+    schema = f"bench_{random.getrandbits(40):x}"
+    config = os.path.join(args.out, f"daemon-{schema}.toml")
+    with open(config, "w") as handle:
+        handle.write(DAEMON_CONFIG.format(schema=schema, migrations=args.migrations, batch=BATCH))
+    env = sluice_env(settings)
+    daemon = subprocess.Popen([args.sluice, "daemon", "--config", config], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines, started, ended = [], threading.Event(), threading.Event()
+
+    def read():
+        for line in daemon.stderr:
+            lines.append((time.perf_counter(), line))
+            if "sluice daemon started" in line:
+                started.set()
+            if "job succeeded" in line or "job failed" in line:
+                ended.set()
+        started.set()
+        ended.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        if not started.wait(120) or daemon.poll() is not None:
+            raise SystemExit(f"bench: sluice daemon did not start on {settings['name']}: "
+                             + "".join(l for _, l in lines)[-2000:])
+        begin = time.perf_counter()
+        enqueue = subprocess.run([args.sluice, "enqueue", "007", "--config", config, "--batch-size", str(BATCH)],
+                                 env=env, capture_output=True, text=True)
+        if enqueue.returncode != 0:
+            raise SystemExit(f"bench: sluice enqueue failed on {settings['name']}: {enqueue.stderr.strip()}")
+        if not ended.wait(args.daemon_timeout):
+            raise SystemExit(f"bench: the daemon's job did not end within {args.daemon_timeout} s on "
+                             f"{settings['name']}: " + "".join(l for _, l in lines)[-2000:])
+        wall = time.perf_counter() - begin
+    finally:
+        if daemon.poll() is None:
+            daemon.send_signal(signal.SIGTERM)
+        _, status, usage = os.wait4(daemon.pid, 0)
+        reader.join(10)
+        drop_schema(schema)
+        os.remove(config)
+    if not any("job succeeded" in line for _, line in lines):
+        raise SystemExit(f"bench: the daemon's job did not succeed on {settings['name']}: "
+                         + "".join(l for _, l in lines)[-2000:])
+    committed = [(at, line) for at, line in lines if "batch committed" in line]
+    batches = [float(line.split("latency_ms=", 1)[1].split()[0]) for _, line in committed]
+    planning = committed[0][0] - begin - batches[0] / 1000 if committed else None
+    return summary(DAEMON_NAME, wall, nodes, batches, planning=planning, usage=usage,
+                   note="release build, throttle configured never to act; enqueue to \"job succeeded\"; "
+                        "planning = enqueue to first batch; per-batch ms whole (the daemon's log)")
+
+
+CALL_IN_TRANSACTIONS = ("MATCH (p:Project) WHERE p.name IS NOT NULL AND p.normalizedName IS NULL "
+                        "CALL { WITH p SET p.normalizedName = toLower(trim(p.name)) } "
+                        f"IN TRANSACTIONS OF {BATCH} ROWS")
+
+
+def call_in_transactions_supported(graph):
+    """Whether the server runs a write in `CALL { ... } IN TRANSACTIONS` (FalkorDB answers "unknown error").
+    Only the server's refusal counts; a connection that failed (FalkorDB's first one after a client left
+    without GOODBYE can time out) is tried again once."""
+    for attempt in range(2):
+        try:
+            graph.run("UNWIND range(1, 3) AS x CALL { WITH x CREATE (:SluiceBenchProbe {x: x}) } "
+                      "IN TRANSACTIONS OF 2 ROWS")
+            created = graph.value("MATCH (n:SluiceBenchProbe) RETURN count(n)")
+            graph.run("MATCH (n:SluiceBenchProbe) DELETE n")
+            return created == 3, f"the probe created {created} of 3 nodes"
+        except Neo4jError as error:
+            return False, f"{type(error).__name__}: {error.message}"
+        except ServiceUnavailable:
+            if attempt:
+                raise
+            graph.reconnect()
+
+
+def call_in_transactions(graph, nodes):
+    started = time.perf_counter()
+    graph.run(CALL_IN_TRANSACTIONS)
+    return summary("CALL { ... } IN TRANSACTIONS OF 10000 ROWS", time.perf_counter() - started, nodes, [],
+                   note="one auto-commit statement (Python driver); not resumable: a failure or restart "
+                        "starts over with a rescan; no per-batch times")
 
 
 def resp(port, *words):
@@ -239,35 +370,55 @@ def spike(graph, settings, nodes):
     return {"rows": rows, "explain": explain}
 
 
-def markdown(results, nodes):
-    lines = [f"# scripts/bench: {nodes:,} Project nodes, batches of {BATCH:,}\n"]
-    for server, variants in results["servers"].items():
-        lines.append(f"## {server}\n")
-        lines.append("| variant | wall s | items/s | planning s | batches | p50 ms | p99 ms | first 10 ms | "
-                     "last 10 ms | last/first | peak RSS MB | CPU s | note |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for v in variants["variants"]:
-            if v.get("skipped"):
-                lines.append(f"| {v['variant']} | | | | | | | | | | | | {v['skipped']} |")
-                continue
-            f = lambda key, fmt="{:,.1f}": fmt.format(v[key]) if v.get(key) is not None else ""
-            lines.append(f"| {v['variant']} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
-                         f"{f('planning_s', '{:.2f}')} | {v['batches']} | {f('p50_ms')} | {f('p99_ms')} | "
-                         f"{f('first10_ms')} | {f('last10_ms')} | {f('last_over_first', '{:.2f}')} | "
-                         f"{f('peak_rss_mb')} | {f('cpu_s', '{:.2f}')} | {v['note']} |")
-        ratios = variants.get("ratios", {})
-        if ratios:
+def markdown(results):
+    lines = [f"# scripts/bench: batches of {BATCH:,}, commit {results['commit']}\n"]
+    for run in results["runs"]:
+        nodes = run["nodes"]
+        for server, variants in run["servers"].items():
+            lines.append(f"## {server}, {nodes:,} Project nodes\n")
+            lines.append("| variant | wall s | items/s | planning s | batches | p50 ms | p99 ms | first 10 ms | "
+                         "last 10 ms | last/first | peak RSS MB | CPU s | note |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            for v in variants["variants"]:
+                if v.get("skipped"):
+                    lines.append(f"| {v['variant']} | | | | | | | | | | | | {v['skipped']} |")
+                    continue
+                f = lambda key, fmt="{:,.1f}": fmt.format(v[key]) if v.get(key) is not None else ""
+                lines.append(f"| {v['variant']} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
+                             f"{f('planning_s', '{:.2f}')} | {v['batches'] or ''} | {f('p50_ms')} | {f('p99_ms')} | "
+                             f"{f('first10_ms')} | {f('last10_ms')} | {f('last_over_first', '{:.2f}')} | "
+                             f"{f('peak_rss_mb')} | {f('cpu_s', '{:.2f}')} | {v['note']} |")
+            ratios = variants.get("ratios", {})
+            if ratios:
+                lines.append("")
+                for key, value in ratios.items():
+                    lines.append(f"- {key}: **{value:.2f}**")
+            if variants.get("spike"):
+                lines.append("\nAddressing spike (read-only `count(p)` of one slice, median of 3):\n")
+                lines.append("| form | slice | median ms |")
+                lines.append("|---|---|---:|")
+                for row in variants["spike"]["rows"]:
+                    lines.append(f"| {row['form']} | {row['slice']} | {row['median_ms']:.1f} |")
+                for form, plan in variants["spike"]["explain"].items():
+                    lines.append(f"\nEXPLAIN, {form}:\n```\n{plan[:1500]}\n```")
             lines.append("")
-            for key, value in ratios.items():
-                lines.append(f"- {key}: **{value:.2f}**")
-        if variants.get("spike"):
-            lines.append("\nAddressing spike (read-only `count(p)` of one slice, median of 3):\n")
-            lines.append("| form | slice | median ms |")
-            lines.append("|---|---|---:|")
-            for row in variants["spike"]["rows"]:
-                lines.append(f"| {row['form']} | {row['slice']} | {row['median_ms']:.1f} |")
-            for form, plan in variants["spike"]["explain"].items():
-                lines.append(f"\nEXPLAIN, {form}:\n```\n{plan[:1500]}\n```")
+    if len(results["runs"]) > 1:
+        lines.append("## Scaling: wall time (planning included) against the guide's loop\n")
+        lines.append("| server | nodes | guide's loop s | sluice run s | guide / run | daemon s | guide / daemon | "
+                     "guide last/first | run last/first |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        servers = sorted({name for run in results["runs"] for name in run["servers"]})
+        for server in servers:
+            for run in results["runs"]:
+                found = {v["variant"]: v for v in run["servers"].get(server, {}).get("variants", [])
+                         if not v.get("skipped")}
+                guide, ours, daemon = found.get(GUIDE_NAME), found.get(RUN_NAME), found.get(DAEMON_NAME)
+                cell = lambda v, key, fmt: fmt.format(v[key]) if v and v.get(key) is not None else ""
+                ratio = lambda v: f"**{guide['wall_s'] / v['wall_s']:.2f}**" if guide and v else ""
+                lines.append(f"| {server} | {run['nodes']:,} | {cell(guide, 'wall_s', '{:.1f}')} | "
+                             f"{cell(ours, 'wall_s', '{:.1f}')} | {ratio(ours)} | {cell(daemon, 'wall_s', '{:.1f}')} | "
+                             f"{ratio(daemon)} | {cell(guide, 'last_over_first', '{:.2f}')} | "
+                             f"{cell(ours, 'last_over_first', '{:.2f}')} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -279,66 +430,93 @@ def plot(results, out):
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    for server, variants in results["servers"].items():
-        figure, axes = plt.subplots(figsize=(9, 5))
-        for v in variants["variants"]:
-            if v.get("batch_ms"):
-                axes.plot(range(1, len(v["batch_ms"]) + 1), v["batch_ms"], label=v["variant"])
-        axes.set_xlabel("batch")
-        axes.set_ylabel("ms")
-        axes.set_title(f"{server}: per-batch latency")
-        axes.legend()
-        figure.savefig(os.path.join(out, f"batches-{server}.png"), dpi=100)
+    for run in results["runs"]:
+        for server, variants in run["servers"].items():
+            figure, axes = plt.subplots(figsize=(9, 5))
+            for v in variants["variants"]:
+                if v.get("batch_ms"):
+                    axes.plot(range(1, len(v["batch_ms"]) + 1), v["batch_ms"], label=v["variant"])
+            axes.set_xlabel("batch")
+            axes.set_ylabel("ms")
+            axes.set_title(f"{server}, {run['nodes']:,} nodes: per-batch latency")
+            axes.legend()
+            figure.savefig(os.path.join(out, f"batches-{server}-{run['nodes']}.png"), dpi=100)
+            plt.close(figure)
     return True
+
+
+def bench_server(name, nodes, args):
+    settings = server_settings(name)
+    graph = Graph(settings)
+    supported, why = call_in_transactions_supported(graph)
+    runs = {"guide": lambda: guide_loop(graph, nodes), "bare": lambda: bare_loop(settings, nodes, args),
+            "run": lambda: sluice_run(settings, nodes, args), "daemon": lambda: daemon_run(settings, nodes, args),
+            "call": lambda: call_in_transactions(graph, nodes)}
+    variants = []
+    for label in args.variants:
+        if label == "call" and not supported:
+            variants.append({"variant": "CALL { ... } IN TRANSACTIONS OF 10000 ROWS",
+                             "skipped": f"not supported by this server ({why})"})
+            continue
+        loading = load(graph, nodes)
+        print(f"bench: {name}: loaded {nodes:,} nodes in {loading:.1f} s; running {label}",
+              file=sys.stderr, flush=True)
+        result = runs[label]()
+        ok, why_not = check(graph, nodes)
+        if not ok:
+            raise SystemExit(f"bench: {name} {label}: wrong result: {why_not}")
+        print(f"bench: {name}: {label}: {result['wall_s']:.2f} s", file=sys.stderr, flush=True)
+        variants.append(result)
+    found = {v["variant"]: v for v in variants if not v.get("skipped")}
+    guide, bare = found.get(GUIDE_NAME), found.get(BARE_NAME)
+    ratios = {}
+    for label, ours in (("sluice run", found.get(RUN_NAME)), ("daemon", found.get(DAEMON_NAME))):
+        if not ours:
+            continue
+        if guide:
+            ratios[f"{label} over the guide's loop (speed-up, wall time incl. planning)"] = guide["wall_s"] / ours["wall_s"]
+        if bare:
+            ratios[f"{label} items/s over the bare loop's"] = ours["items_per_s"] / bare["items_per_s"]
+        ratios[f"{label} last 10 / first 10 batches"] = ours.get("last_over_first", 0)
+    if guide:
+        ratios["guide's loop last 10 / first 10 batches"] = guide.get("last_over_first", 0)
+    entry = {"variants": variants, "ratios": ratios}
+    if args.spike:
+        load(graph, nodes)
+        print(f"bench: {name}: addressing spike", file=sys.stderr, flush=True)
+        entry["spike"] = spike(graph, settings, nodes)
+    graph.run("MATCH (n:Project) WITH n LIMIT 1 RETURN count(n)")
+    graph.close()
+    return entry
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--nodes", type=lambda text: [int(n) for n in text.split(",")], default=[1_000_000])
     parser.add_argument("--server", action="append", required=True)
+    parser.add_argument("--variants", type=lambda text: text.split(","), default=list(VARIANTS))
     parser.add_argument("--out", required=True)
     parser.add_argument("--sluice", required=True)
     parser.add_argument("--engine-bench", required=True)
     parser.add_argument("--migrations", required=True)
+    parser.add_argument("--commit", default="")
+    parser.add_argument("--daemon-timeout", type=float, default=7200)
     parser.add_argument("--spike", action="store_true")
     args = parser.parse_args()
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown:
+        raise SystemExit(f"bench: unknown variant {', '.join(sorted(unknown))} (known: {', '.join(VARIANTS)})")
     os.makedirs(args.out, exist_ok=True)
-    results = {"nodes": args.nodes, "batch": BATCH, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "servers": {}}
-    for name in args.server:
-        settings = server_settings(name)
-        graph = Graph(settings)
-        variants = []
-        for label, run in (("guide", lambda: guide_loop(graph, args.nodes)),
-                           ("bare", lambda: bare_loop(settings, args.nodes, args)),
-                           ("sluice", lambda: sluice_run(settings, args.nodes, args))):
-            loading = load(graph, args.nodes)
-            print(f"bench: {name}: loaded {args.nodes:,} nodes in {loading:.1f} s; running {label}",
-                  file=sys.stderr, flush=True)
-            result = run()
-            ok, why = check(graph, args.nodes)
-            if not ok:
-                raise SystemExit(f"bench: {name} {label}: wrong result: {why}")
-            print(f"bench: {name}: {label}: {result['wall_s']:.2f} s", file=sys.stderr, flush=True)
-            variants.append(result)
-        variants.append({"variant": "daemon (enqueue + daemon)", "skipped": "slot: added when the daemon lands"})
-        guide, bare, ours = variants[0], variants[1], variants[2]
-        entry = {"variants": variants, "ratios": {
-            "sluice run over the guide's loop (speed-up, wall time incl. planning)": guide["wall_s"] / ours["wall_s"],
-            "sluice run items/s over the bare loop's": ours["items_per_s"] / bare["items_per_s"],
-            "sluice run last 10 / first 10 batches": ours.get("last_over_first", 0),
-            "guide's loop last 10 / first 10 batches": guide.get("last_over_first", 0),
-        }}
-        if args.spike:
-            load(graph, args.nodes)
-            print(f"bench: {name}: addressing spike", file=sys.stderr, flush=True)
-            entry["spike"] = spike(graph, settings, args.nodes)
-        results["servers"][name] = entry
-        graph.run("MATCH (n:Project) WITH n LIMIT 1 RETURN count(n)")
-        graph.close()
-    with open(os.path.join(args.out, "results.json"), "w") as handle:
-        json.dump(results, handle, indent=1)
-    text = markdown(results, args.nodes)
+    results = {"nodes": args.nodes, "batch": BATCH, "commit": args.commit,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": []}
+    for nodes in args.nodes:
+        run = {"nodes": nodes, "servers": {}}
+        results["runs"].append(run)
+        for name in args.server:
+            run["servers"][name] = bench_server(name, nodes, args)
+            with open(os.path.join(args.out, "results.json"), "w") as handle:  # kept as it grows
+                json.dump(results, handle, indent=1)
+    text = markdown(results)
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(text)
     print(text)
