@@ -56,6 +56,14 @@ extension BoltError {
         }
     }
 
+    /// The connection this error came from is closed for good: work may be tried again only on a new one.
+    public var isConnectionGone: Bool {
+        switch self {
+        case .connectionFailed, .connectionClosed, .connectionLost, .unknownOutcome: true
+        default: false
+        }
+    }
+
     /// Whether the same work may be tried again unchanged, as the official drivers decide: transient
     /// server errors except a terminated transaction or a stopped lock client (an operator or a
     /// timeout ended it on purpose), and a connection lost before anything could have committed.

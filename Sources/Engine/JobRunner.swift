@@ -388,6 +388,10 @@ public struct JobRunner: Sendable {
                 return .tooLarge("\(error)")
             } catch .server(let error) where error.classification != .transient && !Self.isStatementError(error) {
                 return .itemFailed(error)
+            } catch let error where error.isConnectionGone {
+                // The runner's one connection is closed: trying again on it fails the same way until the retry time
+                // is spent (15 s in which a daemon said nothing of a dead graph server). The caller reconnects.
+                throw .bolt(error)
             } catch let error where error.isRetryable {
                 guard clock.now + delay < deadline else {
                     // Deadlocks and lock timeouts that persist: smaller batches take fewer locks.

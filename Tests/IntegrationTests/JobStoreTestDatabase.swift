@@ -115,17 +115,18 @@ enum JobStoreTestDatabase {
 
         /// `stderrIsJournal`: `JOURNAL_STREAM` names the stderr file, so sluice logs to the journal as it does when
         /// systemd runs it (structured entries through journald's socket), and its stderr holds only what bypasses
-        /// logging.
+        /// logging. `directory`: where it runs (the test's own by default).
         init(
             _ executable: String,
             _ arguments: [String],
             environment: [String: String]? = nil,
             stderrIsJournal: Bool = false,
-            input: String? = nil
+            input: String? = nil,
+            directory: URL? = nil
         ) throws {
-            let directory = FileManager.default.temporaryDirectory
-            output = directory.appendingPathComponent("sluice-test-\(UUID().uuidString).out")
-            errors = directory.appendingPathComponent("sluice-test-\(UUID().uuidString).err")
+            let temporary = FileManager.default.temporaryDirectory
+            output = temporary.appendingPathComponent("sluice-test-\(UUID().uuidString).out")
+            errors = temporary.appendingPathComponent("sluice-test-\(UUID().uuidString).err")
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -138,6 +139,7 @@ enum JobStoreTestDatabase {
                     .merging(["JOURNAL_STREAM": "\(file.st_dev):\(file.st_ino)"]) { _, new in new }
             }
             if let environment { process.environment = environment }
+            if let directory { process.currentDirectoryURL = directory }
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: errors)
             let stdin = Pipe()

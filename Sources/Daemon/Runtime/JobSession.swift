@@ -438,11 +438,9 @@ struct JobSession {
 
     /// Errors that waiting can cure: the server is down, restarting, or the connection broke.
     static func isUnavailability(_ error: BoltError) -> Bool {
-        switch error {
-        case .connectionFailed, .connectionClosed, .connectionLost, .unknownOutcome: true
-        case .server(let server): server.classification == .transient
-        default: false
-        }
+        if error.isConnectionGone { return true }
+        if case .server(let server) = error { return server.classification == .transient }
+        return false
     }
 
     private func graphUnavailable(_ reason: String, logger: Logger) async -> End {

