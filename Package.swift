@@ -104,6 +104,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "Daemon", "JobStore", "Throttle",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

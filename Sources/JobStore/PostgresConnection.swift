@@ -190,7 +190,9 @@ public actor PostgresConnection {
                 )
             }
             reconnectCount += 1
-            logger.warning(
+            // A notice: the reconnect may well work; a caller that cannot go on says so (the daemon's one
+            // "waiting for Postgres" warning per outage).
+            logger.notice(
                 "Postgres connection lost, reconnecting",
                 metadata: ["postgres.error": "\(message)", "postgres.conninfo": "\(configuration.redactedConnInfo)"]
             )

@@ -33,6 +33,18 @@ public enum PostgresError: Error, Sendable, Equatable {
         default: return false
         }
     }
+
+    /// True when the server refuses the statement for a condition of its own, not of the statement: it is
+    /// read-only (25006: `default_transaction_read_only`, a standby after a failover) or out of disk space, memory
+    /// or connections (class 53: `53100 disk_full`). An operator or a failover clears it; the same statement then
+    /// succeeds, so a job waits instead of failing.
+    public var isServerCondition: Bool {
+        guard let state = sqlState else { return false }
+        return state == "25006" || state.hasPrefix("53")
+    }
+
+    /// Waiting and trying again may help: the connection broke or the server refuses writes for now.
+    public var isTransient: Bool { isConnectionProblem || isServerCondition }
 }
 
 extension PostgresError: CustomStringConvertible {

@@ -205,7 +205,8 @@ public final class PostgresListener: Sendable {
                     if let result = PQexec(connection, "") { PQclear(result) }
                 } else if fds[0].revents != 0 {
                     if PQconsumeInput(connection) == 0 {
-                        logger.warning(
+                        // A notice: the listener reconnects; the daemon's work loop warns once per outage.
+                        logger.notice(
                             "Postgres listener connection lost",
                             metadata: [
                                 "postgres.error":

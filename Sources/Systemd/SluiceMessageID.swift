@@ -29,6 +29,11 @@ public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvert
     case jobCancelled = "1c9c6fadb14f4ca0805f004d2fbec074"
     /// A daemon took over a job whose previous holder stopped without letting go (crash, kill, reboot).
     case jobReclaimed = "e190cb39ef4b4e47bd8095d0a608c9c4"
+    /// The daemon cannot reach Postgres or a graph, or Postgres refuses writes for now (read-only, disk full): it
+    /// waits with backoff instead of failing the job. Once per outage.
+    case waiting = "9ee9de239057457580e3c155c80eab68"
+    /// What the daemon waited for answers again; work goes on. Once per outage, with how long it lasted.
+    case waitOver = "38472d834f3a4facafa309ffe192fe45"
 
     /// The id as the journal spells it: 32 lower-case hexadecimal digits.
     public var description: String { rawValue }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import JobStore
 
-/// `sluice db status`: which database, which schema version, how many jobs in each state.
+/// `sluice db status`: which database, whether the connection is encrypted (TLS version), which schema version, how
+/// many jobs in each state.
 struct DBStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -16,14 +17,19 @@ struct DBStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await db.openStore()
-        let server: (database: String, user: String, version: String)
+        let server: (database: String, user: String, version: String, tls: String?)
         let version: Int?
         var counts: [JobState: Int]? = nil
         do {
             let row = try await store.connection.query(
-                "SELECT current_database() AS db, current_user AS usr, current_setting('server_version') AS version"
+                """
+                SELECT current_database() AS db, current_user AS usr, current_setting('server_version') AS version,
+                       (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl) AS tls
+                """
             )[0]
-            server = (try row.decode("db"), try row.decode("usr"), try row.decode("version"))
+            server = (
+                try row.decode("db"), try row.decode("usr"), try row.decode("version"), try row.decode("tls")
+            )
             version = try await store.schemaVersion()
             if version != nil { counts = try await store.countsByState() }
             await store.close()
@@ -41,6 +47,7 @@ struct DBStatusCommand: AsyncParsableCommand {
                 "database": server.database,
                 "user": server.user,
                 "serverVersion": server.version,
+                "tls": server.tls.map { $0 as Any } ?? NSNull(),
             ]
             if let counts {
                 object["jobs"] = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
@@ -51,7 +58,10 @@ struct DBStatusCommand: AsyncParsableCommand {
             output.write(String(decoding: data, as: UTF8.self) + "\n")
             return
         }
-        output.write("postgres: database \(server.database) as \(server.user) (PostgreSQL \(server.version))\n")
+        output.write(
+            "postgres: database \(server.database) as \(server.user) (PostgreSQL \(server.version)), "
+                + (server.tls.map { "encrypted with \($0)" } ?? "not encrypted") + "\n"
+        )
         switch version {
         case nil:
             output.write("schema \(store.schema.name): not created (run `sluice db migrate`)\n")

@@ -244,7 +244,13 @@ struct RunCommand: AsyncParsableCommand {
             }
         } catch let error as EngineError {
             display.finish()
-            throw CommandError("\(migration.version) \(direction.rawValue): \(error) (job \(job.id))")
+            // An outage or a server that refuses writes for now (read-only, disk full) leaves the job resumable.
+            var resume = ""
+            if case .store(_, let storeError) = error, storeError.postgresError?.isTransient == true {
+                resume =
+                    "; once Postgres accepts writes again, run the command again: the job resumes from its checkpoint"
+            }
+            throw CommandError("\(migration.version) \(direction.rawValue): \(error) (job \(job.id))\(resume)")
         }
         display.finish()
         var output = StandardOutput()

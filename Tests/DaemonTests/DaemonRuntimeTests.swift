@@ -1,3 +1,4 @@
+import Logging
 import Testing
 
 @testable import Daemon
@@ -49,6 +50,16 @@ import Testing
             StatusLine.waiting(for: "Postgres", reason: "connection refused", retryIn: .milliseconds(3_900))
                 == "waiting for Postgres: connection refused; next attempt in 4s"
         )
+    }
+
+    @Test func anOutageIsJournalledOnceWhenItBeginsAndOnceWhenWorkGoesOn() {
+        let outage = OutageLog()
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        #expect(outage.failed(waitingFor: "Postgres"))
+        #expect(!outage.failed(waitingFor: "Postgres"))
+        #expect(!outage.failed(waitingFor: "Postgres"))
+        outage.workGoesOn(logger: logger)
+        #expect(outage.failed(waitingFor: "Postgres"), "a new outage after work went on is journalled again")
     }
 
     @Test func backoffDoublesUpToItsMaximumAndResets() {

@@ -211,8 +211,10 @@ struct DaemonIntegrationTests {
             let outageStarted = ContinuousClock.now
             let (stopped, stopOutput) = try await JobStoreTestDatabase.shell(stop)
             #expect(stopped == 0, "stopping Postgres failed: \(stopOutput)")
-            try await Task.sleep(for: .seconds(20))
-            let waiting = notify.messages.contains { $0.text.contains("STATUS=waiting for Postgres") }
+            // The outage itself: a length of time, not a condition to poll.
+            try await Task.sleep(for: PostgresTestCluster.outageLength)
+            let waits = notify.messages.filter { $0.text.contains("STATUS=waiting for Postgres") }
+            let waiting = !waits.isEmpty
             let alive = daemon.process.isRunning
             let (started, startOutput) = try await JobStoreTestDatabase.shell(start)
             #expect(started == 0, "starting Postgres failed: \(startOutput)")
@@ -225,8 +227,20 @@ struct DaemonIntegrationTests {
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             let firstWait = notify.messages.first { $0.text.contains("STATUS=waiting for Postgres") }
             print(
-                "Postgres stopped for 20 s mid-job: the daemon stayed up, STATUS=waiting \(firstWait.map { "from \(Int(($0.at - outageStarted).milliseconds)) ms" } ?? "never"), "
-                    + "job finished \(Int(finishing.milliseconds)) ms after Postgres was back"
+                "Postgres stopped for \(PostgresTestCluster.outageLength) mid-job: the daemon stayed up, STATUS=waiting \(firstWait.map { "from \(Int(($0.at - outageStarted).milliseconds)) ms" } ?? "never"), "
+                    + "\(waits.count) attempts, job finished \(Int(finishing.milliseconds)) ms after Postgres was back"
+            )
+            // Reconnects with backoff (the connection's own, 50 ms doubling up to 5 s, then the work loop's): a long
+            // outage costs a bounded number of attempts.
+            let seconds = Int(PostgresTestCluster.outageLength.components.seconds)
+            #expect(waits.count <= seconds, "\(waits.count) attempts in \(seconds) s")
+            // One warning for the outage and one line for its end, however many attempts it took.
+            let log = daemon.standardError.split(separator: "\n")
+            let warnings = log.filter { $0.contains(" warning ") && !$0.contains("the throttle times RETURN 1") }
+            #expect(warnings.count == 1 && warnings.first?.contains("waiting for Postgres") == true, "\(warnings)")
+            #expect(log.filter { $0.contains("Postgres answers again after") }.count == 1, "no single end of the wait")
+            print(
+                "daemon warnings during the outage:\n" + log.filter { $0.contains(" warning ") }.joined(separator: "\n")
             )
             let counts = try await fixture.counts()
             #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")

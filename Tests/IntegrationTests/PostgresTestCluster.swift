@@ -46,6 +46,10 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
         turn: ExclusiveTurn()
     )
 
+    /// How long the outage tests keep Postgres stopped: `SLUICE_PG_OUTAGE_SECONDS`, 30 under `scripts/reliability`
+    /// (the issue's number), 20 in the normal suite.
+    static let outageLength: Duration = .seconds(Int(environment["SLUICE_PG_OUTAGE_SECONDS"] ?? "") ?? 20)
+
     var description: String { "Postgres \(service) (\(host ?? "?"), port \(port ?? "?"))" }
 
     var isConfigured: Bool { host != nil && port != nil }
@@ -114,6 +118,32 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
             : missingReason
         if Self.environment["CI"] == "true" { Issue.record(Comment(rawValue: reason)) }
         print("\(test) skipped: \(reason)")
+    }
+
+    /// Runs `sql` (one statement, or a `DO` block) as the superuser `postgres` through the cluster's socket, in
+    /// database `sluice`, with writes allowed even while a test has made the server read-only; returns psql's output
+    /// (unaligned, tuples only). For what the tests' own role may not do: `ALTER SYSTEM`, tablespaces.
+    @discardableResult
+    func superuser(_ sql: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        guard let host, let port else { throw Missing(description: missingReason) }
+        var environment = Self.environment
+        environment["PGOPTIONS"] = "-c default_transaction_read_only=off"
+        let psql = try JobStoreTestDatabase.Child(
+            "psql",
+            [
+                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", port, "-U", "postgres", "-d",
+                "sluice",
+                "-c", sql,
+            ],
+            environment: environment
+        )
+        let status = await psql.wait()
+        try #require(
+            status == 0,
+            "psql as postgres on \(self) failed: \(psql.standardError)",
+            sourceLocation: sourceLocation
+        )
+        return psql.standardOutput
     }
 
     /// A conninfo value in single quotes, with quotes and backslashes escaped as libpq reads them.

@@ -5,6 +5,10 @@
 # the role and database `sluice`. Every suite shares `postgres`; only the
 # tests that stop or restart Postgres to prove an outage is survived use
 # `postgres-outage`, so the other suites running meanwhile keep theirs.
+# The shared cluster also accepts TLS (not required: libpq's default `prefer`
+# uses it) with a certificate for `localhost` from the test CA of tls.sh, so a
+# test can connect with `sslmode=verify-full` and be refused with another CA
+# or host name.
 # scripts/services calls CLUSTER_log, _port, _pid, _ready, _launch, _wait,
 # _stop and _env; each is pg_<the same> with the cluster's name (end of file).
 
@@ -83,9 +87,21 @@ CONF
     chown postgres:postgres "$data/pg_hba.conf" "$data/postgresql.conf"
 }
 
+# -c options for the shared cluster's TLS: the test CA's server certificate,
+# copied where user postgres may read it (the key must be its own and 0600).
+pg_tls_options() {
+    local dir=${pg_dirs[$1]}
+    [[ $1 == postgres ]] || return 0
+    tls_make_certs
+    install -o postgres -g postgres -m 0644 "$tls_dir/server.pem" "$dir/server.pem"
+    install -o postgres -g postgres -m 0600 "$tls_dir/server.key" "$dir/server.key"
+    echo "-c ssl=on -c ssl_cert_file='$dir/server.pem' -c ssl_key_file='$dir/server.key'"
+}
+
 pg_launch() {
-    local cluster=$1 dir=${pg_dirs[$1]} port=${pg_ports[$1]} log
+    local cluster=$1 dir=${pg_dirs[$1]} port=${pg_ports[$1]} log tls
     pg_init "$cluster"
+    tls=$(pg_tls_options "$cluster")
     port_free_or_die "$cluster" "$port" "${pg_port_variables[$cluster]}"
     log=$(pg_log "$cluster")
     : >"$log"
@@ -94,7 +110,7 @@ pg_launch() {
     # takes effect on the next start without editing the config. -W: do not
     # wait here, pg_wait does (and other services start meanwhile).
     as_postgres "$pg_bin/pg_ctl" start -W -D "$dir/data" -l "$log" \
-        -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir'" \
+        -o "-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' $tls" \
         >/dev/null 9>&- || return 1
 }
 
@@ -109,9 +125,13 @@ pg_wait() {
         sleep 0.1
     done
     await "$pid" pg_ready "$cluster" || return 1
-    # Idempotent: the role's password and rights are reset on every start.
-    "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "${pg_dirs[$cluster]}" -p "${pg_ports[$cluster]}" -U postgres \
+    # Idempotent: the role's password and rights are reset on every start, and
+    # a read-only test that died half-way leaves no read-only cluster behind.
+    PGOPTIONS="-c default_transaction_read_only=off" \
+        "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "${pg_dirs[$cluster]}" -p "${pg_ports[$cluster]}" -U postgres \
         -d postgres >>"$(pg_log "$cluster")" 2>&1 <<SQL || { why="creating role and database sluice failed"; return 1; }
+ALTER SYSTEM RESET default_transaction_read_only;
+SELECT pg_reload_conf();
 SELECT 'CREATE ROLE sluice' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice') \gexec
 ALTER ROLE sluice LOGIN CREATEDB PASSWORD '$pg_password';
 SELECT 'CREATE DATABASE sluice OWNER sluice' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'sluice') \gexec
@@ -143,6 +163,8 @@ export PGUSER=sluice
 export PGDATABASE=sluice
 export SLUICE_TEST_PG_TCP_URL=postgresql://sluice@127.0.0.1:$port/sluice
 export SLUICE_TEST_PG_PASSWORD=$pg_password
+export SLUICE_TEST_PG_TLS_CA=$(printf %q "$tls_dir/ca.pem")
+export SLUICE_TEST_PG_TLS_OTHER_CA=$(printf %q "$tls_dir/other-ca.pem")
 ENV
 }
 

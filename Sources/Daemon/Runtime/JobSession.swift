@@ -13,8 +13,10 @@ import Throttle
 ///
 /// Outages are not failures: when Postgres or the graph cannot be reached the session ends with
 /// ``End/postgresUnavailable(_:)`` or ``End/graphUnavailable(_:)`` and the job stays resumable (the daemon waits
-/// and claims it again; the same worker identity reclaims its own lease at once). Only what waiting cannot fix (a
-/// migration that cannot run, a graph that lost committed batches) fails the job.
+/// and claims it again; the same worker identity reclaims its own lease at once). So is a Postgres that refuses
+/// writes for now (read-only, out of disk space: ``PostgresError/isServerCondition``): failing the job would turn an
+/// operator's fix of the server into a second chore. Only what waiting cannot fix (a migration that cannot run, a
+/// graph that lost committed batches) fails the job.
 struct JobSession {
     /// How the session ended, for the work loop.
     enum End: Sendable {
@@ -33,6 +35,8 @@ struct JobSession {
     let throttle: @Sendable () -> ThrottleSettings
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
+    /// Ended by the first committed batch: work goes on after an outage.
+    let outage: OutageLog
     let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
@@ -264,6 +268,7 @@ struct JobSession {
             status(progressLine(snapshot))
             return
         }
+        outage.workGoesOn(logger: logger)
         let (from, snapshot) = progress.state.withLock { state -> (Int64, Progress) in
             let from = state.done
             state.done = update.done
@@ -347,7 +352,12 @@ struct JobSession {
                 run.requestStop()
                 return
             } catch {
-                logger.warning("lease heartbeat failed, will retry", metadata: ["error": "\(error)"])
+                // An outage is journalled once, by the work loop that waits it out; anything else is worth a warning.
+                if error.postgresError?.isTransient == true {
+                    logger.debug("lease heartbeat failed, will retry", metadata: ["error": "\(error)"])
+                } else {
+                    logger.warning("lease heartbeat failed, will retry", metadata: ["error": "\(error)"])
+                }
             }
             let now = ContinuousClock.now
             let stuck = progress.state.withLock { state -> (Duration, Progress)? in
@@ -421,7 +431,7 @@ struct JobSession {
             logger.warning("lease lost: another worker took the job over")
             return .done
         case .store(_, let storeError):
-            if storeError.postgresError?.isConnectionProblem == true {
+            if storeError.postgresError?.isTransient == true {
                 return .postgresUnavailable("\(storeError)")
             }
             if case .leaseLost = storeError {
@@ -467,7 +477,7 @@ struct JobSession {
     }
 
     private func storeProblem(_ error: JobStoreError, doing what: String, logger: Logger) -> End {
-        if error.postgresError?.isConnectionProblem == true {
+        if error.postgresError?.isTransient == true {
             return .postgresUnavailable("\(error)")
         }
         logger.error("could not \(what): \(error)")

@@ -16,6 +16,8 @@ public struct SluiceDaemon: Service {
     let settings: DaemonSettingsStore
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
+    /// The outage being waited out, shared with the job sessions, whose first batch ends it.
+    let outage = OutageLog()
     let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
@@ -97,6 +99,7 @@ public struct SluiceDaemon: Service {
                 var storeLogger = logger
                 storeLogger.logLevel = max(.warning, logger.logLevel)
                 let store = try await JobStore.open(configuration.jobStore, logger: storeLogger, migrate: true)
+                outage.workGoesOn(logger: logger)
                 backoff.reset()
                 return store
             } catch {
@@ -150,6 +153,8 @@ public struct SluiceDaemon: Service {
                 continue
             }
             guard let lease else {
+                outage.workGoesOn(logger: logger)
+                backoff.reset()
                 if !idleReported {
                     send(.status(StatusLine.idle(worker: configuration.daemon.worker)))
                     idleReported = true
@@ -166,12 +171,14 @@ public struct SluiceDaemon: Service {
                 throttle: { [settings] in settings.current.throttle },
                 notifier: notifier,
                 pulse: pulse,
+                outage: outage,
                 metrics: metrics,
                 fault: fault,
                 logger: logger
             )
             switch await session.run() {
             case .done:
+                outage.workGoesOn(logger: logger)
                 backoff.reset()
             case .postgresUnavailable(let reason):
                 guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
@@ -195,12 +202,22 @@ public struct SluiceDaemon: Service {
         }
     }
 
-    /// Says why the daemon waits (STATUS= and the journal) and sleeps the next backoff delay; false when stopping.
+    /// Says why the daemon waits and sleeps the next backoff delay; false when stopping. STATUS= follows every
+    /// attempt; the journal gets the first of an outage as a warning (the retries at debug level), and its end from
+    /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage.
     private func wait(for what: String, reason: String, backoff: inout Backoff) async -> Bool {
+        let first = outage.failed(waitingFor: what)
         let delay = backoff.delay()
         let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
         send(.status(line))
-        logger.warning("\(line)")
+        if first {
+            logger.warning(
+                "\(line)",
+                metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.waiting)"]
+            )
+        } else {
+            logger.debug("\(line)")
+        }
         pulse.beat(allowing: delay + settings.current.daemon.watchdogMargin)
         do {
             try await Task.sleep(for: delay)

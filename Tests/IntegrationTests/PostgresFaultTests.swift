@@ -1,0 +1,167 @@
+import Foundation
+import JobStore
+import Testing
+
+/// The job store's Postgres refusing writes in the middle of a daemon's job, for real, on the outage cluster (no other
+/// suite uses it meanwhile): made read-only (`default_transaction_read_only`, as after a failover to a standby) and
+/// out of disk space (the job store's tables on a tablespace in a tiny tmpfs, filled up: the kernel's ENOSPC, which
+/// Postgres reports as `53100 disk_full`). The daemon must say so (STATUS= and one journal warning), keep the job
+/// running and waiting rather than failing it, and once the condition is fixed finish it with every node changed
+/// exactly once: a batch whose checkpoint was refused is reconciled, not repeated.
+@Suite(.serialized, .enabled(if: JobStoreTestDatabase.shouldRun()))
+struct PostgresFaultTests {
+    static let nodes = 20_000
+
+    @Test func readOnlyPostgresMidJobIsWaitedOutAndTheJobResumes() async throws {
+        let cluster = PostgresTestCluster.outage
+        try await Self.jobSurvives(
+            "default_transaction_read_only = on",
+            sign: "25006",
+            on: cluster,
+            apply: { _ in
+                try await cluster.superuser("ALTER SYSTEM SET default_transaction_read_only = on")
+                try await cluster.superuser("SELECT pg_reload_conf()")
+            },
+            clear: { _ in
+                try await cluster.superuser("ALTER SYSTEM RESET default_transaction_read_only")
+                try await cluster.superuser("SELECT pg_reload_conf()")
+            }
+        )
+    }
+
+    @Test func postgresOutOfDiskSpaceMidJobIsWaitedOutAndTheJobResumes() async throws {
+        let cluster = PostgresTestCluster.outage
+        guard let host = cluster.host, cluster.isConfigured else {
+            return cluster.reportUncontrollable(skipping: "postgresOutOfDiskSpaceMidJob")
+        }
+        let disk = TinyDisk(directory: URL(fileURLWithPath: host).appendingPathComponent("tiny-tablespace"))
+        guard try await disk.mount() else {
+            let reason = "cannot mount a tmpfs at \(disk.directory.path) (needs root): the disk-full test did not run"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record(Comment(rawValue: reason)) }
+            return print(reason)
+        }
+        let tablespace = "sluice_test_tiny"
+        do {
+            try await Self.jobSurvives(
+                "the job store's tablespace full",
+                sign: "53100",
+                on: cluster,
+                prepare: { fixture in
+                    try await cluster.superuser("CREATE TABLESPACE \(tablespace) LOCATION '\(disk.directory.path)'")
+                    try await Self.move(schema: fixture.schema, to: tablespace, on: cluster)
+                },
+                apply: { _ in try await disk.fill() },
+                // The fixture drops the schema, and with it the tablespace's files, before the tablespace goes.
+                clear: { _ in try disk.empty() }
+            )
+        } catch {
+            _ = try? await cluster.superuser("DROP TABLESPACE IF EXISTS \(tablespace)")
+            await disk.unmount()
+            throw error
+        }
+        try await cluster.superuser("DROP TABLESPACE IF EXISTS \(tablespace)")
+        await disk.unmount()
+    }
+
+    /// Every table and index of `schema` moved to `tablespace`.
+    static func move(schema: String, to tablespace: String, on cluster: PostgresTestCluster) async throws {
+        try await cluster.superuser(
+            """
+            DO $$
+            DECLARE r record;
+            BEGIN
+              FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                       WHERE n.nspname = '\(schema)' AND c.relkind IN ('r', 'i') ORDER BY c.relkind DESC LOOP
+                EXECUTE format('ALTER %s %I.%I SET TABLESPACE %I', CASE r.relkind WHEN 'r' THEN 'TABLE' ELSE 'INDEX' END,
+                               '\(schema)', r.relname, '\(tablespace)');
+              END LOOP;
+            END $$
+            """
+        )
+    }
+
+    /// A daemon's job of ``nodes`` items, `apply` done to Postgres once a few batches are in, `clear` once the daemon
+    /// said it waits with `sign` (a SQLSTATE) in the reason and tried again twice; `clear` also runs when the test
+    /// fails on the way, so the cluster is left as it was.
+    static func jobSurvives(
+        _ fault: String,
+        sign: String,
+        on cluster: PostgresTestCluster,
+        prepare: (DaemonFixture) async throws -> Void = { _ in },
+        apply: (DaemonFixture) async throws -> Void,
+        clear: (DaemonFixture) async throws -> Void,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        guard let server = try BoltTestServer.named("arcadedb", sourceLocation: sourceLocation) else { return }
+        try cluster.requireConfigured()
+        print("RAN \(fault) mid-job on \(server) and \(cluster)")
+        try await DaemonFixture.with(
+            server: server,
+            cluster: cluster,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: nodes
+        ) { fixture in
+            try await prepare(fixture)
+            let notify = try NotifyRecorder()
+            defer { notify.stop() }
+            let daemon = try fixture.start(worker: "fault", notifySocket: notify.socket.path)
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(90), "running") { $0.planDone >= 500 }
+
+            var cleared = false
+            do {
+                let appliedAt = ContinuousClock.now
+                try await apply(fixture)
+                let waits = { notify.messages.filter { $0.text.contains("STATUS=waiting for Postgres") } }
+                let refused = try await SluiceSandbox.waitUntil(timeout: .seconds(180)) {
+                    waits().contains { $0.text.contains(sign) }
+                }
+                let first = waits().first { $0.text.contains(sign) }
+                #expect(
+                    refused,
+                    "no STATUS=waiting for Postgres with \(sign) after \(fault): \(notify.messages.suffix(3))"
+                )
+                // Held, not failed: the daemon tries again (twice more) and the job stays running where it was.
+                let held = try #require(try await fixture.store.job(job.id))
+                let seen = waits().count
+                let retried = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) { waits().count >= seen + 2 }
+                #expect(retried, "the daemon did not try again while \(fault)")
+                let still = try #require(try await fixture.store.job(job.id))
+                #expect(still.state == .running, "the job is \(still.state) while \(fault): \(still.lastError ?? "")")
+                #expect(daemon.process.isRunning, "the daemon exited while \(fault)")
+                print(
+                    "\(fault): STATUS=waiting after \(Int(((first?.at ?? .now) - appliedAt).milliseconds)) ms at "
+                        + "\(held.planDone)/\(nodes) done (\(still.planDone) after \(waits().count - seen) more attempts): "
+                        + "\(first?.text ?? "none")"
+                )
+                cleared = true
+                try await clear(fixture)
+            } catch {
+                if !cleared { try? await clear(fixture) }
+                DaemonFixture.dump(daemon, "daemon")
+                throw error
+            }
+
+            let (done, after) = try await fixture.waitFor(job.id, timeout: .seconds(240), "finished") {
+                $0.state.isFinished
+            }
+            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            print("job finished \(Int(after.milliseconds)) ms after the fix")
+            let counts = try await fixture.counts()
+            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
+            #expect(counts.first?["count"] == 1)
+            #expect(counts.first?["nodes"] == .integer(Int64(nodes)))
+
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            // One warning for the whole fault however often the daemon tried, and one line when it is over.
+            let log = daemon.standardError.split(separator: "\n")
+            let warnings = log.filter { $0.contains(" warning ") && $0.contains("waiting for Postgres") }
+            #expect(warnings.count == 1 && warnings.allSatisfy { $0.contains(sign) }, "\(warnings)")
+            #expect(log.contains { $0.contains("Postgres answers again after") }, "no end of the wait in the log")
+            #expect(!log.contains { $0.contains("job failed") }, "a job failed line while \(fault)")
+            print("daemon log while \(fault):\n" + log.filter { !$0.contains(" info ") }.joined(separator: "\n"))
+            if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+}
