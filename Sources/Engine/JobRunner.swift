@@ -18,6 +18,9 @@ public struct JobRunner: Sendable {
         public var batchSize: Int
         /// Planned ids read from the graph and sent to Postgres per chunk while planning.
         public var planChunk: Int
+        /// Ids per window where planning reads the graph by id windows (``BatchStatement/PlanReading/idWindows``):
+        /// the most one answer holds, and what bounds how long the server serves no other client.
+        public var planWindow: Int
         /// The server aborts a batch's transaction after this long.
         public var batchTimeout: Duration
         /// A batch that keeps failing with retryable errors is retried for this long.
@@ -33,6 +36,7 @@ public struct JobRunner: Sendable {
         public init(
             batchSize: Int = 10_000,
             planChunk: Int = 100_000,
+            planWindow: Int = 50_000,
             batchTimeout: Duration = .seconds(120),
             retry: BoltRetryPolicy = BoltRetryPolicy(),
             quarantineLimit: Int = 100,
@@ -41,6 +45,7 @@ public struct JobRunner: Sendable {
         ) {
             self.batchSize = batchSize
             self.planChunk = planChunk
+            self.planWindow = planWindow
             self.batchTimeout = batchTimeout
             self.retry = retry
             self.quarantineLimit = quarantineLimit
@@ -445,10 +450,19 @@ public struct JobRunner: Sendable {
     ) async throws(EngineError) -> Int64 {
         let started = ContinuousClock.now
         try await store(.beginPlan) { () async throws(JobStoreError) in try await store.beginPlan(lease) }
-        _ = try await streamIDs(statement.planning, parameters: parameters, options: options) {
-            chunk throws(EngineError) in
-            _ = try await store(.appendPlan) { () async throws(JobStoreError) in
-                try await store.stagePlanItems(lease, items: chunk)
+        let reader = planReader(statement, options: options)
+        if reader.chunksAreSorted {
+            // Sorted as read, so appended as they come: no staging row per item, no sort in Postgres.
+            _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
+                _ = try await store(.appendPlan) { () async throws(JobStoreError) in
+                    try await store.appendSortedPlanEntries(lease, entries: chunk)
+                }
+            }
+        } else {
+            _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
+                _ = try await store(.appendPlan) { () async throws(JobStoreError) in
+                    try await store.stagePlanItems(lease, items: chunk)
+                }
             }
         }
         // The stored plan's length is the total: the job store counted what it kept.
@@ -465,6 +479,16 @@ public struct JobRunner: Sendable {
         return total
     }
 
+    private func planReader(_ statement: BatchStatement, options: BoltTransactionOptions) -> PlanReader {
+        PlanReader(
+            connection: connection,
+            statement: statement,
+            options: options,
+            chunkSize: configuration.planChunk,
+            window: configuration.planWindow
+        )
+    }
+
     /// One catch-up re-plan for items created while the job ran; returns the new total.
     private func catchUp(
         _ lease: JobLease,
@@ -477,9 +501,7 @@ public struct JobRunner: Sendable {
         guard total > 0 else { return total }
         let last = try await planEntries(lease.jobID, offset: total - 1, count: 1)
         guard let highest = last.first else { return total }
-        var late = parameters
-        late["sluice_after"] = .integer(highest)
-        _ = try await streamIDs(statement.latePlanning, parameters: late, options: options) {
+        _ = try await planReader(statement, options: options).readLate(after: highest, parameters: parameters) {
             chunk throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
                 try await store.stagePlanItems(lease, items: chunk)
@@ -493,41 +515,6 @@ public struct JobRunner: Sendable {
             logger.info("late arrivals planned", metadata: ["late_arrivals": "\(count)"])
         }
         return newTotal
-    }
-
-    /// Streams a query's `sluice_id` column in chunks; returns how many ids it read.
-    private func streamIDs(
-        _ query: String,
-        parameters: [String: BoltValue],
-        options: BoltTransactionOptions,
-        chunk handle: ([Int64]) async throws(EngineError) -> Void
-    ) async throws(EngineError) -> Int64 {
-        var chunk: [Int64] = []
-        chunk.reserveCapacity(configuration.planChunk)
-        var count: Int64 = 0
-        do {
-            let result = try await connection.run(query, parameters: parameters, options: options, fetchSize: 10_000)
-            var iterator = result.makeAsyncIterator()
-            while let record = try await iterator.next() {
-                guard let id = record[0].intValue else {
-                    throw EngineError.migration("planning returned a non-integer id")
-                }
-                chunk.append(id)
-                count += 1
-                if chunk.count == configuration.planChunk {
-                    try await handle(chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                }
-            }
-        } catch let error as BoltError {
-            throw .bolt(error)
-        } catch let error as EngineError {
-            throw error
-        } catch {
-            throw .bolt(.connectionLost(reason: "\(error)"))
-        }
-        if !chunk.isEmpty { try await handle(chunk) }
-        return count
     }
 
     // MARK: Graph node and parameters

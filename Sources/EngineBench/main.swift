@@ -1,7 +1,7 @@
 // scripts/bench's "bare loop": sluice's own planning query and batch statements for one migration,
 // sent back to back on one connection with no job store and no bookkeeping: the floor of the
 // design on a server, against which `sluice run` is measured. Prints one JSON line: planning time,
-// items, and every batch's time. Settings from the environment scripts/bench sets: BENCH_URL,
+// items, and every batch's time. It plans as sluice does (PlanReader). Settings from the environment scripts/bench sets: BENCH_URL,
 // BENCH_USER, BENCH_PASSWORD, BENCH_DATABASE (empty: none), BENCH_GOODBYE (0 for FalkorDB),
 // BENCH_MIGRATIONS (folder), BENCH_VERSION, BENCH_BATCH, BENCH_ADDRESSING (idList or idRange to
 // override the probed choice, for the addressing spike).
@@ -42,9 +42,18 @@ let clock = ContinuousClock()
 func milliseconds(_ duration: Duration) -> Double { Double(duration / .nanoseconds(1)) / 1e6 }
 
 let started = clock.now
+// Planned as sluice plans (PlanReader: id windows or a stream, as the server allows), kept in memory instead of
+// the job store; streamed ids are sorted here as the job store sorts them.
 var ids: [Int64] = []
-let planned = try await connection.run(statement.planning, options: options, fetchSize: 10_000)
-for try await record in planned { ids.append(record[0].intValue!) }
+let reader = PlanReader(
+    connection: connection,
+    statement: statement,
+    options: options,
+    chunkSize: 100_000,
+    window: 50_000
+)
+_ = try await reader.readAll(parameters: [:]) { chunk in ids.append(contentsOf: chunk) }
+if !reader.chunksAreSorted { ids.sort() }
 let planning = clock.now - started
 
 let job = BoltValue.string("bench/\(UInt64.random(in: 1...UInt64.max))")
@@ -80,6 +89,7 @@ _ = try await connection.run(
 let result: [String: Any] = [
     "planning_ms": milliseconds(planning), "items": ids.count, "changed": changed, "batches_ms": batches,
     "total_ms": milliseconds(clock.now - started), "addressing": statement.addressing.rawValue,
+    "plan_reading": statement.planReading.rawValue,
 ]
 print(String(decoding: try JSONSerialization.data(withJSONObject: result), as: UTF8.self))
 await connection.close()

@@ -444,6 +444,44 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Appends entries that arrive sorted (a graph read by ascending id windows) straight to a streamed plan: no
+    /// staging row per item, no sort. Returns the plan's new length. Entries not strictly ascending, or not above
+    /// the plan's last entry, are refused, so the plan stays sorted and free of repeats.
+    @discardableResult
+    public func appendSortedPlanEntries(_ lease: JobLease, entries: [Int64]) async throws(JobStoreError) -> Int64 {
+        guard zip(entries, entries.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw .invalidArgument("plan entries of job \(lease.jobID) are not strictly ascending")
+        }
+        let statements = statements
+        return try await run("append sorted plan entries", retry: false) { connection in
+            try Self.requireLease(lease, on: connection, statements: statements)
+            let plan = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
+            guard !plan.complete else {
+                throw JobStoreError.invalidArgument("the plan of job \(lease.jobID) is complete already")
+            }
+            guard let first = entries.first else { return plan.total }
+            if plan.total > 0 {
+                let row = try connection.query(
+                    statements.planSlice,
+                    [lease.jobID, plan.total - 1, Int64(1)],
+                    resultFormat: .binary
+                )
+                let last = try row.last.map { row throws(PostgresError) -> Int64? in
+                    try row["slice"].withBytes { bytes in bytes.flatMap { JobPlanCodec.unpack($0)?.last } }
+                }
+                if let last, let last, first <= last {
+                    throw JobStoreError.invalidArgument(
+                        "plan entry \(first) of job \(lease.jobID) does not come after its last, \(last)"
+                    )
+                }
+            }
+            try Self.appendChunks(lease.jobID, entries, at: plan.total, on: connection, statements: statements)
+            let total = plan.total + Int64(entries.count)
+            try connection.query(statements.planSetTotal, [lease.jobID, total])
+            return total
+        }
+    }
+
     /// Completes a plan from its staged items: appends them sorted, then moves the job from planning to running;
     /// returns the total. Idempotent, so a lost answer may be retried.
     @discardableResult

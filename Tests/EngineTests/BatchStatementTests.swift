@@ -50,4 +50,34 @@ import Testing
                 == "MATCH (p:Project) WHERE (p.name IS NOT NULL) RETURN id(p) AS sluice_id"
         )
     }
+    @Test func planningReadsIdWindowsWhereBatchesAddressRangesOfNodes() {
+        let streamed = BatchStatement(step: Self.step, addressing: .idList)
+        #expect(streamed.planReading == .stream)
+        let windowed = BatchStatement(step: Self.step, addressing: .idRange)
+        #expect(windowed.planReading == .idWindows)
+        #expect(
+            windowed.planningBounds
+                == "MATCH (p:Project) RETURN min(id(p)) AS sluice_low, max(id(p)) AS sluice_high"
+        )
+        #expect(
+            windowed.windowPlanning
+                == "MATCH (p:Project) WHERE id(p) >= $sluice_low AND id(p) <= $sluice_high AND (p.name IS NOT NULL) "
+                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids"
+        )
+        // A relationship's id is not sought by range: its planning streams.
+        let step = DataStep(
+            statement: Self.step.statement,
+            pattern: ItemPattern(
+                text: "()-[r:LOGGED]->()",
+                kind: .relationship,
+                variable: "r",
+                labelsOrTypes: ["LOGGED"],
+                boundVariables: ["r"]
+            ),
+            predicate: "r.hours IS NOT NULL",
+            change: "SET r.checked = true",
+            line: 1
+        )
+        #expect(BatchStatement(step: step, addressing: .idRange).planReading == .stream)
+    }
 }

@@ -82,6 +82,38 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    @Test func sortedEntriesAreAppendedWithoutStagingAndOutOfOrderOnesRefused() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "sorted"))
+            let lease = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(30))
+            )
+            try await store.beginPlan(lease, kind: .ids)
+            // Appends of odd sizes, as id windows hand them over: chunks no longer start at multiples of 65,536.
+            let first = Array(Int64(0)..<50_000).map { $0 * 3 }
+            let second = Array(Int64(50_000)..<150_001).map { $0 * 3 }
+            #expect(try await store.appendSortedPlanEntries(lease, entries: first) == 50_000)
+            #expect(try await store.appendSortedPlanEntries(lease, entries: []) == 50_000)
+            #expect(try await store.appendSortedPlanEntries(lease, entries: second) == 150_001)
+            // Not above the last entry, or not ascending: refused, nothing appended.
+            await #expect(throws: JobStoreError.self) {
+                try await store.appendSortedPlanEntries(lease, entries: [450_000, 450_003])
+            }
+            await #expect(throws: JobStoreError.self) {
+                try await store.appendSortedPlanEntries(lease, entries: [900_000, 899_999])
+            }
+            #expect(try await store.completeStagedPlan(lease) == 150_001)
+            let all = first + second
+            #expect(try await store.planEntries(of: job.id, offset: 0, count: 200_000) == all)
+            #expect(try await store.planEntries(of: job.id, offset: 49_990, count: 20) == Array(all[49_990..<50_010]))
+            #expect(try await store.planEntries(of: job.id, offset: 65_530, count: 12) == Array(all[65_530..<65_542]))
+            #expect(try await store.job(job.id)?.state == .running)
+            await #expect(throws: JobStoreError.self) {
+                try await store.appendSortedPlanEntries(lease, entries: [1_000_000])
+            }
+        }
+    }
+
     @Test func streamedPlansAndFencedExactlyOnceCheckpoints() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let job = try await store.enqueue(JobStoreTestDatabase.request(target: "checkpoint"))

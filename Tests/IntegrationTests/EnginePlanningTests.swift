@@ -1,0 +1,146 @@
+import Bolt
+import Engine
+import Foundation
+import JobStore
+import Logging
+import Migrations
+import Testing
+
+/// Planning on the real servers, through the engine: the plan holds exactly the items the predicate selected (read by
+/// id windows on FalkorDB, streamed on ArcadeDB), a non-idempotent change is applied exactly once across a stop and a
+/// resume, and items created while the job was stopped come in as counted late arrivals.
+@Suite struct EnginePlanningTests {
+    static let nodes = 3_000
+
+    @Test(arguments: BoltTestServer.names)
+    func thePlanIsExactAndLateArrivalsAreCountedAndChangedOnce(serverName: String) async throws {
+        guard let server = try BoltTestServer.named(serverName) else { return }
+        try await JobStoreTestDatabase.withStore { store in
+            let label = BoltTestServer.uniqueLabel("Planned")
+            // Every seventh node is left out by the predicate: the id windows and batch ranges hold holes. The predicate
+            // stays true after the change, so a batch applied twice would show as a counter of 2.
+            let text = """
+                // sluice:description Counts every \(label) once.
+
+                // sluice:up data
+                MATCH (n:\(label))
+                WHERE n.skip IS NULL
+                SET n.counter = n.counter + 1
+
+                // sluice:up verify
+                MATCH (n:\(label)) RETURN count(n) >= 0 AS ok
+
+                // sluice:down data
+                MATCH (n:\(label))
+                WHERE n.skip IS NULL
+                SET n.counter = n.counter - 1
+
+                // sluice:down verify
+                MATCH (n:\(label)) RETURN count(n) >= 0 AS ok
+
+                """
+            let migration = try MigrationParser.parse(
+                Array(text.utf8),
+                path: "migrations/001_count_\(label.lowercased()).cypher"
+            )
+            let connection = try await server.connect()
+            defer { Task { await connection.close() } }
+            // Two statements: FalkorDB creates only the rows a `WITH ... WHERE` after CREATE lets through.
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, \(Self.nodes)) AS i CREATE (:\(label) {i: i, counter: 0})"
+            )
+            _ = try await server.query(connection, "MATCH (n:\(label)) WHERE n.i % 7 = 0 SET n.skip = true")
+            let selected = try await server.query(
+                connection,
+                "MATCH (n:\(label)) WHERE n.skip IS NULL RETURN id(n) AS id"
+            ).compactMap { $0["id"]?.intValue }.sorted()
+            #expect(selected.count == Self.nodes - Self.nodes / 7)
+
+            try await store.connection.query(
+                "ALTER TABLE \(store.schema.quoted).jobs ALTER COLUMN id RESTART WITH "
+                    + "\(Int64.random(in: 1_000_000...1_000_000_000_000))"
+            )
+            let job = try await store.enqueue(
+                JobRequest(
+                    migrationVersion: "\(migration.version)",
+                    migrationName: migration.name,
+                    migrationChecksum: migration.checksum,
+                    target: JobTarget(url: "\(server.url)", database: server.database ?? ""),
+                    batchSize: 250,
+                    enqueuedBy: "test"
+                )
+            )
+            let capabilities = (serverName == "falkordb" ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities
+            // Small windows and chunks: the plan crosses many windows and several appends to the store.
+            let runner = JobRunner(
+                store: store,
+                connection: connection,
+                capabilities: capabilities,
+                migration: migration,
+                configuration: JobRunner.Configuration(planChunk: 1_000, planWindow: 700),
+                logger: Logger(label: "sluice.test.planning") { _ in SwiftLogNoOpLogHandler() }
+            )
+            func claim() async throws -> JobLease {
+                let worker = WorkerIdentity(rawValue: "planning-test-\(label)")
+                guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(120)),
+                    lease.jobID == job.id
+                else { throw TestFailure("job \(job.id) could not be claimed") }
+                return lease
+            }
+
+            // The first run stops after its first batch, as Ctrl-C would.
+            let firstLease = try await claim()
+            let first = try await Task {
+                try await runner.run(firstLease) { progress in
+                    if progress.committedBatch { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+            }.value
+            guard case .stopped = first else { throw TestFailure("the first run ended \(first), not stopped") }
+            let plan = try await store.planEntries(of: job.id, offset: 0, count: Self.nodes)
+            #expect(plan == selected)
+
+            // Items created while the job is stopped: late arrivals for the catch-up re-plan.
+            let late = try await server.query(
+                connection,
+                "UNWIND range(1, 40) AS i CREATE (n:\(label) {i: \(Self.nodes) + i, counter: 0}) RETURN id(n) AS id"
+            ).compactMap { $0["id"]?.intValue }
+            #expect(late.count == 40)
+            // FalkorDB hands out the ids of deleted nodes again (other tests delete theirs): such an item lies inside
+            // the planned span, where the catch-up, which reads ids above the highest planned, does not look.
+            let highest = try #require(selected.last)
+            let above = late.filter { $0 > highest }
+            if above.count < late.count {
+                print("\(serverName): \(late.count - above.count) of the late items reused ids inside the planned span")
+            }
+
+            let second = try await runner.run(try await claim())
+            guard case .succeeded(let done) = second else { throw TestFailure("the resumed run ended \(second)") }
+            #expect(done.lateArrivals == Int64(above.count))
+            #expect(done.planTotal == Int64(selected.count + above.count))
+
+            let counters = try await server.query(
+                connection,
+                "MATCH (n:\(label)) RETURN id(n) AS id, n.counter AS counter, n.skip AS skip"
+            )
+            var changed: [Int64: Int64] = [:]
+            for record in counters {
+                guard let id = record["id"]?.intValue, let counter = record["counter"]?.intValue else { continue }
+                changed[id] = counter
+            }
+            // Every selected and every late item (above the span) once, none twice, the skipped ones never; the job
+            // counted what the graph shows.
+            #expect(changed.values.allSatisfy { $0 == 0 || $0 == 1 })
+            #expect(done.itemsChanged == Int64(changed.values.filter { $0 == 1 }.count))
+            #expect(selected.allSatisfy { changed[$0] == 1 })
+            #expect(above.allSatisfy { changed[$0] == 1 })
+            #expect(counters.filter { $0["skip"] == .boolean(true) }.allSatisfy { $0["counter"] == 0 })
+            _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
+            _ = try await server.query(
+                connection,
+                "MATCH (j:SluiceJob) WHERE j.id = $id DELETE j",
+                ["id": GraphJobNode.key(job)]
+            )
+        }
+    }
+}
