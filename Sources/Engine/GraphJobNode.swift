@@ -39,6 +39,16 @@ public enum GraphJobNode {
         RETURN count(*) AS finished
         """
 
+    /// The index every batch statement's lookup of its job's node by `id` uses. Finished jobs' nodes stay as
+    /// history, so without it each batch scans all of them. Plain `CREATE INDEX`: FalkorDB has no `IF NOT EXISTS`,
+    /// so the engine creates it only when the server does not list one.
+    public static let index = "CREATE INDEX FOR (sluice_job:SluiceJob) ON (sluice_job.id)"
+
+    /// Whether a listed index serves the lookup of a job's node by `id`.
+    public static func isIndex(_ index: GraphIndex) -> Bool {
+        index.entity == .node && index.labelsOrTypes.contains("SluiceJob") && index.properties.first == "id"
+    }
+
     /// The node's `id`: the job's id and the time it was enqueued (microseconds). Job ids count from 1
     /// in each job store, and several stores (schemas, test runs, a store rebuilt from scratch) may
     /// meet on one graph, where a finished job's node stays: the time keeps their nodes apart.

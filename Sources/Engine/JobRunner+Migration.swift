@@ -57,6 +57,25 @@ extension JobRunner {
         return parameters
     }
 
+    /// Creates the index on `:SluiceJob(id)` where the server lists its indexes and has none (the first job on a
+    /// graph). Best effort: a server that cannot list or create it (or a second worker that created it first) only
+    /// costs each batch a scan of the job nodes, so it is logged, never fatal.
+    func ensureJobNodeIndex(options: BoltTransactionOptions, logger: Logger) async {
+        let catalog = IndexCatalog(connection: connection, options: options)
+        do {
+            guard try await !catalog.indexes().contains(where: GraphJobNode.isIndex) else { return }
+            _ = try await bolt { () async throws(BoltError) in
+                try await connection.run(GraphJobNode.index, options: options).consume()
+            }
+            logger.info("index created on :SluiceJob(id)")
+        } catch {
+            logger.notice(
+                "no index on :SluiceJob(id): each batch scans the job nodes",
+                metadata: ["reason": "\(error)"]
+            )
+        }
+    }
+
     /// After the last batch: the schema steps that follow the data step, then the verify query. The
     /// job succeeds only when it passes; otherwise it is recorded as failed with the query's answer.
     func conclude(

@@ -172,11 +172,17 @@ public struct JobRunner: Sendable {
         /// The batch the throttle sized, once read: its size, and the job store's answer to its checkpoint.
         var batch: (size: Int, control: JobControl?)?
         var lastBatch: CompletedBatch?
+        var indexChecked = false
         while true {
             if Task.isCancelled { machine.requestStop() }
             switch action {
             case .openNode:
-                action = machine.nodeOpened(try await openNode(lease, options: options))
+                let opened = try await openNode(lease, options: options)
+                if opened != nil, !indexChecked {
+                    indexChecked = true
+                    await ensureJobNodeIndex(options: options, logger: logger)
+                }
+                action = machine.nodeOpened(opened)
             case .loadPlan:
                 // A plan is used only once complete: a run killed while planning leaves a partial one,
                 // which planning again replaces.

@@ -8,7 +8,8 @@ import Testing
 
 /// Planning on the real servers, through the engine: the plan holds exactly the items the predicate selected (read by
 /// id windows on FalkorDB, streamed on ArcadeDB), a non-idempotent change is applied exactly once across a stop and a
-/// resume, and items created while the job was stopped come in as counted late arrivals.
+/// resume, items created while the job was stopped come in as counted late arrivals, and the job node's lookup is
+/// indexed.
 @Suite struct EnginePlanningTests {
     static let nodes = 3_000
 
@@ -135,6 +136,9 @@ import Testing
             #expect(selected.allSatisfy { changed[$0] == 1 })
             #expect(above.allSatisfy { changed[$0] == 1 })
             #expect(counters.filter { $0["skip"] == .boolean(true) }.allSatisfy { $0["counter"] == 0 })
+            // The job node's lookup has its index: created by the first job on the graph, kept for the next.
+            let indexes = try await IndexCatalog(connection: connection, options: server.options).indexes()
+            #expect(indexes.contains(where: GraphJobNode.isIndex), "indexes: \(indexes)")
             _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
             _ = try await server.query(
                 connection,
