@@ -40,6 +40,9 @@ struct JobSession {
     let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
+    /// This daemon let the job go a moment ago because Postgres or the graph was unreachable: claiming it again is
+    /// the same run going on, not a reclaim after a crash (which the journal's reclaim entry tells an operator of).
+    var afterOutage = false
 
     /// What the status line and the stuck check know of the job, updated after each batch.
     private struct Progress {
@@ -94,6 +97,11 @@ struct JobSession {
                 metadata: [
                     SluiceLogKey.messageID: "\(SluiceMessageID.jobResumed)", SluiceLogKey.offset: "\(job.planDone)",
                 ]
+            )
+        } else if afterOutage {
+            logger.info(
+                "job taken up again after the outage at offset \(job.planDone)",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
             )
         } else if let previous = lease.previousOwner {
             logger.notice(

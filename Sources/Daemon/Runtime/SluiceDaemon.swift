@@ -137,6 +137,8 @@ public struct SluiceDaemon: Service {
 
     private func claimLoop(_ store: JobStore, wakeup: Wakeup, backoff: inout Backoff) async {
         var idleReported = false
+        /// The job the last session let go because Postgres or the graph was unreachable.
+        var interrupted: JobID?
         while !Task.isCancelled {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
@@ -174,15 +176,20 @@ public struct SluiceDaemon: Service {
                 outage: outage,
                 metrics: metrics,
                 fault: fault,
-                logger: logger
+                logger: logger,
+                afterOutage: interrupted == lease.job.id
             )
-            switch await session.run() {
+            let end = await session.run()
+            interrupted = nil
+            switch end {
             case .done:
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
             case .postgresUnavailable(let reason):
+                interrupted = lease.job.id
                 guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
             case .graphUnavailable(let reason):
+                interrupted = lease.job.id
                 guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
                     return
                 }
