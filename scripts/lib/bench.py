@@ -37,6 +37,11 @@ def server_settings(name):
     }
 
 
+# Every driver ever opened, kept to the end: a Bolt connection the garbage collector frees sends
+# GOODBYE, after which FalkorDB hangs the next new connection (sluice's, 60 s later a failed run).
+DRIVERS = []
+
+
 class Graph:
     """One Python-driver session on a server; FalkorDB is never sent GOODBYE (it hangs the next
     connection), so its driver is left open at exit."""
@@ -49,6 +54,7 @@ class Graph:
         auth = (self.settings["user"], self.settings["password"]) if self.settings["user"] else None
         self.driver = GraphDatabase.driver(self.settings["url"], auth=auth)
         self.session = self.driver.session(database=self.settings["database"])
+        DRIVERS.append((self.driver, self.session))
 
     def run(self, query, **parameters):
         return list(self.session.run(query, parameters))
@@ -259,9 +265,9 @@ CALL_IN_TRANSACTIONS = ("MATCH (p:Project) WHERE p.name IS NOT NULL AND p.normal
 
 def call_in_transactions_supported(graph):
     """Whether the server runs a write in `CALL { ... } IN TRANSACTIONS` (FalkorDB answers "unknown error").
-    Only the server's refusal counts; a connection that failed (FalkorDB's first one after a client left
-    without GOODBYE can time out) is tried again once."""
-    for attempt in range(2):
+    Only the server's refusal counts; a connection that failed (FalkorDB's first one after a client's
+    GOODBYE times out) is tried again, twice."""
+    for attempt in range(3):
         try:
             graph.run("UNWIND range(1, 3) AS x CALL { WITH x CREATE (:SluiceBenchProbe {x: x}) } "
                       "IN TRANSACTIONS OF 2 ROWS")
@@ -271,7 +277,7 @@ def call_in_transactions_supported(graph):
         except Neo4jError as error:
             return False, f"{type(error).__name__}: {error.message}"
         except ServiceUnavailable:
-            if attempt:
+            if attempt == 2:
                 raise
             graph.reconnect()
 
@@ -528,4 +534,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SystemExit as failure:  # leave without closing the drivers (no GOODBYE to FalkorDB)
+        print(failure, file=sys.stderr, flush=True)
+        os._exit(failure.code if isinstance(failure.code, int) else 1)
