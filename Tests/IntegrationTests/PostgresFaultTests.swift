@@ -63,6 +63,71 @@ struct PostgresFaultTests {
         await disk.unmount()
     }
 
+    /// A foreground `sluice run` has an operator watching: it stops with one line saying what Postgres refused and
+    /// how to go on, leaves the job resumable (not failed), and run again after the fix finishes it exactly once.
+    @Test func readOnlyPostgresStopsAForegroundRunThatResumesWhenRunAgain() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let cluster = PostgresTestCluster.outage
+        try cluster.requireConfigured()
+        print("RAN readOnlyPostgresStopsAForegroundRun on \(server) and \(cluster)")
+        try await DaemonFixture.with(
+            server: server,
+            cluster: cluster,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: Self.nodes
+        ) { fixture in
+            let environment = CypherCommandTests.environment(for: server).merging(cluster.libpqEnvironment) { $1 }
+            let arguments = [
+                "run", "1", "--migrations", fixture.folder.path, "--schema", fixture.schema, "--batch-size", "100",
+                "--max-rate", "2000", "--target-p99", "30000", "--critical-p99", "60000",
+            ]
+            let first = try JobStoreTestDatabase.Child(
+                CypherCommandTests.executable.path,
+                arguments,
+                environment: environment
+            )
+            var readOnly = false
+            do {
+                let running = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
+                    (try await fixture.store.jobs().first?.planDone ?? 0) >= 500
+                }
+                try #require(running, "sluice run did not get going: \(first.standardError)")
+                try await cluster.superuser("ALTER SYSTEM SET default_transaction_read_only = on")
+                readOnly = true
+                try await cluster.superuser("SELECT pg_reload_conf()")
+                let exited = try await SluiceSandbox.waitUntil(timeout: .seconds(120)) { !first.process.isRunning }
+                #expect(exited, "sluice run did not stop on a read-only Postgres")
+                let job = try #require(try await fixture.store.jobs().first)
+                #expect(
+                    job.state == .running,
+                    "the job is \(job.state) after the refused write: \(job.lastError ?? "")"
+                )
+            } catch {
+                first.kill(SIGKILL)
+                if readOnly { _ = try? await cluster.superuser("ALTER SYSTEM RESET default_transaction_read_only") }
+                _ = try? await cluster.superuser("SELECT pg_reload_conf()")
+                throw error
+            }
+            try await cluster.superuser("ALTER SYSTEM RESET default_transaction_read_only")
+            try await cluster.superuser("SELECT pg_reload_conf()")
+            let status = await first.wait()
+            #expect(status != 0)
+            // Its stderr also holds the progress lines (no terminal); the error is the one `sluice: error:` line.
+            let errors = first.standardError.split(separator: "\n").filter { $0.hasPrefix("sluice: error:") }
+            #expect(errors.count == 1, "not one error line: \(first.standardError)")
+            let line = errors.first ?? ""
+            #expect(line.contains("25006") && line.contains("run the command again"), "\(line)")
+            print("sluice run on a read-only Postgres: exit \(status): \(line)")
+
+            let again = try await ProcessRun.run(CypherCommandTests.executable, arguments, environment: environment)
+            #expect(again.status == 0, "run again: \(again.errors)")
+            let counts = try await fixture.counts()
+            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
+            #expect(counts.first?["count"] == 1)
+            #expect(counts.first?["nodes"] == .integer(Int64(Self.nodes)))
+        }
+    }
+
     /// Every table and index of `schema` moved to `tablespace`.
     static func move(schema: String, to tablespace: String, on cluster: PostgresTestCluster) async throws {
         try await cluster.superuser(
