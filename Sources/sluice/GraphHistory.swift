@@ -45,18 +45,28 @@ struct GraphHistory {
         }
     }
 
-    /// The migrations applied now, as ``MigrationStatus/classify(files:applied:)`` takes them.
-    var applied: [AppliedMigration] {
-        var seen: Set<MigrationVersion> = []
-        var applied: [AppliedMigration] = []
-        for entry in entries {
-            guard let version = MigrationVersion(entry.migrationVersion), seen.insert(version).inserted else {
-                continue
-            }
-            if entry.direction == .up && entry.status == .applied {
-                applied.append(AppliedMigration(version: version, checksum: entry.checksum, name: entry.migrationName))
-            }
+    /// The newest entry of each version that changed the graph: ``latest(_:)`` for every version at once.
+    var latestByVersion: [MigrationVersion: MigrationHistoryEntry] {
+        var latest: [MigrationVersion: MigrationHistoryEntry] = [:]
+        for entry in entries where entry.changedTheGraph {
+            guard let version = MigrationVersion(entry.migrationVersion), latest[version] == nil else { continue }
+            latest[version] = entry
         }
-        return applied.sorted { $0.version < $1.version }
+        return latest
+    }
+
+    /// The migrations applied now, as ``MigrationStatus/classify(files:applied:running:partiallyApplied:)`` takes
+    /// them.
+    var applied: [AppliedMigration] {
+        latestByVersion.compactMap { version, entry in
+            guard entry.direction == .up && entry.status == .applied else { return nil }
+            return AppliedMigration(version: version, checksum: entry.checksum, name: entry.migrationName)
+        }
+        .sorted { $0.version < $1.version }
+    }
+
+    /// The migrations a job left half-done (failed or stopped after changing items): later migrations wait for them.
+    var partiallyApplied: Set<MigrationVersion> {
+        Set(latestByVersion.filter { [.partial, .failed].contains($0.value.status) && $0.value.items > 0 }.keys)
     }
 }

@@ -2,30 +2,13 @@ import Foundation
 import JobStore
 import Migrations
 
-/// Where each migration stands on one graph, from the job store: its history (newest entry per
+/// Where each migration stands on one graph, from the job store: its history (``GraphHistory``: the newest entry per
 /// version decides) and its unfinished jobs.
 struct MigrationLedger {
     let statuses: [MigrationStatus]
 
     static func read(_ store: JobStore, catalog: MigrationCatalog, target: JobTarget) async throws -> MigrationLedger {
-        let history = try await store.history(target: target, limit: 10_000)
-        var latest: [MigrationVersion: MigrationHistoryEntry] = [:]
-        for entry in history.reversed() where entry.changedTheGraph {  // oldest first: the newest wins
-            guard let version = MigrationVersion(entry.migrationVersion) else { continue }
-            latest[version] = entry
-        }
-        var applied: [AppliedMigration] = []
-        var partial: Set<MigrationVersion> = []
-        for (version, entry) in latest {
-            switch (entry.direction, entry.status) {
-            case (.up, .applied):
-                applied.append(AppliedMigration(version: version, checksum: entry.checksum, name: entry.migrationName))
-            case (_, .partial), (_, .failed):
-                if entry.items > 0 { partial.insert(version) }
-            default:
-                break
-            }
-        }
+        let history = try await GraphHistory.load(store, target: target)
         let unfinished = try await store.jobs(states: [.planning, .running, .paused], limit: 10_000)
         let running = Set(
             unfinished.filter { $0.target == target }.compactMap { MigrationVersion($0.migrationVersion) }
@@ -33,9 +16,9 @@ struct MigrationLedger {
         return MigrationLedger(
             statuses: MigrationStatus.classify(
                 files: catalog.migrations,
-                applied: applied,
+                applied: history.applied,
                 running: running,
-                partiallyApplied: partial
+                partiallyApplied: history.partiallyApplied
             )
         )
     }
