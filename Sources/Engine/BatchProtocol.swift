@@ -37,7 +37,7 @@ public struct BatchProtocol: Sendable {
         /// Record `[from, to)`, which the graph committed before a crash but the job store missed, as
         /// done with no count (the changes are in the graph, their number was lost): answer
         /// ``checkpointed(_:)``.
-        case recordGap(from: Int64, to: Int64)
+        case recordGap(from: Int64, to: Int64, changed: Int64)
         /// Record `[from, to)` in the job store: answer ``checkpointed(_:)``.
         case checkpoint(from: Int64, to: Int64, changed: Int64, quarantined: [QuarantinedItem], batchSize: Int?)
         /// Read `count` plan entries from `offset`: answer ``planRead(_:)``.
@@ -84,7 +84,7 @@ public struct BatchProtocol: Sendable {
         case planning
         case reconciling
         /// Checkpointing the gap up to `to` the graph committed before a crash, then batches.
-        case recordingGap(to: Int64)
+        case recordingGap(to: Int64, changed: Int64)
         case readingPlan(count: Int)
         /// `current` is in flight; `pending` are the rest of its batch, in order (bisection).
         case applying(current: Slice, pending: [Slice], isSkip: Bool)
@@ -185,8 +185,9 @@ public struct BatchProtocol: Sendable {
             return end(.fail(.graphLostProgress(graphDone: 0, recorded: done)))
         case .resume(let at, let recordedUpTo) where at > recordedUpTo:
             // Batches that committed in the graph before a crash: recorded now, before anything else.
-            state = .recordingGap(to: at)
-            return .recordGap(from: recordedUpTo, to: at)
+            let changed = unrecordedChanges(node)
+            state = .recordingGap(to: at, changed: changed)
+            return .recordGap(from: recordedUpTo, to: at, changed: changed)
         case .resume:
             return nextBatch()
         }
@@ -237,7 +238,7 @@ public struct BatchProtocol: Sendable {
         guard let node, node.token == token else { return end(.fenced) }
         if node.done == current.to {
             // It committed (the answer was lost, or no item matched any more).
-            return committed(current, changed: 0, pending: pending, isSkip: isSkip)
+            return committed(current, changed: unrecordedChanges(node), pending: pending, isSkip: isSkip)
         }
         guard node.done == current.from else {
             return end(.fail(.graphLostProgress(graphDone: node.done, recorded: current.from)))
@@ -287,8 +288,9 @@ public struct BatchProtocol: Sendable {
     /// The job store recorded the last checkpoint and answered with the job's control row.
     public mutating func checkpointed(_ control: JobControl?) -> Action {
         switch state {
-        case .recordingGap(let at):
+        case .recordingGap(let at, let changed):
             done = at
+            itemsChanged += changed
             return nextBatch()
         case .checkpointing(let to, let changed, let pending):
             done = to
@@ -327,6 +329,12 @@ public struct BatchProtocol: Sendable {
         let count = Int(min(Int64(batchSize), total - done))
         state = .readingPlan(count: count)
         return .readPlan(offset: done, count: count)
+    }
+
+    /// Items the node counted changed beyond those recorded: what batches that committed unrecorded changed. Zero
+    /// for a node from before the count, or one behind the record (a job begun before it).
+    private func unrecordedChanges(_ node: GraphJobNode.State?) -> Int64 {
+        max(0, (node?.changed ?? 0) - itemsChanged)
     }
 
     private mutating func end(_ action: Action) -> Action {

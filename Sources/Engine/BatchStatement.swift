@@ -12,8 +12,9 @@ import Migrations
 /// 3. changes the batch's items, re-checking each against the step's label and full predicate, so an
 ///    item changed, deleted or replaced (ids are reused) since planning is skipped.
 ///
-/// It returns one row, the number of items changed. Zero means "fenced, or nothing left to change in
-/// this slice": the caller tells them apart by reading the node, never by retrying blindly.
+/// It adds the number of items changed to the node's `changed`, so that a crash between the graph's commit and the
+/// checkpoint loses no count, and returns it as one row; no row means "fenced, or nothing left to change in this
+/// slice": the caller tells them apart by reading the node, never by retrying blindly.
 public struct BatchStatement: Sendable, Hashable {
     /// How a batch names its items.
     public enum Addressing: String, Sendable, Hashable {
@@ -100,7 +101,11 @@ public struct BatchStatement: Sendable, Hashable {
         WITH sluice_job
         \(items)
         \(step.change)
-        RETURN count(*) AS sluice_changed
+        WITH count(*) AS sluice_changed
+        WHERE sluice_changed > 0
+        MATCH (sluice_job:SluiceJob {id: $sluice_job})
+        SET sluice_job.changed = coalesce(sluice_job.changed, 0) + sluice_changed
+        RETURN sluice_changed
         """
     }
 

@@ -22,13 +22,15 @@ public enum GraphJobNode {
         WITH sluice_job
         WHERE sluice_job.token <= $sluice_token
         SET sluice_job.token = $sluice_token
-        RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished
+        RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished,
+            sluice_job.changed AS changed
         """
 
     /// The node's state, for reconciling after an ambiguous batch.
     public static let read = """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
-        RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished
+        RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished,
+            sluice_job.changed AS changed
         """
 
     /// Marks the node finished when the job ends; only the holder of the current token may.
@@ -62,16 +64,24 @@ public enum GraphJobNode {
         public var token: Int64
         /// The job ended: its graph part is complete.
         public var finished: Bool
+        /// Items the job's batches changed, counted by the batches themselves; nil on a node from before the count.
+        public var changed: Int64?
 
-        public init(done: Int64, token: Int64, finished: Bool = false) {
+        public init(done: Int64, token: Int64, finished: Bool = false, changed: Int64? = nil) {
             self.done = done
             self.token = token
             self.finished = finished
+            self.changed = changed
         }
 
         init?(_ record: BoltRecord?) {
             guard let done = record?["done"]?.intValue, let token = record?["token"]?.intValue else { return nil }
-            self.init(done: done, token: token, finished: record?["finished"] == .boolean(true))
+            self.init(
+                done: done,
+                token: token,
+                finished: record?["finished"] == .boolean(true),
+                changed: record?["changed"]?.intValue
+            )
         }
     }
 }

@@ -241,13 +241,13 @@ public struct JobRunner: Sendable {
                 action = machine.applied(try await skip(lease, slice: slice, options: options))
             case .readNode:
                 action = machine.nodeRead(try await readNode(lease.job, options: options))
-            case .recordGap(let from, let to):
+            case .recordGap(let from, let to, let changed):
                 logger.notice(
                     "graph is ahead of the checkpoint: batches committed before a crash are recorded now",
                     metadata: ["offset": "\(from)", "graph_done": "\(to)"]
                 )
                 action = machine.checkpointed(
-                    try await checkpoint(lease, from: from, to: to, changed: 0, batchSize: nil)
+                    try await checkpoint(lease, from: from, to: to, changed: changed, batchSize: nil)
                 )
             case .checkpoint(let from, let to, let changed, let quarantined, let batchSize):
                 // The size the throttle chose, when it chose a smaller one than the machine's.

@@ -84,9 +84,15 @@ struct BatchProtocolDriver {
                 answer = machine.applied(fault == .lostAnswer(index) ? .unknownOutcome : outcome)
             case .readNode:
                 answer = machine.nodeRead(model.node)
-            case .recordGap(let from, let to):
+            case .recordGap(let from, let to, let changed):
                 do {
-                    let control = try model.checkpoint(token: token, from: from, to: to, changed: 0, quarantined: [])
+                    let control = try model.checkpoint(
+                        token: token,
+                        from: from,
+                        to: to,
+                        changed: changed,
+                        quarantined: []
+                    )
                     if fault == .crashAfter(index) { return .crashed }
                     answer = machine.checkpointed(control)
                 } catch {

@@ -80,6 +80,8 @@ struct BatchProtocolModel {
             )
         }
         node.done = slice.to
+        // The statement adds what it changed to the node's count, only when it changed something.
+        if !slice.ids.isEmpty { node.changed = (node.changed ?? 0) + Int64(slice.ids.count) }
         self.node = node
         for id in slice.ids { counters[id, default: 0] += 1 }
         return slice.ids.isEmpty ? .zeroRows : .committed(changed: Int64(slice.ids.count))

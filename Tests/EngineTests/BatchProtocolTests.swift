@@ -80,6 +80,8 @@ import Testing
             ]
         )
         Self.expectExactlyOnce(model)
+        // The crashed batch's changes are counted too: the node counted them in the same statement.
+        #expect(model.itemsChanged == 25)
     }
 
     /// A crash before or after each action, in turn, of a job with a bad item, a heavy item and late
@@ -93,6 +95,8 @@ import Testing
             let results = Self.runToEnd(&model, first: driver.run(&model), batchSize: 8)
             #expect(results.last == .finished, "\(fault): \(results)")
             Self.expectExactlyOnce(model)
+            // The job store's count is what the graph changed, whatever the crash cut.
+            #expect(model.itemsChanged == Int64(model.counters.values.reduce(0, +)), "\(fault)")
         }
     }
 
@@ -105,6 +109,8 @@ import Testing
             #expect(driver.run(&model) == .finished, "\(fault)")
             Self.expectExactlyOnce(model)
             #expect(model.quarantine.map(\.item) == [16])
+            // A batch whose answer was lost is counted from the node, not as zero.
+            #expect(model.itemsChanged == Int64(model.counters.values.reduce(0, +)), "\(fault)")
         }
     }
 
@@ -298,7 +304,7 @@ extension BatchProtocol.Action {
         case .openNode: "openNode"
         case .loadPlan: "loadPlan"
         case .plan: "plan"
-        case .recordGap(let from, let to): "recordGap \(from)..<\(to)"
+        case .recordGap(let from, let to, _): "recordGap \(from)..<\(to)"
         case .checkpoint(let from, let to, _, _, _): "checkpoint \(from)..<\(to)"
         case .readPlan(let offset, let count): "readPlan \(offset)+\(count)"
         case .apply(let slice): "apply \(slice.from)..<\(slice.to)"
