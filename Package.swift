@@ -86,6 +86,13 @@ let package = Package(
         .executableTarget(name: "BoltBench", dependencies: ["Bolt"]),
         // scripts/bench's bare loop: sluice's batch statements back to back, no job store.
         .executableTarget(name: "EngineBench", dependencies: ["Bolt", "Engine", "Migrations"]),
+        // scripts/bench-micro: PackStream and chunk decoding throughput and heap allocations, no server.
+        .executableTarget(
+            name: "BoltMicroBench",
+            dependencies: ["Bolt", "CAllocationCounter", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Counts malloc calls for BoltMicroBench (a malloc interposer: linked into that executable only).
+        .target(name: "CAllocationCounter"),
 
         // Unit tests: pure, no sockets, no services.
         .testTarget(

@@ -5,8 +5,8 @@ import NIOCore
 /// Every message travels as chunks of at most 65,535 bytes, each with a two-byte length, and ends with
 /// an empty chunk. An empty chunk between messages is a NOOP (a keep-alive) and is skipped. A message
 /// that arrives in one chunk, the usual case, is handed on as a slice without copying.
-struct BoltChunkDecoder: NIOSingleStepByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+package struct BoltChunkDecoder: NIOSingleStepByteToMessageDecoder {
+    package typealias InboundOut = ByteBuffer
 
     /// Messages larger than this are refused, so a hostile or broken server cannot make us buffer
     /// without bound.
@@ -15,11 +15,11 @@ struct BoltChunkDecoder: NIOSingleStepByteToMessageDecoder {
     /// The chunks of a message that spans several of them.
     private var partialMessage: ByteBuffer?
 
-    init(maximumMessageSize: Int = 64 * 1024 * 1024) {
+    package init(maximumMessageSize: Int = 64 * 1024 * 1024) {
         self.maximumMessageSize = maximumMessageSize
     }
 
-    mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
+    package mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
         while true {
             guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return nil }
             if length == 0 {
@@ -53,14 +53,14 @@ struct BoltChunkDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
-    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
+    package mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
         try decode(buffer: &buffer)
     }
 }
 
 extension ByteBuffer {
     /// Writes a message's encoded bytes as chunks of at most 65,535 bytes followed by the end marker.
-    mutating func writeBoltChunks(of message: ByteBuffer) {
+    package mutating func writeBoltChunks(of message: ByteBuffer) {
         var message = message
         repeat {
             let length = Swift.min(message.readableBytes, Int(UInt16.max))
@@ -72,7 +72,7 @@ extension ByteBuffer {
     }
 
     /// Encodes a request and writes it chunked.
-    mutating func writeBoltMessage(_ request: BoltRequest, scratch: inout ByteBuffer) {
+    package mutating func writeBoltMessage(_ request: BoltRequest, scratch: inout ByteBuffer) {
         scratch.clear()
         request.encode(into: &scratch)
         writeBoltChunks(of: scratch)

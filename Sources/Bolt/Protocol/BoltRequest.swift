@@ -4,7 +4,7 @@ import NIOCore
 ///
 /// Message maps are written in a fixed key order (sorted, auth entries in the specification's order):
 /// FalkorDB reads some maps by position, not by key, so a hash-ordered map would fail at random.
-enum BoltRequest: Sendable, Equatable {
+package enum BoltRequest: Sendable, Equatable {
     /// `auth` is carried in HELLO only on Bolt 5.0; later versions send it in LOGON.
     case hello(extra: [String: BoltValue], auth: BoltAuth?)
     case logon(auth: BoltAuth)

@@ -1,14 +1,14 @@
 import NIOCore
 
 /// A message the server sends: a summary (SUCCESS, FAILURE, IGNORED) or a RECORD of a result stream.
-enum BoltResponse: Sendable, Equatable {
+package enum BoltResponse: Sendable, Equatable {
     case success([String: BoltValue])
     case record([BoltValue])
     case ignored
     case failure([String: BoltValue])
 
     /// Decodes one whole message (its chunks already joined). The message must fill the buffer exactly.
-    init(from buffer: inout ByteBuffer) throws(BoltError) {
+    package init(from buffer: inout ByteBuffer) throws(BoltError) {
         do {
             let (tag, fieldCount) = try buffer.readPackStreamStructureHeader()
             switch (tag, fieldCount) {
