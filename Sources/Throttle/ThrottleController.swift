@@ -115,16 +115,22 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
 
         var nextPause = pause
         let reason: ThrottleReason
-        if let rate, let lastBatch, lastBatch.size > 0,
-            case let ratePause = .seconds(Double(lastBatch.size) / Double(rate.value)) - lastBatch.duration,
-            ratePause > nextPause
-        {
-            nextPause = ratePause
+        // The last batch's share of the rate limit: how long its items may take at that rate.
+        let share = rate.flatMap { rate in
+            lastBatch.flatMap { $0.size > 0 ? Duration.seconds(Double($0.size) / Double(rate.value)) : nil }
+        }
+        if let rate, let share, let lastBatch, share - lastBatch.duration > nextPause {
+            nextPause = share - lastBatch.duration
             reason = rate.reason
         } else if batchSize < limit || pause > configuration.minPause {
             reason = latencyReason(p99)
         } else if let limitReason {
             reason = limitReason
+        } else if let rate, let share, let lastBatch, lastBatch.duration <= share * Self.rateMargin {
+            // A batch that took a little longer than its share still ran at the limit's pace: without this margin a
+            // job running at its limit would flip between naming it and not with each batch's jitter (a journal
+            // entry each time).
+            reason = rate.reason
         } else if !hasRecovered(at: now) {
             reason = latencyReason(p99)
         } else {
@@ -132,6 +138,9 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         }
         return ThrottleDecision(batchSize: batchSize, pause: nextPause, reason: reason, latency: latency)
     }
+
+    /// How much longer than its share of a rate limit a batch may take and still count as running at the limit.
+    static var rateMargin: Double { 1.25 }
 
     // MARK: - Steps of a decision
 

@@ -186,6 +186,19 @@ import Testing
         #expect(decision.reason == .unthrottled)
     }
 
+    @Test func aJobRunningAtItsRateLimitKeepsNamingItThroughJitter() throws {
+        var simulation = try ThrottleSimulation(ThrottleConfiguration(maxItemsPerSecond: 50_000))
+        simulation.run(seconds: 15, probe: .milliseconds(5))
+        // Batches of 10,000 have a share of 200 ms: a little under it, a little over it, the limit sets the pace.
+        for took in [190, 220, 180, 240] {
+            let decision = simulation.second(
+                probe: .milliseconds(5),
+                lastBatch: CompletedBatch(size: 10_000, duration: .milliseconds(took))
+            )
+            #expect(decision.reason == .configuredMaxRate(50_000), "after a batch of \(took) ms")
+        }
+    }
+
     @Test func aWindowsBatchLimitMayGoBelowTheMinimum() throws {
         let night = try ThrottleWindow(parsing: "night = daily 22:00-06:00 UTC: max batch 200")
         var simulation = try ThrottleSimulation()
