@@ -53,12 +53,7 @@ struct DaemonFixture {
         do {
             result = .success(
                 try await JobStoreTestDatabase.withStore(cluster: cluster) { store in
-                    // Job ids start at 1 in every schema, and the graph-side job node is keyed by the id alone: tests
-                    // running at once on one graph would share nodes. A random start keeps this fixture's apart.
-                    let start = Int64.random(in: 1_000_000...1_000_000_000_000)
-                    try await store.connection.query(
-                        "ALTER TABLE \(store.schema.quoted).jobs ALTER COLUMN id RESTART WITH \(start)"
-                    )
+                    try await JobStoreTestDatabase.randomizeJobIDs(of: store)
                     return try await body(
                         DaemonFixture(
                             server: server,
@@ -200,6 +195,14 @@ struct DaemonFixture {
                 options: options
             ).collect()
         }
+    }
+
+    /// Every node's count is exactly 1: each of the `nodes` was changed once, none skipped, none twice.
+    func expectEveryNodeChangedOnce(_ nodes: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let counts = try await counts()
+        #expect(counts.count == 1, "counts differ: \(counts.map(\.values))", sourceLocation: sourceLocation)
+        #expect(counts.first?["count"] == 1, sourceLocation: sourceLocation)
+        #expect(counts.first?["nodes"] == .integer(Int64(nodes)), sourceLocation: sourceLocation)
     }
 
     /// Stops a daemon with SIGTERM and waits for it (at most `timeout`); returns its exit status and how long.

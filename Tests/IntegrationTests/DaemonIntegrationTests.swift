@@ -35,10 +35,7 @@ struct DaemonIntegrationTests {
             #expect(done.planDone == Int64(nodes))
             print("job of \(nodes) items in batches of 250 done in \(Int(took.milliseconds)) ms")
 
-            let counts = try await fixture.counts()
-            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
-            #expect(counts.first?["count"] == 1)
-            #expect(counts.first?["nodes"] == .integer(Int64(nodes)))
+            try await fixture.expectEveryNodeChangedOnce(nodes)
 
             let statuses = notify.messages.map(\.text).filter { $0.hasPrefix("STATUS=") }
             #expect(
@@ -242,10 +239,7 @@ struct DaemonIntegrationTests {
             print(
                 "daemon warnings during the outage:\n" + log.filter { $0.contains(" warning ") }.joined(separator: "\n")
             )
-            let counts = try await fixture.counts()
-            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
-            #expect(counts.first?["count"] == 1)
-            #expect(counts.first?["nodes"] == .integer(Int64(nodes)))
+            try await fixture.expectEveryNodeChangedOnce(nodes)
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)
             if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }

@@ -58,10 +58,7 @@ import Testing
             ).compactMap { $0["id"]?.intValue }.sorted()
             #expect(selected.count == Self.nodes - Self.nodes / 7)
 
-            try await store.connection.query(
-                "ALTER TABLE \(store.schema.quoted).jobs ALTER COLUMN id RESTART WITH "
-                    + "\(Int64.random(in: 1_000_000...1_000_000_000_000))"
-            )
+            try await JobStoreTestDatabase.randomizeJobIDs(of: store)
             let job = try await store.enqueue(
                 JobRequest(
                     migrationVersion: "\(migration.version)",

@@ -90,6 +90,15 @@ enum JobStoreTestDatabase {
         }
     }
 
+    /// Makes the job ids of `store` start at a random number. Job ids start at 1 in every schema, and the graph-side
+    /// job node is keyed by the id alone: tests running at once on one graph would share nodes.
+    static func randomizeJobIDs(of store: JobStore) async throws {
+        try await store.connection.query(
+            "ALTER TABLE \(store.schema.quoted).jobs ALTER COLUMN id RESTART WITH "
+                + "\(Int64.random(in: 1_000_000...1_000_000_000_000))"
+        )
+    }
+
     /// A job request for `target` (a made-up Bolt host).
     static func request(target: String, version: String = "007", priority: Int = 0) -> JobRequest {
         JobRequest(

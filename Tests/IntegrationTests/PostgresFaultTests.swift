@@ -121,10 +121,7 @@ struct PostgresFaultTests {
 
             let again = try await ProcessRun.run(CypherCommandTests.executable, arguments, environment: environment)
             #expect(again.status == 0, "run again: \(again.errors)")
-            let counts = try await fixture.counts()
-            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
-            #expect(counts.first?["count"] == 1)
-            #expect(counts.first?["nodes"] == .integer(Int64(Self.nodes)))
+            try await fixture.expectEveryNodeChangedOnce(Self.nodes)
         }
     }
 
@@ -212,10 +209,7 @@ struct PostgresFaultTests {
             }
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             print("job finished \(Int(after.milliseconds)) ms after the fix")
-            let counts = try await fixture.counts()
-            #expect(counts.count == 1, "counts differ: \(counts.map(\.values))")
-            #expect(counts.first?["count"] == 1)
-            #expect(counts.first?["nodes"] == .integer(Int64(nodes)))
+            try await fixture.expectEveryNodeChangedOnce(nodes)
 
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)

@@ -71,10 +71,7 @@ final class ThrottleTestJob: Sendable {
     /// Enqueues the job in `store` and claims it. Job ids start at a random number: the graph's job node is keyed by
     /// the id, and other tests' stores (schemas of their own) on the same graph start at 1 too.
     func claim(in store: JobStore, batchSize: Int) async throws -> JobLease {
-        try await store.connection.query(
-            "ALTER TABLE \(store.schema.quoted).jobs ALTER COLUMN id RESTART WITH "
-                + "\(Int64.random(in: 1_000_000...1_000_000_000_000))"
-        )
+        try await JobStoreTestDatabase.randomizeJobIDs(of: store)
         let job = try await store.enqueue(
             JobRequest(
                 migrationVersion: "\(migration.version)",
