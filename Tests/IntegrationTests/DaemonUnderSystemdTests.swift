@@ -24,6 +24,13 @@ import Testing
             #expect(started["SubState"] == "running", "\(started)")
             #expect(started["StatusText"]?.isEmpty == false, "no STATUS= after READY=1")
 
+            // The unit's hardening as systemd rates it: an exposure of 2.0 or below (`systemd-analyze security`).
+            let security = try await sandbox.exec("systemd-analyze", "security", "sluice.service", "--no-pager")
+            let exposure = security.firstMatch(of: /Overall exposure level for sluice\.service: ([0-9.]+)/)
+                .flatMap { Double($0.1) }
+            #expect(exposure.map { $0 <= 2.0 } == true, "systemd-analyze security: \(security.suffix(400))")
+            print("systemd-analyze security sluice: exposure \(exposure.map { "\($0)" } ?? "not found")")
+
             let job = try await scenario.fixture.enqueue(7, batchSize: 300)
 
             // STATUS= follows the job: two different progress lines.
