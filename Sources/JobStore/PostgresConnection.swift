@@ -86,9 +86,15 @@ public actor PostgresConnection {
         _ binds: [any PostgresEncodable] = [],
         resultFormat: PostgresFormat = .text
     ) throws(PostgresError) -> PostgresRows {
+        let parameters = PostgresParameters(binds.map(\.postgresBind))
+        if let position = parameters.positionOfTextWithNUL {
+            throw .invalidArgument(
+                "parameter $\(position) holds a NUL character (0x00), which Postgres text cannot store"
+            )
+        }
         try ensureConnected()
         guard let connection = handle else { throw .closed }
-        let result = PostgresParameters(binds.map(\.postgresBind)).withArguments { n, types, values, lengths, formats in
+        let result = parameters.withArguments { n, types, values, lengths, formats in
             PQexecParams(connection, sql, n, types, values, lengths, formats, resultFormat.rawValue)
         }
         return try check(result, sql: sql, connection: connection)
@@ -234,6 +240,16 @@ struct PostgresParameters {
 
     init(_ binds: [PostgresBind]) {
         self.binds = binds
+    }
+
+    /// The 1-based position of the first text parameter holding a NUL: libpq reads text parameters as C strings, so
+    /// one would reach the server cut short at the NUL, silently. Refused instead.
+    var positionOfTextWithNUL: Int? {
+        binds.firstIndex {
+            if case .text(let text) = $0.storage { return text.utf8.contains(0) }
+            return false
+        }
+        .map { $0 + 1 }
     }
 
     func withArguments<R>(
