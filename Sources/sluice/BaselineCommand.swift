@@ -30,7 +30,7 @@ struct BaselineCommand: AsyncParsableCommand {
         let last = try RunCommand.migration(version, in: catalog)
         let jobStore = try await store.openClientStore(migrate: true)
         defer { Task { await jobStore.close() } }
-        try await graph.withConnection { connection, resolved in
+        try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
             let options = BoltTransactionOptions(database: resolved.database)
             let target = resolved.target
             var nodes: [MigrationVersion: BoltRecord] = [:]

@@ -34,7 +34,7 @@ struct FinalizeCommand: AsyncParsableCommand {
         defer { Task { await jobStore.close() } }
         var logger = Logger(label: "sluice.finalize")
         logger.logLevel = .warning
-        try await graph.withConnection { connection, resolved in
+        try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
             let target = resolved.target
             let state = try await MigrationLedger.read(jobStore, catalog: catalog, target: target).state(
                 of: migration.version

@@ -3,12 +3,19 @@ import Bolt
 import Daemon
 import Foundation
 
-/// How to reach the graph: flags, then the `SLUICE_BOLT_*` environment, then defaults.
+/// How to reach the graph: flags, then the daemon's configuration file when the command has one (`--config`: its
+/// `[graph]`, `SLUICE_BOLT_*` overrides included), else the `SLUICE_BOLT_*` environment, then defaults.
 ///
 /// The password never comes from a flag (it would show in the process list and shell history): it is
 /// read from `--password-file`, the systemd credential `bolt-password`, or `SLUICE_BOLT_PASSWORD`.
 struct GraphOptions: ParsableArguments {
-    @Option(help: "Bolt URL of the graph server (env SLUICE_BOLT_URL; default bolt://localhost:7687).")
+    @Option(
+        help: ArgumentHelp(
+            "Bolt URL of the graph server (env SLUICE_BOLT_URL; default bolt://localhost:7687).",
+            discussion: "A command that takes --config connects to that file's [graph], as the daemon does; these "
+                + "flags override its settings one by one."
+        )
+    )
     var url: String?
 
     @Option(help: "User name (env SLUICE_BOLT_USER). Without a user, auth 'none' is used.")
@@ -39,7 +46,13 @@ struct GraphOptions: ParsableArguments {
     /// The settings after flags and environment are combined, as the daemon's configuration has them too.
     typealias Resolved = GraphSettings
 
-    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Resolved {
+    func resolve(
+        configuration: DaemonConfiguration? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> Resolved {
+        if let configured = configuration?.graph {
+            return try resolve(over: configured, environment: environment)
+        }
         let urlText = url ?? environment["SLUICE_BOLT_URL"] ?? "bolt://localhost:7687"
         let url = try BoltURL(parsing: urlText)
         let user = self.user ?? environment["SLUICE_BOLT_USER"]
@@ -63,11 +76,36 @@ struct GraphOptions: ParsableArguments {
         )
     }
 
+    /// The configuration file's graph with what the flags set instead: the graph a daemon with that file runs jobs
+    /// on, so a job this command queues is keyed as the daemon's are (one job per graph at a time).
+    private func resolve(over configured: GraphSettings, environment: [String: String]) throws -> Resolved {
+        var settings = configured
+        if let url { settings.url = try BoltURL(parsing: url) }
+        if let database { settings.database = database.isEmpty ? nil : database }
+        if let tlsCA { settings.tls = BoltTLSConfiguration(caFile: tlsCA.isEmpty ? nil : tlsCA) }
+        if user != nil || passwordFile != nil {
+            var configuredUser: String?
+            if case .basic(let name, _) = configured.auth { configuredUser = name }
+            let password: String?
+            do {
+                password = try GraphSettings.password(passwordFile: passwordFile, environment: environment)?.password
+            } catch {
+                throw CommandError(error.description)
+            }
+            guard let auth = GraphSettings.auth(user: user ?? configuredUser, password: password) else {
+                throw CommandError("a password was given but no user: set --user or [graph] user")
+            }
+            settings.auth = auth
+        }
+        return settings
+    }
+
     /// Connects with the resolved settings, runs `body`, and closes the connection however it ends.
     func withConnection<Result>(
+        configuration: DaemonConfiguration? = nil,
         _ body: (BoltConnection, Resolved) async throws -> Result
     ) async throws -> Result {
-        let resolved = try resolve()
+        let resolved = try resolve(configuration: configuration)
         let connection = try await resolved.connect()
         do {
             let result = try await body(connection, resolved)

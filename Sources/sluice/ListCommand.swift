@@ -31,7 +31,7 @@ struct ListCommand: AsyncParsableCommand {
         var states: [MigrationVersion: String] = [:]
         var missing: [MigrationStatus] = []
         if !filesOnly {
-            let resolved = try graph.resolve()
+            let resolved = try graph.resolve(configuration: try store.fileConfiguration())
             let target = resolved.target
             let jobStore = try await store.openClientStore(migrate: true)
             let ledger: MigrationLedger

@@ -100,7 +100,7 @@ struct RunCommand: AsyncParsableCommand {
         let catalog = try migrations.loadCatalog()
         let chosen = try version.map { try Self.migration($0, in: catalog) }
         if dryRun, let migration = chosen {
-            try await graph.withConnection { connection, resolved in
+            try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
                 let capabilities = try await dialect.capabilities(connection, settings: resolved)
                 try await Self.preview(
                     migration,
@@ -125,7 +125,7 @@ struct RunCommand: AsyncParsableCommand {
         let direction: JobDirection = down ? .down : .up
         let schedule = try throttle.windows.loadSchedule()
 
-        try await graph.withConnection { connection, resolved in
+        try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
             let capabilities = try await dialect.capabilities(connection, settings: resolved)
             let target = resolved.target
             var queue: [MigrationFile]
@@ -185,8 +185,9 @@ struct RunCommand: AsyncParsableCommand {
         let target = graph.target
         let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
         let job: Job
+        let enqueuedHere: Bool
         do {
-            job = try await Self.findOrEnqueue(
+            (job, enqueuedHere) = try await Self.findOrEnqueue(
                 jobStore,
                 migration: migration,
                 direction: direction,
@@ -198,12 +199,20 @@ struct RunCommand: AsyncParsableCommand {
             output.write(done.message + "\n")
             return
         }
-        let lease = try await Self.claim(
-            job.id,
-            in: jobStore,
-            worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
-            leaseDuration: .seconds(leaseSeconds)
-        )
+        let lease: JobLease
+        do {
+            lease = try await Self.claim(
+                job.id,
+                in: jobStore,
+                worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
+                leaseDuration: .seconds(leaseSeconds)
+            )
+        } catch let refused as CommandError where enqueuedHere {
+            // A foreground run that cannot start leaves nothing behind: its job, queued, would run later under a
+            // daemon, which is not what `sluice run` asked for.
+            _ = try await jobStore.cancel(job.id, by: "sluice run")
+            throw CommandError("\(refused.description); job \(job.id) cancelled, nothing was changed")
+        }
         let pacer =
             throttle.noThrottle
             ? nil
@@ -344,14 +353,15 @@ struct RunCommand: AsyncParsableCommand {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
     }
 
-    /// The unfinished job of this migration, direction and graph, or a new one.
+    /// The unfinished job of this migration, direction and graph, or a new one (`enqueued`: this command made it, so
+    /// it cancels it when it cannot start it).
     static func findOrEnqueue(
         _ store: JobStore,
         migration: MigrationFile,
         direction: JobDirection,
         target: JobTarget,
         batchSize: Int
-    ) async throws -> Job {
+    ) async throws -> (job: Job, enqueued: Bool) {
         let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused])
         if let job = unfinished.first(where: {
             $0.migrationVersion == "\(migration.version)" && $0.direction == direction && $0.target == target
@@ -364,9 +374,9 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
             if job.state == .paused {
-                return try await store.resume(job.id, by: "sluice run")
+                return (try await store.resume(job.id, by: "sluice run"), false)
             }
-            return job
+            return (job, false)
         }
         // Nothing unfinished: a finished job of this migration decides whether there is work. A run
         // killed after its job succeeded must not apply the migration a second time when started again.
@@ -377,7 +387,7 @@ struct RunCommand: AsyncParsableCommand {
         ) {
             throw AlreadyDone(reason)
         }
-        return try await store.enqueue(
+        let job = try await store.enqueue(
             JobRequest(
                 migrationVersion: "\(migration.version)",
                 migrationName: migration.name,
@@ -391,6 +401,7 @@ struct RunCommand: AsyncParsableCommand {
             ),
             exclusive: true
         )
+        return (job, true)
     }
 
     /// The migration is already where the command would take it: not an error, nothing to do.

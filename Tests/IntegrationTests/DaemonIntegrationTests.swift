@@ -355,6 +355,62 @@ struct DaemonIntegrationTests {
         }
     }
 
+    /// Two daemons and a foreground `sluice run` of another migration on one graph: the run cannot start while the
+    /// daemons' job holds the graph, says so in one line, and cancels the job it queued (else a daemon would run it
+    /// later, which the operator did not ask for); the daemons' job ends with every node changed once, by it alone.
+    @Test func aForegroundRunBesideTwoDaemonsIsRefusedAndLeavesNothingQueued() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aForegroundRunBesideTwoDaemonsIsRefusedAndLeavesNothingQueued on \(server)")
+        let nodes = 3_000
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [
+                DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1),
+                DaemonFixture.migrationFile(step: 2): DaemonFixture.countingMigration(step: 2),
+            ],
+            nodes: nodes
+        ) { fixture in
+            // 500 items/s: the job lasts about 6 s, long past the foreground run's attempt.
+            let rate = "[throttle]\nmax_items_per_second = 500\n"
+            let daemons = try ["first", "second"].map { try fixture.start(worker: $0, sections: rate) }
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") {
+                $0.state == .running && $0.planDone > 0
+            }
+
+            var environment = fixture.cluster.libpqEnvironment
+            environment["PATH"] = "/usr/bin:/bin"
+            if case .basic(_, let password) = server.auth { environment["SLUICE_BOLT_PASSWORD"] = password }
+            let configuration = try fixture.configuration(worker: "foreground")
+            let run = try await ProcessRun.run(
+                CypherCommandTests.executable,
+                ["run", "2", "--config", configuration.path, "--no-throttle"],
+                environment: environment
+            )
+            #expect(run.status != 0)
+            #expect(
+                run.errorMessages.count == 1 && run.errorMessages[0].contains("cannot be claimed now")
+                    && run.errorMessages[0].contains("cancelled, nothing was changed"),
+                "sluice run said: \(run.errors)"
+            )
+            let foreground = try await fixture.store.jobs(states: nil, limit: 100).filter { $0.id != job.id }
+            #expect(foreground.map(\.state) == [.cancelled], "\(foreground)")
+
+            let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(180), "finished") {
+                $0.state.isFinished
+            }
+            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            let counts = try await fixture.counts()
+            #expect(counts.count == 1 && counts.first?["steps"] == .string("1;"), "\(counts.map(\.values))")
+            try await fixture.expectEveryNodeChangedOnce(nodes)
+            for daemon in daemons {
+                let (status, _) = await DaemonFixture.stop(daemon)
+                #expect(status == 0)
+                if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
+            }
+        }
+    }
+
     @Test func sighupReloadsTheConfigurationAndKeepsTheOldOneWhenTheNewIsBroken() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         print("RAN sighupReloadsTheConfiguration on \(server)")
