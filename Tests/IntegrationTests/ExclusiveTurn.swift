@@ -8,11 +8,17 @@ final class ExclusiveTurn: @unchecked Sendable {
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    /// Runs `body` once no other caller is inside it.
+    /// The turns the current task holds: a test holding a turn may call code that takes it again (a fixture inside
+    /// the test's own turn) without waiting for itself.
+    @TaskLocal private static var held: Set<ObjectIdentifier> = []
+
+    /// Runs `body` once no other caller is inside it; at once when the current task already holds this turn.
     func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let me = ObjectIdentifier(self)
+        if Self.held.contains(me) { return try await body() }
         await begin()
         defer { end() }
-        return try await body()
+        return try await Self.$held.withValue(Self.held.union([me])) { try await body() }
     }
 
     private func begin() async {

@@ -34,6 +34,12 @@ struct PostgresFaultTests {
         guard let host = cluster.host, cluster.isConfigured else {
             return cluster.reportUncontrollable(skipping: "postgresOutOfDiskSpaceMidJob")
         }
+        // The whole test in the cluster's turn, the tablespace's removal included: another suite's outage test
+        // stopped the cluster between the fixture's end and the DROP TABLESPACE in a CI run.
+        try await cluster.use { try await Self.fillTheTablespace(of: cluster, host: host) }
+    }
+
+    private static func fillTheTablespace(of cluster: PostgresTestCluster, host: String) async throws {
         let disk = TinyDisk(directory: URL(fileURLWithPath: host).appendingPathComponent("tiny-tablespace"))
         guard try await disk.mount() else {
             let reason = "cannot mount a tmpfs at \(disk.directory.path) (needs root): the disk-full test did not run"
