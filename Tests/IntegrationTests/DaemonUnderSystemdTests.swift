@@ -107,7 +107,10 @@ import Testing
                     "kill -9 to the restarted daemon's first batch: \(String(format: "%.2f", fromKill)) s; "
                         + "from its start: \(String(format: "%.2f", fromStart)) s"
                 )
-                #expect(fromStart < 10, "the restarted daemon took \(fromStart) s to its first batch")
+                // Its first batch may wait for ArcadeDB to finish and roll back the killed daemon's statement (its
+                // locks stay until then: see the README's operational notes) and, on a loaded machine, for a core:
+                // 11.1 s in one CI run beside the graph-fault suites' private servers.
+                #expect(fromStart < 30, "the restarted daemon took \(fromStart) s to its first batch")
             } else {
                 Issue.record("no batch from the restarted daemon (pid \(newPID)) in the journal")
             }
