@@ -298,17 +298,7 @@ public final class JobStore: Sendable {
             )
             if let row = rows.first { return try JobControl(row: row) }
             // Why not: lost lease, a repeat of a committed checkpoint, or a gap.
-            let current = try connection.query(statements.lockJob, [lease.jobID])
-            guard let row = current.first else { throw JobStoreError.jobNotFound(lease.jobID) }
-            let token: Int64 = try row.decode("lease_token")
-            guard token == lease.token else {
-                throw JobStoreError.leaseLost(
-                    job: lease.jobID,
-                    token: lease.token,
-                    currentToken: token,
-                    owner: try row.decode("lease_owner")
-                )
-            }
+            let row = try Self.requireLease(lease, on: connection, statements: statements)
             let done: Int64 = try row.decode("plan_done")
             if done == checkpoint.to && checkpoint.to > checkpoint.from {
                 let control = try connection.query(
@@ -741,11 +731,13 @@ public final class JobStore: Sendable {
         return .leaseLost(job: lease.jobID, token: lease.token, currentToken: job.leaseToken, owner: job.leaseOwner)
     }
 
+    /// Locks the job's row and returns it, or throws if the job is gone or another worker took the lease over.
+    @discardableResult
     private static func requireLease(
         _ lease: JobLease,
         on connection: isolated PostgresConnection,
         statements: JobStoreStatements
-    ) throws {
+    ) throws -> PostgresRow {
         guard let row = try connection.query(statements.lockJob, [lease.jobID]).first else {
             throw JobStoreError.jobNotFound(lease.jobID)
         }
@@ -758,6 +750,7 @@ public final class JobStore: Sendable {
                 owner: try row.decode("lease_owner")
             )
         }
+        return row
     }
 
     private static func beginPlan(
@@ -766,8 +759,7 @@ public final class JobStore: Sendable {
         on connection: isolated PostgresConnection,
         statements: JobStoreStatements
     ) throws {
-        try requireLease(lease, on: connection, statements: statements)
-        let row = try connection.query(statements.lockJob, [lease.jobID])[0]
+        let row = try requireLease(lease, on: connection, statements: statements)
         let done: Int64 = try row.decode("plan_done")
         guard done == 0 else {
             throw JobStoreError.invalidTransition(

@@ -26,11 +26,12 @@ struct BaselineCommand: AsyncParsableCommand {
     var version: String
 
     func run() async throws {
-        let catalog = try migrations.loadCatalog()
+        let configuration = try store.file.fileConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
         let last = try RunCommand.migration(version, in: catalog)
         let jobStore = try await store.openClientStore(migrate: true)
         defer { Task { await jobStore.close() } }
-        try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
+        try await graph.withConnection(configuration: configuration) { connection, resolved in
             let options = BoltTransactionOptions(database: resolved.database)
             let target = resolved.target
             var nodes: [MigrationVersion: BoltRecord] = [:]

@@ -18,6 +18,7 @@ struct CypherCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var graph: GraphOptions
+    @OptionGroup var file: ConfigFileOptions
 
     @Flag(help: "Print records as JSON lines, one object per record.")
     var json = false
@@ -37,7 +38,7 @@ struct CypherCommand: AsyncParsableCommand {
 
     func run() async throws {
         let parameters = try parsedParameters()
-        try await graph.withConnection { connection, resolved in
+        try await graph.withConnection(configuration: try file.fileConfiguration()) { connection, resolved in
             let result = try await connection.run(
                 query,
                 parameters: parameters,

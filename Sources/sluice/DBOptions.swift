@@ -22,32 +22,12 @@ struct DBOptions: ParsableArguments {
     @Option(help: "Schema holding sluice's tables (default: the configuration's, else sluice).")
     var schema: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "The daemon's configuration file (TOML), to find Postgres, the graph and the migrations as it does "
-                + "(env SLUICE_CONFIG; default \(DaemonConfiguration.defaultPath) when present).",
-            valueName: "path"
-        )
-    )
-    var config: String?
-
-    /// The configuration file as the daemon reads it (its `SLUICE_*` overrides applied), `nil` when there is none;
-    /// an invalid one fails with its file, line and key.
-    func fileConfiguration(
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws -> DaemonConfiguration? {
-        guard let path = DaemonConfiguration.path(explicit: config, environment: environment) else { return nil }
-        do {
-            return try DaemonConfiguration.load(path: path, environment: environment)
-        } catch {
-            throw CommandError(error.description)
-        }
-    }
+    @OptionGroup var file: ConfigFileOptions
 
     func configuration(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> JobStoreConfiguration {
-        let file = try fileConfiguration(environment: environment)
+        let file = try self.file.fileConfiguration(environment: environment)
         let conninfo = postgres ?? file?.jobStore.postgres.conninfo ?? environment["SLUICE_POSTGRES"] ?? ""
         // A command reports an unreachable server at once; the daemon is the one that waits for it.
         let postgres = PostgresConfiguration(

@@ -68,7 +68,7 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let requestTemplate = try validatedTemplate()
-        let configuration = try db.fileConfiguration()
+        let configuration = try db.file.fileConfiguration()
         let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
         let target = try self.target.jobTarget(configuration: configuration)
         let jobs: [Job] = try await db.withClientStore(migrate: true) { store in

@@ -28,13 +28,14 @@ struct FinalizeCommand: AsyncParsableCommand {
     var batchSize: Int?
 
     func run() async throws {
-        let catalog = try migrations.loadCatalog()
+        let configuration = try store.file.fileConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
         let migration = try RunCommand.migration(version, in: catalog)
         let jobStore = try await store.openClientStore(migrate: true)
         defer { Task { await jobStore.close() } }
         var logger = Logger(label: "sluice.finalize")
         logger.logLevel = .warning
-        try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
+        try await graph.withConnection(configuration: configuration) { connection, resolved in
             let target = resolved.target
             let state = try await MigrationLedger.read(jobStore, catalog: catalog, target: target).state(
                 of: migration.version

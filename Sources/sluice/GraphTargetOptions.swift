@@ -21,7 +21,7 @@ struct GraphTargetOptions: ParsableArguments {
     var database: String?
 
     /// The graph as the job store keys it: the URL as `sluice run` and the daemon connect to it, the database (`""`
-    /// for the server's default). `configuration` is the daemon's file (``DBOptions/fileConfiguration(environment:)``),
+    /// for the server's default). `configuration` is the daemon's file (``ConfigFileOptions/fileConfiguration(environment:)``),
     /// whose values already include the `SLUICE_BOLT_*` overrides.
     func jobTarget(
         configuration: DaemonConfiguration?,

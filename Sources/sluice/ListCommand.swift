@@ -27,11 +27,12 @@ struct ListCommand: AsyncParsableCommand {
     var filesOnly = false
 
     func run() async throws {
-        let catalog = try migrations.loadCatalog()
+        let configuration = try store.file.fileConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
         var states: [MigrationVersion: String] = [:]
         var missing: [MigrationStatus] = []
         if !filesOnly {
-            let resolved = try graph.resolve(configuration: try store.fileConfiguration())
+            let resolved = try graph.resolve(configuration: configuration)
             let target = resolved.target
             let jobStore = try await store.openClientStore(migrate: true)
             let ledger: MigrationLedger

@@ -97,10 +97,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let catalog = try migrations.loadCatalog()
+        let configuration = try store.file.fileConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
         let chosen = try version.map { try Self.migration($0, in: catalog) }
         if dryRun, let migration = chosen {
-            try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
+            try await graph.withConnection(configuration: configuration) { connection, resolved in
                 let capabilities = try await dialect.capabilities(connection, settings: resolved)
                 try await Self.preview(
                     migration,
@@ -125,7 +126,7 @@ struct RunCommand: AsyncParsableCommand {
         let direction: JobDirection = down ? .down : .up
         let schedule = try throttle.windows.loadSchedule()
 
-        try await graph.withConnection(configuration: try store.fileConfiguration()) { connection, resolved in
+        try await graph.withConnection(configuration: configuration) { connection, resolved in
             let capabilities = try await dialect.capabilities(connection, settings: resolved)
             let target = resolved.target
             var queue: [MigrationFile]

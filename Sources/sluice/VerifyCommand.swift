@@ -15,6 +15,7 @@ struct VerifyCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var graph: GraphOptions
+    @OptionGroup var file: ConfigFileOptions
     @OptionGroup var migrations: MigrationsOptions
 
     @Argument(help: "The migration's version, e.g. 007.")
@@ -24,12 +25,14 @@ struct VerifyCommand: AsyncParsableCommand {
     var down = false
 
     func run() async throws {
-        let migration = try RunCommand.migration(version, in: try migrations.loadCatalog())
+        let configuration = try file.fileConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let migration = try RunCommand.migration(version, in: catalog)
         let kind: MigrationDirection.Kind = down ? .down : .up
         guard let query = migration.direction(kind)?.verify else {
             throw CommandError("\(migration.version) has no \(kind) verify query")
         }
-        try await graph.withConnection { connection, resolved in
+        try await graph.withConnection(configuration: configuration) { connection, resolved in
             let options = BoltTransactionOptions(database: resolved.database)
             let result: VerifyResult
             do {

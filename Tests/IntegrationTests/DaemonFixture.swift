@@ -151,19 +151,7 @@ struct DaemonFixture {
     func enqueue(_ version: Int, database: String? = nil, batchSize: Int) async throws -> Job {
         let number = try #require(MigrationVersion("\(version)"))
         let migration = try #require(catalog.migration(number))
-        return try await store.enqueue(
-            JobRequest(
-                migrationVersion: "\(migration.version)",
-                migrationName: migration.name,
-                migrationChecksum: migration.checksum,
-                direction: .up,
-                dryRun: false,
-                target: JobTarget(url: "\(server.url)", database: database ?? server.database ?? ""),
-                batchSize: batchSize,
-                priority: 0,
-                enqueuedBy: "test"
-            )
-        )
+        return try await store.enqueue(.test(migration, on: server, database: database, batchSize: batchSize))
     }
 
     /// Polls the job every 10 ms until `condition` holds; returns it and how long that took.

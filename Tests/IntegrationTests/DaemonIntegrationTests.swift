@@ -184,68 +184,6 @@ struct DaemonIntegrationTests {
         if otherStatus != 0 { DaemonFixture.dump(other, "pair-2") }
     }
 
-    @Test func waitsOutAPostgresOutageMidJobAndFinishes() async throws {
-        guard let server = try BoltTestServer.named("arcadedb") else { return }
-        // Its own cluster: stopping the shared one would fail the suites running meanwhile.
-        let cluster = PostgresTestCluster.outage
-        guard let stop = cluster.servicesCommand("stop"), let start = cluster.servicesCommand("start") else {
-            return cluster.reportUncontrollable(skipping: "waitsOutAPostgresOutage")
-        }
-        print("RAN waitsOutAPostgresOutageMidJobAndFinishes on \(server) and \(cluster)")
-        let nodes = 20_000
-        try await DaemonFixture.with(
-            server: server,
-            cluster: cluster,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
-            nodes: nodes
-        ) { fixture in
-            let notify = try NotifyRecorder()
-            defer { notify.stop() }
-            let daemon = try fixture.start(worker: "outage", notifySocket: notify.socket.path)
-            let job = try await fixture.enqueue(1, batchSize: 100)
-            _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") { $0.planDone >= 500 }
-
-            let outageStarted = ContinuousClock.now
-            let (stopped, stopOutput) = try await JobStoreTestDatabase.shell(stop)
-            #expect(stopped == 0, "stopping Postgres failed: \(stopOutput)")
-            // The outage itself: a length of time, not a condition to poll.
-            try await Task.sleep(for: PostgresTestCluster.outageLength)
-            let waits = notify.messages.filter { $0.text.contains("STATUS=waiting for Postgres") }
-            let waiting = !waits.isEmpty
-            let alive = daemon.process.isRunning
-            let (started, startOutput) = try await JobStoreTestDatabase.shell(start)
-            #expect(started == 0, "starting Postgres failed: \(startOutput)")
-            #expect(alive, "the daemon exited during the outage")
-            #expect(waiting, "no STATUS=waiting for Postgres during the outage")
-
-            let (done, finishing) = try await fixture.waitFor(job.id, timeout: .seconds(180), "succeeded") {
-                $0.state.isFinished
-            }
-            #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
-            let firstWait = notify.messages.first { $0.text.contains("STATUS=waiting for Postgres") }
-            print(
-                "Postgres stopped for \(PostgresTestCluster.outageLength) mid-job: the daemon stayed up, STATUS=waiting \(firstWait.map { "from \(Int(($0.at - outageStarted).milliseconds)) ms" } ?? "never"), "
-                    + "\(waits.count) attempts, job finished \(Int(finishing.milliseconds)) ms after Postgres was back"
-            )
-            // Reconnects with backoff (the connection's own, 50 ms doubling up to 5 s, then the work loop's): a long
-            // outage costs a bounded number of attempts.
-            let seconds = Int(PostgresTestCluster.outageLength.components.seconds)
-            #expect(waits.count <= seconds, "\(waits.count) attempts in \(seconds) s")
-            // One warning for the outage and one line for its end, however many attempts it took.
-            let log = daemon.standardError.split(separator: "\n")
-            let warnings = log.filter { $0.contains(" warning ") && !$0.contains("the throttle times RETURN 1") }
-            #expect(warnings.count == 1 && warnings.first?.contains("waiting for Postgres") == true, "\(warnings)")
-            #expect(log.filter { $0.contains("Postgres answers again after") }.count == 1, "no single end of the wait")
-            print(
-                "daemon warnings during the outage:\n" + log.filter { $0.contains(" warning ") }.joined(separator: "\n")
-            )
-            try await fixture.expectEveryNodeChangedOnce(nodes)
-            let (status, _) = await DaemonFixture.stop(daemon)
-            #expect(status == 0)
-            if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
-        }
-    }
-
     @Test func sigtermMidJobStopsCleanlyAndTheJobResumes() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         print("RAN sigtermMidJobStopsCleanlyAndTheJobResumes on \(server)")
@@ -403,6 +341,28 @@ struct DaemonIntegrationTests {
             let counts = try await fixture.counts()
             #expect(counts.count == 1 && counts.first?["steps"] == .string("1;"), "\(counts.map(\.values))")
             try await fixture.expectEveryNodeChangedOnce(nodes)
+            // The other commands given the file reach the same graph and migrations (no SLUICE_BOLT_URL here).
+            let verified = try await ProcessRun.run(
+                CypherCommandTests.executable,
+                ["verify", "1", "--config", configuration.path],
+                environment: environment
+            )
+            #expect(verified.status == 0 && verified.output.contains("001 up verify passed"), "\(verified.errors)")
+            let unverified = try await ProcessRun.run(
+                CypherCommandTests.executable,
+                ["verify", "2", "--config", configuration.path],
+                environment: environment
+            )
+            #expect(unverified.status != 0 && unverified.errors.contains("002 up verify did not pass"))
+            let counted = try await ProcessRun.run(
+                CypherCommandTests.executable,
+                [
+                    "cypher", "--config", configuration.path, "--json",
+                    "MATCH (n:\(fixture.label)) RETURN count(n) AS n",
+                ],
+                environment: environment
+            )
+            #expect(counted.output == "{\"n\":\(nodes)}\n", "\(counted.output) \(counted.errors)")
             for daemon in daemons {
                 let (status, _) = await DaemonFixture.stop(daemon)
                 #expect(status == 0)

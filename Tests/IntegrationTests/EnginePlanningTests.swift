@@ -59,16 +59,7 @@ import Testing
             #expect(selected.count == Self.nodes - Self.nodes / 7)
 
             try await JobStoreTestDatabase.randomizeJobIDs(of: store)
-            let job = try await store.enqueue(
-                JobRequest(
-                    migrationVersion: "\(migration.version)",
-                    migrationName: migration.name,
-                    migrationChecksum: migration.checksum,
-                    target: JobTarget(url: "\(server.url)", database: server.database ?? ""),
-                    batchSize: 250,
-                    enqueuedBy: "test"
-                )
-            )
+            let job = try await store.enqueue(.test(migration, on: server, batchSize: 250))
             let capabilities = (serverName == "falkordb" ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities
             // Small windows and chunks: the plan crosses many windows and several appends to the store.
             let runner = JobRunner(

@@ -136,8 +136,9 @@ final class HostileBoltServer: Sendable {
             case .send(let bytes):
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
             case .sendAndClose(let bytes):
+                let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in
-                    context.close(promise: nil)
+                    channel.close(promise: nil)
                 }
             case .endlessMessage(let count):
                 var flood = context.channel.allocator.buffer(capacity: count * (2 + 0xFFFF))

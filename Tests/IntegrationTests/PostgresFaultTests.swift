@@ -12,6 +12,30 @@ import Testing
 struct PostgresFaultTests {
     static let nodes = 20_000
 
+    /// Postgres stopped for ``PostgresTestCluster/outageLength`` (20 s; 30 s under `scripts/reliability`).
+    @Test func waitsOutAPostgresOutageMidJobAndFinishes() async throws {
+        let cluster = PostgresTestCluster.outage
+        guard let stop = cluster.servicesCommand("stop"), let start = cluster.servicesCommand("start") else {
+            return cluster.reportUncontrollable(skipping: "waitsOutAPostgresOutage")
+        }
+        try await Self.jobSurvives(
+            "Postgres stopped for \(PostgresTestCluster.outageLength)",
+            sign: nil,
+            readable: false,
+            on: cluster,
+            apply: { _ in
+                let (stopped, output) = try await JobStoreTestDatabase.shell(stop)
+                #expect(stopped == 0, "stopping Postgres failed: \(output)")
+                // The outage itself: a length of time, not a condition to poll.
+                try await Task.sleep(for: PostgresTestCluster.outageLength)
+            },
+            clear: { _ in
+                let (started, output) = try await JobStoreTestDatabase.shell(start)
+                #expect(started == 0, "starting Postgres failed: \(output)")
+            }
+        )
+    }
+
     @Test func readOnlyPostgresMidJobIsWaitedOutAndTheJobResumes() async throws {
         let cluster = PostgresTestCluster.outage
         try await Self.jobSurvives(
@@ -149,11 +173,13 @@ struct PostgresFaultTests {
     }
 
     /// A daemon's job of ``nodes`` items, `apply` done to Postgres once a few batches are in, `clear` once the daemon
-    /// said it waits with `sign` (a SQLSTATE) in the reason and tried again twice; `clear` also runs when the test
-    /// fails on the way, so the cluster is left as it was.
+    /// said it waits with `sign` (a SQLSTATE; `nil` for any reason) in the reason and tried again twice; `clear` also
+    /// runs when the test fails on the way, so the cluster is left as it was. `readable`: whether Postgres answers
+    /// the test's reads during the fault (a stopped one does not; the job's state is then checked once it is over).
     static func jobSurvives(
         _ fault: String,
-        sign: String,
+        sign: String?,
+        readable: Bool = true,
         on cluster: PostgresTestCluster,
         prepare: (DaemonFixture) async throws -> Void = { _ in },
         apply: (DaemonFixture) async throws -> Void,
@@ -176,34 +202,45 @@ struct PostgresFaultTests {
             let job = try await fixture.enqueue(1, batchSize: 100)
             _ = try await fixture.waitFor(job.id, timeout: .seconds(90), "running") { $0.planDone >= 500 }
 
+            func signed(_ text: some StringProtocol) -> Bool { sign.map { text.contains($0) } ?? true }
             var cleared = false
             do {
                 let appliedAt = ContinuousClock.now
                 try await apply(fixture)
                 let waits = { notify.messages.filter { $0.text.contains("STATUS=waiting for Postgres") } }
                 let refused = try await SluiceSandbox.waitUntil(timeout: .seconds(180)) {
-                    waits().contains { $0.text.contains(sign) }
+                    waits().contains { signed($0.text) }
                 }
-                let first = waits().first { $0.text.contains(sign) }
+                let first = waits().first { signed($0.text) }
                 #expect(
                     refused,
-                    "no STATUS=waiting for Postgres with \(sign) after \(fault): \(notify.messages.suffix(3))"
+                    "no STATUS=waiting for Postgres with \(sign ?? "any reason") after \(fault): \(notify.messages.suffix(3))"
                 )
                 // Held, not failed: the daemon tries again (twice more) and the job stays running where it was.
-                let held = try #require(try await fixture.store.job(job.id))
+                let held = readable ? try await fixture.store.job(job.id) : nil
                 let seen = waits().count
                 let retried = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) { waits().count >= seen + 2 }
                 #expect(retried, "the daemon did not try again while \(fault)")
-                let still = try #require(try await fixture.store.job(job.id))
-                #expect(still.state == .running, "the job is \(still.state) while \(fault): \(still.lastError ?? "")")
+                let still = readable ? try #require(try await fixture.store.job(job.id)) : nil
+                if let still {
+                    #expect(
+                        still.state == .running,
+                        "the job is \(still.state) while \(fault): \(still.lastError ?? "")"
+                    )
+                }
                 #expect(daemon.process.isRunning, "the daemon exited while \(fault)")
+                let progress =
+                    if let held, let still { "at \(held.planDone)/\(nodes) done (\(still.planDone) " } else { "(" }
                 print(
-                    "\(fault): STATUS=waiting after \(Int(((first?.at ?? .now) - appliedAt).milliseconds)) ms at "
-                        + "\(held.planDone)/\(nodes) done (\(still.planDone) after \(waits().count - seen) more attempts): "
-                        + "\(first?.text ?? "none")"
+                    "\(fault): STATUS=waiting after \(Int(((first?.at ?? .now) - appliedAt).milliseconds)) ms "
+                        + "\(progress)after \(waits().count - seen) more attempts): \(first?.text ?? "none")"
                 )
                 cleared = true
                 try await clear(fixture)
+                // Reconnects back off (the connection's own, 50 ms doubling up to 5 s, then the work loop's): a long
+                // fault costs a bounded number of attempts.
+                let seconds = Int((ContinuousClock.now - appliedAt).components.seconds)
+                #expect(waits().count <= max(seconds, 3), "\(waits().count) attempts in \(seconds) s")
             } catch {
                 if !cleared { try? await clear(fixture) }
                 DaemonFixture.dump(daemon, "daemon")
@@ -222,8 +259,8 @@ struct PostgresFaultTests {
             // One warning for the whole fault however often the daemon tried, and one line when it is over.
             let log = daemon.standardError.split(separator: "\n")
             let warnings = log.filter { $0.contains(" warning ") && $0.contains("waiting for Postgres") }
-            #expect(warnings.count == 1 && warnings.allSatisfy { $0.contains(sign) }, "\(warnings)")
-            #expect(log.contains { $0.contains("Postgres answers again after") }, "no end of the wait in the log")
+            #expect(warnings.count == 1 && warnings.allSatisfy { signed($0) }, "\(warnings)")
+            #expect(log.filter { $0.contains("Postgres answers again after") }.count == 1, "not one end of the wait")
             #expect(!log.contains { $0.contains("job failed") }, "a job failed line while \(fault)")
             print("daemon log while \(fault):\n" + log.filter { !$0.contains(" info ") }.joined(separator: "\n"))
             if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }

@@ -72,16 +72,7 @@ final class ThrottleTestJob: Sendable {
     /// the id, and other tests' stores (schemas of their own) on the same graph start at 1 too.
     func claim(in store: JobStore, batchSize: Int) async throws -> JobLease {
         try await JobStoreTestDatabase.randomizeJobIDs(of: store)
-        let job = try await store.enqueue(
-            JobRequest(
-                migrationVersion: "\(migration.version)",
-                migrationName: migration.name,
-                migrationChecksum: migration.checksum,
-                target: JobTarget(url: "\(server.url)", database: server.database ?? ""),
-                batchSize: batchSize,
-                enqueuedBy: "test"
-            )
-        )
+        let job = try await store.enqueue(.test(migration, on: server, batchSize: batchSize))
         let worker = WorkerIdentity(rawValue: "throttle-test-\(label)")
         guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(60)), lease.jobID == job.id
         else {
