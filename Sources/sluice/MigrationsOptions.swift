@@ -3,7 +3,8 @@ import Daemon
 import Foundation
 import Migrations
 
-/// Where the migration files are: `--migrations`, then `SLUICE_MIGRATIONS`, then `./migrations`, then
+/// Where the migration files are: `--migrations`, then `SLUICE_MIGRATIONS`, then the configuration file's folder
+/// (commands with `--config`), then `./migrations`, then
 /// the folder a package installs them to.
 struct MigrationsOptions: ParsableArguments {
     /// Where a package installs a project's migrations, read when there is no `./migrations`.
@@ -12,7 +13,8 @@ struct MigrationsOptions: ParsableArguments {
     @Option(
         name: .customLong("migrations"),
         help: ArgumentHelp(
-            "Folder of migration files (env SLUICE_MIGRATIONS; default ./migrations, then \(installedFolder)).",
+            "Folder of migration files (env SLUICE_MIGRATIONS; default: given --config, its [migrations] folder; "
+                + "else ./migrations, then \(installedFolder)).",
             valueName: "dir"
         )
     )
