@@ -16,7 +16,8 @@ public struct JobRunner: Sendable {
     public struct Configuration: Sendable {
         /// Items per batch; the job's requested batch size wins when it is set.
         public var batchSize: Int
-        /// Planned ids read from the graph and sent to Postgres per chunk while planning.
+        /// Planned ids read from the graph and sent to Postgres per chunk while planning, and read back from
+        /// Postgres per round trip while batches run (``PlanReadAhead``).
         public var planChunk: Int
         /// Ids per window where planning reads the graph by id windows (``BatchStatement/PlanReading/idWindows``):
         /// the most one answer holds, and what bounds how long the server serves no other client.
@@ -172,6 +173,7 @@ public struct JobRunner: Sendable {
         /// The batch the throttle sized, once read: its size, and the job store's answer to its checkpoint.
         var batch: (size: Int, control: JobControl?)?
         var lastBatch: CompletedBatch?
+        var readAhead = PlanReadAhead(chunk: configuration.planChunk)
         var indexChecked = false
         while true {
             if Task.isCancelled { machine.requestStop() }
@@ -230,7 +232,11 @@ public struct JobRunner: Sendable {
                     }
                 }
                 batchStarted = ContinuousClock.now
-                let ids = try await planEntries(job.id, offset: offset, count: count)
+                let ids = try await readAhead.entries(offset: offset, count: count) {
+                    offset,
+                    count throws(EngineError) in
+                    try await planEntries(job.id, offset: offset, count: count)
+                }
                 batch = (ids.count, nil)
                 action = machine.planRead(ids)
             case .apply(let slice):

@@ -7,7 +7,7 @@ public struct PlanReader: Sendable {
     public let connection: BoltConnection
     public let statement: BatchStatement
     public let options: BoltTransactionOptions
-    /// Ids handed on per chunk (the last may hold fewer; an id window's may push one a window past it).
+    /// Ids handed on per chunk (the last may hold fewer; an id window or a group may push one past it).
     public let chunkSize: Int
     /// Ids per window where the server is read by id windows.
     public let window: Int
@@ -36,8 +36,8 @@ public struct PlanReader: Sendable {
         chunk handle: ([Int64]) async throws(EngineError) -> Void
     ) async throws(EngineError) -> Int64 {
         switch statement.planReading {
-        case .stream:
-            try await stream(statement.planning, parameters: parameters, chunk: handle)
+        case .groups:
+            try await readGroups(statement.groupPlanning, parameters: parameters, chunk: handle)
         case .idWindows:
             try await readWindows(from: nil, parameters: parameters, chunk: handle)
         }
@@ -50,10 +50,10 @@ public struct PlanReader: Sendable {
         chunk handle: ([Int64]) async throws(EngineError) -> Void
     ) async throws(EngineError) -> Int64 {
         switch statement.planReading {
-        case .stream:
+        case .groups:
             var late = parameters
             late["sluice_after"] = .integer(highest)
-            return try await stream(statement.latePlanning, parameters: late, chunk: handle)
+            return try await readGroups(statement.latePlanning, parameters: late, chunk: handle)
         case .idWindows:
             guard highest < Int64.max else { return 0 }
             return try await readWindows(from: highest + 1, parameters: parameters, chunk: handle)
@@ -80,11 +80,19 @@ public struct PlanReader: Sendable {
             let records = try await collect(statement.windowPlanning, parameters: windowParameters)
             let start = chunk.count
             for record in records {
-                guard case .list(let values) = record["sluice_ids"] else {
-                    throw .migration("planning returned no list of ids")
+                guard case .list(let values) = record["sluice_ids"], let first = record["sluice_first"]?.intValue,
+                    let last = record["sluice_last"]?.intValue, window.contains(first), window.contains(last),
+                    first <= last, last - first < BatchStatement.planGroup
+                else {
+                    throw .migration("planning returned no group of ids for the id window \(window)")
+                }
+                guard !values.isEmpty else {
+                    // Every id from the first to the last.
+                    chunk.append(contentsOf: first...last)
+                    continue
                 }
                 for value in values {
-                    guard let id = value.intValue, window.contains(id) else {
+                    guard let id = value.intValue, (first...last).contains(id) else {
                         throw .migration("planning returned \(value) for the id window \(window)")
                     }
                     chunk.append(id)
@@ -101,25 +109,31 @@ public struct PlanReader: Sendable {
         return count
     }
 
-    /// A query's `sluice_id` column, one record per id, in the server's order.
-    private func stream(
+    /// A query's `sluice_ids` lists, one record per group of ids, in the server's order, handed on in chunks of
+    /// ``chunkSize`` ids (unsorted: the job store sorts them).
+    private func readGroups(
         _ query: String,
         parameters: [String: BoltValue],
         chunk handle: ([Int64]) async throws(EngineError) -> Void
     ) async throws(EngineError) -> Int64 {
         var chunk: [Int64] = []
-        chunk.reserveCapacity(chunkSize)
+        chunk.reserveCapacity(chunkSize + BatchStatement.planGroup)
         var count: Int64 = 0
         do {
-            let result = try await connection.run(query, parameters: parameters, options: options, fetchSize: 10_000)
+            let result = try await connection.run(query, parameters: parameters, options: options, fetchSize: 100)
             var iterator = result.makeAsyncIterator()
             while let record = try await iterator.next() {
-                guard let id = record[0].intValue else {
-                    throw EngineError.migration("planning returned a non-integer id")
+                guard case .list(let values) = record["sluice_ids"] else {
+                    throw EngineError.migration("planning returned no list of ids")
                 }
-                chunk.append(id)
-                count += 1
-                if chunk.count == chunkSize {
+                for value in values {
+                    guard let id = value.intValue else {
+                        throw EngineError.migration("planning returned \(value) as an id")
+                    }
+                    chunk.append(id)
+                }
+                count += Int64(values.count)
+                if chunk.count >= chunkSize {
                     try await handle(chunk)
                     chunk.removeAll(keepingCapacity: true)
                 }

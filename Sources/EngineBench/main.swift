@@ -42,8 +42,8 @@ let clock = ContinuousClock()
 func milliseconds(_ duration: Duration) -> Double { Double(duration / .nanoseconds(1)) / 1e6 }
 
 let started = clock.now
-// Planned as sluice plans (PlanReader: id windows or a stream, as the server allows), kept in memory instead of
-// the job store; streamed ids are sorted here as the job store sorts them.
+// Planned as sluice plans (PlanReader: id windows or groups of ids, as the server allows), kept in memory instead of
+// the job store; grouped ids are sorted here as the job store sorts them.
 var ids: [Int64] = []
 let reader = PlanReader(
     connection: connection,

@@ -51,8 +51,18 @@ import Testing
         )
     }
     @Test func planningReadsIdWindowsWhereBatchesAddressRangesOfNodes() {
-        let streamed = BatchStatement(step: Self.step, addressing: .idList)
-        #expect(streamed.planReading == .stream)
+        let grouped = BatchStatement(step: Self.step, addressing: .idList)
+        #expect(grouped.planReading == .groups)
+        #expect(
+            grouped.groupPlanning
+                == "MATCH (p:Project) WHERE (p.name IS NOT NULL) "
+                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids"
+        )
+        #expect(
+            grouped.latePlanning
+                == "MATCH (p:Project) WHERE id(p) > $sluice_after AND (p.name IS NOT NULL) "
+                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids"
+        )
         let windowed = BatchStatement(step: Self.step, addressing: .idRange)
         #expect(windowed.planReading == .idWindows)
         #expect(
@@ -62,9 +72,11 @@ import Testing
         #expect(
             windowed.windowPlanning
                 == "MATCH (p:Project) WHERE id(p) >= $sluice_low AND id(p) <= $sluice_high AND (p.name IS NOT NULL) "
-                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids"
+                + "WITH id(p) / 4096 AS sluice_group, min(id(p)) AS sluice_first, max(id(p)) AS sluice_last, "
+                + "collect(id(p)) AS sluice_ids RETURN sluice_first, sluice_last, "
+                + "CASE WHEN size(sluice_ids) = sluice_last - sluice_first + 1 THEN [] ELSE sluice_ids END AS sluice_ids"
         )
-        // A relationship's id is not sought by range: its planning streams.
+        // A relationship's id is not sought by range: its planning reads groups.
         let step = DataStep(
             statement: Self.step.statement,
             pattern: ItemPattern(
@@ -78,6 +90,6 @@ import Testing
             change: "SET r.checked = true",
             line: 1
         )
-        #expect(BatchStatement(step: step, addressing: .idRange).planReading == .stream)
+        #expect(BatchStatement(step: step, addressing: .idRange).planReading == .groups)
     }
 }

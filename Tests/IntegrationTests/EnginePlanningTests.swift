@@ -18,8 +18,9 @@ import Testing
         guard let server = try BoltTestServer.named(serverName) else { return }
         try await JobStoreTestDatabase.withStore { store in
             let label = BoltTestServer.uniqueLabel("Planned")
-            // Every seventh node is left out by the predicate: the id windows and batch ranges hold holes. The predicate
-            // stays true after the change, so a batch applied twice would show as a counter of 2.
+            // The last 100 nodes of every 1,000 are left out by the predicate: the id windows and batch ranges hold
+            // holes, and where ids are dense (FalkorDB) some windows hold none (a group planned as its first and last
+            // id). The predicate stays true after the change, so a batch applied twice would show as a counter of 2.
             let text = """
                 // sluice:description Counts every \(label) once.
 
@@ -51,12 +52,12 @@ import Testing
                 connection,
                 "UNWIND range(1, \(Self.nodes)) AS i CREATE (:\(label) {i: i, counter: 0})"
             )
-            _ = try await server.query(connection, "MATCH (n:\(label)) WHERE n.i % 7 = 0 SET n.skip = true")
+            _ = try await server.query(connection, "MATCH (n:\(label)) WHERE n.i % 1000 >= 900 SET n.skip = true")
             let selected = try await server.query(
                 connection,
                 "MATCH (n:\(label)) WHERE n.skip IS NULL RETURN id(n) AS id"
             ).compactMap { $0["id"]?.intValue }.sorted()
-            #expect(selected.count == Self.nodes - Self.nodes / 7)
+            #expect(selected.count == Self.nodes - Self.nodes / 10)
 
             try await JobStoreTestDatabase.randomizeJobIDs(of: store)
             let job = try await store.enqueue(.test(migration, on: server, batchSize: 250))
