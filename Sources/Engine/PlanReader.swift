@@ -39,7 +39,7 @@ public struct PlanReader: Sendable {
         case .groups:
             try await readGroups(statement.groupPlanning, parameters: parameters, chunk: handle)
         case .idWindows:
-            try await readWindows(from: nil, parameters: parameters, chunk: handle)
+            try await readWindows(after: nil, parameters: parameters, chunk: handle)
         }
     }
 
@@ -55,25 +55,27 @@ public struct PlanReader: Sendable {
             late["sluice_after"] = .integer(highest)
             return try await readGroups(statement.latePlanning, parameters: late, chunk: handle)
         case .idWindows:
-            guard highest < Int64.max else { return 0 }
-            return try await readWindows(from: highest + 1, parameters: parameters, chunk: handle)
+            return try await readWindows(after: highest, parameters: parameters, chunk: handle)
         }
     }
 
-    /// One id window at a time (from `lowest` on, when given), each window's ids sorted, handed on in ascending
-    /// chunks. The server answers each window as a few lists and serves its other clients between windows.
+    /// One id window at a time (of the ids above `highest`, when given), each window's ids sorted, handed on in
+    /// ascending chunks. The server answers each window as a few lists and serves its other clients between windows.
     private func readWindows(
-        from lowest: Int64?,
+        after highest: Int64?,
         parameters: [String: BoltValue],
         chunk handle: ([Int64]) async throws(EngineError) -> Void
     ) async throws(EngineError) -> Int64 {
-        let bounds = try await collect(statement.planningBounds, parameters: [:])
+        let bounds = try await collect(
+            highest == nil ? statement.planningBounds : statement.latePlanningBounds,
+            parameters: highest.map { ["sluice_after": .integer($0)] } ?? [:]
+        )
         guard let low = bounds.first?["sluice_low"]?.intValue, let high = bounds.first?["sluice_high"]?.intValue
         else { return 0 }
         var chunk: [Int64] = []
         chunk.reserveCapacity(chunkSize + window)
         var count: Int64 = 0
-        for window in IDWindows(lowest: max(low, lowest ?? low), highest: high, width: window) {
+        for window in IDWindows(lowest: low, highest: high, width: window) {
             var windowParameters = parameters
             windowParameters["sluice_low"] = .integer(window.lowerBound)
             windowParameters["sluice_high"] = .integer(window.upperBound)

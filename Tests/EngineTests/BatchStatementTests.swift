@@ -70,6 +70,11 @@ import Testing
                 == "MATCH (p:Project) RETURN min(id(p)) AS sluice_low, max(id(p)) AS sluice_high"
         )
         #expect(
+            windowed.latePlanningBounds
+                == "MATCH (p:Project) WHERE id(p) > $sluice_after "
+                + "RETURN min(id(p)) AS sluice_low, max(id(p)) AS sluice_high"
+        )
+        #expect(
             windowed.windowPlanning
                 == "MATCH (p:Project) WHERE id(p) >= $sluice_low AND id(p) <= $sluice_high AND (p.name IS NOT NULL) "
                 + "WITH id(p) / 4096 AS sluice_group, min(id(p)) AS sluice_first, max(id(p)) AS sluice_last, "
