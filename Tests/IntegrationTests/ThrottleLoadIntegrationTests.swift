@@ -13,7 +13,8 @@ import Throttle
 /// what the test sets, however busy the machine is (``GraphLock``); CPU saturation would not.
 ///
 /// Not shown here: that the throttle brings the probe's latency back down. This load does not depend on the job, so
-/// slowing the job cannot lower it; `scripts/bench-throttle` measures that side by side under a load that does.
+/// slowing the job cannot lower it; ``ThrottleRecoveryIntegrationTests`` shows it under a load the job makes worse,
+/// with the rate back to 90% of the unthrottled one within 30 s of the load's end.
 @Suite struct ThrottleLoadIntegrationTests {
     /// Targets far above a quiet probe's latency on a loaded machine and far from the lock's holds, so only the load
     /// moves the job between states: holds of 900 ms are above the target and below the critical level, holds of

@@ -24,20 +24,23 @@ final class ThrottleTestJob: Sendable {
     /// How the run ended, once it has: waiting for progress after that fails at once.
     let ending = Mutex<String?>(nil)
 
-    /// Seeds the nodes (a property `i` from 1) and parses the migration; its probe is `probe` when given.
-    init(server: BoltTestServer, nodes: Int, probe: String? = nil) async throws {
+    /// Seeds the nodes (a property `i` from 1) and parses the migration; its probe is `probe` when given. `cost` > 0
+    /// gives each item that much arithmetic besides its mark (a sum over `1...cost`, stored in `n.cost`): a batch
+    /// then takes long enough for few nodes to keep a job busy for a minute.
+    init(server: BoltTestServer, nodes: Int, probe: String? = nil, cost: Int = 0) async throws {
         self.server = server
         self.nodes = nodes
         let label = BoltTestServer.uniqueLabel("Paced")
         self.label = label
         let probeSection = probe.map { "// sluice:probe\n\($0)\n\n" } ?? ""
+        let work = cost > 0 ? ", n.cost = reduce(s = 0, x IN range(1, \(cost)) | s + x)" : ""
         let text = """
             // sluice:description Marks every \(label): a job for the throttle's tests.
 
             \(probeSection)// sluice:up data
             MATCH (n:\(label))
             WHERE n.marked IS NULL
-            SET n.marked = true
+            SET n.marked = true\(work)
 
             // sluice:up verify
             MATCH (n:\(label)) WHERE n.marked IS NULL RETURN count(n) = 0 AS ok
@@ -81,8 +84,9 @@ final class ThrottleTestJob: Sendable {
         return lease
     }
 
-    /// The runner for `lease` on `connection`, paced by `pacer`. The server's capabilities are its dialect's: the probe
-    /// writes nodes that processes killed by other tests may hold locked for a while.
+    /// The runner for `lease` on `connection`, paced by `pacer`. The server's capabilities are its dialect's (FalkorDB's
+    /// for the shared one and a private one alike): the probe writes nodes that processes killed by other tests may
+    /// hold locked for a while.
     func runner(
         store: JobStore,
         connection: BoltConnection,
@@ -92,7 +96,7 @@ final class ThrottleTestJob: Sendable {
         JobRunner(
             store: store,
             connection: connection,
-            capabilities: (server.name == "falkordb" ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities,
+            capabilities: (server.name.hasSuffix("falkordb") ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities,
             migration: migration,
             pacer: pacer,
             logger: logger

@@ -43,6 +43,8 @@ def work(index):
 
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 signal.signal(signal.SIGINT, lambda *_: stop.set())
+# A parent that blocks these signals (a Swift test process does) passes its mask on.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(threads)]
 for worker in workers:
     worker.start()
