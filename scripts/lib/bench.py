@@ -9,7 +9,7 @@ with sluice per size. With --spike: EXPLAIN and read-only timing of an id-list s
 id-range slice at the start, middle and end of the id space. Writes results.json, results.md and,
 when matplotlib imports, batches-<server>-<nodes>.png into --out.
 """
-import argparse, json, os, random, signal, socket, statistics, subprocess, sys, threading, time
+import argparse, json, os, random, re, signal, socket, statistics, subprocess, sys, threading, time
 
 from neo4j import GraphDatabase
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
@@ -89,11 +89,12 @@ def check(graph, nodes):
     return left == 0 and right == nodes, f"{left} left undone, {right} of {nodes} right"
 
 
-def summary(name, wall, nodes, batches, planning=None, usage=None, note=""):
+def summary(name, wall, nodes, batches, items=None, planning=None, usage=None, peak_rss_kb=None, note=""):
+    """`items`: how many the variant says it changed (None: it does not say; the graph is checked either way)."""
     ordered = sorted(batches)
     first, last = batches[:10], batches[-10:]
     result = {
-        "variant": name, "wall_s": wall, "items_per_s": nodes / wall if wall else 0, "batches": len(batches),
+        "variant": name, "items": items, "wall_s": wall, "items_per_s": nodes / wall if wall else 0, "batches": len(batches),
         "batch_ms": batches, "p50_ms": ordered[len(ordered) // 2] if ordered else None,
         "p99_ms": ordered[min(len(ordered) - 1, len(ordered) * 99 // 100)] if ordered else None,
         "first10_ms": statistics.mean(first) if first else None, "last10_ms": statistics.mean(last) if last else None,
@@ -101,34 +102,70 @@ def summary(name, wall, nodes, batches, planning=None, usage=None, note=""):
     }
     if first and last:
         result["last_over_first"] = result["last10_ms"] / result["first10_ms"]
+    if peak_rss_kb:
+        result["peak_rss_mb"] = peak_rss_kb / 1024
     if usage:
-        result["peak_rss_mb"] = usage.ru_maxrss / 1024
         result["cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
 
 
+class PeakRSS:
+    """A child's peak resident set: its VmHWM in /proc, read every 20 ms from its exec to its exit. Not the
+    ru_maxrss of wait4: Linux folds the memory the child had before its exec, this Python process's (about 67 MB
+    with the driver loaded), into that, so every sluice variant read the same 67 MB. `sluice run`, the daemon
+    and EngineBench are measured alike."""
+
+    def __init__(self, pid):
+        self.pid, self.peak_kb, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def read(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+        except OSError:  # gone (a zombie has no VmHWM line either: its last reading stands)
+            pass
+
+    def watch(self):
+        while not self.done.wait(0.02):
+            self.read()
+
+    def stop(self):
+        """The peak in kB; call it before reaping the child, so that its pid cannot be someone else's."""
+        self.done.set()
+        self.thread.join()
+        self.read()
+        return self.peak_kb or None
+
+
 def run_child(command, env, on_line=None):
-    """Runs a child to its end; returns (status, wall seconds, rusage, stdout lines, stderr)."""
+    """Runs a child to its end; returns (status, wall seconds, rusage, peak RSS kB, stdout lines, stderr)."""
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = PeakRSS(child.pid)
     lines = []
     for line in child.stdout:
         lines.append((time.perf_counter() - started, line))
     errors = child.stderr.read()
+    peak_kb = peak.stop()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, time.perf_counter() - started, usage, lines, errors
+    return child.returncode, time.perf_counter() - started, usage, peak_kb, lines, errors
 
 
 def guide_loop(graph, nodes):
-    batches, started = [], time.perf_counter()
+    batches, items, started = [], 0, time.perf_counter()
     while True:
         start = time.perf_counter()
         count = graph.value(GUIDE)
         batches.append((time.perf_counter() - start) * 1000)
+        items += count
         if count < BATCH:
             break
-    return summary(GUIDE_NAME, time.perf_counter() - started, nodes, batches,
+    return summary(GUIDE_NAME, time.perf_counter() - started, nodes, batches, items=items,
                    note="auto-commit `IS NULL ... LIMIT 10000` until short; rescans what is done")
 
 
@@ -143,12 +180,12 @@ def bolt_env(settings):
 def bare_loop(settings, nodes, args):
     env = bolt_env(settings)
     env.update({"BENCH_MIGRATIONS": args.migrations, "BENCH_VERSION": "007", "BENCH_BATCH": str(BATCH)})
-    status, wall, usage, lines, errors = run_child([args.engine_bench], env)
+    status, wall, usage, peak_kb, lines, errors = run_child([args.engine_bench], env)
     if status != 0:
         raise SystemExit(f"bench: EngineBench failed on {settings['name']}: {errors.strip()}")
     result = json.loads(lines[-1][1])
-    return summary(BARE_NAME, wall, nodes, result["batches_ms"],
-                   planning=result["planning_ms"] / 1000, usage=usage,
+    return summary(BARE_NAME, wall, nodes, result["batches_ms"], items=result["changed"],
+                   planning=result["planning_ms"] / 1000, usage=usage, peak_rss_kb=peak_kb,
                    note=f"{result['addressing']}, no job store")
 
 
@@ -169,15 +206,16 @@ def sluice_run(settings, nodes, args):
     schema = f"bench_{random.getrandbits(40):x}"
     env = sluice_env(settings)
     command = [args.sluice, "run", "007", "--json", "--no-throttle", "--migrations", args.migrations, "--schema", schema]
-    status, wall, usage, lines, errors = run_child(command, env)
+    status, wall, usage, peak_kb, lines, errors = run_child(command, env)
     drop_schema(schema)
     if status != 0:
         raise SystemExit(f"bench: sluice run failed on {settings['name']}: {errors.strip()}")
     events = [(at, json.loads(line)) for at, line in lines if line.startswith("{")]
     batches = [event["batch_ms"] for _, event in events if event["event"] == "batch"]
     first = next((at - event["batch_ms"] / 1000 for at, event in events if event["event"] == "batch"), None)
-    return summary(RUN_NAME, wall, nodes, batches, planning=first, usage=usage,
-                   note="release build, unthrottled; planning = start to first batch (connect, probe, plan)")
+    items = next((event["changed"] for _, event in events if event["event"] == "succeeded"), None)
+    return summary(RUN_NAME, wall, nodes, batches, items=items, planning=first, usage=usage, peak_rss_kb=peak_kb,
+                   note=f"{args.build}, unthrottled; planning = start to first batch (connect, probe, plan)")
 
 
 # The daemon with a throttle that never acts: a latency target of an hour (no cut, no pause), every batch at
@@ -205,7 +243,7 @@ probe_interval = "1h"
 def daemon_run(settings, nodes, args):
     """`sluice daemon` started on its own configuration and schema and idle, then timed from `sluice
     enqueue 007` to its "job succeeded" line; per-batch times from its "batch committed" lines; SIGTERM
-    at the end, rusage of the daemon process alone."""
+    at the end; CPU time and peak RSS of the daemon process alone, as for `sluice run`."""
     schema = f"bench_{random.getrandbits(40):x}"
     config = os.path.join(args.out, f"daemon-{schema}.toml")
     with open(config, "w") as handle:
@@ -213,6 +251,7 @@ def daemon_run(settings, nodes, args):
     env = sluice_env(settings)
     daemon = subprocess.Popen([args.sluice, "daemon", "--config", config], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = PeakRSS(daemon.pid)
     lines, started, ended = [], threading.Event(), threading.Event()
 
     def read():
@@ -243,8 +282,9 @@ def daemon_run(settings, nodes, args):
     finally:
         if daemon.poll() is None:
             daemon.send_signal(signal.SIGTERM)
+        reader.join(60)  # to the end of its stderr: it has exited
+        peak_kb = peak.stop()
         _, status, usage = os.wait4(daemon.pid, 0)
-        reader.join(10)
         drop_schema(schema)
         os.remove(config)
     if not any("job succeeded" in line for _, line in lines):
@@ -253,8 +293,11 @@ def daemon_run(settings, nodes, args):
     committed = [(at, line) for at, line in lines if "batch committed" in line]
     batches = [float(line.split("latency_ms=", 1)[1].split()[0]) for _, line in committed]
     planning = committed[0][0] - begin - batches[0] / 1000 if committed else None
-    return summary(DAEMON_NAME, wall, nodes, batches, planning=planning, usage=usage,
-                   note="release build, throttle configured never to act; enqueue to \"job succeeded\"; "
+    changed = next((re.search(r"job succeeded: ([\d,]+) items changed", line) for _, line in lines
+                    if "job succeeded:" in line), None)
+    items = int(changed.group(1).replace(",", "")) if changed else None
+    return summary(DAEMON_NAME, wall, nodes, batches, items=items, planning=planning, usage=usage, peak_rss_kb=peak_kb,
+                   note=f"{args.build}, throttle configured never to act; enqueue to \"job succeeded\"; "
                         "planning = enqueue to first batch; per-batch ms whole (the daemon's log)")
 
 
@@ -382,15 +425,15 @@ def markdown(results):
         nodes = run["nodes"]
         for server, variants in run["servers"].items():
             lines.append(f"## {server}, {nodes:,} Project nodes\n")
-            lines.append("| variant | wall s | items/s | planning s | batches | p50 ms | p99 ms | first 10 ms | "
+            lines.append("| variant | items | wall s | items/s | planning s | batches | p50 ms | p99 ms | first 10 ms | "
                          "last 10 ms | last/first | peak RSS MB | CPU s | note |")
-            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
             for v in variants["variants"]:
                 if v.get("skipped"):
-                    lines.append(f"| {v['variant']} | | | | | | | | | | | | {v['skipped']} |")
+                    lines.append(f"| {v['variant']} | | | | | | | | | | | | | {v['skipped']} |")
                     continue
                 f = lambda key, fmt="{:,.1f}": fmt.format(v[key]) if v.get(key) is not None else ""
-                lines.append(f"| {v['variant']} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
+                lines.append(f"| {v['variant']} | {f('items', '{:,}')} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
                              f"{f('planning_s', '{:.2f}')} | {v['batches'] or ''} | {f('p50_ms')} | {f('p99_ms')} | "
                              f"{f('first10_ms')} | {f('last10_ms')} | {f('last_over_first', '{:.2f}')} | "
                              f"{f('peak_rss_mb')} | {f('cpu_s', '{:.2f}')} | {v['note']} |")
@@ -506,6 +549,7 @@ def main():
     parser.add_argument("--engine-bench", required=True)
     parser.add_argument("--migrations", required=True)
     parser.add_argument("--commit", default="")
+    parser.add_argument("--build", default="release build", help="which build of sluice ran, for the notes")
     parser.add_argument("--daemon-timeout", type=float, default=7200)
     parser.add_argument("--spike", action="store_true")
     args = parser.parse_args()
