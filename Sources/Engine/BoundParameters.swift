@@ -17,7 +17,11 @@ public enum BoundParameters {
             buffer.writePackStream(value)
             object[name] = Data(buffer.readableBytesView).base64EncodedString()
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        // JSONEncoder, not JSONSerialization: the latter sorts keys through ICU's collator, whose data then stays
+        // resident (about 2 MB) in a daemon that must stay small.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
         return PostgresJSON(text: String(decoding: data, as: UTF8.self))
     }
 

@@ -95,7 +95,7 @@ public struct Finalizer: Sendable {
             verdict = result
         }
         var mark = Self.versionParameters(migration)
-        mark["now"] = .string(ISO8601DateFormatter().string(from: Date()))
+        mark["now"] = .string(Date().formatted(.iso8601))  // no ICU (see GraphMigrationNodes.mirror)
         do {
             try await connection.run(Self.mark, parameters: mark, options: options).consume()
         } catch {

@@ -38,7 +38,9 @@ public enum GraphMigrationNodes {
         connection: BoltConnection,
         options: BoltTransactionOptions
     ) async throws(BoltError) {
-        let now = ISO8601DateFormatter().string(from: entry.appliedAt ?? Date())
+        // swift-foundation's ISO 8601 style, not ISO8601DateFormatter: that one loads ICU's calendar, number and
+        // collation data (about 2 MB resident for the rest of a daemon's life) to print one date.
+        let now = (entry.appliedAt ?? Date()).formatted(.iso8601)
         try await connection.run(
             record,
             parameters: [

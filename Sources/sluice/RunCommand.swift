@@ -249,7 +249,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             ending = try await Self.runInterruptibly(stopping: run) {
                 try await run.run(runner, lease: lease, probe: probe) { progress in
-                    if json { Self.writeJSON(Self.event(progress)) } else { display.update(progress) }
+                    if json { Self.writeJSON(BatchEvent(progress)) } else { display.update(progress) }
                 }.get()
             }
         } catch let error as EngineError {
@@ -266,10 +266,15 @@ struct RunCommand: AsyncParsableCommand {
         var output = StandardOutput()
         switch ending {
         case .succeeded(let job) where json:
-            Self.writeJSON([
-                "event": "succeeded", "job": job.id.rawValue, "planned": job.planDone, "changed": job.itemsChanged,
-                "skipped": job.itemsSkipped, "quarantined": job.itemsQuarantined,
-            ])
+            Self.writeJSON(
+                SucceededEvent(
+                    job: job.id.rawValue,
+                    planned: job.planDone,
+                    changed: job.itemsChanged,
+                    skipped: job.itemsSkipped,
+                    quarantined: job.itemsQuarantined
+                )
+            )
         case .succeeded(let job):
             output.write(
                 "\(migration.version) \(direction.rawValue): succeeded, \(job.planDone) items planned, "
@@ -290,17 +295,44 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// One `--json` line for a batch: the plan offset it reached and how long it took with its checkpoint.
-    static func event(_ progress: JobRunner.Progress) -> [String: Any] {
-        let (seconds, attoseconds) = progress.lastBatch.components
-        return [
-            "event": "batch", "done": progress.done, "total": progress.total, "changed": progress.itemsChanged,
-            "batch_size": progress.batchSize, "batch_ms": Double(seconds) * 1000 + Double(attoseconds) / 1e15,
-        ]
+    struct BatchEvent: Encodable {
+        let event = "batch"
+        var done: Int64
+        var total: Int64
+        var changed: Int64
+        var batchSize: Int
+        var batchMs: Double
+
+        init(_ progress: JobRunner.Progress) {
+            let (seconds, attoseconds) = progress.lastBatch.components
+            (done, total, changed) = (progress.done, progress.total, progress.itemsChanged)
+            batchSize = progress.batchSize
+            batchMs = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case event, done, total, changed
+            case batchSize = "batch_size"
+            case batchMs = "batch_ms"
+        }
     }
 
-    static func writeJSON(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    /// The `--json` line of a job that succeeded.
+    struct SucceededEvent: Encodable {
+        let event = "succeeded"
+        var job: Int64
+        var planned: Int64
+        var changed: Int64
+        var skipped: Int64
+        var quarantined: Int64
+    }
+
+    /// Written with `JSONEncoder` (swift-foundation's, no ICU), not `JSONSerialization`, whose sorted keys
+    /// compare through ICU's collator: loading its collation data added about 2 MB to every `sluice run --json`.
+    static func writeJSON(_ event: some Encodable) {
+        guard let text = try? JSONOutput.text(event) else { return }
+        var output = StandardOutput()
+        output.write(text)
     }
 
     /// `--dry-run`: what the job would do, without writing.
