@@ -137,12 +137,26 @@ func decodeStream(_ stream: ByteBuffer) throws -> Int {
     return values
 }
 
-let cases: [Case] = [
-    Case(name: "encode 10,000-id list (BoltValue.list)", items: ids.count, unit: "ids") {
+/// Encoding `value` into the scratch buffer, one operation.
+@MainActor func encoding(_ name: String, _ value: BoltValue, items: Int, unit: String) -> Case {
+    Case(name: name, items: items, unit: unit) {
         scratch.clear()
-        scratch.writePackStream(idList)
+        scratch.writePackStream(value)
         return scratch.readableBytes
-    },
+    }
+}
+
+/// Decoding the PackStream list `bytes` hold, one operation.
+@MainActor func decodingList(_ name: String, _ bytes: ByteBuffer, items: Int, unit: String) -> Case {
+    Case(name: name, items: items, unit: unit) {
+        var buffer = bytes
+        guard case .list(let values) = try buffer.readPackStreamValue() else { fatalError("not a list") }
+        return values.count
+    }
+}
+
+let cases: [Case] = [
+    encoding("encode 10,000-id list (BoltValue.list)", idList, items: ids.count, unit: "ids"),
     Case(name: "encode 10,000 ids ([Int64], writePackStream(integers:))", items: ids.count, unit: "ids") {
         scratch.clear()
         scratch.writePackStream(integers: ids)
@@ -158,31 +172,11 @@ let cases: [Case] = [
         wire.writeBoltMessage(.run(query: batchQuery, parameters: batchParameters, extra: [:]), scratch: &scratch)
         return wire.readableBytes
     },
-    Case(name: "decode 10,000-id list", items: ids.count, unit: "ids") {
-        var buffer = idListBytes
-        guard case .list(let values) = try buffer.readPackStreamValue() else { fatalError("not a list") }
-        return values.count
-    },
-    Case(name: "encode record (id, 2 strings, null)", items: 1, unit: "records") {
-        scratch.clear()
-        scratch.writePackStream(projectRow)
-        return scratch.readableBytes
-    },
-    Case(name: "decode record (id, 2 strings, null)", items: 1, unit: "records") {
-        var buffer = projectRowBytes
-        guard case .list(let values) = try buffer.readPackStreamValue() else { fatalError("not a list") }
-        return values.count
-    },
-    Case(name: "encode record (node, 4 properties)", items: 1, unit: "records") {
-        scratch.clear()
-        scratch.writePackStream(nodeRow)
-        return scratch.readableBytes
-    },
-    Case(name: "decode record (node, 4 properties)", items: 1, unit: "records") {
-        var buffer = nodeRowBytes
-        guard case .list(let values) = try buffer.readPackStreamValue() else { fatalError("not a list") }
-        return values.count
-    },
+    decodingList("decode 10,000-id list", idListBytes, items: ids.count, unit: "ids"),
+    encoding("encode record (id, 2 strings, null)", projectRow, items: 1, unit: "records"),
+    decodingList("decode record (id, 2 strings, null)", projectRowBytes, items: 1, unit: "records"),
+    encoding("encode record (node, 4 properties)", nodeRow, items: 1, unit: "records"),
+    decodingList("decode record (node, 4 properties)", nodeRowBytes, items: 1, unit: "records"),
     Case(name: "chunks + RECORD: planning stream, 10,000 one-id records", items: 10_000, unit: "records") {
         try decodeStream(planningStream)
     },
