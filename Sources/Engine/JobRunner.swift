@@ -463,19 +463,26 @@ public struct JobRunner: Sendable {
         let started = ContinuousClock.now
         try await store(.beginPlan) { () async throws(JobStoreError) in try await store.beginPlan(lease) }
         let reader = planReader(statement, options: options)
-        if reader.chunksAreSorted {
-            // Sorted as read, so appended as they come: no staging row per item, no sort in Postgres.
+        // Sorted as read, so appended as they come: no staging row per item, no sort in Postgres.
+        let sorted = reader.chunksAreSorted
+        let jobStore = store
+        var appends = PlanAppends()
+        do throws(EngineError) {
             _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
-                _ = try await store(.appendPlan) { () async throws(JobStoreError) in
-                    try await store.appendSortedPlanEntries(lease, entries: chunk)
+                try await store(.appendPlan) { () async throws(JobStoreError) in
+                    try await appends.next { () async throws(JobStoreError) in
+                        if sorted {
+                            _ = try await jobStore.appendSortedPlanEntries(lease, entries: chunk)
+                        } else {
+                            _ = try await jobStore.stagePlanItems(lease, items: chunk)
+                        }
+                    }
                 }
             }
-        } else {
-            _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
-                _ = try await store(.appendPlan) { () async throws(JobStoreError) in
-                    try await store.stagePlanItems(lease, items: chunk)
-                }
-            }
+            try await store(.appendPlan) { () async throws(JobStoreError) in try await appends.finish() }
+        } catch {
+            await appends.abandon()
+            throw error
         }
         // The stored plan's length is the total: the job store counted what it kept.
         let total = try await store(.completePlan) { () async throws(JobStoreError) in
