@@ -14,21 +14,20 @@ import Throttle
 /// grows with its size, and for the competing load's scans (another process, `scripts/lib/graph-load.py`).
 ///
 /// Nothing is hard-coded in milliseconds: the test measures the read's p99 under the load alone, beside the job alone
-/// at full speed (unthrottled), and under both (the control), and sets the target from the first two's medians (see
-/// `target`). The control's median must be at least 1.25 times either alone and its p99 above the target; a machine
-/// that stalls the reads can hide that, so the test calibrates again on an emptied graph, and fails after three
-/// attempts. Then, throttled: the job comes back to full speed while
-/// calm, the load starts, the job's rate drops, and within a bounded time the read's p99 is back under the target (in
-/// the pacer's window and in the prober's, every sample of either taken under the load) while the job still commits
-/// batches; the load stops, and within 30 s the job runs at 90% of its unthrottled rate or more (items per second
-/// over 4 s of batches, not its batch size).
+/// at full speed (unthrottled), and under both (the control), and sets the target from the first two (see `target`).
+/// The control's median must be at least 1.25 times either alone and its p99 above the target; a machine that stalls
+/// the reads can hide that, so the test calibrates again on an emptied graph, and fails after three attempts. Then,
+/// throttled: the job comes back to full speed while calm, the load starts, the job's rate drops, and within a bounded
+/// time the read's p99 is back under the target (in the pacer's window and in the prober's, every sample of either
+/// taken under the load) while the job still commits batches; the load stops, and within 30 s the job runs at 90% of
+/// its unthrottled rate or more (items per second over 4 s of batches, not its batch size).
 ///
 /// p99 here is the pacer's: the window's p99, but never a level only its two highest samples reached
-/// (``LatencyStatistics/sustainedP99``); a read that waits for a batch takes hundreds of milliseconds, so a 6 s window
-/// holds about twenty. AIMD keeps probing upwards under a steady load, so a batch now and then takes the read above the
+/// (``LatencyStatistics/sustainedP99``); a read that waits for a batch takes up to hundreds of milliseconds, so a 6 s
+/// window holds 15 to 60. AIMD keeps probing upwards under a steady load, so a batch now and then takes the read above the
 /// target again before the next cut: the test asserts that the p99 comes back, not that it stays.
 @Suite struct ThrottleRecoveryIntegrationTests {
-    /// The largest batch: at `cost` per item, about 400 ms on a loaded 2-core machine, many times a quiet read.
+    /// The largest batch: at `cost` per item, 100 to 400 ms on a loaded 2-core machine, many times a quiet read.
     static let maxBatchSize = 1_250
     static let cost = 1_600
     /// Enough for the calm, the control, the load and 30 s back at full speed: the test stops the job.
@@ -149,12 +148,12 @@ import Throttle
             // A read waits for what is in progress, from any point of it: its p99 is about twice its median, which
             // a stalled machine moves far less. The target sits between twice the higher median alone and twice the
             // sum of the two (a read behind a scan and a full batch), at their geometric mean: a read behind a scan and
-            // a small batch stays under it.
+            // a small batch stays under it. And at least 1.5 times either p99 alone, so that the job runs at full speed
+            // while calm; a p99 a stalled machine raised sets a target the control does not reach (inconclusive).
             let apart = max(alone.p50, calm.p50)
-            let target = apart * 2 * ((alone.p50 + calm.p50) / apart).squareRoot()
-            print(
-                "control (load + unthrottled job): read \(describe(control)); "
-                    + "job's probe \(describe(pacerControl)); \(perSecond(controlRate)); target p99 \(ms(target))"
+            let target = max(
+                apart * 2 * ((alone.p50 + calm.p50) / apart).squareRoot(),
+                max(alone.sustainedP99, calm.sustainedP99) * 1.5
             )
             guard control.p50 >= apart * 1.25, control.sustainedP99 > target else {
                 try await load?.stop()
