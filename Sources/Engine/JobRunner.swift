@@ -647,11 +647,24 @@ public struct JobRunner: Sendable {
         }
     }
 
+    /// Runs `body` on the graph, trying it again for ``Configuration/retry`` while the server answers with a
+    /// transient error, and reports what remains as an ``EngineError``.
     func bolt<Result>(_ body: () async throws(BoltError) -> Result) async throws(EngineError) -> Result {
-        do {
-            return try await body()
-        } catch {
-            throw .bolt(error)
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.retry.maximumRetryTime
+        var delay = configuration.retry.initialDelay
+        while true {
+            do {
+                return try await body()
+            } catch .server(let error) where error.isRetryable && clock.now + delay < deadline && !Task.isCancelled {
+                // A deadlock or lock timeout: under load ArcadeDB times out a commit that waits for another job's lock
+                // on the file holding the job nodes. Every statement run through here can run again (reads, MERGE,
+                // SETs to a fixed value); batches retry in `execute`, where persistent contention splits them.
+                try? await Task.sleep(for: delay)
+                delay = delay * configuration.retry.multiplier
+            } catch {
+                throw .bolt(error)
+            }
         }
     }
 }
