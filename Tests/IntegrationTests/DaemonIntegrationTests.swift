@@ -100,7 +100,11 @@ struct DaemonIntegrationTests {
 
             #expect(daemon.standardError.contains("job paused by an operator"))
             #expect(daemon.standardError.contains("job resumed by test"), "\(daemon.standardError.suffix(3_000))")
-            #expect(daemon.standardError.contains("job cancelled by an operator"))
+            // The job store says cancelled before the daemon has noticed and said so: wait for its line.
+            let cancelLogged = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+                daemon.standardError.contains("job cancelled by an operator")
+            }
+            #expect(cancelLogged, "\(daemon.standardError.suffix(3_000))")
 
             // Whatever was done before the cancel was done exactly once.
             let counts = try await fixture.counts()
