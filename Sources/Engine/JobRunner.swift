@@ -392,9 +392,7 @@ public struct JobRunner: Sendable {
         parameters: [String: BoltValue],
         options: BoltTransactionOptions
     ) async throws(EngineError) -> BatchProtocol.Outcome {
-        let clock = ContinuousClock()
-        let deadline = clock.now + configuration.retry.maximumRetryTime
-        var delay = configuration.retry.initialDelay
+        var retries = configuration.retry.schedule()
         while true {
             do {
                 let changed = try await runInAtomicUnit(query, parameters: parameters, options: options)
@@ -410,16 +408,15 @@ public struct JobRunner: Sendable {
                 // is spent (15 s in which a daemon said nothing of a dead graph server). The caller reconnects.
                 throw .bolt(error)
             } catch let error where error.isRetryable {
-                guard clock.now + delay < deadline else {
+                guard let delay = retries.nextDelay() else {
                     // Deadlocks and lock timeouts that persist: smaller batches take fewer locks.
                     if case .server(let server) = error { return .contended(server) }
                     throw .bolt(error)
                 }
+                try? await Task.sleep(for: delay)
             } catch {
                 throw .bolt(error)
             }
-            try? await Task.sleep(for: delay)
-            delay = delay * configuration.retry.multiplier
         }
     }
 
@@ -650,18 +647,16 @@ public struct JobRunner: Sendable {
     /// Runs `body` on the graph, trying it again for ``Configuration/retry`` while the server answers with a
     /// transient error, and reports what remains as an ``EngineError``.
     func bolt<Result>(_ body: () async throws(BoltError) -> Result) async throws(EngineError) -> Result {
-        let clock = ContinuousClock()
-        let deadline = clock.now + configuration.retry.maximumRetryTime
-        var delay = configuration.retry.initialDelay
+        var retries = configuration.retry.schedule()
         while true {
             do {
                 return try await body()
-            } catch .server(let error) where error.isRetryable && clock.now + delay < deadline && !Task.isCancelled {
+            } catch .server(let error) where error.isRetryable && !Task.isCancelled {
                 // A deadlock or lock timeout: under load ArcadeDB times out a commit that waits for another job's lock
                 // on the file holding the job nodes. Every statement run through here can run again (reads, MERGE,
                 // SETs to a fixed value); batches retry in `execute`, where persistent contention splits them.
+                guard let delay = retries.nextDelay() else { throw .bolt(.server(error)) }
                 try? await Task.sleep(for: delay)
-                delay = delay * configuration.retry.multiplier
             } catch {
                 throw .bolt(error)
             }
