@@ -12,7 +12,8 @@ import JobStore
 /// The invariants it keeps: the plan offset only moves forward, and only after the graph-side job node
 /// moved (the graph commits first, Postgres records second); an ambiguous ending (zero rows, unknown
 /// outcome) is resolved by reading the node, never by running the batch blindly again; a node held by
-/// a newer token ends the run without another write.
+/// a newer token ends the run without another write; no batch runs unless the job holds its items' ``GraphHold``,
+/// and a hold another job has ends the run (the job resumes later).
 public struct BatchProtocol: Sendable {
     /// A slice of the plan: its ids and the plan offset of the first.
     public struct Slice: Sendable, Hashable {
@@ -28,7 +29,8 @@ public struct BatchProtocol: Sendable {
 
     /// What the runner does next.
     public enum Action: Sendable, Equatable {
-        /// Create the graph-side job node, or raise its token to the lease's: answer ``nodeOpened(_:)``.
+        /// Create the graph-side job node, or raise its token to the lease's, then take the items' ``GraphHold``:
+        /// answer ``nodeOpened(_:graph:)``.
         case openNode
         /// Read the job's stored plan: answer ``planLoaded(total:)`` (nil when missing or incomplete).
         case loadPlan
@@ -89,6 +91,8 @@ public struct BatchProtocol: Sendable {
         /// `current` is in flight; `pending` are the rest of its batch, in order (bisection).
         case applying(current: Slice, pending: [Slice], isSkip: Bool)
         case resolving(current: Slice, pending: [Slice], isSkip: Bool)
+        /// The node showed `current` not committed and the hold no longer the job's: taking it again.
+        case reopening(current: Slice, pending: [Slice], isSkip: Bool)
         /// A checkpoint up to `to` in flight; `pending` are the rest of a bisected batch.
         case checkpointing(to: Int64, changed: Int64, pending: [Slice])
         case catchingUp
@@ -149,14 +153,25 @@ public struct BatchProtocol: Sendable {
         stopRequested = true
     }
 
-    public mutating func nodeOpened(_ node: GraphJobNode.State?) -> Action {
-        guard case .opening = state else { return unexpected("node opened") }
-        guard let node else { return end(.fenced) }
-        // The job ended in the graph and the job store missed it (a crash in between): record it.
-        if node.finished { return end(.finish(itemsChanged: itemsChanged)) }
-        self.node = node
-        state = .loadingPlan
-        return .loadPlan
+    /// The node was opened (nil: a newer token holds it) and the hold asked for (`graph`; not asked when `node` is
+    /// nil).
+    public mutating func nodeOpened(_ node: GraphJobNode.State?, graph: GraphHold.Answer) -> Action {
+        switch state {
+        case .opening:
+            guard let node else { return end(.fenced) }
+            if case .busy(let holder) = graph { return end(.release(.graphBusy(holder))) }
+            // The job ended in the graph and the job store missed it (a crash in between): record it.
+            if node.finished { return end(.finish(itemsChanged: itemsChanged)) }
+            self.node = node
+            state = .loadingPlan
+            return .loadPlan
+        case .reopening(let current, let pending, let isSkip):
+            guard let node, node.token == token else { return end(.fenced) }
+            if case .busy(let holder) = graph { return end(.release(.graphBusy(holder))) }
+            return resolve(current, node: node, pending: pending, isSkip: isSkip)
+        default:
+            return unexpected("node opened")
+        }
     }
 
     public mutating func planLoaded(total: Int64?) -> Action {
@@ -236,6 +251,22 @@ public struct BatchProtocol: Sendable {
     public mutating func nodeRead(_ node: GraphJobNode.State?) -> Action {
         guard case .resolving(let current, let pending, let isSkip) = state else { return unexpected("node read") }
         guard let node, node.token == token else { return end(.fenced) }
+        if node.done == current.from, !node.holdsGraph {
+            // Not committed because the hold expired while the job waited (planning, a throttle's pause): take it
+            // again, or end if another job has it now.
+            state = .reopening(current: current, pending: pending, isSkip: isSkip)
+            return .openNode
+        }
+        return resolve(current, node: node, pending: pending, isSkip: isSkip)
+    }
+
+    /// What the node says of `current` after an ambiguous ending: committed, not committed (run it again), or behind.
+    private mutating func resolve(
+        _ current: Slice,
+        node: GraphJobNode.State,
+        pending: [Slice],
+        isSkip: Bool
+    ) -> Action {
         if node.done == current.to {
             // It committed (the answer was lost, or no item matched any more).
             return committed(current, changed: unrecordedChanges(node), pending: pending, isSkip: isSkip)

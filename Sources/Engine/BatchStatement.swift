@@ -8,7 +8,8 @@ import Migrations
 ///    reading alone takes no lock, and without the lock two workers could both read the same offset
 ///    and both apply the batch (Neo4j's documented lost-update pattern);
 /// 2. proceeds only if the node's `token` is the caller's lease token and its `done` is the offset
-///    the batch starts at, and moves `done` to the batch's end;
+///    the batch starts at, and the job still holds the step's items (``GraphHold``), renews that hold, and
+///    moves `done` to the batch's end;
 /// 3. changes the batch's items, re-checking each against the step's label and full predicate, so an
 ///    item changed, deleted or replaced (ids are reused) since planning is skipped.
 ///
@@ -116,14 +117,15 @@ public struct BatchStatement: Sendable, Hashable {
         "RETURN id(\(variable)) / \(Self.planGroup) AS sluice_group, collect(id(\(variable))) AS sluice_ids"
     }
 
-    /// The batch statement. Parameters: `sluice_job`, `sluice_token`, `sluice_from`, `sluice_to`, and
-    /// `sluice_ids` or `sluice_low`/`sluice_high`, plus the migration's own parameters.
+    /// The batch statement. Parameters: `sluice_job`, `sluice_token`, `sluice_from`, `sluice_to`, `sluice_graph`,
+    /// `sluice_hold`, and `sluice_ids` or `sluice_low`/`sluice_high`, plus the migration's own parameters.
     public var batch: String {
         """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
         SET sluice_job.lock = coalesce(sluice_job.lock, 0) + 1
         WITH sluice_job
         WHERE sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from
+        \(GraphHold.renewal)
         SET sluice_job.done = $sluice_to
         WITH sluice_job
         \(items)
@@ -166,16 +168,20 @@ public struct BatchStatement: Sendable, Hashable {
 
     /// Every parameter of one batch: the migration's `bound` ones, the job's fence (`job`, the node's
     /// key from ``GraphJobNode/key(_:)``, `token`, and
-    /// the slice's plan offsets: `from`, and its end, `from` plus the number of ids) and its items.
+    /// the slice's plan offsets: `from`, and its end, `from` plus the number of ids), the step's ``GraphHold`` and
+    /// how long a batch renews it for (`hold`), and its items.
     public func parameters(
         ids: ArraySlice<Int64>,
         job: BoltValue,
         token: Int64,
         from: Int64,
+        hold: Duration,
         bound: [String: BoltValue] = [:]
     ) -> [String: BoltValue] {
         var parameters = bound.merging(itemParameters(ids)) { _, item in item }
         parameters["sluice_job"] = job
+        parameters["sluice_graph"] = .string(GraphHold.key(of: step))
+        parameters["sluice_hold"] = GraphHold.milliseconds(hold)
         parameters["sluice_token"] = .integer(token)
         parameters["sluice_from"] = .integer(from)
         parameters["sluice_to"] = .integer(from + Int64(ids.count))

@@ -26,11 +26,14 @@ public enum GraphJobNode {
             sluice_job.changed AS changed
         """
 
-    /// The node's state, for reconciling after an ambiguous batch.
+    /// The node's state, for reconciling after an ambiguous batch, and whether the job still holds the items of
+    /// `$sluice_graph` (``GraphHold``): a batch whose job lost the hold commits nothing.
     public static let read = """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
+        OPTIONAL MATCH (sluice_graph:SluiceGraph {key: $sluice_graph})
+        WITH sluice_job, sluice_graph ORDER BY id(sluice_graph) LIMIT 1
         RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished,
-            sluice_job.changed AS changed
+            sluice_job.changed AS changed, coalesce(sluice_graph.holder = $sluice_job, false) AS holds_graph
         """
 
     /// Marks the node finished when the job ends; only the holder of the current token may.
@@ -66,12 +69,15 @@ public enum GraphJobNode {
         public var finished: Bool
         /// Items the job's batches changed, counted by the batches themselves; nil on a node from before the count.
         public var changed: Int64?
+        /// The job holds its items' ``GraphHold``, as ``read`` says (true where the answer does not say).
+        public var holdsGraph: Bool
 
-        public init(done: Int64, token: Int64, finished: Bool = false, changed: Int64? = nil) {
+        public init(done: Int64, token: Int64, finished: Bool = false, changed: Int64? = nil, holdsGraph: Bool = true) {
             self.done = done
             self.token = token
             self.finished = finished
             self.changed = changed
+            self.holdsGraph = holdsGraph
         }
 
         init?(_ record: BoltRecord?) {
@@ -80,7 +86,8 @@ public enum GraphJobNode {
                 done: done,
                 token: token,
                 finished: record?["finished"] == .boolean(true),
-                changed: record?["changed"]?.intValue
+                changed: record?["changed"]?.intValue,
+                holdsGraph: record?["holds_graph"] != .boolean(false)
             )
         }
     }

@@ -57,20 +57,26 @@ extension JobRunner {
         return parameters
     }
 
-    /// Creates the index on `:SluiceJob(id)` where the server lists its indexes and has none (the first job on a
-    /// graph). Best effort: a server that cannot list or create it (or a second worker that created it first) only
-    /// costs each batch a scan of the job nodes, so it is logged, never fatal.
-    func ensureJobNodeIndex(options: BoltTransactionOptions, logger: Logger) async {
+    /// Creates the indexes on `:SluiceJob(id)` and `:SluiceGraph(key)` where the server lists its indexes and has
+    /// none (the first job on a graph). Best effort: a server that cannot list or create one (or a second worker that
+    /// created it first) only costs each batch a scan of those nodes, so it is logged, never fatal.
+    func ensureJobNodeIndexes(options: BoltTransactionOptions, logger: Logger) async {
         let catalog = IndexCatalog(connection: connection, options: options)
+        let wanted = [
+            (":SluiceJob(id)", GraphJobNode.index, GraphJobNode.isIndex),
+            (":SluiceGraph(key)", GraphHold.index, GraphHold.isIndex),
+        ]
         do {
-            guard try await !catalog.indexes().contains(where: GraphJobNode.isIndex) else { return }
-            _ = try await bolt { () async throws(BoltError) in
-                try await connection.run(GraphJobNode.index, options: options).consume()
+            let indexes = try await catalog.indexes()
+            for (name, statement, isIndex) in wanted where !indexes.contains(where: isIndex) {
+                _ = try await bolt { () async throws(BoltError) in
+                    try await connection.run(statement, options: options).consume()
+                }
+                logger.info("index created on \(name)")
             }
-            logger.info("index created on :SluiceJob(id)")
         } catch {
             logger.notice(
-                "no index on :SluiceJob(id): each batch scans the job nodes",
+                "no index on :SluiceJob(id) or :SluiceGraph(key): each batch scans those nodes",
                 metadata: ["reason": "\(error)"]
             )
         }
@@ -175,6 +181,7 @@ extension JobRunner {
             "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
         ]
         _ = try? await connection.run(GraphJobNode.finish, parameters: parameters, options: options).collect()
+        await releaseHold(lease, options: options)
     }
 
     /// The direction's schema steps before its (first) data step, or after it.

@@ -66,6 +66,9 @@ public struct JobRunner: Sendable {
         case stopped(JobControl?)
         /// Another worker holds the job now; nothing was written after that was noticed.
         case fenced
+        /// Another job (of another job store) holds the items the job changes (``GraphHold``): the lease is
+        /// released and the job waits for its turn; no batch ran without the hold.
+        case graphBusy(GraphHold.Holder)
     }
 
     /// Progress after each batch, for status lines and progress bars.
@@ -182,9 +185,13 @@ public struct JobRunner: Sendable {
                 let opened = try await openNode(lease, options: options)
                 if opened != nil, !indexChecked {
                     indexChecked = true
-                    await ensureJobNodeIndex(options: options, logger: logger)
+                    await ensureJobNodeIndexes(options: options, logger: logger)
                 }
-                action = machine.nodeOpened(opened)
+                // A run fenced by a newer token asks for nothing more.
+                let hold =
+                    opened == nil
+                    ? GraphHold.Answer.held : try await acquireHold(lease, step: step, options: options)
+                action = machine.nodeOpened(opened, graph: hold)
             case .loadPlan:
                 // A plan is used only once complete: a run killed while planning leaves a partial one,
                 // which planning again replaces.
@@ -246,7 +253,7 @@ public struct JobRunner: Sendable {
             case .skip(let slice):
                 action = machine.applied(try await skip(lease, slice: slice, options: options))
             case .readNode:
-                action = machine.nodeRead(try await readNode(lease.job, options: options))
+                action = machine.nodeRead(try await readNode(lease.job, step: step, options: options))
             case .recordGap(let from, let to, let changed):
                 logger.notice(
                     "graph is ahead of the checkpoint: batches committed before a crash are recorded now",
@@ -319,6 +326,7 @@ public struct JobRunner: Sendable {
                     logger: logger
                 )
             case .release(let ending):
+                if case .stopped = ending { await releaseHold(lease, options: options) }
                 try await release(lease)
                 return ending
             case .fenced:
@@ -337,7 +345,7 @@ public struct JobRunner: Sendable {
         parameters: [String: BoltValue],
         options: BoltTransactionOptions
     ) async throws(EngineError) {
-        let sample = statement.parameters(ids: [0], job: 0, token: 0, from: 0, bound: parameters)
+        let sample = statement.parameters(ids: [0], job: 0, token: 0, from: 0, hold: .seconds(1), bound: parameters)
         let summary = try await bolt { () async throws(BoltError) in
             try await connection.run("EXPLAIN " + statement.batch, parameters: sample, options: options).consume()
         }
@@ -366,6 +374,7 @@ public struct JobRunner: Sendable {
                 job: GraphJobNode.key(lease.job),
                 token: lease.token,
                 from: slice.from,
+                hold: lease.duration,
                 bound: parameters
             ),
             options: options
@@ -555,16 +564,59 @@ public struct JobRunner: Sendable {
 
     private func readNode(
         _ job: Job,
+        step: DataStep,
         options: BoltTransactionOptions
     ) async throws(EngineError) -> GraphJobNode.State? {
         let records = try await bolt { () async throws(BoltError) in
             try await connection.run(
                 GraphJobNode.read,
-                parameters: ["sluice_job": GraphJobNode.key(job)],
+                parameters: ["sluice_job": GraphJobNode.key(job), "sluice_graph": .string(GraphHold.key(of: step))],
                 options: options
             ).collect()
         }
         return GraphJobNode.State(records.first)
+    }
+
+    /// Takes the hold on the step's items for the lease's duration, or says who has it.
+    private func acquireHold(
+        _ lease: JobLease,
+        step: DataStep,
+        options: BoltTransactionOptions
+    ) async throws(EngineError) -> GraphHold.Answer {
+        let job = lease.job
+        let holder =
+            "job \(job.id) (\(job.migrationVersion) \(job.direction.rawValue)) of job store \"\(store.schema.name)\", "
+            + "worker \(lease.owner)"
+        // In the server's atomic unit: ArcadeDB's auto-commit statements keep a write that raced another and failed.
+        let records = try await bolt { () async throws(BoltError) in
+            try await connection.runAtomically(
+                GraphHold.acquire,
+                parameters: [
+                    "sluice_graph": .string(GraphHold.key(of: step)), "sluice_job": GraphJobNode.key(job),
+                    "sluice_holder": .string(holder), "sluice_hold": GraphHold.milliseconds(lease.duration),
+                ],
+                options: options,
+                unit: capabilities.atomicUnit
+            )
+        }
+        return GraphHold.Answer(records.first)
+    }
+
+    /// Gives up the hold on the items of the job's data step, if it has one, as the job ends or stops. Best effort:
+    /// a hold not given up expires with the lease.
+    func releaseHold(_ lease: JobLease, options: BoltTransactionOptions) async {
+        let kind: MigrationDirection.Kind = lease.job.direction == .up ? .up : .down
+        guard let step = migration.direction(kind)?.dataSteps.first else { return }
+        let parameters: [String: BoltValue] = [
+            "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
+            "sluice_graph": .string(GraphHold.key(of: step)),
+        ]
+        _ = try? await connection.runAtomically(
+            GraphHold.release,
+            parameters: parameters,
+            options: options,
+            unit: capabilities.atomicUnit
+        )
     }
 
     /// Evaluates the migration's declared parameters once (`$asOf = date()`) and keeps the values with

@@ -65,6 +65,12 @@ _ = try await connection.run(
     ],
     options: options
 ).collect()
+// Batches change nothing unless the job holds the step's items, as a job does.
+let hold: [String: BoltValue] = [
+    "sluice_graph": .string(GraphHold.key(of: statement.step)), "sluice_job": job, "sluice_token": .integer(1),
+    "sluice_holder": .string("sluice-bench"), "sluice_hold": GraphHold.milliseconds(.seconds(600)),
+]
+_ = try await connection.run(GraphHold.acquire, parameters: hold, options: options).collect()
 var batches: [Double] = []
 var changed: Int64 = 0
 var offset = 0
@@ -73,7 +79,7 @@ while offset < ids.count {
     let start = clock.now
     let records = try await connection.runAtomically(
         statement.batch,
-        parameters: statement.parameters(ids: slice, job: job, token: 1, from: Int64(offset)),
+        parameters: statement.parameters(ids: slice, job: job, token: 1, from: Int64(offset), hold: .seconds(600)),
         options: options,
         unit: capabilities.atomicUnit
     )
@@ -81,6 +87,7 @@ while offset < ids.count {
     changed += records.first?["sluice_changed"]?.intValue ?? 0
     offset += slice.count
 }
+_ = try await connection.run(GraphHold.release, parameters: hold, options: options).collect()
 _ = try await connection.run(
     "MATCH (sluice_job:SluiceJob {id: $sluice_job}) DELETE sluice_job",
     parameters: ["sluice_job": job],

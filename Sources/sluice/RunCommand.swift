@@ -18,6 +18,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             The job is recorded in the job store like a daemon's: Ctrl-C stops it after the batch in flight,
             and running the same command again resumes it where it stopped, also after a crash (kill -9).
+            When a job of another job store holds the same items in the graph, the run stops before it
+            plans, with one line naming that job and until when it holds them (its lease).
             Progress shows as a bar on a terminal, as a line every few seconds otherwise.
 
             The throttle times a probe read on its own connection and keeps its p99 under --target-p99 by
@@ -291,6 +293,11 @@ struct RunCommand: AsyncParsableCommand {
             if control == nil { throw ExitCode(130) }
         case .fenced:
             throw CommandError("job \(job.id) was taken over by another worker; this run stopped without writing")
+        case .graphBusy(let holder):
+            throw CommandError(
+                "\(migration.version) \(direction.rawValue): the graph's items are held by \(holder); "
+                    + "run the command again once it ended (job \(job.id))"
+            )
         }
     }
 

@@ -62,8 +62,9 @@ struct BatchProtocolDriver {
             switch action {
             case .openNode:
                 let node = model.openNode(token: token)
+                let hold = node == nil ? GraphHold.Answer.held : model.acquire()
                 if fault == .crashAfter(index) { return .crashed }
-                answer = machine.nodeOpened(node)
+                answer = machine.nodeOpened(node, graph: hold)
             case .loadPlan:
                 answer = machine.planLoaded(total: model.planComplete ? Int64(model.plan.count) : nil)
             case .plan:
@@ -83,7 +84,7 @@ struct BatchProtocolDriver {
                 if fault == .crashAfter(index) { return .crashed }
                 answer = machine.applied(fault == .lostAnswer(index) ? .unknownOutcome : outcome)
             case .readNode:
-                answer = machine.nodeRead(model.node)
+                answer = machine.nodeRead(model.nodeRead)
             case .recordGap(let from, let to, let changed):
                 do {
                     let control = try model.checkpoint(
@@ -119,6 +120,7 @@ struct BatchProtocolDriver {
             case .finish:
                 return model.finish(token: token) ? .finished : .leaseLost
             case .release(let ending):
+                if case .stopped = ending { model.releaseHold(token: token) }
                 return .released(ending)
             case .fenced:
                 return .fenced

@@ -4,10 +4,19 @@ import JobStore
 
 /// A graph and a job store as plain values, for driving ``BatchProtocol`` through crashes, lost
 /// answers and takeovers without IO. The graph applies a batch the way the real batch statement does:
-/// compare-and-set on the job node, then `counter + 1` on every item, all or nothing.
+/// compare-and-set on the job node and the check of the items' hold, then `counter + 1` on every item, all or nothing.
 struct BatchProtocolModel {
+    /// Who holds the job's items (``GraphHold``): nobody (free or expired), this job (any of its workers), or
+    /// a job of another job store.
+    enum Hold: Equatable {
+        case free
+        case job
+        case other(GraphHold.Holder)
+    }
+
     /// The graph-side job node; nil before it is opened (or after it was lost).
     var node: GraphJobNode.State?
+    var hold = Hold.free
     /// How often each item was changed: exactly once is the goal.
     var counters: [Int64: Int] = [:]
     /// Items whose change fails (an unparseable date).
@@ -44,9 +53,13 @@ struct BatchProtocolModel {
         return leaseToken
     }
 
-    /// Ends the job: the node is marked finished (kept) by its current holder, then the job store.
+    /// Ends the job: the node is marked finished (kept) and the hold given up by its current holder, then the job
+    /// store.
     mutating func finish(token: Int64) -> Bool {
-        if node?.token == token { node?.finished = true }
+        if node?.token == token {
+            node?.finished = true
+            releaseHold(token: token)
+        }
         guard leaseToken == token else { return false }
         succeeded = true
         return true
@@ -63,9 +76,30 @@ struct BatchProtocolModel {
         return node
     }
 
+    /// ``GraphHold/acquire``: free, or already this job's.
+    mutating func acquire() -> GraphHold.Answer {
+        if case .other(let holder) = hold { return .busy(holder) }
+        hold = .job
+        return .held
+    }
+
+    /// ``GraphHold/release``: only while `token` is the node's.
+    mutating func releaseHold(token: Int64) {
+        if node?.token == token, hold == .job { hold = .free }
+    }
+
+    /// The node as ``GraphJobNode/read`` answers: with whether this job holds its items.
+    var nodeRead: GraphJobNode.State? {
+        node.map { node in
+            var node = node
+            node.holdsGraph = hold == .job
+            return node
+        }
+    }
+
     /// The batch statement over `slice`, as one atomic unit.
     mutating func apply(_ slice: BatchProtocol.Slice, token: Int64) -> BatchProtocol.Outcome {
-        guard var node, node.token == token, node.done == slice.from else { return .zeroRows }
+        guard var node, node.token == token, node.done == slice.from, hold == .job else { return .zeroRows }
         if let failing = slice.ids.first(where: bad.contains) {
             return .itemFailed(
                 BoltServerError(code: "Neo.ClientError.Statement.ArgumentError", message: "bad \(failing)")

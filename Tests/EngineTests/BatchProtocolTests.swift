@@ -133,7 +133,7 @@ import Testing
     @Test func aBatchThatNeverCommitsStopsAfterBoundedRetries() {
         var machine = BatchProtocol(recorded: 0, token: 1, batchSize: 10, reapplyLimit: 3)
         _ = machine.start()
-        _ = machine.nodeOpened(.init(done: 0, token: 1))
+        _ = machine.nodeOpened(.init(done: 0, token: 1), graph: .held)
         #expect(machine.planLoaded(total: 10) == .readPlan(offset: 0, count: 10))
         var action = machine.planRead(Array(1...10))
         var applies = 0

@@ -109,7 +109,8 @@ struct DaemonCrashStormTests {
         let node = try await fixture.server.withDatabase(nil) { connection, options in
             try await connection.run(
                 GraphJobNode.read,
-                parameters: ["sluice_job": GraphJobNode.key(job)],
+                // Only the node's offset matters here, not the hold (no key of one).
+                parameters: ["sluice_job": GraphJobNode.key(job), "sluice_graph": ""],
                 options: options
             )
             .collect().first

@@ -25,6 +25,8 @@ struct JobSession {
         case done
         case postgresUnavailable(String)
         case graphUnavailable(String)
+        /// A job of another job store holds the items the job changes (``GraphHold``): the job waits, resumable.
+        case graphBusy(GraphHold.Holder)
     }
 
     let lease: JobLease
@@ -43,6 +45,9 @@ struct JobSession {
     /// This daemon let the job go a moment ago because Postgres or the graph was unreachable: claiming it again is
     /// the same run going on, not a reclaim after a crash (which the journal's reclaim entry tells an operator of).
     var afterOutage = false
+    /// This daemon let the job go a moment ago because a job of another store held its items: claiming it again is
+    /// the same wait going on, which the work loop journals once, so its start lines go to the debug level.
+    var afterHoldWait = false
 
     /// What the status line and the stuck check know of the job, updated after each batch.
     private struct Progress {
@@ -90,8 +95,13 @@ struct JobSession {
         if job.cancelRequested {
             return await finishCancelled(logger: logger)
         }
-        let resumed = lease.previousOwner == nil ? nil : await resumedBy()
-        if let resumed {
+        let resumed = lease.previousOwner == nil || afterHoldWait ? nil : await resumedBy()
+        if afterHoldWait {
+            logger.debug(
+                "job claimed again after waiting for its items' hold",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
+            )
+        } else if let resumed {
             logger.notice(
                 "job resumed by \(resumed) at offset \(job.planDone)",
                 metadata: [
@@ -112,7 +122,8 @@ struct JobSession {
                 ]
             )
         }
-        logger.info(
+        logger.log(
+            level: afterHoldWait ? .debug : .info,
             "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue) on \(job.target)",
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
@@ -250,6 +261,9 @@ struct JobSession {
         case .success(.fenced):
             logger.warning("job taken over by another worker: this one stopped without writing")
             return .done
+        case .success(.graphBusy(let holder)):
+            // Journalled once by the work loop, which waits for its turn.
+            return .graphBusy(holder)
         case .failure(let error):
             return await failed(error, logger: logger)
         }

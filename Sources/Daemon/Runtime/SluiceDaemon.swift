@@ -139,6 +139,8 @@ public struct SluiceDaemon: Service {
         var idleReported = false
         /// The job the last session let go because Postgres or the graph was unreachable.
         var interrupted: JobID?
+        /// The job the last session let go because a job of another store held its items.
+        var heldBack: JobID?
         while !Task.isCancelled {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
@@ -177,10 +179,12 @@ public struct SluiceDaemon: Service {
                 metrics: metrics,
                 fault: fault,
                 logger: logger,
-                afterOutage: interrupted == lease.job.id
+                afterOutage: interrupted == lease.job.id,
+                afterHoldWait: heldBack == lease.job.id
             )
             let end = await session.run()
             interrupted = nil
+            heldBack = nil
             switch end {
             case .done:
                 outage.workGoesOn(logger: logger)
@@ -190,6 +194,13 @@ public struct SluiceDaemon: Service {
                 guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
             case .graphUnavailable(let reason):
                 interrupted = lease.job.id
+                guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
+                    return
+                }
+            case .graphBusy(let holder):
+                heldBack = lease.job.id
+                // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
+                let reason = "job \(lease.job.id) waits: its items are held by \(holder)"
                 guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
                     return
                 }
