@@ -611,12 +611,9 @@ public struct JobRunner: Sendable {
             "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
             "sluice_graph": .string(GraphHold.key(of: step)),
         ]
-        _ = try? await connection.runAtomically(
-            GraphHold.release,
-            parameters: parameters,
-            options: options,
-            unit: capabilities.atomicUnit
-        )
+        // Auto-commit: one idempotent SET, and on the stop path the task is cancelled, where an explicit transaction
+        // cut short would leave the connection inside it.
+        _ = try? await connection.run(GraphHold.release, parameters: parameters, options: options).collect()
     }
 
     /// Evaluates the migration's declared parameters once (`$asOf = date()`) and keeps the values with
