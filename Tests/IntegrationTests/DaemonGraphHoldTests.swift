@@ -1,0 +1,60 @@
+import Bolt
+import Foundation
+import JobStore
+import Testing
+
+/// The daemon and the graph's hold on items (``GraphHold``): a job whose items a job of another job store holds is
+/// neither failed nor retried in a loop that fills the journal. The daemon says once who holds them and until when,
+/// claims the job again with backoff, and runs it once the hold is over.
+@Suite struct DaemonGraphHoldTests {
+    static let nodes = 500
+
+    @Test(arguments: ["arcadedb", "falkordb"])
+    func aJobWhoseItemsAnotherStoreHoldsWaitsAndRunsOnceTheHoldExpires(server name: String) async throws {
+        guard let server = try BoltTestServer.named(name) else { return }
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: Self.nodes
+        ) { fixture in
+            print("RAN aJobWhoseItemsAnotherStoreHoldsWaitsAndRunsOnceTheHoldExpires on \(server)")
+            // The hold a job of another store leaves when its worker dies: 8 s more on the graph's clock. No quotes in
+            // the text (FalkorDB pastes parameters into the query).
+            let key: BoltValue = .string("node:\(fixture.label)")
+            try await server.withDatabase(nil) { connection, options in
+                _ = try await connection.run(
+                    """
+                    CREATE (:SluiceGraph {key: $key, holder: 'elsewhere/1', until: timestamp() + 8000,
+                        holder_name: 'job 9 (001 up) of another job store'})
+                    """,
+                    parameters: ["key": key],
+                    options: options
+                ).collect()
+            }
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            let daemon = try fixture.start(worker: "held")
+            let (ended, after) = try await fixture.waitFor(job.id, timeout: .seconds(180), "ended") {
+                $0.state.isFinished
+            }
+            let (status, _) = await DaemonFixture.stop(daemon)
+            let log = daemon.standardError
+            print("job \(job.id) on \(name) ended \(ended.state) after \(after)")
+            #expect(ended.state == .succeeded, "job: \(ended.state), \(ended.lastError ?? "")")
+            #expect(after > .seconds(4), "the job ran while the items were held")
+            #expect(status == 0)
+            let waits = log.components(separatedBy: "its items are held by job 9 (001 up) of another job store until")
+            #expect(waits.count - 1 == 1, "the wait is journalled once at the default level")
+            #expect(log.contains("answers again"), "the end of the wait is journalled")
+            #expect(!log.contains("job failed"))
+            try await fixture.expectEveryNodeChangedOnce(Self.nodes)
+            if ended.state != .succeeded || waits.count != 2 { DaemonFixture.dump(daemon, "daemon") }
+            _ = try await server.withDatabase(nil) { connection, options in
+                try await connection.run(
+                    "MATCH (g:SluiceGraph {key: $key}) DELETE g",
+                    parameters: ["key": key],
+                    options: options
+                ).collect()
+            }
+        }
+    }
+}
