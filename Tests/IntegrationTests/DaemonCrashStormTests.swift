@@ -97,6 +97,10 @@ struct DaemonCrashStormTests {
             "crash storm on \(fixture.server.name): \(nodes) nodes, \(landed.count) kills, job \(done.state), "
                 + "\(Int((ContinuousClock.now - started).milliseconds) / 1000) s in all"
         )
+        // The job may have finished before this daemon began: a SIGTERM before it traps the signal ends it with 15.
+        _ = try await eventually(timeout: .seconds(60)) {
+            !daemon.process.isRunning || daemon.standardError.contains("sluice daemon started")
+        }
         let (status, _) = await DaemonFixture.stop(daemon)
         #expect(status == 0)
         if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "final daemon") }
