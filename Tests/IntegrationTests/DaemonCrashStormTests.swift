@@ -33,17 +33,19 @@ struct DaemonCrashStormTests {
         case elsewhere = "in or between batches"
     }
 
+    /// On FalkorDB a private server: a daemon killed mid-query can crash it (``PrivateGraphServer/falkorCrash``).
     @Test(arguments: servers)
     func daemonKilledAtRandomMomentsChangesEveryNodeExactlyOnce(server name: String) async throws {
-        guard let server = try BoltTestServer.named(name) else { return }
-        print("RAN daemonKilledAtRandomMoments on \(server): \(Self.nodes) nodes, \(Self.kills) kills")
-        let migration = DaemonFixture.countingMigration(step: 1)
-        try await DaemonFixture.with(
-            server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): migration],
-            nodes: Self.nodes
-        ) { fixture in
-            try await Self.storm(fixture)
+        try await PrivateGraphServer.withServerForKilledClients(name) { server in
+            print("RAN daemonKilledAtRandomMoments on \(server): \(Self.nodes) nodes, \(Self.kills) kills")
+            let migration = DaemonFixture.countingMigration(step: 1)
+            try await DaemonFixture.with(
+                server: server,
+                migrations: [DaemonFixture.migrationFile(step: 1): migration],
+                nodes: Self.nodes
+            ) { fixture in
+                try await Self.storm(fixture)
+            }
         }
     }
 

@@ -135,6 +135,30 @@ final class PrivateGraphServer: @unchecked Sendable {
         lock.withLock { child.map { $0.standardOutput + $0.standardError } ?? "" }
     }
 
+    /// The fatal signal that ended the server, if one did: Redis writes its bug report on a SIGSEGV, SIGBUS, SIGFPE,
+    /// SIGILL or SIGABRT, then dies by it. Nil while it runs, after an exit, and after a SIGKILL (``kill()``'s).
+    var crashSignal: Int32? {
+        lock.withLock {
+            guard let child, !child.process.isRunning, child.process.terminationReason == .uncaughtSignal,
+                [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT].contains(child.process.terminationStatus)
+            else { return nil }
+            return child.process.terminationStatus
+        }
+    }
+
+    /// The lines of Redis's bug report that say what crashed where: the signal and the faulting address, the
+    /// instruction (EIP), and the stack of the thread that crashed (marked `*`). Empty when the log has none.
+    var crashReport: String {
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let crashed = lines.firstIndex(where: { $0.contains("crashed by signal") }) else { return "" }
+        var report = Array(lines[crashed...].prefix(4))
+        if let eip = lines[crashed...].firstIndex(of: "EIP:") { report += lines[eip...].prefix(2) }
+        if let thread = lines[crashed...].firstIndex(where: { $0.hasSuffix(" *") }) {
+            report += lines[thread...].prefix(12).prefix { !$0.isEmpty }
+        }
+        return report.joined(separator: "\n")
+    }
+
     private func launch() async throws {
         // In its folder: ArcadeDB writes ./log wherever it starts.
         let child = try JobStoreTestDatabase.Child(

@@ -39,9 +39,15 @@ import Testing
         """
     }
 
+    /// On FalkorDB a private server: a client killed mid-query can crash it (``PrivateGraphServer/falkorCrash``).
     @Test(arguments: BoltTestServer.names)
-    func killedRunsResumeAndApplyEveryItemExactlyOnce(server: String) async throws {
-        guard let server = try BoltTestServer.named(server) else { return }
+    func killedRunsResumeAndApplyEveryItemExactlyOnce(server name: String) async throws {
+        try await PrivateGraphServer.withServerForKilledClients(name) { server in
+            try await Self.killRunsAndResume(on: server)
+        }
+    }
+
+    private static func killRunsAndResume(on server: BoltTestServer) async throws {
         let label = BoltTestServer.uniqueLabel("Counted")
         // A rate cap keeps each run going long enough for its kill to land: uncapped, FalkorDB ran the 50,000
         // items in batches of 200 before the test, its threads starved on a loaded 2-core machine, saw the offset
@@ -50,7 +56,7 @@ import Testing
         guard
             let harness = try await SluiceRunHarness.make(
                 server: server,
-                migration: Self.migration(label: label),
+                migration: migration(label: label),
                 throttle: ["--max-rate", "\(Self.rate)", "--target-p99", "30000", "--critical-p99", "60000"]
             )
         else { return }

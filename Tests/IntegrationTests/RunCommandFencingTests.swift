@@ -9,9 +9,16 @@ import Testing
 @Suite struct RunCommandFencingTests {
     static let nodes = 20_000
 
+    /// On FalkorDB a private server: a client stopped and ended mid-query can crash it
+    /// (``PrivateGraphServer/falkorCrash``).
     @Test(arguments: BoltTestServer.names)
-    func aStalledWorkerWhoseLeaseWasTakenOverCommitsNothing(server: String) async throws {
-        guard let server = try BoltTestServer.named(server) else { return }
+    func aStalledWorkerWhoseLeaseWasTakenOverCommitsNothing(server name: String) async throws {
+        try await PrivateGraphServer.withServerForKilledClients(name) { server in
+            try await Self.stallAndTakeOver(on: server)
+        }
+    }
+
+    private static func stallAndTakeOver(on server: BoltTestServer) async throws {
         let label = BoltTestServer.uniqueLabel("Fenced")
         guard
             let harness = try await SluiceRunHarness.make(
