@@ -32,94 +32,99 @@ import Testing
         """
     }
 
+    /// On FalkorDB, this test and the next run on a private server: a worker stopped or killed mid-batch can crash it
+    /// (``PrivateGraphServer/falkorCrash``).
+    ///
     /// The second store's job is refused with one line naming the job that holds the items while that job runs (here
     /// stopped mid-way with SIGSTOP, holding them), changes nothing, and runs once the first job ended.
     @Test(arguments: ["arcadedb", "falkordb"])
-    func aJobOfAnotherStoreWaitsWhileTheItemsAreHeldAndRunsAfter(server: String) async throws {
-        guard let server = try BoltTestServer.named(server) else { return }
-        let label = BoltTestServer.uniqueLabel("Held")
-        guard let (first, second) = try await Self.harnesses(server: server, label: label) else { return }
-        print("RAN aJobOfAnotherStoreWaitsWhileTheItemsAreHeldAndRunsAfter on \(server)")
-        let running = try first.start("1", ["--batch-size", "50", "--worker", "first"])
-        let started = try await eventually(timeout: .seconds(300)) {
-            guard running.process.isRunning else { return true }
-            return (try await first.job()?.planDone ?? 0) > 0
+    func aJobOfAnotherStoreWaitsWhileTheItemsAreHeldAndRunsAfter(server name: String) async throws {
+        try await PrivateGraphServer.withServerForKilledClients(name) { server in
+            let label = BoltTestServer.uniqueLabel("Held")
+            guard let (first, second) = try await Self.harnesses(server: server, label: label) else { return }
+            print("RAN aJobOfAnotherStoreWaitsWhileTheItemsAreHeldAndRunsAfter on \(server)")
+            let running = try first.start("1", ["--batch-size", "50", "--worker", "first"])
+            let started = try await eventually(timeout: .seconds(300)) {
+                guard running.process.isRunning else { return true }
+                return (try await first.job()?.planDone ?? 0) > 0
+            }
+            #expect(started && running.process.isRunning, "the first job ended first: \(running.standardError)")
+            running.kill(SIGSTOP)
+            let holder = try #require(try await first.job())
+            let before = try await first.histogram(of: "counter", label: label)
+
+            let refused = try second.start("1", ["--batch-size", "50", "--worker", "second"])
+            let status = await refused.wait()
+            let said = refused.standardError
+            print("second store's run, refused on \(server.name), exited \(status): \(said)")
+            #expect(status != 0)
+            let line = said.split(separator: "\n").first { $0.contains("are held by") }
+            #expect(line?.contains("held by job \(holder.id) (\(holder.migrationVersion) up)") == true, "said: \(said)")
+            #expect(line?.contains("of job store \"\(first.schema)\", worker first until 20") == true, "said: \(said)")
+            #expect(try await second.job()?.planTotal == nil, "the refused job was planned")
+            #expect(try await first.histogram(of: "counter", label: label) == before, "the refused job changed items")
+
+            running.kill(SIGCONT)
+            #expect(await running.wait() == 0, "first job: \(running.standardError)")
+            let after = try second.start("1", ["--batch-size", "50", "--worker", "second"])
+            #expect(await after.wait() == 0, "second job after the first: \(after.standardError)")
+            #expect(try await first.histogram(of: "counter", label: label) == [.integer(2): Int64(Self.nodes)])
+            let hold = try await Self.hold(server: server, label: label)
+            let secondJob = try #require(try await second.job())
+            #expect(hold?["holder"] == GraphJobNode.key(secondJob), "the last holder is the second job")
+            #expect(hold?["until"] == .integer(0), "the second job gave the hold up when it ended")
+            await Self.cleanUp(first, second, label: label)
         }
-        #expect(started && running.process.isRunning, "the first job ended first: \(running.standardError)")
-        running.kill(SIGSTOP)
-        let holder = try #require(try await first.job())
-        let before = try await first.histogram(of: "counter", label: label)
-
-        let refused = try second.start("1", ["--batch-size", "50", "--worker", "second"])
-        let status = await refused.wait()
-        let said = refused.standardError
-        print("second store's run, refused on \(server.name), exited \(status): \(said)")
-        #expect(status != 0)
-        let line = said.split(separator: "\n").first { $0.contains("are held by") }
-        #expect(line?.contains("held by job \(holder.id) (\(holder.migrationVersion) up)") == true, "said: \(said)")
-        #expect(line?.contains("of job store \"\(first.schema)\", worker first until 20") == true, "said: \(said)")
-        #expect(try await second.job()?.planTotal == nil, "the refused job was planned")
-        #expect(try await first.histogram(of: "counter", label: label) == before, "the refused job changed items")
-
-        running.kill(SIGCONT)
-        #expect(await running.wait() == 0, "first job: \(running.standardError)")
-        let after = try second.start("1", ["--batch-size", "50", "--worker", "second"])
-        #expect(await after.wait() == 0, "second job after the first: \(after.standardError)")
-        #expect(try await first.histogram(of: "counter", label: label) == [.integer(2): Int64(Self.nodes)])
-        let hold = try await Self.hold(server: server, label: label)
-        let secondJob = try #require(try await second.job())
-        #expect(hold?["holder"] == GraphJobNode.key(secondJob), "the last holder is the second job")
-        #expect(hold?["until"] == .integer(0), "the second job gave the hold up when it ended")
-        await Self.cleanUp(first, second, label: label)
     }
 
     /// The first job's worker dies (SIGKILL) holding the items; its hold expires with its lease (3 s), and the other
     /// store's job, refused until then, takes the items over while the dead job is still unfinished in its store.
     @Test(arguments: ["arcadedb", "falkordb"])
-    func theHoldOfADeadWorkerExpiresWithItsLeaseAndIsTakenOver(server: String) async throws {
-        guard let server = try BoltTestServer.named(server) else { return }
-        let label = BoltTestServer.uniqueLabel("Expired")
-        guard let (first, second) = try await Self.harnesses(server: server, label: label) else { return }
-        print("RAN theHoldOfADeadWorkerExpiresWithItsLeaseAndIsTakenOver on \(server)")
-        let running = try first.start("1", ["--batch-size", "50", "--worker", "first", "--lease-seconds", "3"])
-        let started = try await eventually(timeout: .seconds(300)) {
-            guard running.process.isRunning else { return true }
-            return (try await first.job()?.planDone ?? 0) > 0
-        }
-        #expect(started && running.process.isRunning, "the first job ended first: \(running.standardError)")
-        running.kill(SIGKILL)
-        _ = await running.wait()
-        let dead = try #require(try await first.job())
-
-        var ran = false
-        var refusals = 0
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !ran, ContinuousClock.now < deadline {
-            let run = try second.start("1", ["--batch-size", "50", "--worker", "second"])
-            if await run.wait() == 0 {
-                ran = true
-            } else {
-                refusals += 1
-                #expect(run.standardError.contains("held by job \(dead.id) ("), "said: \(run.standardError)")
-                try await Task.sleep(for: .milliseconds(500))
+    func theHoldOfADeadWorkerExpiresWithItsLeaseAndIsTakenOver(server name: String) async throws {
+        try await PrivateGraphServer.withServerForKilledClients(name) { server in
+            let label = BoltTestServer.uniqueLabel("Expired")
+            guard let (first, second) = try await Self.harnesses(server: server, label: label) else { return }
+            print("RAN theHoldOfADeadWorkerExpiresWithItsLeaseAndIsTakenOver on \(server)")
+            let running = try first.start("1", ["--batch-size", "50", "--worker", "first", "--lease-seconds", "3"])
+            let started = try await eventually(timeout: .seconds(300)) {
+                guard running.process.isRunning else { return true }
+                return (try await first.job()?.planDone ?? 0) > 0
             }
+            #expect(started && running.process.isRunning, "the first job ended first: \(running.standardError)")
+            running.kill(SIGKILL)
+            _ = await running.wait()
+            let dead = try #require(try await first.job())
+
+            var ran = false
+            var refusals = 0
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !ran, ContinuousClock.now < deadline {
+                let run = try second.start("1", ["--batch-size", "50", "--worker", "second"])
+                if await run.wait() == 0 {
+                    ran = true
+                } else {
+                    refusals += 1
+                    #expect(run.standardError.contains("held by job \(dead.id) ("), "said: \(run.standardError)")
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            print("second store's job ran on \(server.name) after \(refusals) refusals")
+            #expect(ran, "the dead worker's hold never expired")
+            #expect(try await first.job()?.state == .running, "the dead job is no longer unfinished in its store")
+            // Items the dead job changed (its node's offset: batches it committed, recorded or not) show a 2.
+            let deadDone = try await server.withConnection { connection in
+                try await server.query(
+                    connection,
+                    "MATCH (j:SluiceJob {id: $id}) RETURN j.done AS done",
+                    ["id": GraphJobNode.key(dead)]
+                ).first?["done"]?.intValue ?? -1
+            }
+            let counters = try await first.histogram(of: "counter", label: label)
+            var expected: [BoltValue: Int64] = [.integer(2): deadDone, .integer(1): Int64(Self.nodes) - deadDone]
+            expected = expected.filter { $0.value > 0 }
+            #expect(deadDone > 0 && counters == expected, "dead job's offset \(deadDone), counters \(counters)")
+            await Self.cleanUp(first, second, label: label)
         }
-        print("second store's job ran on \(server.name) after \(refusals) refusals")
-        #expect(ran, "the dead worker's hold never expired")
-        #expect(try await first.job()?.state == .running, "the dead job is no longer unfinished in its store")
-        // Items the dead job changed (its node's offset: batches it committed, recorded or not) show a 2.
-        let deadDone = try await server.withConnection { connection in
-            try await server.query(
-                connection,
-                "MATCH (j:SluiceJob {id: $id}) RETURN j.done AS done",
-                ["id": GraphJobNode.key(dead)]
-            ).first?["done"]?.intValue ?? -1
-        }
-        let counters = try await first.histogram(of: "counter", label: label)
-        var expected: [BoltValue: Int64] = [.integer(2): deadDone, .integer(1): Int64(Self.nodes) - deadDone]
-        expected = expected.filter { $0.value > 0 }
-        #expect(deadDone > 0 && counters == expected, "dead job's offset \(deadDone), counters \(counters)")
-        await Self.cleanUp(first, second, label: label)
     }
 
     /// Two harnesses (two job-store schemas) with the same migration on `label`, and its nodes created.
