@@ -5,9 +5,13 @@
 /// The rate follows AIMD, like TCP: while p99 latency is above the target the rate is cut multiplicatively, batch size
 /// first (smaller batches hold locks for less time), then, once batches are at their smallest, by growing the pause
 /// between them; while latency is below the target the pause shrinks and then the batch size grows additively. At
-/// most one adjustment per `adjustmentInterval`, each judged on the samples measured since the previous one: the
-/// effect of the last change, not a spike the window still remembers (which would cut the rate again and again until
-/// it aged out). Work starts, and resumes after any pause, at the smallest batch size.
+/// most one adjustment per `adjustmentInterval`. A cut is judged on the samples measured since the previous
+/// adjustment: the effect of the last change, not a spike the window still remembers (which would cut the rate again
+/// and again until it aged out). A step up needs the whole window under the target as well: the few samples of one
+/// interval say little about a p99, and growing on them alone settles where one interval in a few goes over the target,
+/// so the window's p99 hovers at it under a steady load. Holding until the window is clean keeps its p99 under the
+/// target and costs at most the window's age after a spike. Work starts, and resumes after any pause, at the smallest
+/// batch size.
 ///
 /// Pausing and resuming are judged on the window's *sustained* p99 (``LatencyStatistics/sustainedP99``): p99, but
 /// never a level that only `outliers` samples reached, so one stall neither stops work nor keeps it stopped. The
@@ -110,7 +114,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         let (limit, limitReason) = batchLimit(cap: cap, rate: rate)
         batchSize = min(batchSize, limit)
         let recentP99 = sinceAdjustment.statistics()?.p99
-        adapt(to: recentP99, limit: limit, at: now)
+        adapt(to: recentP99, window: latency?.p99, limit: limit, at: now)
         let p99 = recentP99 ?? latency?.p99
 
         var nextPause = pause
@@ -207,8 +211,9 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         return (limit, reason)
     }
 
-    /// One AIMD step on `p99`, the latency measured since the last adjustment (nil when nothing was).
-    private mutating func adapt(to p99: Duration?, limit: Int, at now: C.Instant) {
+    /// One AIMD step: down on `p99`, the latency measured since the last adjustment (nil when nothing was); up only
+    /// while `window`, the p99 of every sample the window holds, is under the target too.
+    private mutating func adapt(to p99: Duration?, window: Duration?, limit: Int, at now: C.Instant) {
         guard let p99, lastAdjustment.map({ $0.duration(to: now) >= configuration.adjustmentInterval }) ?? true else {
             return
         }
@@ -222,7 +227,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
                 pause = min(configuration.maxPause, longer)
             }
             markAdjusted(at: now)
-        } else if p99 < configuration.targetP99 {
+        } else if p99 < configuration.targetP99, let window, window < configuration.targetP99 {
             if pause > configuration.minPause {
                 pause = max(configuration.minPause, pause - pauseStep)
                 markAdjusted(at: now)
