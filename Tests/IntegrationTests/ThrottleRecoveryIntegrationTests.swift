@@ -14,8 +14,8 @@ import Throttle
 /// grows with its size, and for the competing load's scans (another process, `scripts/lib/graph-load.py`).
 ///
 /// Nothing is hard-coded in milliseconds: the test measures the read's p99 under the load alone, beside the job alone
-/// at full speed (unthrottled), and under both (the control), and sets the target from the first two (see `target`).
-/// The control's median must be at least 1.25 times either alone and its p99 above the target; a machine that stalls
+/// at full speed (unthrottled), and under both (the control), and sets the target between them (see `target`). The
+/// control's median must be at least 1.25 times either alone and its p99 1.1 times the target; a machine that stalls
 /// the reads can hide that, so the test calibrates again on an emptied graph, and fails after three attempts. Then,
 /// throttled: the job comes back to full speed while calm, the load starts, the job's rate drops, and within a bounded
 /// time the read's p99 is back under the target (in the pacer's window and in the prober's, every sample of either
@@ -24,12 +24,15 @@ import Throttle
 ///
 /// p99 here is the pacer's: the window's p99, but never a level only its two highest samples reached
 /// (``LatencyStatistics/sustainedP99``); a read that waits for a batch takes up to hundreds of milliseconds, so a 6 s
-/// window holds 15 to 60. AIMD keeps probing upwards under a steady load, so a batch now and then takes the read above the
-/// target again before the next cut: the test asserts that the p99 comes back, not that it stays.
+/// window holds 10 to 60. The controller steps up only while the whole window is under the target, but a step can
+/// still take a read over it before the next cut: the test asserts that the p99 comes back, not that it stays.
 ///
-/// Opt-in (`SLUICE_THROTTLE_RECOVERY=1`): it passed four runs of five but failed one beside another suite (the pacer's
-/// window p99 stayed above a 203 ms target for 150 s while AIMD kept probing upwards), so it stays out of the default
-/// suite, where every other suite loads the machine at once, until the controller settles below the target.
+/// Opt-in (`SLUICE_THROTTLE_RECOVERY=1`): since the controller holds its steps up until the window is clean, it passed
+/// every run whose server lived and whose calibration held (four of seven, two beside another suite). In two the
+/// private FalkorDB aborted (`pthread_mutex_lock: Assertion 'mutex->__data.__owner == 0' failed`, a lock the server
+/// took twice) near the load's start or stop, which ends the job; in one, beside two other suites on a machine loaded
+/// far beyond its two cores, all three calibrations were inconclusive (the job alone took the read's p99 to 1 s,
+/// above the control's). So it stays out of the default suite until the crash is understood.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["SLUICE_THROTTLE_RECOVERY"] == "1"))
 struct ThrottleRecoveryIntegrationTests {
     /// The largest batch: at `cost` per item, 100 to 400 ms on a loaded 2-core machine, many times a quiet read.
@@ -45,10 +48,10 @@ struct ThrottleRecoveryIntegrationTests {
     static let unthrottled = configuration(target: .seconds(3_600), minBatchSize: maxBatchSize)
 
     /// No pause between batches: the job's next batch is queued as soon as the last committed, so the application's
-    /// read waits for one whenever the job runs. A step adds 2% of the largest batch every half second: under a steady
-    /// load a halved batch takes several seconds to climb back to the target, long enough for a window of reads all
-    /// under it, while the rate, nearly flat from half the largest batch up, is back within seconds once the load
-    /// stops.
+    /// read waits for one whenever the job runs. A step adds 8% of the largest batch every half second, about a batch's
+    /// time: the controller steps up only once the window is clean, so the step does not decide how long a window
+    /// stays under the target, only how soon the rate, nearly flat from half the largest batch up, is back once the
+    /// load stops (about 4 s from half the largest batch, once the load's reads have left the 6 s window).
     static func configuration(target: Duration, minBatchSize: Int = maxBatchSize / 25) -> ThrottleConfiguration {
         ThrottleConfiguration(
             targetP99: target,
@@ -59,7 +62,7 @@ struct ThrottleRecoveryIntegrationTests {
             minPause: .zero,
             maxPause: .seconds(1),
             recoveryPeriod: .seconds(2),
-            increaseFraction: 0.04,
+            increaseFraction: 0.08,
             decreaseFactor: 0.5,
             adjustmentInterval: .milliseconds(500),
             windowAge: windowAge
@@ -90,7 +93,12 @@ struct ThrottleRecoveryIntegrationTests {
                 }
             }
         } catch {
-            print("private falkordb log: \(graph.log.suffix(2_000))")
+            let log = graph.log
+            // A crash report's head says why; its tail is a register and code dump.
+            if let crash = log.range(of: "REDIS BUG REPORT START") {
+                print("private falkordb crashed: \(log[crash.lowerBound...].prefix(3_000))")
+            }
+            print("private falkordb log: \(log.suffix(2_000))")
             await graph.stop()
             throw error
         }
@@ -150,17 +158,16 @@ struct ThrottleRecoveryIntegrationTests {
             let control = try #require(prober.statistics(from: controlWarm, through: controlEnd))
             let pacerControl = pacer.statistics(of: .probe)
             let controlRate = try #require(rate(of: job, from: controlWarm, through: controlEnd))
-            // A read waits for what is in progress, from any point of it: its p99 is about twice its median, which
-            // a stalled machine moves far less. The target sits between twice the higher median alone and twice the
-            // sum of the two (a read behind a scan and a full batch), at their geometric mean: a read behind a scan and
-            // a small batch stays under it. And at least 1.5 times either p99 alone, so that the job runs at full speed
-            // while calm; a p99 a stalled machine raised sets a target the control does not reach (inconclusive).
+            // The target sits between the higher p99 alone and the control's, at their geometric mean, and at least
+            // 1.5 times either alone: the job runs at full speed while calm, and a read behind a scan and a small batch
+            // stays under it. A prediction from the medians (a read waits for what is in progress from any point of
+            // it, so its p99 is about twice its median) set targets the control missed in two calibrations of three
+            // on a loaded machine, whose stalls add to every read and so move the medians more than the p99s. A
+            // control under 1.1 times the target shows too little of the job's effect (inconclusive).
             let apart = max(alone.p50, calm.p50)
-            let target = max(
-                apart * 2 * ((alone.p50 + calm.p50) / apart).squareRoot(),
-                max(alone.sustainedP99, calm.sustainedP99) * 1.5
-            )
-            guard control.p50 >= apart * 1.25, control.sustainedP99 > target else {
+            let aloneP99 = max(alone.sustainedP99, calm.sustainedP99)
+            let target = max(aloneP99 * 1.5, aloneP99 * (control.sustainedP99 / aloneP99).squareRoot())
+            guard control.p50 >= apart * 1.25, control.sustainedP99 >= target * 1.1 else {
                 try await load?.stop()
                 load = nil
                 running.cancel()
@@ -168,10 +175,14 @@ struct ThrottleRecoveryIntegrationTests {
                 await connection.close()
                 throw Inconclusive(
                     description: "the load and the full-speed job together: read median \(ms(control.p50)), not 1.25 "
-                        + "times either alone (\(ms(apart))), or p99 \(ms(control.sustainedP99)) not above the target "
-                        + "\(ms(target))"
+                        + "times either alone (\(ms(apart))), or p99 \(ms(control.sustainedP99)) not 1.1 times the "
+                        + "target \(ms(target))"
                 )
             }
+            print(
+                "control: read under the load beside the full-speed job \(describe(control)), "
+                    + "\(perSecond(controlRate)); target \(ms(target))"
+            )
             try await load?.stop()
             load = nil
 
