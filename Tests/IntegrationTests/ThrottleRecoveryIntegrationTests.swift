@@ -32,7 +32,8 @@ import Throttle
 /// private FalkorDB aborted (`pthread_mutex_lock: Assertion 'mutex->__data.__owner == 0' failed`, a lock the server
 /// took twice) near the load's start or stop, which ends the job; in one, beside two other suites on a machine loaded
 /// far beyond its two cores, all three calibrations were inconclusive (the job alone took the read's p99 to 1 s,
-/// above the control's). So it stays out of the default suite until the crash is understood.
+/// above the control's). The abort looks like FalkorDB/FalkorDB#897 (``PrivateGraphServer/falkorCrash``), which the
+/// suites that kill clients record as a known issue; this one does not yet, so it stays out of the default suite.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["SLUICE_THROTTLE_RECOVERY"] == "1"))
 struct ThrottleRecoveryIntegrationTests {
     /// The largest batch: at `cost` per item, 100 to 400 ms on a loaded 2-core machine, many times a quiet read.
@@ -93,12 +94,10 @@ struct ThrottleRecoveryIntegrationTests {
                 }
             }
         } catch {
-            let log = graph.log
-            // A crash report's head says why; its tail is a register and code dump.
-            if let crash = log.range(of: "REDIS BUG REPORT START") {
-                print("private falkordb crashed: \(log[crash.lowerBound...].prefix(3_000))")
+            if let signal = graph.crashSignal {
+                print("private falkordb died by signal \(signal): \(graph.crashReport)")
             }
-            print("private falkordb log: \(log.suffix(2_000))")
+            print("private falkordb log: \(graph.log.suffix(2_000))")
             await graph.stop()
             throw error
         }
