@@ -28,7 +28,7 @@ import Throttle
 /// still take a read over it before the next cut: the test asserts that the p99 comes back, not that it stays.
 ///
 /// Opt-in (`SLUICE_THROTTLE_RECOVERY=1`): since the controller holds its steps up until the window is clean, it passed
-/// every run whose server lived and whose calibration held (four of seven, two beside another suite). In two the
+/// every run whose server lived and whose calibration held (six of nine, three beside another suite). In two the
 /// private FalkorDB aborted (`pthread_mutex_lock: Assertion 'mutex->__data.__owner == 0' failed`, a lock the server
 /// took twice) near the load's start or stop, which ends the job; in one, beside two other suites on a machine loaded
 /// far beyond its two cores, all three calibrations were inconclusive (the job alone took the read's p99 to 1 s,
