@@ -388,14 +388,16 @@ def call_in_transactions_supported(graph):
 
 def call_in_transactions(graph, nodes):
     """The statement's wall time, or the server's error in place of a number: ArcadeDB (512 MB heap) runs out of
-    memory on it at a million nodes."""
+    memory on it at a million nodes, answering an error or dropping the connection."""
     started = time.perf_counter()
     try:
         graph.run(CALL_IN_TRANSACTIONS)
-    except Neo4jError as error:
+    except (Neo4jError, ServiceUnavailable) as error:
+        graph.reconnect()
+        message = error.message if isinstance(error, Neo4jError) else str(error)
         return {"variant": "CALL { ... } IN TRANSACTIONS OF 10000 ROWS",
                 "skipped": f"failed after {time.perf_counter() - started:.1f} s: {type(error).__name__}: "
-                           f"{(error.message or '')[:200]}"}
+                           f"{(message or '')[:200]}"}
     return summary("CALL { ... } IN TRANSACTIONS OF 10000 ROWS", time.perf_counter() - started, nodes, [],
                    note="one auto-commit statement (Python driver); not resumable: a failure or restart "
                         "starts over with a rescan; no per-batch times")
@@ -562,7 +564,8 @@ def plot(results, out):
     return True
 
 
-def bench_server(name, nodes, args):
+def bench_server(name, nodes, args, save):
+    """`save(entry)` after every variant, so a bench that fails later keeps what it measured."""
     settings = server_settings(name)
     copy = ArcadeCopy(settings) if name == "arcadedb" else None
     fresh = copy.fresh if copy else load
@@ -585,12 +588,14 @@ def bench_server(name, nodes, args):
         if result.get("skipped"):
             print(f"bench: {name}: {label}: {result['skipped']}", file=sys.stderr, flush=True)
             variants.append(result)
+            save({"variants": variants})
             continue
         ok, why_not = check(graph, nodes)
         if not ok:
             raise SystemExit(f"bench: {name} {label}: wrong result: {why_not}")
         print(f"bench: {name}: {label}: {result['wall_s']:.2f} s", file=sys.stderr, flush=True)
         variants.append(result)
+        save({"variants": variants})
     found = {v["variant"]: v for v in variants if not v.get("skipped")}
     guide, bare = found.get(GUIDE_NAME), found.get(BARE_NAME)
     ratios = {}
@@ -640,9 +645,11 @@ def main():
         run = {"nodes": nodes, "servers": {}}
         results["runs"].append(run)
         for name in args.server:
-            run["servers"][name] = bench_server(name, nodes, args)
-            with open(os.path.join(args.out, "results.json"), "w") as handle:  # kept as it grows
-                json.dump(results, handle, indent=1)
+            def save(entry, name=name):  # kept as it grows
+                run["servers"][name] = entry
+                with open(os.path.join(args.out, "results.json"), "w") as handle:
+                    json.dump(results, handle, indent=1)
+            save(bench_server(name, nodes, args, save))
     text = markdown(results)
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(text)
