@@ -3,7 +3,8 @@
 // decoding of a planning stream (RECORD messages of one id each) and of a message spanning chunks. Heap
 // allocations are counted by CAllocationCounter, a malloc interposer linked into this executable only.
 // Prints a Markdown table and, with --json, one JSON document. BENCH_SECONDS (default 1) is how long each
-// case runs after a warm-up.
+// case runs after a warm-up; BENCH_ITERATIONS=N runs each exactly N times instead (`scripts/bench-micro
+// --callgrind` does, so that instruction counts repeat from run to run).
 import Bolt
 import CAllocationCounter
 import Foundation
@@ -11,6 +12,7 @@ import NIOCore
 
 let environment = ProcessInfo.processInfo.environment
 let seconds = Double(environment["BENCH_SECONDS"] ?? "") ?? 1
+let fixedIterations = Int(environment["BENCH_ITERATIONS"] ?? "")
 let json = CommandLine.arguments.contains("--json")
 
 /// One case: `body` does one operation on `items` items and returns a value kept from the optimizer.
@@ -46,9 +48,14 @@ func measure(_ benchCase: Case) throws -> Measurement {
     let deadline = clock.now + .milliseconds(Int(seconds * 1000))
     let start = clock.now
     var iterations = 0
-    while clock.now < deadline {
-        for _ in 0..<8 { sink &+= try benchCase.body() }
-        iterations += 8
+    if let fixedIterations {
+        for _ in 0..<fixedIterations { sink &+= try benchCase.body() }
+        iterations = fixedIterations
+    } else {
+        while clock.now < deadline {
+            for _ in 0..<8 { sink &+= try benchCase.body() }
+            iterations += 8
+        }
     }
     let elapsed = clock.now - start
     let nanoseconds = Double(elapsed / .nanoseconds(1)) / Double(iterations)
