@@ -136,9 +136,10 @@ journald_stop() {
     terminate "$pid" "$journald_bin"
     # journald leaves its sockets behind; stale ones would make clients see a
     # journal that is not there (ECONNREFUSED instead of ENOENT). Only when no
-    # other journald runs: then the directory is nobody's.
+    # other journald runs: then the directory is nobody's. Its contents, not
+    # the directory: under .ci/run it is a mount point, which rm cannot remove.
     if ! journald_foreign_pid >/dev/null; then
-        rm -rf /run/systemd/journal
+        find /run/systemd/journal -mindepth 1 -delete 2>/dev/null || true
     fi
 }
 
