@@ -30,10 +30,7 @@ public struct BoltTransactionOptions: Sendable, Hashable {
     var extra: [String: BoltValue] {
         var extra: [String: BoltValue] = [:]
         if let database { extra["db"] = .string(database) }
-        if let timeout {
-            let (seconds, attoseconds) = timeout.components
-            extra["tx_timeout"] = .integer(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-        }
+        if let timeout { extra["tx_timeout"] = .integer(timeout.wholeMilliseconds) }
         if !metadata.isEmpty { extra["tx_metadata"] = .map(metadata) }
         if readOnly { extra["mode"] = .string("r") }
         return extra

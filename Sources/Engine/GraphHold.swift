@@ -109,7 +109,6 @@ public enum GraphHold {
 
     /// A hold's duration as the statements' `$sluice_hold`: whole milliseconds, at least one.
     public static func milliseconds(_ hold: Duration) -> BoltValue {
-        let (seconds, attoseconds) = hold.components
-        return .integer(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        .integer(max(1, hold.wholeMilliseconds))
     }
 }

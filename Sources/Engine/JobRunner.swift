@@ -498,7 +498,7 @@ public struct JobRunner: Sendable {
             "job planned: \(total) items",
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.jobPlanned)", SluiceLogKey.itemsTotal: "\(total)",
-                "planning_ms": "\((ContinuousClock.now - started).milliseconds)",
+                "planning_ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
             ]
         )
         return total
@@ -710,12 +710,5 @@ public struct JobRunner: Sendable {
                 throw .bolt(error)
             }
         }
-    }
-}
-
-extension Duration {
-    fileprivate var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

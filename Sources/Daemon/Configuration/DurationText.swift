@@ -1,3 +1,5 @@
+import Bolt
+
 /// Durations as the configuration file writes them: a number and a unit, `500ms`, `30s`, `5m`, `1h`, or several
 /// (`1m30s`). A bare number is refused: seconds or milliseconds would be a guess.
 public enum DurationText {
@@ -27,7 +29,7 @@ public enum DurationText {
 
     /// The shortest text that parses back to `duration` at millisecond precision: `1m30s`, `250ms`.
     public static func format(_ duration: Duration) -> String {
-        var milliseconds = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        var milliseconds = duration.wholeMilliseconds
         if milliseconds == 0 { return "0s" }
         var parts: [String] = []
         for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1_000)] where milliseconds >= size {

@@ -320,7 +320,7 @@ struct JobSession {
                 SluiceLogKey.itemsTotal: "\(update.total)",
                 SluiceLogKey.rate: "\(rate.map { Int64($0.rounded()) } ?? 0)",
                 SluiceLogKey.latencyMilliseconds:
-                    "\(update.lastBatch.components.seconds * 1000 + update.lastBatch.components.attoseconds / 1_000_000_000_000_000)",
+                    "\(update.lastBatch.wholeMilliseconds)",
                 "batch_size": "\(update.batchSize)",
             ]
         )
