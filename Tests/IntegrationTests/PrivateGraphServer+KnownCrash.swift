@@ -2,10 +2,10 @@ import Foundation
 import Testing
 
 extension PrivateGraphServer {
-    /// FalkorDB's crash bug the tests that SIGKILL or SIGSTOP its clients mid-query can run into.
+    /// FalkorDB's crash bugs the tests on a private FalkorDB can run into.
     static let falkorCrash: Comment = """
-        FalkorDB 4.16.3 died by a signal while clients were killed or stopped mid-query: its known crash when a \
-        Bolt client goes away while its query is processed (FalkorDB/FalkorDB#897)
+        FalkorDB 4.16.3 died by a signal: its known crashes when a Bolt client goes away while its query is processed \
+        (FalkorDB/FalkorDB#897) and when its module lock fails (`mutex->__data.__owner == 0`) under concurrent queries
         """
 
     /// Thrown into a test's body when its private server crashed, so that it stops waiting for a job that cannot go
@@ -15,13 +15,12 @@ extension PrivateGraphServer {
         var description: String { "the private FalkorDB died by signal \(signal)" }
     }
 
-    /// Runs `body` on the shared server `name`, except FalkorDB: there `body` gets a private server of its own.
+    /// Runs `body` on the shared server `name`, except FalkorDB: there `body` gets a private server of its own
+    /// (``withPrivateFalkorDB(threads:sourceLocation:_:)``).
     ///
     /// For tests that SIGKILL or SIGSTOP clients mid-query: FalkorDB can crash when a client goes away while its
     /// query is processed (FalkorDB/FalkorDB#897), and in a CI run the shared one died so, failing 11 tests of other
-    /// suites that used it meanwhile. When the private server dies by a signal, `body` is cancelled, the bug report
-    /// from the server's log is printed, and what the crash broke is recorded as that known issue; any failure while
-    /// the server lives (wrong counts, a worker that was not fenced) is a failure as ever.
+    /// suites that used it meanwhile.
     static func withServerForKilledClients(
         _ name: String,
         sourceLocation: SourceLocation = #_sourceLocation,
@@ -31,11 +30,26 @@ extension PrivateGraphServer {
             guard let server = try BoltTestServer.named(name, sourceLocation: sourceLocation) else { return }
             return try await body(server)
         }
-        guard let graph = try await start(.falkordb, sourceLocation: sourceLocation) else { return }
+        try await withPrivateFalkorDB(sourceLocation: sourceLocation) { graph in try await body(graph.server) }
+    }
+
+    /// Runs `body` on a private FalkorDB started with `threads` query threads (`THREAD_COUNT`; nil: one per core), and
+    /// stops it afterwards. When the server dies by a signal of its own, `body` is cancelled, the bug report from the
+    /// server's log is printed, and what the crash broke is recorded as FalkorDB's known issue (``falkorCrash``); any
+    /// failure while the server lives (wrong counts, a worker that was not fenced, a latency that stayed high) is a
+    /// failure as ever. `body` may restart the server: a crash of any of its runs counts.
+    static func withPrivateFalkorDB(
+        threads: Int? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: @escaping @Sendable (PrivateGraphServer) async throws -> Void
+    ) async throws {
+        guard let graph = try await start(.falkordb, falkordbThreads: threads, sourceLocation: sourceLocation) else {
+            return
+        }
         do {
             try await withKnownIssue(falkorCrash, isIntermittent: true, sourceLocation: sourceLocation) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await body(graph.server) }
+                    group.addTask { try await body(graph) }
                     group.addTask {
                         while true {
                             if let signal = graph.crashSignal { throw Crashed(signal: signal) }

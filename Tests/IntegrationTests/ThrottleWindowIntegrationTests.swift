@@ -3,7 +3,6 @@ import Engine
 import Foundation
 import JobStore
 import Logging
-import Synchronization
 import Systemd
 import Testing
 import Throttle
@@ -12,21 +11,13 @@ import Throttle
 /// window's start (no batch runs, the job records why) and resumes at its end, with one THROTTLE journal entry per
 /// change of state, not one per batch.
 @Suite struct ThrottleWindowIntegrationTests {
-    /// A value the test sets while the job runs: the wall clock, the time windows (as a daemon's reload replaces them).
-    final class Setting<Value: Sendable>: Sendable {
-        private let value: Mutex<Value>
-        init(_ initial: Value) { value = Mutex(initial) }
-        var current: Value { value.withLock { $0 } }
-        func set(_ new: Value) { value.withLock { $0 = new } }
-    }
-
     @Test func theJobPausesAtTheWindowsStartAndResumesAtItsEnd() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         try await JobStoreTestDatabase.withStore { store in
             print("RAN \(#function) on \(server)")
             let job = try await ThrottleTestJob(server: server, nodes: 30_000)
-            let wall = Setting(ISO8601DateFormatter().date(from: "2026-03-23T08:00:00Z")!)
-            let windows = Setting(ThrottleSchedule())
+            let wall = TestSetting(ISO8601DateFormatter().date(from: "2026-03-23T08:00:00Z")!)
+            let windows = TestSetting(ThrottleSchedule())
             // Latency targets no local server misses, so only the window holds the job back.
             let pacer = try BatchPacer(
                 configuration: ThrottleConfiguration(
