@@ -469,7 +469,7 @@ public struct JobRunner: Sendable {
         let started = ContinuousClock.now
         try await store(.beginPlan) { () async throws(JobStoreError) in try await store.beginPlan(lease) }
         let reader = planReader(statement, options: options)
-        // Sorted as read, so appended as they come: no staging row per item, no sort in Postgres.
+        // Sorted as read, so appended as they come: no staged runs to merge.
         let sorted = reader.chunksAreSorted
         let jobStore = store
         var appends = PlanAppends()

@@ -417,38 +417,37 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Stages items of a streamed plan in any order, as the graph finds them; returns how many of them were new
-    /// (an item staged twice is kept once). ``completeStagedPlan(_:)`` or ``appendStagedLateArrivals(_:)`` then
-    /// moves the staged items into the plan, sorted.
+    /// Stages items of a streamed plan in any order, as the graph finds them, as one sorted run; returns how many
+    /// items the run holds (an item handed over twice in it is kept once; one in several runs is kept once when the
+    /// runs are merged). ``completeStagedPlan(_:)`` or ``appendStagedLateArrivals(_:)`` then merges the runs into
+    /// the plan, sorted.
     ///
-    /// Postgres sorts, not the graph: a server sorting a million ids holds them all in its heap (ArcadeDB refuses
-    /// past 500,000 and ran out of its 512 MB heap on a million), and sluice holds no more than a chunk.
+    /// sluice sorts, not the graph: a server sorting a million ids holds them all in its heap (ArcadeDB refuses
+    /// past 500,000 and ran out of its 512 MB heap on a million). Nor Postgres: a row per item cost 10 to 13 s of
+    /// index inserts per million. sluice holds no more than a chunk, and the merge a page of each run.
     @discardableResult
     public func stagePlanItems(_ lease: JobLease, items: [Int64]) async throws(JobStoreError) -> Int64 {
+        var sorted = items.sorted()
+        // Adjacent once sorted: each item kept once.
+        var kept = 0
+        for index in sorted.indices where kept == 0 || sorted[index] != sorted[kept - 1] {
+            sorted[kept] = sorted[index]
+            kept += 1
+        }
+        guard kept > 0 else { return 0 }
         let statements = statements
-        let literal = Self.arrayLiteral(items)
+        let entries = JobPlanCodec.pack(sorted[..<kept])
+        let count = kept
         return try await run("stage plan items", retry: false) { connection in
             try Self.requireLease(lease, on: connection, statements: statements)
             _ = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)
-            return try connection.query(statements.planStage, [lease.jobID, literal])[0].decode("staged")
+            try connection.query(statements.planRunInsert, [lease.jobID, count, PostgresBind.bytea(entries)])
+            return Int64(count)
         }
-    }
-
-    /// `{1,2,3}`, Postgres's text form of a bigint array, written straight into one string (mapping 100,000 ids
-    /// to Strings first, then joining them, held both at once).
-    private static func arrayLiteral(_ items: [Int64]) -> String {
-        var literal = "{"
-        literal.reserveCapacity(items.count * 8 + 2)
-        for (index, item) in items.enumerated() {
-            if index > 0 { literal.append(",") }
-            literal.append(String(item))
-        }
-        literal.append("}")
-        return literal
     }
 
     /// Appends entries that arrive sorted (a graph read by ascending id windows) straight to a streamed plan: no
-    /// staging row per item, no sort. Returns the plan's new length. Entries not strictly ascending, or not above
+    /// staged run, no merge. Returns the plan's new length. Entries not strictly ascending, or not above
     /// the plan's last entry, are refused, so the plan stays sorted and free of repeats.
     @discardableResult
     public func appendSortedPlanEntries(_ lease: JobLease, entries: [Int64]) async throws(JobStoreError) -> Int64 {
@@ -811,32 +810,58 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Moves a job's staged items into its plan after `start` entries, in order, a chunk at a time, and empties the
-    /// staging; returns the plan's new total.
+    /// Merges a job's staged runs into its plan after `start` entries, in order and without repeats, a page of each
+    /// run at a time (``SortedRunMerge``), and empties the staging; returns the plan's new total.
     private static func appendStaged(
         _ id: JobID,
         at start: Int64,
         on connection: isolated PostgresConnection,
         statements: JobStoreStatements
     ) throws -> Int64 {
-        var total = start
-        var after = Int64.min
-        while true {
-            let rows = try connection.query(
-                statements.planStagedPage,
-                [id, after, Int64(JobPlanCodec.maximumChunkEntries)],
-                resultFormat: .binary
-            )
-            guard !rows.isEmpty else { break }
-            let items = try rows.map { row throws(PostgresError) -> Int64 in try row.decode("item") }
-            try appendChunks(id, items, at: total, on: connection, statements: statements)
-            total += Int64(items.count)
-            after = items[items.count - 1]
+        let runs = try connection.query(statements.planRuns, [id]).map { row throws(PostgresError) in
+            (run: try row.decode("run", as: Int.self), count: try row.decode("entry_count", as: Int.self))
         }
-        try connection.query(statements.planStagingClear, [id])
+        var merge = SortedRunMerge(lengths: runs.map(\.count), pageSize: stagedPage)
+        var total = start
+        var chunk: [Int64] = []
+        chunk.reserveCapacity(JobPlanCodec.maximumChunkEntries)
+        func flush() throws {
+            try appendChunks(id, chunk, at: total, on: connection, statements: statements)
+            total += Int64(chunk.count)
+            chunk.removeAll(keepingCapacity: true)
+        }
+        merging: while true {
+            switch merge.next() {
+            case .read(let run, let offset, let count):
+                let rows = try connection.query(
+                    statements.planRunPage,
+                    [id, runs[run].run, Int64(offset), Int64(count)],
+                    resultFormat: .binary
+                )
+                let page = try rows.first.flatMap { row throws(PostgresError) in
+                    try row["page"].withBytes { bytes in bytes.flatMap { JobPlanCodec.unpack($0) } }
+                }
+                guard let page, page.count == count else {
+                    throw JobStoreError.invalidArgument(
+                        "staged run \(runs[run].run) of job \(id) is shorter than its \(runs[run].count) items"
+                    )
+                }
+                merge.pageRead(page, run: run)
+            case .emit(let item):
+                chunk.append(item)
+                if chunk.count == JobPlanCodec.maximumChunkEntries { try flush() }
+            case .finished:
+                break merging
+            }
+        }
+        if !chunk.isEmpty { try flush() }
+        try connection.query(statements.planRunsClear, [id])
         try connection.query(statements.planSetTotal, [id, total])
         return total
     }
+
+    /// Items read per staged run and round trip while merging: runs × 64 KiB in memory.
+    private static let stagedPage = 8_192
 
     private static func completePlan(
         _ id: JobID,

@@ -349,26 +349,27 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
-    /// `$2` is a `bigint[]` literal; an item staged twice is kept once.
-    var planStage: String {
+    /// Run `$2`'s items, `$3` of them, packed by ``JobPlanCodec``: numbered after the job's last run.
+    var planRunInsert: String {
         """
-        WITH staged AS (
-            INSERT INTO \(s).plan_staging (job_id, item) SELECT $1::bigint, unnest($2::bigint[])
-            ON CONFLICT DO NOTHING RETURNING 1
-        )
-        SELECT count(*) AS staged FROM staged
+        INSERT INTO \(s).plan_runs (job_id, run, entry_count, entries)
+        SELECT $1::bigint, coalesce(max(run) + 1, 0), $2::integer, $3::bytea FROM \(s).plan_runs WHERE job_id = $1::bigint
         """
     }
 
-    /// The next staged items after `$2` in order: a range scan of the primary key.
-    var planStagedPage: String {
+    var planRuns: String {
+        "SELECT run, entry_count FROM \(s).plan_runs WHERE job_id = $1::bigint ORDER BY run"
+    }
+
+    /// Items `[$3, $3 + $4)` of run `$2` (binary result).
+    var planRunPage: String {
         """
-        SELECT item FROM \(s).plan_staging WHERE job_id = $1::bigint AND item > $2::bigint
-        ORDER BY item LIMIT $3::integer
+        SELECT substring(entries FROM ($3::bigint * 8 + 1)::integer FOR ($4::bigint * 8)::integer) AS page
+        FROM \(s).plan_runs WHERE job_id = $1::bigint AND run = $2::integer
         """
     }
 
-    var planStagingClear: String { "DELETE FROM \(s).plan_staging WHERE job_id = $1::bigint" }
+    var planRunsClear: String { "DELETE FROM \(s).plan_runs WHERE job_id = $1::bigint" }
 
     var planSetTotal: String {
         "UPDATE \(s).plans SET total = $2::bigint WHERE job_id = $1::bigint"

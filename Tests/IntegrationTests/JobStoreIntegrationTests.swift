@@ -29,7 +29,7 @@ struct JobStoreIntegrationTests {
             ).map { try $0.decode("table_name", as: String.self) }
             #expect(
                 tables == [
-                    "history", "job_events", "jobs", "plan_chunks", "plan_staging", "plans", "quarantine",
+                    "history", "job_events", "jobs", "plan_chunks", "plan_runs", "plans", "quarantine",
                     "schema_version",
                 ]
             )
