@@ -43,15 +43,10 @@ import Testing
             let label = BoltTestServer.uniqueLabel("Held")
             guard let (first, second) = try await Self.harnesses(server: server, label: label) else { return }
             print("RAN aJobOfAnotherStoreWaitsWhileTheItemsAreHeldAndRunsAfter on \(server)")
-            let running = try first.start("1", ["--batch-size", "50", "--worker", "first"])
-            let started = try await eventually(timeout: .seconds(300)) {
-                guard running.process.isRunning else { return true }
-                return (try await first.job()?.planDone ?? 0) > 0
-            }
-            #expect(started && running.process.isRunning, "the first job ended first: \(running.standardError)")
+            let running = try await first.startMidJob("1", ["--batch-size", "50", "--worker", "first"])
             running.kill(SIGSTOP)
             let holder = try #require(try await first.job())
-            let before = try await first.histogram(of: "counter", label: label)
+            let before = try await first.settledHistogram(of: "counter", label: label)
 
             let refused = try second.start("1", ["--batch-size", "50", "--worker", "second"])
             let status = await refused.wait()
@@ -85,12 +80,10 @@ import Testing
             let label = BoltTestServer.uniqueLabel("Expired")
             guard let (first, second) = try await Self.harnesses(server: server, label: label) else { return }
             print("RAN theHoldOfADeadWorkerExpiresWithItsLeaseAndIsTakenOver on \(server)")
-            let running = try first.start("1", ["--batch-size", "50", "--worker", "first", "--lease-seconds", "3"])
-            let started = try await eventually(timeout: .seconds(300)) {
-                guard running.process.isRunning else { return true }
-                return (try await first.job()?.planDone ?? 0) > 0
-            }
-            #expect(started && running.process.isRunning, "the first job ended first: \(running.standardError)")
+            let running = try await first.startMidJob(
+                "1",
+                ["--batch-size", "50", "--worker", "first", "--lease-seconds", "3"]
+            )
             running.kill(SIGKILL)
             _ = await running.wait()
             let dead = try #require(try await first.job())

@@ -69,6 +69,26 @@ struct SluiceRunHarness {
         )
     }
 
+    /// Starts `sluice run` and waits until its job has checkpointed a batch, so that the test can stop or kill it
+    /// mid-job; records an issue when the run ended before that (the job was too small, or it failed).
+    func startMidJob(
+        _ version: String = "1",
+        _ extra: [String] = [],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JobStoreTestDatabase.Child {
+        let running = try start(version, extra)
+        let started = try await eventually(timeout: .seconds(300)) {
+            guard running.process.isRunning else { return true }
+            return (try await job()?.planDone ?? 0) > 0
+        }
+        #expect(
+            started && running.process.isRunning,
+            "the run ended before it could be stopped mid-job: \(running.standardError)",
+            sourceLocation: sourceLocation
+        )
+        return running
+    }
+
     /// The one job of this harness's schema, as the job store has it now.
     func job() async throws -> Job? {
         try await store.jobs().first
@@ -85,6 +105,19 @@ struct SluiceRunHarness {
             for row in rows { histogram[row["value"] ?? .null] = row["nodes"]?.intValue ?? 0 }
             return histogram
         }
+    }
+
+    /// ``histogram(of:label:)`` once it holds still for a second (up to 30 s): a batch a stopped run sent just
+    /// before its SIGSTOP may still commit on the server.
+    func settledHistogram(of property: String, label: String) async throws -> [BoltValue: Int64] {
+        var last = try await histogram(of: property, label: label)
+        for _ in 0..<30 {
+            try await Task.sleep(for: .seconds(1))
+            let now = try await histogram(of: property, label: label)
+            if now == last { break }
+            last = now
+        }
+        return last
     }
 
     /// Deletes the nodes, the folder and the schema.
