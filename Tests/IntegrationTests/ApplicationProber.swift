@@ -39,6 +39,9 @@ final class ApplicationProber: Sendable {
         task.withLock { $0 = running }
     }
 
+    /// The last read timed, if any: after a failure, whether the reads went on.
+    var latest: Sample? { samples.withLock { $0.last } }
+
     func stop() {
         task.withLock { $0?.cancel() }
     }

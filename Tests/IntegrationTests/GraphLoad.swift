@@ -19,7 +19,9 @@ final class GraphLoad: Sendable {
                 JobStoreTestDatabase.repositoryRoot.appendingPathComponent("scripts/lib/graph-load.py").path,
                 "\(server.url)", user, server.database ?? "", label, "\(threads)", "\(Int(think / .milliseconds(1)))",
             ],
-            environment: ProcessInfo.processInfo.environment.merging(["SLUICE_LOAD_PASSWORD": password]) { $1 }
+            environment: ProcessInfo.processInfo.environment.merging([
+                "SLUICE_LOAD_PASSWORD": password, "SLUICE_LOAD_EACH": "1",
+            ]) { $1 }
         )
         let started = try await eventually(timeout: .seconds(60)) {
             !child.process.isRunning || child.standardOutput.contains("load: started")
@@ -28,6 +30,11 @@ final class GraphLoad: Sendable {
             child.kill(SIGKILL)
             throw TestFailure("graph-load.py did not start: \(child.standardOutput) \(child.standardError)")
         }
+    }
+
+    /// How many queries have ended so far (one line each).
+    var queries: Int {
+        child.standardOutput.split(separator: "\n").count { $0.hasPrefix("load: query ") }
     }
 
     /// Stops the load and returns, once the process has ended, what it printed (how many queries it ran).

@@ -6,7 +6,9 @@
 Each of THREADS threads (default 2) runs `MATCH (n:LABEL) ... RETURN count, sum`
 over every LABEL node, then waits THINK_MS (default 0) before the next.
 Prints one line when the load starts ("load: started") and, when it stops,
-how many queries it ran ("load: stopped after N queries").
+how many queries it ran ("load: stopped after N queries"); with SLUICE_LOAD_EACH=1
+also one line per query ("load: query N"), so a test can count the scans that ran
+between two instants.
 The password comes from SLUICE_LOAD_PASSWORD (never the command line, which
 `ps` shows). It exits without closing the driver: a close sends GOODBYE, after which FalkorDB
 hangs the next connection (BOLT-SERVERS.md).
@@ -22,6 +24,7 @@ from neo4j import GraphDatabase
 url, user, database, label = sys.argv[1:5]
 password = os.environ.get("SLUICE_LOAD_PASSWORD", "")
 threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+each = os.environ.get("SLUICE_LOAD_EACH") == "1"
 think = (int(sys.argv[6]) if len(sys.argv) > 6 else 0) / 1000
 query = (
     f"MATCH (n:{label}) WITH n.i % 97 AS bucket, count(*) AS items, sum(n.i) AS total "
@@ -37,6 +40,8 @@ def work(index):
         while not stop.is_set():
             session.run(query).consume()
             done[index] += 1
+            if each:
+                print(f"load: query {sum(done)}", flush=True)
             if think:
                 stop.wait(think)
 
