@@ -4,8 +4,9 @@ import Testing
 extension PrivateGraphServer {
     /// FalkorDB's crash bugs the tests on a private FalkorDB can run into.
     static let falkorCrash: Comment = """
-        FalkorDB 4.16.3 died by a signal: its known crashes when a Bolt client goes away while its query is processed \
-        (FalkorDB/FalkorDB#897) and when its module lock fails (`mutex->__data.__owner == 0`) under concurrent queries
+        FalkorDB 4.16.3 died by a signal or hung: its known crashes when a Bolt client goes away while its query is \
+        processed (FalkorDB/FalkorDB#897) and when its module lock fails (`mutex->__data.__owner == 0`, or a deadlock: \
+        every thread waiting on a futex) under concurrent queries
         """
 
     /// Thrown into a test's body when its private server crashed, so that it stops waiting for a job that cannot go
@@ -14,6 +15,16 @@ extension PrivateGraphServer {
         let signal: Int32
         var description: String { "the private FalkorDB died by signal \(signal)" }
     }
+
+    /// Thrown into a test's body when its private server hung: alive, but its event loop answered no `PING` for
+    /// `hangTimeout`.
+    struct Hung: Error, CustomStringConvertible {
+        var description: String { "the private FalkorDB hung: no PING answered for \(hangTimeout)" }
+    }
+
+    /// How long a private FalkorDB may leave `PING`s unanswered before it counts as hung: far longer than a commit holds
+    /// Redis's lock.
+    static let hangTimeout = Duration.seconds(30)
 
     /// Runs `body` on the shared server `name`, except FalkorDB: there `body` gets a private server of its own
     /// (``withPrivateFalkorDB(threads:sourceLocation:_:)``).
@@ -35,9 +46,12 @@ extension PrivateGraphServer {
 
     /// Runs `body` on a private FalkorDB started with `threads` query threads (`THREAD_COUNT`; nil: one per core), and
     /// stops it afterwards. When the server dies by a signal of its own, `body` is cancelled, the bug report from the
-    /// server's log is printed, and what the crash broke is recorded as FalkorDB's known issue (``falkorCrash``); any
-    /// failure while the server lives (wrong counts, a worker that was not fenced, a latency that stayed high) is a
-    /// failure as ever. `body` may restart the server: a crash of any of its runs counts.
+    /// server's log is printed, and what the crash broke is recorded as FalkorDB's known issue (``falkorCrash``). So
+    /// too when it hangs, which its locking bug also does (in a CI run every thread of it waited on a futex, its RESP
+    /// port answered no `PING`, and the job and the test waited for minutes): no `PING` answered for ``hangTimeout``,
+    /// or none within 10 s once `body` failed. Any failure while the server lives and answers (wrong counts, a worker
+    /// that was not fenced, a latency that stayed high) is a failure as ever. `body` may restart the server: a crash
+    /// of any of its runs counts.
     static func withPrivateFalkorDB(
         threads: Int? = nil,
         sourceLocation: SourceLocation = #_sourceLocation,
@@ -49,18 +63,40 @@ extension PrivateGraphServer {
         do {
             try await withKnownIssue(falkorCrash, isIntermittent: true, sourceLocation: sourceLocation) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await body(graph) }
                     group.addTask {
+                        do {
+                            try await body(graph)
+                        } catch {
+                            // A body that gave up waiting on a hung server: the hang is what to record.
+                            let answers = graph.pid == 0 ? true : await graph.answersPing()
+                            if graph.crashSignal == nil, !answers {
+                                await graph.markHung()
+                            }
+                            throw error
+                        }
+                    }
+                    group.addTask {
+                        var answered = ContinuousClock.now
                         while true {
-                            if let signal = graph.crashSignal { throw Crashed(signal: signal) }
-                            try await Task.sleep(for: .milliseconds(200))
+                            for _ in 0..<25 {
+                                if let signal = graph.crashSignal { throw Crashed(signal: signal) }
+                                try await Task.sleep(for: .milliseconds(200))
+                            }
+                            // Not running: being restarted by `body`.
+                            let answers = graph.pid == 0 ? true : await graph.answersPing()
+                            if answers {
+                                answered = .now
+                            } else if ContinuousClock.now - answered > hangTimeout {
+                                await graph.markHung()
+                                throw Hung()
+                            }
                         }
                     }
                     defer { group.cancelAll() }
                     try await group.next()
                 }
             } matching: { _ in
-                graph.diedByItself()
+                graph.hung || graph.diedByItself()
             }
         } catch {
             print("---- private falkordb log ----\n\(graph.log.suffix(3_000))\n---- end ----")

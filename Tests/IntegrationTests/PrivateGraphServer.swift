@@ -24,6 +24,7 @@ final class PrivateGraphServer: @unchecked Sendable {
     private let falkordbThreads: Int?
     private let lock = NSLock()
     private var child: JobStoreTestDatabase.Child?
+    private var hangSeen = false
 
     /// ArcadeDB's root password (`scripts/lib/arcadedb.sh` uses the same constant for the shared one).
     static let arcadePassword = "sluice-private-test"
@@ -128,6 +129,35 @@ final class PrivateGraphServer: @unchecked Sendable {
                 + "read -r -t 60 reply <&3 && [[ $reply == +OK* ]] || { echo \"$reply\"; exit 1; }'"
         )
         guard status == 0 else { throw DaemonTestSetupError("FalkorDB SAVE failed: \(output)") }
+    }
+
+    /// FalkorDB: whether Redis's event loop answers a RESP `PING` within `timeout`. Queries run on FalkorDB's own
+    /// threads, so no client's query keeps it from answering for long; one that does not is hung.
+    func answersPing(within timeout: Duration = .seconds(10)) async -> Bool {
+        precondition(kind == .falkordb, "only FalkorDB has a RESP port")
+        let seconds = max(1, Int(timeout / .seconds(1)))
+        let status = try? await JobStoreTestDatabase.shell(
+            "exec timeout \(seconds + 1) bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(ports[1]) && printf \"PING\\r\\n\" >&3 && "
+                + "read -r -t \(seconds) reply <&3 && [[ $reply == +PONG* ]]'"
+        ).0
+        return status == 0
+    }
+
+    /// Whether the server was found hung (``markHung()``): alive, but its event loop answered no `PING`.
+    var hung: Bool { lock.withLock { hangSeen } }
+
+    /// Notes that the server hung, prints what its threads wait on (from /proc) for the record, and kills it: its
+    /// clients' reads, which cancellation does not end, then fail, and the test can end.
+    func markHung() async {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let waits = threads.compactMap { thread -> String? in
+            let comm = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/comm", encoding: .utf8)
+            let wchan = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/wchan", encoding: .utf8)
+            return comm.map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)): \(wchan ?? "?")" }
+        }
+        print("---- private falkordb (pid \(pid)) hung; its threads wait in: \(waits.joined(separator: ", ")) ----")
+        lock.withLock { hangSeen = true }
+        await kill()
     }
 
     /// The server's own log (stdout and stderr), for a failing test's record.
