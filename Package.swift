@@ -22,6 +22,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // glibc's mallopt(3): the executable tunes the allocator at start (MallocTuning).
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
@@ -76,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Bolt", "Daemon", "Engine", "JobStore", "Migrations", "Systemd", "Throttle",
+                "Bolt", "CMalloc", "Daemon", "Engine", "JobStore", "Migrations", "Systemd", "Throttle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -20,6 +20,7 @@ struct SluiceCommand: AsyncParsableCommand {
     /// status 1, bad usage (an unknown option, a value of the wrong type) with ArgumentParser's status 64 and its
     /// message naming the option, without the usage text (`--help` has it). Help and explicit exit codes pass through.
     static func main() async {
+        MallocTuning.apply()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
