@@ -82,6 +82,41 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// A million ids handed over unsorted in chunks of 100,000, some twice, as ArcadeDB's planning hands them over:
+    /// staged as sorted runs and merged into one sorted plan without repeats.
+    @Test func aMillionUnsortedItemsArePlannedSortedAndOnce() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "staged"))
+            let lease = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "planner"), leaseDuration: .seconds(120))
+            )
+            try await store.beginPlan(lease, kind: .ids)
+            var generator = SplitMix64(seed: 11)
+            let ids = (0..<1_000_000).map { _ in Int64(bitPattern: generator.next() >> 1) }
+            let started = ContinuousClock.now
+            for start in stride(from: 0, to: ids.count, by: 100_000) {
+                // Each chunk also repeats the previous chunk's first ten ids.
+                let repeated = start == 0 ? [] : ids[(start - 100_000)..<(start - 99_990)]
+                try await store.stagePlanItems(lease, items: Array(ids[start..<(start + 100_000)] + repeated))
+            }
+            let staged = ContinuousClock.now - started
+            #expect(try await store.completeStagedPlan(lease) == 1_000_000)
+            let merged = ContinuousClock.now - started - staged
+            let sorted = ids.sorted()
+            var readBack: [Int64] = []
+            for offset in stride(from: Int64(0), to: 1_000_000, by: 100_000) {
+                readBack += try await store.planEntries(of: job.id, offset: offset, count: 100_000)
+            }
+            #expect(readBack == sorted)
+            let leftover = try await store.connection.query(
+                "SELECT count(*) AS n FROM \(store.schema.quoted).plan_runs"
+            )[0]
+            #expect(try leftover.decode("n", as: Int.self) == 0, "the staged runs were not removed")
+            print("1,000,000 unsorted items: staged as 10 runs in \(staged), merged into the plan in \(merged)")
+            #expect(staged + merged < .seconds(30))
+        }
+    }
+
     @Test func sortedEntriesAreAppendedWithoutStagingAndOutOfOrderOnesRefused() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let job = try await store.enqueue(JobStoreTestDatabase.request(target: "sorted"))
