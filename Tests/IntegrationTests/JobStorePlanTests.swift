@@ -82,15 +82,21 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// A job enqueued and claimed (for two minutes), its streamed plan begun: where the plan tests start.
+    static func planningJob(_ store: JobStore, target: String) async throws -> (Job, JobLease) {
+        let job = try await store.enqueue(JobStoreTestDatabase.request(target: target))
+        let lease = try #require(
+            try await store.claim(worker: WorkerIdentity(rawValue: "planner"), leaseDuration: .seconds(120))
+        )
+        try await store.beginPlan(lease, kind: .ids)
+        return (job, lease)
+    }
+
     /// A million ids handed over unsorted in chunks of 100,000, some twice, as ArcadeDB's planning hands them over:
     /// staged as sorted runs and merged into one sorted plan without repeats.
     @Test func aMillionUnsortedItemsArePlannedSortedAndOnce() async throws {
         try await JobStoreTestDatabase.withStore { store in
-            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "staged"))
-            let lease = try #require(
-                try await store.claim(worker: WorkerIdentity(rawValue: "planner"), leaseDuration: .seconds(120))
-            )
-            try await store.beginPlan(lease, kind: .ids)
+            let (job, lease) = try await Self.planningJob(store, target: "staged")
             var generator = SplitMix64(seed: 11)
             let ids = (0..<1_000_000).map { _ in Int64(bitPattern: generator.next() >> 1) }
             let started = ContinuousClock.now
@@ -119,11 +125,7 @@ extension JobStoreIntegrationTests {
 
     @Test func sortedEntriesAreAppendedWithoutStagingAndOutOfOrderOnesRefused() async throws {
         try await JobStoreTestDatabase.withStore { store in
-            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "sorted"))
-            let lease = try #require(
-                try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(30))
-            )
-            try await store.beginPlan(lease, kind: .ids)
+            let (job, lease) = try await Self.planningJob(store, target: "sorted")
             // Appends of odd sizes, as id windows hand them over: chunks no longer start at multiples of 65,536.
             let first = Array(Int64(0)..<50_000).map { $0 * 3 }
             let second = Array(Int64(50_000)..<150_001).map { $0 * 3 }
@@ -151,11 +153,7 @@ extension JobStoreIntegrationTests {
 
     @Test func streamedPlansAndFencedExactlyOnceCheckpoints() async throws {
         try await JobStoreTestDatabase.withStore { store in
-            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "checkpoint"))
-            let lease = try #require(
-                try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(30))
-            )
-            try await store.beginPlan(lease, kind: .ids)
+            let (job, lease) = try await Self.planningJob(store, target: "checkpoint")
             // Staged as a graph finds them, in any order and, within a chunk or across chunks, maybe twice; planned
             // sorted, once.
             #expect(try await store.stagePlanItems(lease, items: Array(115..<125).shuffled() + [117]) == 10)
@@ -211,7 +209,7 @@ extension JobStoreIntegrationTests {
                 checksum: "sha256:test",
                 direction: .up,
                 target: done.target,
-                appliedBy: "w",
+                appliedBy: "planner",
                 duration: .milliseconds(1_234),
                 items: 23,
                 status: .applied
