@@ -23,8 +23,9 @@ import Throttle
 /// inconclusive the test holds the job and calibrates again, and fails once 150 s have passed. Then, throttled: the
 /// job comes back to full speed while calm, the load starts, the job's batches shrink, and within a bounded time the
 /// read's p99 is back under the target (in the pacer's window and in the prober's, every sample of either taken under
-/// the load) while the job still commits batches, with fewer items per scan of the load than the unthrottled job (its
-/// share of the server's one thread, which the machine's pace does not move as it moves a rate); the load stops, and
+/// the load) while the job still commits batches, with at most 3/4 of the unthrottled job's items per scan of the load
+/// (its share of the server's one thread, which the machine's pace does not move as it moves a rate; a controller that
+/// never cuts fails there, while its p99 may come under the target through the machine's noise); the load stops, and
 /// within 30 s the job runs at 90% of its unthrottled rate or more (items per second over 4 s of batches, not its
 /// batch size), measured before, or when it is not reached, again right after the 30 s.
 ///
@@ -324,9 +325,12 @@ struct ThrottleRecoveryIntegrationTests {
         let underFrom = tally(job, load)
         let underLoadRate = try await job.rate(over: .seconds(6), after: pacerUnder)
         let underLoadShare = underFrom.itemsPerScan(until: tally(job, load))
+        // A job the throttle does not slow down commits a batch a scan, as in the control (a controller that never
+        // cut measured 924 items a scan against the control's 943, and its read's p99 came under the target all the
+        // same: the machine's noise moves a p99 by a third between phases); the throttled ones, 2% to 36% of it.
         #expect(
-            underLoadShare < calibration.controlShare,
-            "the throttled job commits fewer items a scan under the load than the unthrottled one"
+            underLoadShare < calibration.controlShare * 0.75,
+            "the throttled job commits at most 3/4 of the unthrottled one's items a scan under the load"
         )
         let loadEnd = ContinuousClock.now
         let underLoad = job.reports.withLock { reports in
