@@ -12,6 +12,9 @@ struct GraphServerFaultTests {
     static let nodes = 12_000
     /// A cap keeps the job running for at least 6 s, so the faults land mid-job on a loaded machine too.
     static let rate = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "2000"]
+    /// The fault proxy's test arms its cut once the job is past 1,000 items and needs a batch's COMMIT after that: at
+    /// 2,000 items/s a CI run beside every other suite saw the job end before any (the cut never fired), so 20 s here.
+    static let proxyRate = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "600"]
     static let migrations = [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)]
 
     @Test func daemonWaitsOutAKilledArcadeDBAndChangesEveryNodeOnce() async throws {
@@ -151,7 +154,7 @@ struct GraphServerFaultTests {
     private static func cutAndDelay(_ fixture: DaemonFixture, proxy: FaultProxy) async throws {
         let notify = try NotifyRecorder()
         defer { notify.stop() }
-        let daemon = try fixture.start(worker: "proxy", notifySocket: notify.socket.path, environment: rate)
+        let daemon = try fixture.start(worker: "proxy", notifySocket: notify.socket.path, environment: proxyRate)
         defer { daemon.kill(SIGKILL) }
         let job = try await fixture.enqueue(1, batchSize: 200)
         _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 1_000 }
@@ -161,7 +164,11 @@ struct GraphServerFaultTests {
         let reconciled = try await eventually(timeout: .seconds(60)) {
             daemon.standardError.contains("graph is ahead of the checkpoint")
         }
-        #expect(reconciled, "the batch whose COMMIT answer was lost was not recognised from the graph")
+        let afterCut = try await fixture.store.job(job.id)
+        #expect(
+            reconciled,
+            "the batch whose COMMIT answer was lost was not recognised from the graph (job \(afterCut?.state.rawValue ?? "?") at \(afterCut?.planDone ?? -1) of \(nodes))"
+        )
 
         // Every message held 300 ms: batches go on, slower.
         await proxy.delay(.milliseconds(300))
