@@ -39,12 +39,11 @@ import Throttle
 /// recorded as FalkorDB's known issue (``PrivateGraphServer/withPrivateFalkorDB(threads:sourceLocation:_:)``), and any
 /// failure while it lives fails the test.
 ///
-/// Opt-in (`SLUICE_THROTTLE_RECOVERY=1`), still: in a CI run beside every other suite (2026-11-26, 2 cores) the
-/// calibration set the target at 1,306 ms (the load alone 870 ms, the job alone 805 ms, both 1,538 ms), and once
-/// throttled under the load the read's p99 stayed under that target for 120 s, so the controller rightly never cut
-/// and the test failed waiting for smaller batches: the machine's pace had moved between the calibration and the
-/// load. It passed in the runs of the final code beside fewer suites and alone (see the README).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["SLUICE_THROTTLE_RECOVERY"] == "1"))
+/// A calibration the machine's pace moved away from before the throttled phase's load (the load beside the full-speed
+/// job then keeps the read under the target, and the controller rightly never cuts) is inconclusive too: the test
+/// calibrates again, up to ``rounds`` times. Seen in a CI run beside every other suite (2026-11-26, 2 cores): the load
+/// alone 870 ms, the job alone 805 ms, both 1,538 ms, the target 1,306 ms, and the read under it for 120 s once
+/// throttled. `scripts/test` runs this suite alone after the others (the latencies it compares are the machine's).
 struct ThrottleRecoveryIntegrationTests {
     /// The largest batch to begin with: at `cost` per item, 100 to 400 ms on a loaded 2-core machine, many times a
     /// quiet read. The calibration scales it so that a batch holds the read about as long as a scan (see `calibrate`).
@@ -57,6 +56,9 @@ struct ThrottleRecoveryIntegrationTests {
     static let windowAge = Duration.seconds(6)
     /// Calibrations go on, the job paused between them, while they are inconclusive and this has not passed.
     static let calibrationBudget = Duration.seconds(150)
+    /// Calibrations whose load, once the job is throttled, may fail to take the read over their target before the
+    /// test fails.
+    static let rounds = 3
 
     /// The job at its largest batch whatever the latency: a target no read reaches.
     static func unthrottled(batchSize: Int) -> ThrottleConfiguration {
@@ -144,26 +146,44 @@ struct ThrottleRecoveryIntegrationTests {
         let running = Task { try await job.run(runner, lease, probe: probe) }
         do {
             var attempt = 0
-            var calibration: Calibration?
-            while calibration == nil {
+            var rounds = 1
+            var roundBegin = ContinuousClock.now
+            while true {
                 attempt += 1
-                calibration = try await calibrate(
+                if let calibration = try await calibrate(
                     job: job,
                     prober: prober,
                     settings: settings,
                     schedule: schedule,
                     load: load
-                )
-                if calibration == nil {
-                    guard ContinuousClock.now - begin < Self.calibrationBudget else {
+                ) {
+                    let recovered = try await recover(
+                        job: job,
+                        prober: prober,
+                        settings: settings,
+                        calibration: calibration,
+                        load: load
+                    )
+                    if recovered { break }
+                    guard rounds < Self.rounds else {
                         throw TestFailure(
-                            "\(attempt) calibrations in \(ContinuousClock.now - begin) were inconclusive: the machine "
-                                + "stalled the reads more than the job and the load together slowed them"
+                            "in \(rounds) calibrations the load beside the throttled job never took the read over the "
+                                + "target the control had: the machine's pace moved between each control and its load"
                         )
                     }
+                    rounds += 1
+                    roundBegin = ContinuousClock.now
+                    settings.set(Self.unthrottled(batchSize: calibration.batchSize))
+                    try await holdJob(job, schedule: schedule)
+                    continue
+                }
+                guard ContinuousClock.now - roundBegin < Self.calibrationBudget else {
+                    throw TestFailure(
+                        "\(attempt) calibrations in \(ContinuousClock.now - begin) were inconclusive: the machine "
+                            + "stalled the reads more than the job and the load together slowed them"
+                    )
                 }
             }
-            try await recover(job: job, prober: prober, settings: settings, calibration: calibration!, load: load)
             // Cancelled mid-batch, the run may end with its connection's error: how it stops is not this test's.
             running.cancel()
             _ = await running.result
@@ -251,11 +271,7 @@ struct ThrottleRecoveryIntegrationTests {
                     + "\(describe(control)): median not 1.25 times either alone (\(ms(apart))), or p99 not 1.1 times "
                     + "the target \(ms(target))"
             )
-            schedule.set(Self.hold)
-            let held = ContinuousClock.now
-            _ = try await job.waitFor("the job held", timeout: .seconds(120)) {
-                $0.at > held && $0.progress.throttle?.state == .paused
-            }
+            try await holdJob(job, schedule: schedule)
             return nil
         }
         print(
@@ -269,6 +285,15 @@ struct ThrottleRecoveryIntegrationTests {
             controlRate: controlRate,
             controlShare: controlShare
         )
+    }
+
+    /// Holds the job by the always-open pause window until it says it is paused.
+    private func holdJob(_ job: ThrottleTestJob, schedule: TestSetting<ThrottleSchedule>) async throws {
+        schedule.set(Self.hold)
+        let held = ContinuousClock.now
+        _ = try await job.waitFor("the job held", timeout: .seconds(120)) {
+            $0.at > held && $0.progress.throttle?.state == .paused
+        }
     }
 
     /// Waits for batches of `batchSize`, then measures the job's rate over 6 s of them and the read's latency beside
@@ -288,14 +313,17 @@ struct ThrottleRecoveryIntegrationTests {
     }
 
     /// Throttled: the job comes back to full speed while calm, the load starts, the job's rate drops, the read's p99
-    /// comes back under the target while batches still commit; the load stops, and the rate comes back.
+    /// comes back under the target while batches still commit; the load stops, and the rate comes back. False, the
+    /// load stopped, when the load beside the full-speed job kept the read under the target for as long as the
+    /// pacer's window and more: the control did not hold (the machine's pace had moved since), and the controller is
+    /// right not to cut.
     private func recover(
         job: ThrottleTestJob,
         prober: ApplicationProber,
         settings: TestSetting<ThrottleConfiguration>,
         calibration: Calibration,
         load: Load
-    ) async throws {
+    ) async throws -> Bool {
         let target = calibration.target
         let batchSize = calibration.batchSize
         settings.set(Self.configuration(target: target, maxBatchSize: batchSize))
@@ -313,13 +341,22 @@ struct ThrottleRecoveryIntegrationTests {
         // The load starts mid-job.
         try await load.on()
         let loadStart = ContinuousClock.now
-        let slowed = try await job.waitFor("smaller batches under the load", timeout: .seconds(120)) {
-            $0.at > loadStart && $0.progress.committedBatch && $0.progress.throttle?.state == .throttled
-                && $0.progress.batchSize < batchSize
+        guard
+            let slowed = try await waitForCut(
+                job,
+                prober: prober,
+                under: target,
+                batchSize: batchSize,
+                after: loadStart
+            )
+        else {
+            try await load.off()
+            return false
         }
         // Back under the target: a window whose every sample came under the load (the decision before a batch saw the
-        // window as of then: a batch and its pause take at most a few seconds), with a batch committed.
-        let settled = loadStart + Self.windowAge + .seconds(3)
+        // window as of then: a batch and its pause take at most a few seconds), with a batch committed after the first
+        // smaller one (the job progresses; a cut that came late can come with the window already under the target).
+        let settled = max(loadStart + Self.windowAge + .seconds(3), slowed.at)
         let pacerUnder = try await job.waitFor("the job's probe p99 under \(ms(target))", timeout: .seconds(150)) {
             $0.at > settled && $0.progress.committedBatch
                 && ($0.progress.throttle?.latency).map { $0.sustainedP99 < target && $0.count >= 10 } == true
@@ -389,6 +426,55 @@ struct ThrottleRecoveryIntegrationTests {
                 + "cuts meanwhile: \(held)"
         )
         #expect(recovered.after != nil, "the job's rate back to 90% of its unthrottled rate within \(bound)")
+        return true
+    }
+
+    /// Waits for the controller's first cut under the load: the committed batch after it. Nil when none came and
+    /// the read stayed under the target, by the prober's samples of the last `windowAge`, all taken under the load,
+    /// for 10 s after the load's reads filled the window: the controller is right not to cut. A controller that never
+    /// cuts while the read is over the target fails after 120 s.
+    private func waitForCut(
+        _ job: ThrottleTestJob,
+        prober: ApplicationProber,
+        under target: Duration,
+        batchSize: Int,
+        after loadStart: ContinuousClock.Instant
+    ) async throws -> ThrottleTestJob.Report? {
+        let deadline = loadStart + .seconds(120)
+        var underSince: ContinuousClock.Instant?
+        while ContinuousClock.now < deadline {
+            if let ending = job.ending.withLock({ $0 }) {
+                throw TestFailure("the run ended (\(ending)) while waiting for smaller batches under the load")
+            }
+            let cut = job.reports.withLock { reports in
+                reports.last {
+                    $0.at > loadStart && $0.progress.committedBatch && $0.progress.throttle?.state == .throttled
+                        && $0.progress.batchSize < batchSize
+                }
+            }
+            if let cut { return cut }
+            let now = ContinuousClock.now
+            if now - Self.windowAge > loadStart,
+                let window = prober.statistics(from: now - Self.windowAge, through: now),
+                window.count >= 10, window.sustainedP99 < target
+            {
+                let since = underSince ?? now
+                underSince = since
+                if now - since >= .seconds(10) {
+                    print(
+                        "calibration did not hold: the load beside the full-speed job kept the read under the target "
+                            + "\(ms(target)) for \(now - since) (\(describe(window))); calibrating again"
+                    )
+                    return nil
+                }
+            } else {
+                underSince = nil
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestFailure(
+            "no smaller batches within 120 s of the load's start: \(describe(job.latest?.progress.throttle?.latency))"
+        )
     }
 
     /// The competing load, started and stopped as the test goes; one at a time.
