@@ -60,47 +60,43 @@ public struct PlanReader: Sendable {
     }
 
     /// One id window at a time (of the ids above `highest`, when given), each window's ids sorted, handed on in
-    /// ascending chunks. The server answers each window as a few lists and serves its other clients between windows.
+    /// ascending chunks. The server answers each window as a count, or a few lists, and serves its other clients
+    /// between windows.
     private func readWindows(
         after highest: Int64?,
         parameters: [String: BoltValue],
         chunk handle: ([Int64]) async throws(EngineError) -> Void
     ) async throws(EngineError) -> Int64 {
-        let bounds = try await collect(
-            highest == nil ? statement.planningBounds : statement.latePlanningBounds,
-            parameters: highest.map { ["sluice_after": .integer($0)] } ?? [:]
-        )
-        guard let low = bounds.first?["sluice_low"]?.intValue, let high = bounds.first?["sluice_high"]?.intValue
-        else { return 0 }
+        let start: Int64
+        if let highest {
+            guard highest < .max else { return 0 }
+            start = highest + 1
+        } else {
+            start = 0
+        }
+        let seek = statement.planningSeek
+        let found = try await IDSpanSearch.span(from: start) { range throws(EngineError) in
+            try await collect(seek, parameters: bounds(range)).isEmpty == false
+        }
+        guard let span = found else { return 0 }
         var chunk: [Int64] = []
         chunk.reserveCapacity(chunkSize + window)
         var count: Int64 = 0
-        for window in IDWindows(lowest: low, highest: high, width: window) {
-            var windowParameters = parameters
-            windowParameters["sluice_low"] = .integer(window.lowerBound)
-            windowParameters["sluice_high"] = .integer(window.upperBound)
-            let records = try await collect(statement.windowPlanning, parameters: windowParameters)
-            let start = chunk.count
-            for record in records {
-                guard case .list(let values) = record["sluice_ids"], let first = record["sluice_first"]?.intValue,
-                    let last = record["sluice_last"]?.intValue, window.contains(first), window.contains(last),
-                    first <= last, last - first < BatchStatement.planGroup
-                else {
-                    throw .migration("planning returned no group of ids for the id window \(window)")
-                }
-                guard !values.isEmpty else {
-                    // Every id from the first to the last.
-                    chunk.append(contentsOf: first...last)
-                    continue
-                }
-                for value in values {
-                    guard let id = value.intValue, (first...last).contains(id) else {
-                        throw .migration("planning returned \(value) for the id window \(window)")
-                    }
-                    chunk.append(id)
-                }
+        for window in IDWindows(lowest: span.lowerBound, highest: span.upperBound, width: window) {
+            let windowParameters = parameters.merging(bounds(window)) { _, bound in bound }
+            let counted = try await collect(statement.windowCount, parameters: windowParameters)
+            let size = Int64(window.count)
+            guard let held = counted.first?["sluice_count"]?.intValue, held >= 0, held <= size else {
+                throw .migration("planning counted no items for the id window \(window)")
             }
-            chunk[start...].sort()
+            if held == 0 { continue }
+            let start = chunk.count
+            if held == size {
+                chunk.append(contentsOf: window)
+            } else {
+                try await list(window, parameters: windowParameters, into: &chunk)
+                chunk[start...].sort()
+            }
             count += Int64(chunk.count - start)
             if chunk.count >= chunkSize {
                 try await handle(chunk)
@@ -109,6 +105,39 @@ public struct PlanReader: Sendable {
         }
         if !chunk.isEmpty { try await handle(chunk) }
         return count
+    }
+
+    /// The `sluice_low`/`sluice_high` parameters of an id range.
+    private func bounds(_ range: ClosedRange<Int64>) -> [String: BoltValue] {
+        ["sluice_low": .integer(range.lowerBound), "sluice_high": .integer(range.upperBound)]
+    }
+
+    /// Appends the items of a window neither empty nor full, read as ``BatchStatement/windowPlanning``'s groups.
+    private func list(
+        _ window: ClosedRange<Int64>,
+        parameters: [String: BoltValue],
+        into chunk: inout [Int64]
+    ) async throws(EngineError) {
+        let records = try await collect(statement.windowPlanning, parameters: parameters)
+        for record in records {
+            guard case .list(let values) = record["sluice_ids"], let first = record["sluice_first"]?.intValue,
+                let last = record["sluice_last"]?.intValue, window.contains(first), window.contains(last),
+                first <= last, last - first < BatchStatement.planGroup
+            else {
+                throw .migration("planning returned no group of ids for the id window \(window)")
+            }
+            guard !values.isEmpty else {
+                // Every id from the first to the last.
+                chunk.append(contentsOf: first...last)
+                continue
+            }
+            for value in values {
+                guard let id = value.intValue, (first...last).contains(id) else {
+                    throw .migration("planning returned \(value) for the id window \(window)")
+                }
+                chunk.append(id)
+            }
+        }
     }
 
     /// A query's `sluice_ids` lists, one record per group of ids, in the server's order, handed on in chunks of

@@ -66,13 +66,13 @@ import Testing
         let windowed = BatchStatement(step: Self.step, addressing: .idRange)
         #expect(windowed.planReading == .idWindows)
         #expect(
-            windowed.planningBounds
-                == "MATCH (p:Project) RETURN min(id(p)) AS sluice_low, max(id(p)) AS sluice_high"
+            windowed.planningSeek
+                == "MATCH (p:Project) WHERE id(p) >= $sluice_low AND id(p) <= $sluice_high RETURN id(p) AS sluice_id LIMIT 1"
         )
         #expect(
-            windowed.latePlanningBounds
-                == "MATCH (p:Project) WHERE id(p) > $sluice_after "
-                + "RETURN min(id(p)) AS sluice_low, max(id(p)) AS sluice_high"
+            windowed.windowCount
+                == "MATCH (p:Project) WHERE id(p) >= $sluice_low AND id(p) <= $sluice_high AND (p.name IS NOT NULL) "
+                + "RETURN count(p) AS sluice_count"
         )
         #expect(
             windowed.windowPlanning
