@@ -77,6 +77,7 @@ public final class BoltConnection: Sendable {
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(TCPQuickAckHandler())
                         if let tlsContext {
                             try channel.pipeline.syncOperations.addHandler(
                                 tls.makeHandler(context: tlsContext, for: url)
