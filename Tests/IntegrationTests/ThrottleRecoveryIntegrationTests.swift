@@ -49,8 +49,9 @@ struct ThrottleRecoveryIntegrationTests {
     /// quiet read. The calibration scales it so that a batch holds the read about as long as a scan (see `calibrate`).
     static let initialBatchSize = 1_250
     static let cost = 1_600
-    /// Enough for the calibrations, the load and 30 s back at full speed: the test stops the job.
-    static let nodes = 1_000_000
+    /// Enough for three rounds of calibrations, the load and 30 s back at full speed (a million ran out on a quiet
+    /// machine at 15,000 items/s after three calibrations): the test stops the job.
+    static let nodes = 3_000_000
     /// One scan over these takes about as long as a batch of `initialBatchSize`.
     static let loadNodes = 250_000
     static let windowAge = Duration.seconds(6)
