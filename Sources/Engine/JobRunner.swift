@@ -178,119 +178,132 @@ public struct JobRunner: Sendable {
         var lastBatch: CompletedBatch?
         var readAhead = PlanReadAhead(chunk: configuration.planChunk)
         var indexChecked = false
-        while true {
+        var pending: PendingCheckpoint?
+        /// Waits for the checkpoint in flight, if any: its answer goes where a checkpoint's answer goes, and its batch
+        /// is reported.
+        func settle() async throws(EngineError) -> JobControl? {
+            guard let checkpoint = pending else { return nil }
+            pending = nil
+            let control = try await checkpoint.written()
+            batch?.control = control
+            progress(checkpoint.progress)
+            // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the next batch
+            // starts, never inside it.
             if Task.isCancelled { machine.requestStop() }
-            switch action {
-            case .openNode:
-                let opened = try await openNode(lease, options: options)
-                if opened != nil, !indexChecked {
-                    indexChecked = true
-                    await ensureJobNodeIndexes(options: options, logger: logger)
+            return control
+        }
+        do throws(EngineError) {
+            while true {
+                if Task.isCancelled { machine.requestStop() }
+                switch action {
+                case .readPlan, .apply, .checkpoint: break
+                // Anything else reads or writes the job store or ends the run: the checkpoint in flight first. Its
+                // answer stops a job about to catch up or finish as the machine stops one between batches.
+                case .catchUp, .finish:
+                    if let control = try await settle(), control.shouldStop { action = .release(.stopped(control)) }
+                default: _ = try await settle()
                 }
-                // A run fenced by a newer token asks for nothing more.
-                let hold =
-                    opened == nil
-                    ? GraphHold.Answer.held : try await acquireHold(lease, step: step, options: options)
-                action = machine.nodeOpened(opened, graph: hold)
-            case .loadPlan:
-                // A plan is used only once complete: a run killed while planning leaves a partial one,
-                // which planning again replaces.
-                let plan = try await store(.planEntries) { () async throws(JobStoreError) in
-                    try await store.plan(of: job.id)
-                }
-                action = machine.planLoaded(total: plan.flatMap { $0.complete ? $0.total : nil })
-            case .plan:
-                action = machine.planned(
-                    total: try await plan(
-                        lease,
-                        statement: statement,
-                        parameters: parameters,
-                        options: options,
-                        logger: logger
-                    )
-                )
-            case .readPlan(let offset, let count):
-                var count = count
-                if let pacer {
-                    let paced = try await pace(
-                        pacer,
-                        lease: lease,
-                        after: lastBatch,
-                        control: batch?.control,
-                        requested: machine.batchSize,
-                        pacing: &pacing,
-                        logger: logger
-                    ) { decision in
-                        progress(
-                            Progress(
-                                done: offset,
-                                total: machine.total,
-                                itemsChanged: machine.itemsChanged,
-                                batchSize: decision.batchSize,
-                                lastBatch: lastBatch?.duration ?? .zero,
-                                throttle: decision,
-                                committedBatch: false
-                            )
+                switch action {
+                case .openNode:
+                    let opened = try await openNode(lease, options: options)
+                    if opened != nil, !indexChecked {
+                        indexChecked = true
+                        await ensureJobNodeIndexes(options: options, logger: logger)
+                    }
+                    // A run fenced by a newer token asks for nothing more.
+                    let hold =
+                        opened == nil
+                        ? GraphHold.Answer.held : try await acquireHold(lease, step: step, options: options)
+                    action = machine.nodeOpened(opened, graph: hold)
+                case .loadPlan:
+                    // A plan is used only once complete: a run killed while planning leaves a partial one,
+                    // which planning again replaces.
+                    let plan = try await store(.planEntries) { () async throws(JobStoreError) in
+                        try await store.plan(of: job.id)
+                    }
+                    action = machine.planLoaded(total: plan.flatMap { $0.complete ? $0.total : nil })
+                case .plan:
+                    action = machine.planned(
+                        total: try await plan(
+                            lease,
+                            statement: statement,
+                            parameters: parameters,
+                            options: options,
+                            logger: logger
                         )
-                    }
-                    switch paced {
-                    case .next(let size): count = min(count, size)
-                    case .stop(let control): return .stopped(control)
-                    }
-                }
-                batchStarted = ContinuousClock.now
-                let ids = try await readAhead.entries(offset: offset, count: count) {
-                    offset,
-                    count throws(EngineError) in
-                    try await planEntries(job.id, offset: offset, count: count)
-                }
-                batch = (ids.count, nil)
-                action = machine.planRead(ids)
-            case .apply(let slice):
-                action = machine.applied(
-                    try await apply(lease, statement: statement, slice: slice, parameters: parameters, options: options)
-                )
-            case .skip(let slice):
-                action = machine.applied(try await skip(lease, slice: slice, options: options))
-            case .readNode:
-                action = machine.nodeRead(try await readNode(lease.job, step: step, options: options))
-            case .recordGap(let from, let to, let changed):
-                logger.notice(
-                    "graph is ahead of the checkpoint: batches committed before a crash are recorded now",
-                    metadata: ["offset": "\(from)", "graph_done": "\(to)"]
-                )
-                action = machine.checkpointed(
-                    try await checkpoint(lease, from: from, to: to, changed: changed, batchSize: nil)
-                )
-            case .checkpoint(let from, let to, let changed, let quarantined, let batchSize):
-                // The size the throttle chose, when it chose a smaller one than the machine's.
-                let size = batchSize.map { min($0, batch?.size ?? $0) }
-                let control = try await checkpoint(
-                    lease,
-                    from: from,
-                    to: to,
-                    changed: changed,
-                    batchSize: size,
-                    quarantined: quarantined
-                )
-                // Journalled once the quarantine is recorded, so every entry names an item `sluice history` shows.
-                for item in quarantined {
-                    logger.warning(
-                        "item quarantined: \(item.error)",
-                        metadata: [
-                            SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
-                            SluiceLogKey.item: "\(item.item)",
-                            SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
-                        ]
                     )
-                }
-                if let size {
-                    let elapsed = ContinuousClock.now - batchStarted
-                    pacer?.record(elapsed, from: .batchWall)
-                    lastBatch = CompletedBatch(size: batch?.size ?? size, duration: elapsed)
-                    batch?.control = control
-                    progress(
-                        Progress(
+                case .readPlan(let offset, let count):
+                    var count = count
+                    if let pacer {
+                        let paced = try await pace(
+                            pacer,
+                            lease: lease,
+                            after: lastBatch,
+                            control: batch?.control,
+                            requested: machine.batchSize,
+                            pacing: &pacing,
+                            logger: logger
+                        ) { decision in
+                            progress(
+                                Progress(
+                                    done: offset,
+                                    total: machine.total,
+                                    itemsChanged: machine.itemsChanged,
+                                    batchSize: decision.batchSize,
+                                    lastBatch: lastBatch?.duration ?? .zero,
+                                    throttle: decision,
+                                    committedBatch: false
+                                )
+                            )
+                        }
+                        switch paced {
+                        case .next(let size): count = min(count, size)
+                        case .stop(let control):
+                            _ = try await settle()
+                            return .stopped(control)
+                        }
+                    }
+                    batchStarted = ContinuousClock.now
+                    let ids = try await readAhead.entries(offset: offset, count: count) {
+                        offset,
+                        count throws(EngineError) in
+                        try await planEntries(job.id, offset: offset, count: count)
+                    }
+                    batch = (ids.count, nil)
+                    action = machine.planRead(ids)
+                case .apply(let slice):
+                    action = machine.applied(
+                        try await apply(
+                            lease,
+                            statement: statement,
+                            slice: slice,
+                            parameters: parameters,
+                            options: options
+                        )
+                    )
+                case .skip(let slice):
+                    action = machine.applied(try await skip(lease, slice: slice, options: options))
+                case .readNode:
+                    action = machine.nodeRead(try await readNode(lease.job, step: step, options: options))
+                case .recordGap(let from, let to, let changed):
+                    logger.notice(
+                        "graph is ahead of the checkpoint: batches committed before a crash are recorded now",
+                        metadata: ["offset": "\(from)", "graph_done": "\(to)"]
+                    )
+                    action = machine.checkpointed(
+                        try await checkpoint(lease, from: from, to: to, changed: changed, batchSize: nil)
+                    )
+                case .checkpoint(let from, let to, let changed, let quarantined, let batchSize):
+                    // The size the throttle chose, when it chose a smaller one than the machine's.
+                    let size = batchSize.map { min($0, batch?.size ?? $0) }
+                    let previous = try await settle()
+                    if let size, quarantined.isEmpty {
+                        // A whole batch: its checkpoint is written while the next batch runs, and the machine goes on
+                        // with the answer to the one before (a stop or a new batch size takes effect a batch later).
+                        let elapsed = ContinuousClock.now - batchStarted
+                        pacer?.record(elapsed, from: .batchWall)
+                        lastBatch = CompletedBatch(size: batch?.size ?? size, duration: elapsed)
+                        let report = Progress(
                             done: to,
                             total: machine.total,
                             itemsChanged: machine.itemsChanged + changed,
@@ -299,41 +312,87 @@ public struct JobRunner: Sendable {
                             throttle: pacer?.latest,
                             committedBatch: true
                         )
-                    )
-                    // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the
-                    // next batch starts, never inside it.
-                    if Task.isCancelled { machine.requestStop() }
-                }
-                action = machine.checkpointed(control)
-            case .catchUp:
-                action = machine.caughtUp(
-                    total: try await catchUp(
+                        let runner = self
+                        pending = PendingCheckpoint(progress: report) { () async throws(EngineError) in
+                            try await runner.checkpoint(lease, from: from, to: to, changed: changed, batchSize: size)
+                        }
+                        action = machine.checkpointed(previous)
+                        continue
+                    }
+                    let control = try await checkpoint(
                         lease,
-                        statement: statement,
+                        from: from,
+                        to: to,
+                        changed: changed,
+                        batchSize: size,
+                        quarantined: quarantined
+                    )
+                    // Journalled once the quarantine is recorded, so every entry names an item `sluice history` shows.
+                    for item in quarantined {
+                        logger.warning(
+                            "item quarantined: \(item.error)",
+                            metadata: [
+                                SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
+                                SluiceLogKey.item: "\(item.item)",
+                                SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
+                            ]
+                        )
+                    }
+                    if let size {
+                        let elapsed = ContinuousClock.now - batchStarted
+                        pacer?.record(elapsed, from: .batchWall)
+                        lastBatch = CompletedBatch(size: batch?.size ?? size, duration: elapsed)
+                        batch?.control = control
+                        progress(
+                            Progress(
+                                done: to,
+                                total: machine.total,
+                                itemsChanged: machine.itemsChanged + changed,
+                                batchSize: size,
+                                lastBatch: elapsed,
+                                throttle: pacer?.latest,
+                                committedBatch: true
+                            )
+                        )
+                        // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the
+                        // next batch starts, never inside it.
+                        if Task.isCancelled { machine.requestStop() }
+                    }
+                    action = machine.checkpointed(control)
+                case .catchUp:
+                    action = machine.caughtUp(
+                        total: try await catchUp(
+                            lease,
+                            statement: statement,
+                            parameters: parameters,
+                            total: machine.total,
+                            options: options,
+                            logger: logger
+                        )
+                    )
+                case .finish(let items):
+                    return try await conclude(
+                        lease,
+                        direction: direction,
+                        items: items,
                         parameters: parameters,
-                        total: machine.total,
                         options: options,
                         logger: logger
                     )
-                )
-            case .finish(let items):
-                return try await conclude(
-                    lease,
-                    direction: direction,
-                    items: items,
-                    parameters: parameters,
-                    options: options,
-                    logger: logger
-                )
-            case .release(let ending):
-                if case .stopped = ending { await releaseHold(lease, options: options) }
-                try await release(lease)
-                return ending
-            case .fenced:
-                return .fenced
-            case .fail(let error):
-                throw error
+                case .release(let ending):
+                    if case .stopped = ending { await releaseHold(lease, options: options) }
+                    try await release(lease)
+                    return ending
+                case .fenced:
+                    return .fenced
+                case .fail(let error):
+                    throw error
+                }
             }
+        } catch {
+            // None outlives the run (a batch after it may have committed too: reconciliation records both).
+            _ = try? await settle()
+            throw error
         }
     }
 
