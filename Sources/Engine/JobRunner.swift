@@ -186,7 +186,7 @@ public struct JobRunner: Sendable {
             pending = nil
             let control = try await checkpoint.written()
             batch?.control = control
-            progress(checkpoint.progress)
+            if let report = checkpoint.progress { progress(report) }
             // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the next batch
             // starts, never inside it.
             if Task.isCancelled { machine.requestStop() }
@@ -297,13 +297,12 @@ public struct JobRunner: Sendable {
                     // The size the throttle chose, when it chose a smaller one than the machine's.
                     let size = batchSize.map { min($0, batch?.size ?? $0) }
                     let previous = try await settle()
-                    if let size, quarantined.isEmpty {
-                        // A whole batch: its checkpoint is written while the next batch runs, and the machine goes on
-                        // with the answer to the one before (a stop or a new batch size takes effect a batch later).
+                    var report: Progress?
+                    if let size {
                         let elapsed = ContinuousClock.now - batchStarted
                         pacer?.record(elapsed, from: .batchWall)
                         lastBatch = CompletedBatch(size: batch?.size ?? size, duration: elapsed)
-                        let report = Progress(
+                        report = Progress(
                             done: to,
                             total: machine.total,
                             itemsChanged: machine.itemsChanged + changed,
@@ -312,53 +311,39 @@ public struct JobRunner: Sendable {
                             throttle: pacer?.latest,
                             committedBatch: true
                         )
-                        let runner = self
-                        pending = PendingCheckpoint(progress: report) { () async throws(EngineError) in
-                            try await runner.checkpoint(lease, from: from, to: to, changed: changed, batchSize: size)
+                    }
+                    let runner = self
+                    pending = PendingCheckpoint(progress: report) { () async throws(EngineError) in
+                        try await runner.checkpoint(
+                            lease,
+                            from: from,
+                            to: to,
+                            changed: changed,
+                            batchSize: size,
+                            quarantined: quarantined
+                        )
+                    }
+                    guard size != nil, quarantined.isEmpty else {
+                        // A part of a bisected batch, or a quarantine: recorded before the machine goes on.
+                        let control = try await settle()
+                        // Journalled once the quarantine is recorded, so every entry names an item `sluice history`
+                        // shows.
+                        for item in quarantined {
+                            logger.warning(
+                                "item quarantined: \(item.error)",
+                                metadata: [
+                                    SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
+                                    SluiceLogKey.item: "\(item.item)",
+                                    SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
+                                ]
+                            )
                         }
-                        action = machine.checkpointed(previous)
+                        action = machine.checkpointed(control)
                         continue
                     }
-                    let control = try await checkpoint(
-                        lease,
-                        from: from,
-                        to: to,
-                        changed: changed,
-                        batchSize: size,
-                        quarantined: quarantined
-                    )
-                    // Journalled once the quarantine is recorded, so every entry names an item `sluice history` shows.
-                    for item in quarantined {
-                        logger.warning(
-                            "item quarantined: \(item.error)",
-                            metadata: [
-                                SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
-                                SluiceLogKey.item: "\(item.item)",
-                                SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
-                            ]
-                        )
-                    }
-                    if let size {
-                        let elapsed = ContinuousClock.now - batchStarted
-                        pacer?.record(elapsed, from: .batchWall)
-                        lastBatch = CompletedBatch(size: batch?.size ?? size, duration: elapsed)
-                        batch?.control = control
-                        progress(
-                            Progress(
-                                done: to,
-                                total: machine.total,
-                                itemsChanged: machine.itemsChanged + changed,
-                                batchSize: size,
-                                lastBatch: elapsed,
-                                throttle: pacer?.latest,
-                                committedBatch: true
-                            )
-                        )
-                        // A stop asked for in `progress` (GracefulJobRun cancels there) is honoured before the
-                        // next batch starts, never inside it.
-                        if Task.isCancelled { machine.requestStop() }
-                    }
-                    action = machine.checkpointed(control)
+                    // A whole batch: its checkpoint is written while the next batch runs, and the machine goes on with
+                    // the answer to the one before (a stop or a new batch size takes effect a batch later).
+                    action = machine.checkpointed(previous)
                 case .catchUp:
                     action = machine.caughtUp(
                         total: try await catchUp(

@@ -1,6 +1,7 @@
 import JobStore
 
-/// A batch's checkpoint being written to the job store while the next batch runs on the graph.
+/// A batch's checkpoint being written to the job store, while the next batch runs on the graph when the batch was
+/// whole and quarantined nothing (the engine awaits the others at once).
 ///
 /// A checkpoint is three round trips and a commit in Postgres, about 2 ms: a tenth of a FalkorDB batch of 10,000
 /// items. Written beside the next batch it leaves the batch's critical path. At most one is in flight, and it is
@@ -11,10 +12,10 @@ import JobStore
 /// reported batch is a recorded one.
 struct PendingCheckpoint: Sendable {
     let task: Task<Result<JobControl, EngineError>, Never>
-    /// Reported once the checkpoint is written.
-    let progress: JobRunner.Progress
+    /// Reported once the checkpoint is written; nil for a part of a bisected batch.
+    let progress: JobRunner.Progress?
 
-    init(progress: JobRunner.Progress, write: @escaping @Sendable () async throws(EngineError) -> JobControl) {
+    init(progress: JobRunner.Progress?, write: @escaping @Sendable () async throws(EngineError) -> JobControl) {
         self.progress = progress
         self.task = Task {
             do throws(EngineError) {
