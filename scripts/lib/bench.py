@@ -548,8 +548,7 @@ def markdown(results):
         servers = sorted({name for run in results["runs"] for name in run["servers"]})
         for server in servers:
             for run in results["runs"]:
-                found = {v["variant"]: v for v in run["servers"].get(server, {}).get("variants", [])
-                         if not v.get("skipped")}
+                found = best_of(run["servers"].get(server, {}).get("variants", []))
                 guide, ours, daemon = found.get(GUIDE_NAME), found.get(RUN_NAME), found.get(DAEMON_NAME)
                 cell = lambda v, key, fmt: fmt.format(v[key]) if v and v.get(key) is not None else ""
                 at_least = "≥ " if guide and guide.get("stopped") else ""
@@ -582,6 +581,17 @@ def plot(results, out):
             figure.savefig(os.path.join(out, f"batches-{server}-{run['nodes']}.png"), dpi=100)
             plt.close(figure)
     return True
+
+
+def best_of(variants):
+    """Each variant's shortest run when it ran more than once (`--variants bare,run,bare,run`): the machine's
+    noise only adds time (FalkorDB's batches of 10,000 take ~22 or ~38 ms by the host's moment, switching between
+    runs and within them), so the ratios compare each variant at its best."""
+    found = {}
+    for v in variants:
+        if not v.get("skipped") and (v["variant"] not in found or v["wall_s"] < found[v["variant"]]["wall_s"]):
+            found[v["variant"]] = v
+    return found
 
 
 def bench_server(name, nodes, args, save):
@@ -622,7 +632,7 @@ def bench_server(name, nodes, args, save):
         print(f"bench: {name}: {label}: {result['wall_s']:.2f} s", file=sys.stderr, flush=True)
         variants.append(result)
         save({"variants": variants})
-    found = {v["variant"]: v for v in variants if not v.get("skipped")}
+    found = best_of(variants)
     guide, bare = found.get(GUIDE_NAME), found.get(BARE_NAME)
     ratios = {}
     for label, ours in (("sluice run", found.get(RUN_NAME)), ("daemon", found.get(DAEMON_NAME))):
