@@ -280,6 +280,7 @@ func residentMemoryBytes() -> Int {
             _ = try await connection.run("CREATE (:\(label) {v: 0})", options: server.options).consume()
         }
         let attempts = Counter()
+        let written = Counter()
         // Four units conflicting on one node under a loaded machine: retry long enough for all to pass.
         let retry = BoltRetryPolicy(maximumRetryTime: .seconds(120), initialDelay: .milliseconds(50), multiplier: 1.5)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -288,7 +289,13 @@ func residentMemoryBytes() -> Int {
                     try await pool.executeWrite(options: server.options, retry: retry) { transaction in
                         await attempts.increment()
                         try await transaction.run("MATCH (n:\(label)) SET n.v = n.v + 1").consume()
-                        try await Task.sleep(for: .milliseconds(200))  // overlap the transactions
+                        // The first attempts overlap: none commits before all four have written (a 200 ms sleep
+                        // did not always do it in CI, where opening the connections took longer), or 10 s passed.
+                        await written.increment()
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while await written.value < 4, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
                     }
                 }
             }
