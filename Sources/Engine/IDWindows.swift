@@ -1,10 +1,10 @@
 /// Closed id windows `low...high` of at most `width` ids covering `lowest...highest`, in ascending order.
 ///
 /// Planning on a server that seeks id ranges (FalkorDB) reads the planned set one window per query, each answered
-/// as one record holding the window's ids, instead of one record per id: a million ids cross the wire as twenty
-/// lists, not a million records, and the server serves its other clients between windows. The windows are disjoint
-/// and ascending, so ids sorted within each window are sorted overall. Closed windows, so that ids up to
-/// `Int64.max` need no bound past it.
+/// as a count (a full window needs no list) or a few lists of ids, instead of one record per id: a million dense
+/// ids cross the wire as twenty counts, not a million records, and the server serves its other clients between
+/// windows. The windows are disjoint and ascending, so ids sorted within each window are sorted overall. Closed
+/// windows, so that ids up to `Int64.max` need no bound past it.
 public struct IDWindows: Sequence, Sendable, Hashable {
     public let lowest: Int64
     public let highest: Int64
