@@ -463,15 +463,14 @@ public final class JobStore: Sendable {
             }
             guard let first = entries.first else { return plan.total }
             if plan.total > 0 {
-                let row = try connection.query(
-                    statements.planSlice,
-                    [lease.jobID, plan.total - 1, Int64(1)],
-                    resultFormat: .binary
-                )
-                let last = try row.last.map { row throws(PostgresError) -> Int64? in
-                    try row["slice"].withBytes { bytes in bytes.flatMap { JobPlanCodec.unpack($0)?.last } }
-                }
-                if let last, let last, first <= last {
+                let last = try Self.planSlice(
+                    lease.jobID,
+                    offset: plan.total - 1,
+                    count: 1,
+                    on: connection,
+                    statements: statements
+                ).last
+                if let last, first <= last {
                     throw JobStoreError.invalidArgument(
                         "plan entry \(first) of job \(lease.jobID) does not come after its last, \(last)"
                     )
@@ -528,37 +527,14 @@ public final class JobStore: Sendable {
         if count == 0 { return [] }
         let statements = statements
         return try await run("plan entries", retry: true, transaction: false) { connection in
-            let rows = try connection.query(statements.planSlice, [id, offset, Int64(count)], resultFormat: .binary)
-            var entries: [Int64] = []
-            entries.reserveCapacity(count)
-            var expected = offset
-            for row in rows {
-                let first: Int64 = try row.decode("first_offset")
-                let start = max(first, offset)
-                guard start == expected else {
-                    throw PostgresError.decodingFailed(
-                        column: "slice",
-                        type: "plan",
-                        reason: "gap in plan of job \(id) at offset \(expected)"
-                    )
-                }
-                let slice = try row["slice"]
-                let values = try slice.withBytes { (bytes) throws(PostgresError) -> [Int64] in
-                    guard let bytes, let values = JobPlanCodec.unpack(bytes) else {
-                        throw PostgresError.decodingFailed(column: "slice", type: "plan", reason: "bad chunk length")
-                    }
-                    return values
-                }
-                entries.append(contentsOf: values)
-                expected += Int64(values.count)
-            }
-            return entries
+            try Self.planSlice(id, offset: offset, count: count, on: connection, statements: statements)
         }
     }
 
     // MARK: control
 
-    /// Pauses a job (the worker stops after its batch in flight) and notifies daemons.
+    /// Pauses a job (the worker stops after its batch in flight, or after the next when a checkpoint's answer tells
+    /// it) and notifies daemons.
     public func pause(_ id: JobID, by actor: String) async throws(JobStoreError) -> Job {
         try await control(id, action: "pause", actor: actor, sql: statements.pause, extra: []) { $0 == .paused }
     }
@@ -795,6 +771,52 @@ public final class JobStore: Sendable {
         return try JobPlan(row: row)
     }
 
+    /// Plan entries `[offset, offset + count)` of job `id` (fewer at the plan's end), decoded from the chunks that
+    /// cover them, listed or stored as runs.
+    private static func planSlice(
+        _ id: JobID,
+        offset: Int64,
+        count: Int,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements
+    ) throws(PostgresError) -> [Int64] {
+        let rows = try connection.query(statements.planSlice, [id, offset, Int64(count)], resultFormat: .binary)
+        var entries: [Int64] = []
+        entries.reserveCapacity(count)
+        for row in rows {
+            let first: Int64 = try row.decode("first_offset")
+            let total: Int = try row.decode("entry_count")
+            let start = max(first, offset)
+            let end = min(first + Int64(total), offset + Int64(count))
+            guard start == offset + Int64(entries.count) else {
+                throw PostgresError.decodingFailed(
+                    column: "slice",
+                    type: "plan",
+                    reason: "gap in plan of job \(id) at offset \(offset + Int64(entries.count))"
+                )
+            }
+            let runs: Bool = try row.decode("runs")
+            let values = try row["slice"].withBytes { (bytes) throws(PostgresError) -> [Int64] in
+                let values =
+                    runs
+                    ? bytes.flatMap {
+                        JobPlanCodec.unpackRuns($0, total: total, skip: Int(start - first), count: Int(end - start))
+                    }
+                    : bytes.flatMap { JobPlanCodec.unpack($0) }
+                guard let values, values.count == Int(end - start) else {
+                    throw PostgresError.decodingFailed(
+                        column: "slice",
+                        type: "plan",
+                        reason: "chunk at offset \(first) of job \(id)'s plan does not hold its \(total) entries"
+                    )
+                }
+                return values
+            }
+            entries.append(contentsOf: values)
+        }
+        return entries
+    }
+
     private static func appendChunks(
         _ id: JobID,
         _ entries: [Int64],
@@ -803,9 +825,10 @@ public final class JobStore: Sendable {
         statements: JobStoreStatements
     ) throws {
         for chunk in JobPlanCodec.chunks(entries, startingAt: start) {
+            let stored = JobPlanCodec.encode(chunk.entries)
             try connection.query(
                 statements.planChunkInsert,
-                [id, chunk.offset, chunk.entries.count, PostgresBind.bytea(JobPlanCodec.pack(chunk.entries))]
+                [id, chunk.offset, chunk.entries.count, PostgresBind.bytea(stored.bytes), stored.runs]
             )
         }
     }

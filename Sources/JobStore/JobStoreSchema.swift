@@ -279,6 +279,20 @@ public struct JobStoreSchema: Sendable, Equatable {
             ALTER TABLE \(s).plan_runs ALTER COLUMN entries SET STORAGE EXTERNAL;
             """
         },
+        Step(version: 5, description: "plan chunks of consecutive ids stored as runs") { s in
+            """
+            -- A chunk whose ids run consecutively (a graph that deleted little) is stored as its runs, 16 bytes each
+            -- (first id, length), when that is smaller than its ids listed: four million ids were 32 MB of plan
+            -- written while planning and read back while running, and are a few KB now. Chunks stored before keep
+            -- their ids listed.
+            ALTER TABLE \(s).plan_chunks ADD COLUMN runs boolean NOT NULL DEFAULT false;
+            ALTER TABLE \(s).plan_chunks DROP CONSTRAINT plan_chunks_check;
+            ALTER TABLE \(s).plan_chunks ADD CONSTRAINT plan_chunks_entries_check CHECK (
+                CASE WHEN runs THEN length(entries) BETWEEN 16 AND entry_count * 8 - 1 AND length(entries) % 16 = 0
+                     ELSE length(entries) = entry_count * 8 END
+            );
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

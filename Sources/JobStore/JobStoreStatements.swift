@@ -344,8 +344,8 @@ public struct JobStoreStatements: Sendable {
 
     var planChunkInsert: String {
         """
-        INSERT INTO \(s).plan_chunks (job_id, first_offset, entry_count, entries)
-        VALUES ($1::bigint, $2::bigint, $3::integer, $4::bytea)
+        INSERT INTO \(s).plan_chunks (job_id, first_offset, entry_count, entries, runs)
+        VALUES ($1::bigint, $2::bigint, $3::integer, $4::bytea, $5::boolean)
         """
     }
 
@@ -389,14 +389,16 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
-    /// Entries `[$2, $2 + $3)` of job `$1`'s plan, as byte slices of the chunks that cover them (binary result).
-    /// The `first_offset > $2 - 65536` bound keeps it an index range scan however long the plan is.
+    /// Entries `[$2, $2 + $3)` of job `$1`'s plan, from the chunks that cover them (binary result): the byte slice of
+    /// a listed chunk, the runs of a chunk stored as runs (``JobPlanCodec``). The `first_offset > $2 - 65536` bound
+    /// keeps it an index range scan however long the plan is.
     var planSlice: String {
         """
-        SELECT first_offset,
-               substring(entries FROM (greatest($2::bigint - first_offset, 0) * 8 + 1)::integer
-                         FOR ((least(first_offset + entry_count, $2::bigint + $3::bigint)
-                               - greatest(first_offset, $2::bigint)) * 8)::integer) AS slice
+        SELECT first_offset, entry_count, runs,
+               CASE WHEN runs THEN entries
+                    ELSE substring(entries FROM (greatest($2::bigint - first_offset, 0) * 8 + 1)::integer
+                                   FOR ((least(first_offset + entry_count, $2::bigint + $3::bigint)
+                                         - greatest(first_offset, $2::bigint)) * 8)::integer) END AS slice
         FROM \(s).plan_chunks
         WHERE job_id = $1::bigint AND first_offset < $2::bigint + $3::bigint
           AND first_offset > $2::bigint - \(JobPlanCodec.maximumChunkEntries)

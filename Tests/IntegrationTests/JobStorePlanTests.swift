@@ -151,6 +151,67 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// Ids as FalkorDB's planning hands them over (windows of consecutive ids, a few deleted): stored as runs, a few
+    /// bytes per chunk, and read back by any slice as listed ids are.
+    @Test func consecutiveIdsAreStoredAsRunsAndReadBackBySlice() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let (job, lease) = try await Self.planningJob(store, target: "runs")
+            let deleted: Set<Int64> = [17, 65_535, 65_536, 300_000, 300_001, 300_002, 999_999]
+            var ids = (Int64(0)..<1_000_000).filter { !deleted.contains($0) }
+            // Every third id of the last 30,000: a chunk that stays listed.
+            ids += (Int64(0)..<30_000).map { 2_000_000 + $0 * 3 }
+            for start in stride(from: 0, to: ids.count, by: 50_000) {
+                try await store.appendSortedPlanEntries(
+                    lease,
+                    entries: Array(ids[start..<min(start + 50_000, ids.count)])
+                )
+                if start == 0 {
+                    await #expect(throws: JobStoreError.self, "an entry not above the last (of runs) is refused") {
+                        try await store.appendSortedPlanEntries(lease, entries: [ids[49_999]])
+                    }
+                }
+            }
+            await #expect(throws: JobStoreError.self, "an entry not above the last (listed) is refused") {
+                try await store.appendSortedPlanEntries(lease, entries: [2_089_997])
+            }
+            #expect(try await store.completeStagedPlan(lease) == Int64(ids.count))
+            let chunks = try await store.connection.query(
+                """
+                SELECT count(*) FILTER (WHERE runs) AS runs,
+                       count(*) FILTER (WHERE NOT runs AND first_offset + entry_count <= 999993) AS listed_dense,
+                       count(*) FILTER (WHERE NOT runs) AS listed,
+                       sum(length(entries)) FILTER (WHERE runs) AS bytes
+                FROM \(store.schema.quoted).plan_chunks
+                """
+            )[0]
+            // Every chunk of the consecutive ids is stored as runs (at most three: no chunk holds more than two of the
+            // gaps), the every-third ids listed.
+            let runChunks: Int = try chunks.decode("runs")
+            #expect(try runChunks >= 16 && chunks.decode("listed_dense", as: Int.self) == 0)
+            #expect(try chunks.decode("listed", as: Int.self) >= 1)
+            #expect(try chunks.decode("bytes", as: Int.self) <= runChunks * 3 * JobPlanCodec.runBytes)
+
+            var readBack: [Int64] = []
+            for offset in stride(from: Int64(0), to: Int64(ids.count), by: 10_000) {
+                readBack += try await store.planEntries(of: job.id, offset: offset, count: 10_000)
+            }
+            #expect(readBack == ids)
+            // Slices across a gap, across the boundary of two run chunks, of a run chunk and a listed one, past the end.
+            for (offset, count) in [(10, 20), (65_530, 12), (299_990, 30), (999_980, 40), (1_029_990, 100)] {
+                let slice = try await store.planEntries(of: job.id, offset: Int64(offset), count: count)
+                #expect(slice == Array(ids[offset..<min(offset + count, ids.count)]), "offset \(offset)")
+            }
+            // Items created while the job ran are appended after the runs, sorted.
+            #expect(try await store.stagePlanItems(lease, items: [3_000_001, 3_000_000]) == 2)
+            #expect(try await store.appendStagedLateArrivals(lease) == Int64(ids.count + 2))
+            #expect(
+                try await store.planEntries(of: job.id, offset: Int64(ids.count - 1), count: 5) == [
+                    ids[ids.count - 1], 3_000_000, 3_000_001,
+                ]
+            )
+        }
+    }
+
     @Test func streamedPlansAndFencedExactlyOnceCheckpoints() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let (job, lease) = try await Self.planningJob(store, target: "checkpoint")
