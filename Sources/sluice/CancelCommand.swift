@@ -10,7 +10,8 @@ struct CancelCommand: AsyncParsableCommand {
             "Cancel a job for good; what it already changed stays (undo it with `sluice enqueue VERSION --down`).",
         discussion: """
             A job no worker holds is cancelled at once; a running one is asked to stop, and its worker ends it \
-            after the batch in flight (within a second), so the graph is never handed on mid-batch. Jobs queued \
+            after the batch in flight (the daemon hears of it within a second; `sluice run` after that batch or the \
+            next), so the graph is never handed on mid-batch. Jobs queued \
             after it by `sluice enqueue --all` are cancelled with it. Cancelling a cancelled job does nothing; a \
             finished job cannot be cancelled.
             """

@@ -5,10 +5,11 @@ import JobStore
 struct PauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
-        abstract: "Pause a job: its worker stops after the batch in flight; `sluice resume` continues it.",
+        abstract: "Pause a job: its worker stops within a batch or two; `sluice resume` continues it.",
         discussion: """
             A queued job is held back; a planning or running job stops after its current batch (the daemon hears \
-            of it within a second) and keeps its graph reserved, so no other migration runs on a half-migrated \
+            of it within a second; `sluice run` from the answer to a checkpoint, which is written while the next \
+            batch runs, so after the batch in flight or the one after it) and keeps its graph reserved, so no other migration runs on a half-migrated \
             graph until it is resumed or cancelled. Pausing a paused job does nothing. A finished job cannot be \
             paused.
             """
@@ -28,7 +29,8 @@ struct PauseCommand: AsyncParsableCommand {
             case .paused: return "already paused"
             case .queued: return "paused; it will not start until `sluice resume \(before.id)`"
             default:
-                return "paused; its worker stops after the batch in flight. Continue with `sluice resume \(before.id)`"
+                return
+                    "paused; its worker stops after the batch in flight or the next. Continue with `sluice resume \(before.id)`"
             }
         }
     }
