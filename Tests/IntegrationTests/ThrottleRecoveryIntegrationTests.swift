@@ -455,16 +455,13 @@ struct ThrottleRecoveryIntegrationTests {
             }
             if let cut { return cut }
             let now = ContinuousClock.now
-            if now - Self.windowAge > loadStart,
-                let window = prober.statistics(from: now - Self.windowAge, through: now),
-                window.count >= 10, window.sustainedP99 < target
-            {
+            if let probed = proberWindow(prober, after: loadStart, under: target), probed.under {
                 let since = underSince ?? now
                 underSince = since
                 if now - since >= .seconds(10) {
                     print(
                         "calibration did not hold: the load beside the full-speed job kept the read under the target "
-                            + "\(ms(target)) for \(now - since) (\(describe(window))); calibrating again"
+                            + "\(ms(target)) for \(now - since) (\(describe(probed.window))); calibrating again"
                     )
                     return nil
                 }
@@ -534,6 +531,19 @@ struct ThrottleRecoveryIntegrationTests {
         return Double(last.progress.done - first.progress.done) / ((last.at - first.at) / .seconds(1))
     }
 
+    /// The prober's reads over the last ``windowAge``, once that long has passed since `start`, and whether the
+    /// read is under `target` there: a sustained p99 under it over at least 10 reads.
+    private func proberWindow(
+        _ prober: ApplicationProber,
+        after start: ContinuousClock.Instant,
+        under target: Duration
+    ) -> (window: LatencyStatistics, under: Bool)? {
+        let now = ContinuousClock.now
+        guard now - Self.windowAge > start, let window = prober.statistics(from: now - Self.windowAge, through: now)
+        else { return nil }
+        return (window, window.count >= 10 && window.sustainedP99 < target)
+    }
+
     /// Polls the prober until the samples of the last `windowAge`, all taken after `start`, have a p99 under `target`.
     private func waitForProber(
         _ prober: ApplicationProber,
@@ -544,10 +554,9 @@ struct ThrottleRecoveryIntegrationTests {
         let deadline = start + timeout
         var last: LatencyStatistics?
         while ContinuousClock.now < deadline {
-            let now = ContinuousClock.now
-            if now - Self.windowAge > start, let window = prober.statistics(from: now - Self.windowAge, through: now) {
-                last = window
-                if window.sustainedP99 < target && window.count >= 10 { return (now, window) }
+            if let probed = proberWindow(prober, after: start, under: target) {
+                last = probed.window
+                if probed.under { return (ContinuousClock.now, probed.window) }
             }
             try await Task.sleep(for: .milliseconds(100))
         }
