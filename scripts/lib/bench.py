@@ -532,8 +532,9 @@ def markdown(results):
                     lines.append(f"| {v['variant']} | | | | | | | | | | | | | | | | {v['skipped']} |")
                     continue
                 f = lambda key, fmt="{:,.1f}": fmt.format(v[key]) if v.get(key) is not None else ""
+                batches_s = f"{sum(v['batch_ms']) / 1000:.2f}" if v.get("batch_ms") else ""
                 lines.append(f"| {v['variant']} | {f('items', '{:,}')} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
-                             f"{f('planning_s', '{:.2f}')} | {f'{sum(v["batch_ms"]) / 1000:.2f}' if v.get('batch_ms') else ''} | "
+                             f"{f('planning_s', '{:.2f}')} | {batches_s} | "
                              f"{f('other_s', '{:.2f}')} | {v['batches'] or ''} | {f('p50_ms')} | {f('p99_ms')} | "
                              f"{f('first10_ms')} | {f('last10_ms')} | {f('last_over_first', '{:.2f}')} | "
                              f"{f('last_over_first_median', '{:.2f}')} | "
