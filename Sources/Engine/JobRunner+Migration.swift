@@ -82,21 +82,25 @@ extension JobRunner {
         }
     }
 
-    /// After the last batch: the schema steps that follow the data step, then the verify query. The
-    /// job succeeds only when it passes; otherwise it is recorded as failed with the query's answer.
+    /// After the last batch: the schema steps that follow the data step, then the verify query (unless `verified`
+    /// is its answer, read after the last batch already). The job succeeds only when it passes; otherwise it is
+    /// recorded as failed with the query's answer.
     func conclude(
         _ lease: JobLease,
         direction: MigrationDirection,
         items: Int64,
         parameters: [String: BoltValue],
         options: BoltTransactionOptions,
+        verified: VerifyResult? = nil,
         logger: Logger
     ) async throws(EngineError) -> Ending {
         for step in schemaSteps(of: direction, beforeData: false) {
             try await schemaRunner(options: options, logger: logger).run(step, of: migration)
         }
         var verdict = VerifyResult(passed: true, columns: [], values: [])
-        if let verify = direction.verify {
+        if let verified {
+            verdict = verified
+        } else if let verify = direction.verify {
             verdict = try await VerifyResult.run(
                 verify,
                 connection: connection,
@@ -185,7 +189,7 @@ extension JobRunner {
     }
 
     /// The direction's schema steps before its (first) data step, or after it.
-    private func schemaSteps(of direction: MigrationDirection, beforeData: Bool) -> [SchemaStep] {
+    func schemaSteps(of direction: MigrationDirection, beforeData: Bool) -> [SchemaStep] {
         let firstData = direction.steps.firstIndex { if case .data = $0 { true } else { false } }
         let steps =
             beforeData

@@ -223,15 +223,17 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: throttle.configuration(batchSize: lease.job.requestedBatchSize),
                 schedule: { schedule }
             )
+        let connect = { @Sendable () async throws(BoltError) -> BoltConnection in
+            try await BoltConnection.connect(to: graph.url, auth: graph.auth, tls: graph.tls)
+        }
         let probe = LatencyProbe(
             migration: migration,
             configured: throttle.probe,
             configuration: throttle.probeConfiguration,
             options: BoltTransactionOptions(database: graph.database),
-            logger: logger
-        ) { () async throws(BoltError) in
-            try await BoltConnection.connect(to: graph.url, auth: graph.auth, tls: graph.tls)
-        }
+            logger: logger,
+            connect: connect
+        )
         let runner = JobRunner(
             store: jobStore,
             connection: connection,
@@ -242,6 +244,7 @@ struct RunCommand: AsyncParsableCommand {
                 skipPreflight: Set(skipPreflight.compactMap(PreflightCheck.init(rawValue:)))
             ),
             pacer: pacer,
+            connectBeside: connect,
             logger: logger
         )
         let display = ProgressDisplay(title: "\(migration.version) \(migration.name) \(direction.rawValue)")

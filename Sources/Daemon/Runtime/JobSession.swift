@@ -201,15 +201,15 @@ struct JobSession {
         } catch {
             return await fail("[throttle]: \(error)", logger: logger)
         }
+        let connect = { @Sendable () async throws(BoltError) -> BoltConnection in try await graph.connect() }
         let probe = LatencyProbe(
             migration: migration,
             configured: throttle.probe,
             configuration: LatencyProbe.Configuration(interval: throttle.probeInterval),
             options: BoltTransactionOptions(database: graph.database),
-            logger: logger
-        ) { () async throws(BoltError) in
-            try await graph.connect()
-        }
+            logger: logger,
+            connect: connect
+        )
         let runner = JobRunner(
             store: store,
             connection: connection,
@@ -221,6 +221,7 @@ struct JobSession {
                 batchTimeout: configuration.engine.batchTimeout
             ),
             pacer: pacer,
+            connectBeside: connect,
             logger: runnerLogger
         )
         let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
