@@ -11,9 +11,8 @@ struct CancelCommand: AsyncParsableCommand {
         discussion: """
             A job no worker holds is cancelled at once; a running one is asked to stop, and its worker ends it \
             after the batch in flight (the daemon hears of it within a second; `sluice run` after that batch or the \
-            next), so the graph is never handed on mid-batch. Jobs queued \
-            after it by `sluice enqueue --all` are cancelled with it. Cancelling a cancelled job does nothing; a \
-            finished job cannot be cancelled.
+            next), so the graph is never handed on mid-batch. Jobs queued after it by `sluice enqueue --all` are \
+            cancelled with it. Cancelling a cancelled job does nothing; a finished job cannot be cancelled.
             """
     )
 

@@ -9,9 +9,9 @@ struct PauseCommand: AsyncParsableCommand {
         discussion: """
             A queued job is held back; a planning or running job stops after its current batch (the daemon hears \
             of it within a second; `sluice run` from the answer to a checkpoint, which is written while the next \
-            batch runs, so after the batch in flight or the one after it) and keeps its graph reserved, so no other migration runs on a half-migrated \
-            graph until it is resumed or cancelled. Pausing a paused job does nothing. A finished job cannot be \
-            paused.
+            batch runs, so after the batch in flight or the one after it) and keeps its graph reserved, so no \
+            other migration runs on a half-migrated graph until it is resumed or cancelled. Pausing a paused job \
+            does nothing. A finished job cannot be paused.
             """
     )
 
