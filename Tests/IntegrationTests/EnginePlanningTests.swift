@@ -72,11 +72,7 @@ import Testing
                 logger: Logger(label: "sluice.test.planning") { _ in SwiftLogNoOpLogHandler() }
             )
             func claim() async throws -> JobLease {
-                let worker = WorkerIdentity(rawValue: "planning-test-\(label)")
-                guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(120)),
-                    lease.jobID == job.id
-                else { throw TestFailure("job \(job.id) could not be claimed") }
-                return lease
+                try await JobStoreTestDatabase.claim(job, from: store, as: "planning-test-\(label)")
             }
 
             // The first run stops after its first batch, as Ctrl-C would.

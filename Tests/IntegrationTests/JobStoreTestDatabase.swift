@@ -99,6 +99,19 @@ enum JobStoreTestDatabase {
         )
     }
 
+    /// Claims `job` from `store` as `worker`, for a test that runs it itself; fails when the store hands out another.
+    static func claim(
+        _ job: Job,
+        from store: JobStore,
+        as worker: String,
+        for leaseDuration: Duration = .seconds(120)
+    ) async throws -> JobLease {
+        guard let lease = try await store.claim(worker: WorkerIdentity(rawValue: worker), leaseDuration: leaseDuration),
+            lease.jobID == job.id
+        else { throw TestFailure("job \(job.id) could not be claimed") }
+        return lease
+    }
+
     /// A job request for `target` (a made-up Bolt host).
     static func request(target: String, version: String = "007", priority: Int = 0) -> JobRequest {
         JobRequest(

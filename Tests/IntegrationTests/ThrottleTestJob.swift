@@ -76,12 +76,7 @@ final class ThrottleTestJob: Sendable {
     func claim(in store: JobStore, batchSize: Int) async throws -> JobLease {
         try await JobStoreTestDatabase.randomizeJobIDs(of: store)
         let job = try await store.enqueue(.test(migration, on: server, batchSize: batchSize))
-        let worker = WorkerIdentity(rawValue: "throttle-test-\(label)")
-        guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(60)), lease.jobID == job.id
-        else {
-            throw TestFailure("job \(job.id) could not be claimed")
-        }
-        return lease
+        return try await JobStoreTestDatabase.claim(job, from: store, as: "throttle-test-\(label)", for: .seconds(60))
     }
 
     /// The runner for `lease` on `connection`, paced by `pacer`. The server's capabilities are its dialect's (FalkorDB's

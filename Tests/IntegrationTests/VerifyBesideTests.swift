@@ -39,11 +39,7 @@ import Testing
                 )
             }
             func claim(_ job: Job) async throws -> JobLease {
-                let worker = WorkerIdentity(rawValue: "beside-test-\(label)")
-                guard let lease = try await store.claim(worker: worker, leaseDuration: .seconds(120)),
-                    lease.jobID == job.id
-                else { throw TestFailure("job \(job.id) could not be claimed") }
-                return lease
+                try await JobStoreTestDatabase.claim(job, from: store, as: "beside-test-\(label)")
             }
 
             // Stopped after its first batch; items created meanwhile are late arrivals when it resumes. The verify read
@@ -52,6 +48,7 @@ import Testing
                 label,
                 verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok"
             )
+            try await JobStoreTestDatabase.randomizeJobIDs(of: store)
             let job = try await store.enqueue(.test(marks, on: server, batchSize: 100))
             let stopping = runner(marks)
             let firstLease = try await claim(job)
