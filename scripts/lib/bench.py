@@ -168,10 +168,12 @@ def summary(name, wall, nodes, batches, items=None, planning=None, usage=None, p
         "first10_ms": statistics.mean(first) if first else None, "last10_ms": statistics.mean(last) if last else None,
         "planning_s": planning, "note": note,
     }
-    if planning is not None and batches:
-        # What is neither planning nor a batch: gaps between batches, and the work after the last one (sluice's
-        # catch-up re-plan and the migration's verify query, each a scan of the label where ids cannot be sought).
-        result["other_s"] = max(0.0, wall - planning - sum(batches) / 1000)
+    if batches:
+        result["batches_s"] = sum(batches) / 1000
+        if planning is not None:
+            # What is neither planning nor a batch: gaps between batches, and the work after the last one (sluice's
+            # catch-up re-plan and the migration's verify query, each a scan of the label where ids cannot be sought).
+            result["other_s"] = max(0.0, wall - planning - result["batches_s"])
     if first and last:
         result["last_over_first"] = result["last10_ms"] / result["first10_ms"]
         # Medians too: one garbage-collection pause among ten batches moves a mean by 10-30% on ArcadeDB.
@@ -532,9 +534,8 @@ def markdown(results):
                     lines.append(f"| {v['variant']} | | | | | | | | | | | | | | | | {v['skipped']} |")
                     continue
                 f = lambda key, fmt="{:,.1f}": fmt.format(v[key]) if v.get(key) is not None else ""
-                batches_s = f"{sum(v['batch_ms']) / 1000:.2f}" if v.get("batch_ms") else ""
                 lines.append(f"| {v['variant']} | {f('items', '{:,}')} | {f('wall_s', '{:.2f}')} | {f('items_per_s', '{:,.0f}')} | "
-                             f"{f('planning_s', '{:.2f}')} | {batches_s} | "
+                             f"{f('planning_s', '{:.2f}')} | {f('batches_s', '{:.2f}')} | "
                              f"{f('other_s', '{:.2f}')} | {v['batches'] or ''} | {f('p50_ms')} | {f('p99_ms')} | "
                              f"{f('first10_ms')} | {f('last10_ms')} | {f('last_over_first', '{:.2f}')} | "
                              f"{f('last_over_first_median', '{:.2f}')} | "
