@@ -1,5 +1,6 @@
 import Bolt
 import Foundation
+import Synchronization
 import Testing
 
 /// A graph server of one test's own, started from the venv's binaries on free ports with a data folder of its own,
@@ -84,14 +85,23 @@ final class PrivateGraphServer: @unchecked Sendable {
             return nil
         }
         let venv = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent()
-        let server = try PrivateGraphServer(kind: kind, venv: venv, falkordbThreads: falkordbThreads)
-        do {
-            try await server.launch()
-        } catch {
-            server.remove()
-            throw error
+        // A port found free may be taken before the server binds it (not by another private server: they reserve
+        // theirs), and then it starts on new ones.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let server = try PrivateGraphServer(kind: kind, venv: venv, falkordbThreads: falkordbThreads)
+            do {
+                try await server.launch()
+                return server
+            } catch let error as PortTaken where attempt < 3 {
+                print("private \(kind.rawValue): \(error.description); starting again on other ports")
+                await server.stop()
+            } catch {
+                await server.stop()
+                throw error
+            }
         }
-        return server
     }
 
     /// The process id of the running server (0: none).
@@ -198,9 +208,13 @@ final class PrivateGraphServer: @unchecked Sendable {
             directory: folder
         )
         lock.withLock { self.child = child }
+        // ArcadeDB's JVM lives on after its HTTP listener fails to bind (its Bolt one keeps running): read the log.
         let ready = try await eventually(timeout: .seconds(120)) {
-            guard child.process.isRunning else { return true }
+            guard child.process.isRunning, Self.refusedPort(in: child) == nil else { return true }
             return await answers()
+        }
+        if let refusal = Self.refusedPort(in: child) {
+            throw PortTaken(description: "\(kind.rawValue) could not listen: \(refusal)")
         }
         guard ready, child.process.isRunning else {
             throw DaemonTestSetupError(
@@ -253,11 +267,29 @@ final class PrivateGraphServer: @unchecked Sendable {
 
     private func remove() {
         try? FileManager.default.removeItem(at: folder)
+        Self.reservedPorts.withLock { $0.subtract(ports) }
     }
 
-    /// A TCP port nothing listens on now, below 32768: FalkorDB ignores a `BOLT_PORT` above 32767 (it starts without
-    /// Bolt, saying nothing), so the kernel's ephemeral ports will not do. Checked on every interface, since FalkorDB's
-    /// Bolt listener binds them all.
+    /// A port another process took between ``freePort()`` and the server's bind.
+    private struct PortTaken: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The log line in which the server says it could not listen on a port (Redis's "Address already in use",
+    /// FalkorDB's Bolt "Failed to bind", ArcadeDB's "Unable to listen"), if it said so.
+    private static func refusedPort(in child: JobStoreTestDatabase.Child) -> Substring? {
+        (child.standardOutput + child.standardError).split(separator: "\n").first {
+            $0.contains("Address already in use") || $0.contains("Failed to bind") || $0.contains("Unable to listen")
+        }
+    }
+
+    /// Ports handed to this process's private servers, kept while the server exists, across its restarts: a server
+    /// killed and not yet restarted has left its ports unbound, and another test's new server must not take them.
+    private static let reservedPorts = Mutex<Set<Int>>([])
+
+    /// A TCP port nothing listens on now and no other private server holds, below 32768: FalkorDB ignores a
+    /// `BOLT_PORT` above 32767 (it starts without Bolt, saying nothing), so the kernel's ephemeral ports will not do.
+    /// Checked on every interface, since FalkorDB's Bolt listener binds them all.
     private static func freePort() throws -> Int {
         for _ in 0..<200 {
             let port = Int.random(in: 28_000...32_767)
@@ -273,7 +305,7 @@ final class PrivateGraphServer: @unchecked Sendable {
                     bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
                 }
             }
-            if bound { return port }
+            if bound, reservedPorts.withLock({ $0.insert(port).inserted }) { return port }
         }
         throw DaemonTestSetupError("no free TCP port between 28000 and 32767")
     }
