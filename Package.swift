@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore"]),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "JobStore", "Bolt", "Throttle"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "JobStore", "Bolt"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
         .testTarget(
             name: "DaemonTests",

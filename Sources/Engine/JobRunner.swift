@@ -33,10 +33,6 @@ public struct JobRunner: Sendable {
         public var skipPreflight: Set<PreflightCheck>
         /// How long a schema step's index may take to come ONLINE.
         public var indexOnlineTimeout: Duration
-        /// How early the catch-up's scan of the label starts beside the last batches (``LateArrivalScan``), in
-        /// multiples of the expected scan's length (planning's): 1 times it to end with the last batch, 0 leaves it
-        /// after the last batch.
-        public var lateScanLead: Double
 
         public init(
             batchSize: Int = 10_000,
@@ -46,8 +42,7 @@ public struct JobRunner: Sendable {
             retry: BoltRetryPolicy = BoltRetryPolicy(),
             quarantineLimit: Int = 100,
             skipPreflight: Set<PreflightCheck> = [],
-            indexOnlineTimeout: Duration = .seconds(600),
-            lateScanLead: Double = 1
+            indexOnlineTimeout: Duration = .seconds(600)
         ) {
             self.batchSize = batchSize
             self.planChunk = planChunk
@@ -57,7 +52,6 @@ public struct JobRunner: Sendable {
             self.quarantineLimit = quarantineLimit
             self.skipPreflight = skipPreflight
             self.indexOnlineTimeout = indexOnlineTimeout
-            self.lateScanLead = lateScanLead
         }
     }
 
@@ -98,15 +92,13 @@ public struct JobRunner: Sendable {
     let logger: Logger
     /// Paces the batches when set: sizes them, pauses between them, and hears their latencies.
     let pacer: BatchPacer<ContinuousClock>?
-    /// Opens a second connection to the graph: for the catch-up's scan beside the last batches, and for the verify
-    /// query to read beside the catch-up re-plan.
+    /// Opens a second connection to the graph, for the verify query to read beside the catch-up re-plan.
     let connectBeside: (@Sendable () async throws(BoltError) -> BoltConnection)?
 
-    /// - Parameter connectBeside: opens another connection to the same graph (and database). Where the graph has no id
-    ///   seek (ArcadeDB, Neo4j) the catch-up re-plan and the verify query each scan the label (1.2 s and 0.7 s at a
-    ///   million ArcadeDB nodes). With it the re-plan's scan runs beside the last batches (``LateArrivalScan``), and
-    ///   the verify query while the re-plan ends, its answer used when the re-plan finds nothing. Without it they run
-    ///   one after the other after the last batch.
+    /// - Parameter connectBeside: opens another connection to the same graph (and database). With it the verify query
+    ///   runs while the catch-up re-plan reads the graph, and its answer is used when the re-plan finds nothing; where
+    ///   the graph has no id seek (ArcadeDB) each of the two is a scan of the label (0.7-1.2 s at a million nodes).
+    ///   Without it they run one after the other.
     public init(
         store: JobStore,
         connection: BoltConnection,
@@ -196,12 +188,6 @@ public struct JobRunner: Sendable {
         var indexChecked = false
         /// The verify query's answer, read beside the catch-up re-plan that found nothing more to do.
         var verified: VerifyResult?
-        /// How long before the end of the last batch the catch-up's scan starts: planning's duration in this run
-        /// (about a scan's) times `lateScanLead`; nil when this run did not plan.
-        var scanLead: Duration?
-        /// The catch-up's read of the graph, started beside the last batches.
-        var lateScan: LateArrivalScan?
-        defer { lateScan?.cancel() }
         var pending: PendingCheckpoint?
         /// Waits for the checkpoint in flight, if any: its answer goes where a checkpoint's answer goes, and its batch
         /// is reported.
@@ -247,16 +233,15 @@ public struct JobRunner: Sendable {
                     }
                     action = machine.planLoaded(total: plan.flatMap { $0.complete ? $0.total : nil })
                 case .plan:
-                    let started = ContinuousClock.now
-                    let total = try await plan(
-                        lease,
-                        statement: statement,
-                        parameters: parameters,
-                        options: options,
-                        logger: logger
+                    action = machine.planned(
+                        total: try await plan(
+                            lease,
+                            statement: statement,
+                            parameters: parameters,
+                            options: options,
+                            logger: logger
+                        )
                     )
-                    scanLead = (ContinuousClock.now - started) * configuration.lateScanLead
-                    action = machine.planned(total: total)
                 case .readPlan(let offset, let count):
                     var count = count
                     if let pacer {
@@ -287,18 +272,6 @@ public struct JobRunner: Sendable {
                             _ = try await settle()
                             return .stopped(control)
                         }
-                    }
-                    if lateScan == nil, let scanLead, scanLead > .zero, let lastBatch,
-                        LateArrivalScan.isDue(remaining: machine.total - offset, lastBatch: lastBatch, lead: scanLead)
-                    {
-                        lateScan = try await startLateScan(
-                            lease,
-                            statement: statement,
-                            total: machine.total,
-                            parameters: parameters,
-                            options: options,
-                            lead: scanLead
-                        )
                     }
                     batchStarted = ContinuousClock.now
                     let ids = try await readAhead.entries(offset: offset, count: count) {
@@ -391,7 +364,6 @@ public struct JobRunner: Sendable {
                             statement: statement,
                             parameters: parameters,
                             total: machine.total,
-                            scanned: lateScan,
                             options: options,
                             logger: logger
                         )
@@ -618,70 +590,30 @@ public struct JobRunner: Sendable {
         return verdict
     }
 
-    /// Starts the catch-up's read of the graph beside the last batches (``LateArrivalScan``), where planning scans the
-    /// label and a second connection can be opened; nil otherwise, and the catch-up reads after the last batch.
-    private func startLateScan(
-        _ lease: JobLease,
-        statement: BatchStatement,
-        total: Int64,
-        parameters: [String: BoltValue],
-        options: BoltTransactionOptions,
-        lead: Duration
-    ) async throws(EngineError) -> LateArrivalScan? {
-        guard statement.planReading == .groups, let connectBeside, total > 0,
-            let highest = try await planEntries(lease.jobID, offset: total - 1, count: 1).first
-        else { return nil }
-        return LateArrivalScan(
-            statement: statement,
-            after: highest,
-            parameters: parameters,
-            options: options,
-            limit: configuration.planChunk,
-            lead: lead,
-            connect: connectBeside
-        )
-    }
-
-    /// One catch-up re-plan for items created while the job ran, from `scanned`'s read when it has one; returns the
-    /// new total.
+    /// One catch-up re-plan for items created while the job ran; returns the new total.
     private func catchUp(
         _ lease: JobLease,
         statement: BatchStatement,
         parameters: [String: BoltValue],
         total: Int64,
-        scanned: LateArrivalScan?,
         options: BoltTransactionOptions,
         logger: Logger
     ) async throws(EngineError) -> Int64 {
         guard total > 0 else { return total }
-        let stage = { (chunk: [Int64]) async throws(EngineError) in
+        let last = try await planEntries(lease.jobID, offset: total - 1, count: 1)
+        guard let highest = last.first else { return total }
+        _ = try await planReader(statement, options: options).readLate(after: highest, parameters: parameters) {
+            chunk throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
                 try await store.stagePlanItems(lease, items: chunk)
             }
-        }
-        let beside = await scanned?.items()
-        if let late = beside {
-            if !late.isEmpty { try await stage(late) }
-        } else {
-            let last = try await planEntries(lease.jobID, offset: total - 1, count: 1)
-            guard let highest = last.first else { return total }
-            _ = try await planReader(statement, options: options).readLate(
-                after: highest,
-                parameters: parameters,
-                chunk: stage
-            )
         }
         let newTotal = try await store(.appendPlan) { () async throws(JobStoreError) in
             try await store.appendStagedLateArrivals(lease)
         }
         let count = newTotal - total
         if count > 0 {
-            logger.info(
-                "late arrivals planned",
-                metadata: [
-                    "late_arrivals": "\(count)", "read": "\(beside == nil ? "after the last batch" : "beside it")",
-                ]
-            )
+            logger.info("late arrivals planned", metadata: ["late_arrivals": "\(count)"])
         }
         return newTotal
     }

@@ -27,8 +27,6 @@ import Testing
                     connection: connection,
                     capabilities: (serverName == "falkordb" ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities,
                     migration: migration,
-                    // No scan beside the batches: the verify's is the only other connection.
-                    configuration: JobRunner.Configuration(lateScanLead: 0),
                     connectBeside: { () async throws(BoltError) -> BoltConnection in
                         opened.withLock { $0 += 1 }
                         return try await BoltConnection.connect(
