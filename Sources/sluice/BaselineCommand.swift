@@ -12,8 +12,8 @@ struct BaselineCommand: AsyncParsableCommand {
         commandName: "baseline",
         abstract: "Adopt a graph that carries the guide's (:Migration) nodes, up to VERSION.",
         discussion: """
-            Every migration file up to VERSION must have a (:Migration {version, status: 'applied'}) node in the
-            graph; each is recorded in the job store as applied (nothing is run) and its node gets the file's
+            Every migration file up to VERSION must have a (:Migration {version, status: 'applied'}) node in the \
+            graph; each is recorded in the job store as applied (nothing is run) and its node gets the file's \
             checksum. Refused, naming the version, when one is missing or not applied.
             """
     )

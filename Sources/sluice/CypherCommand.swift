@@ -8,7 +8,7 @@ struct CypherCommand: AsyncParsableCommand {
         commandName: "cypher",
         abstract: "Run one Cypher query and print its records and update counters.",
         discussion: """
-            Records print as a table (column widths from the first 1,000 rows), or with --json as one JSON
+            Records print as a table (column widths from the first 1,000 rows), or with --json as one JSON \
             object per line, streamed; the counters then go to standard error.
 
             Examples:

@@ -11,7 +11,7 @@ struct FinalizeCommand: AsyncParsableCommand {
         commandName: "finalize",
         abstract: "Strip the bookkeeping an applied migration kept for its down.",
         discussion: """
-            Runs the migration's finalize step in batches once its up is applied and here to stay: afterwards
+            Runs the migration's finalize step in batches once its up is applied and here to stay: afterwards \
             its down is refused, since what it needs to restore the graph is gone. Safe to run again.
             """
     )

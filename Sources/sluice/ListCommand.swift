@@ -9,9 +9,9 @@ struct ListCommand: AsyncParsableCommand {
         commandName: "list",
         abstract: "List the migrations: version, state on the graph, name, steps, description.",
         discussion: """
-            The state (pending, running, applied, partially applied, changed after apply, applied, file missing)
-            is the job store's, for the graph that --url and --database name; --files-only reads the files
-            alone. With --json, each migration is printed whole, data steps taken apart into the pattern,
+            The state (pending, running, partially applied, applied, changed after apply, or "applied, file missing") \
+            is the job store's, for the graph that --url and --database name; --files-only reads the files \
+            alone. With --json, each migration is printed whole, data steps taken apart into the pattern, \
             predicate and change the engine batches.
             """
     )

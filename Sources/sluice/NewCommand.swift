@@ -8,11 +8,11 @@ struct NewCommand: ParsableCommand {
         commandName: "new",
         abstract: "Create the next migration file, every part of the format explained.",
         discussion: """
-            The file is numbered one past the highest version in the folder (which is created if missing) and
+            The file is numbered one past the highest version in the folder (which is created if missing) and \
             is never written over an existing file. It is valid as it is and changes nothing until edited.
 
-            Example:
-              sluice new normalize_project_names    # creates migrations/009_normalize_project_names.cypher
+            Example, creating migrations/009_normalize_project_names.cypher:
+              sluice new normalize_project_names
             """
     )
 

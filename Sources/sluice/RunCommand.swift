@@ -16,14 +16,14 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run one migration as a resumable job in the foreground.",
         discussion: """
-            The job is recorded in the job store like a daemon's: Ctrl-C stops it after the batch in flight,
-            and running the same command again resumes it where it stopped, also after a crash (kill -9).
-            When a job of another job store holds the same items in the graph, the run stops before it
-            plans, with one line naming that job and until when it holds them (its lease).
+            The job is recorded in the job store like a daemon's: Ctrl-C stops it after the batch in flight, \
+            and running the same command again resumes it where it stopped, also after a crash (kill -9). \
+            When a job of another job store holds the same items in the graph, the run stops before it \
+            plans, with one line naming that job and until when it holds them (its lease). \
             Progress shows as a bar on a terminal, as a line every few seconds otherwise.
 
-            The throttle times a probe read on its own connection and keeps its p99 under --target-p99 by
-            shrinking batches and pausing between them; time windows (--window, as in `sluice schedule`)
+            The throttle times a probe read on its own connection and keeps its p99 under --target-p99 by \
+            shrinking batches and pausing between them; time windows (--window, as in `sluice schedule`) \
             cap or pause the job, and `sluice throttle JOB --max-rate N` caps it from another terminal.
             """
     )

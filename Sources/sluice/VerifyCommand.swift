@@ -9,7 +9,7 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Run a migration's verify query against the graph now.",
         discussion: """
-            Exit 0 when its ok column is true, 1 otherwise; the query's whole answer is printed either way.
+            Exit 0 when its ok column is true, 1 otherwise; the query's whole answer is printed either way. \
             Writes nothing.
             """
     )
