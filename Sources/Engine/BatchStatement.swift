@@ -69,8 +69,11 @@ public struct BatchStatement: Sendable, Hashable {
         addressing == .idRange && step.pattern.kind == .node ? .idWindows : .groups
     }
 
-    /// The planned set as lists of at most ``planGroup`` ids, one record per group (`id / planGroup`), in no order:
-    /// the job store sorts them. The server holds the groups until it has seen every item.
+    /// The planned set as lists of at most ``planGroup`` ids, one record per group (`id / planGroup`), the groups in
+    /// order (each list is sorted by ``PlanReader``), so that the plan is appended as it is read: sorting the ids in
+    /// the job store instead (staged, then merged) took 0.3-0.5 s at a million ArcadeDB nodes. The server holds the
+    /// groups until it has seen every item, and sorts only them (ArcadeDB refuses to sort over 500,000 rows: a
+    /// million ArcadeDB ids came as 357).
     public var groupPlanning: String {
         "MATCH \(step.pattern.text) WHERE (\(step.predicate)) \(groupedIDs)"
     }
@@ -118,7 +121,8 @@ public struct BatchStatement: Sendable, Hashable {
 
     /// The matched ids as lists of at most ``planGroup`` ids, one record per group.
     private var groupedIDs: String {
-        "RETURN id(\(variable)) / \(Self.planGroup) AS sluice_group, collect(id(\(variable))) AS sluice_ids"
+        "RETURN id(\(variable)) / \(Self.planGroup) AS sluice_group, collect(id(\(variable))) AS sluice_ids "
+            + "ORDER BY sluice_group"
     }
 
     /// The batch statement. Parameters: `sluice_job`, `sluice_token`, `sluice_from`, `sluice_to`, `sluice_graph`,

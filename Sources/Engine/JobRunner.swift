@@ -528,19 +528,14 @@ public struct JobRunner: Sendable {
         let started = ContinuousClock.now
         try await store(.beginPlan) { () async throws(JobStoreError) in try await store.beginPlan(lease) }
         let reader = planReader(statement, options: options)
-        // Sorted as read, so appended as they come: no staged runs to merge.
-        let sorted = reader.chunksAreSorted
         let jobStore = store
         var appends = PlanAppends()
         do throws(EngineError) {
+            // Sorted as read, so appended as they come: no staged runs to merge.
             _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
                 try await store(.appendPlan) { () async throws(JobStoreError) in
                     try await appends.next { () async throws(JobStoreError) in
-                        if sorted {
-                            _ = try await jobStore.appendSortedPlanEntries(lease, entries: chunk)
-                        } else {
-                            _ = try await jobStore.stagePlanItems(lease, items: chunk)
-                        }
+                        _ = try await jobStore.appendSortedPlanEntries(lease, entries: chunk)
                     }
                 }
             }

@@ -26,10 +26,6 @@ public struct PlanReader: Sendable {
         self.window = max(1, window)
     }
 
-    /// Whether chunks come in ascending id order, each above the last: they can be appended to a plan as they
-    /// come, without staging and sorting.
-    public var chunksAreSorted: Bool { statement.planReading == .idWindows }
-
     /// Every item the step selects now; returns how many ids were handed on.
     public func readAll(
         parameters: [String: BoltValue],
@@ -140,8 +136,8 @@ public struct PlanReader: Sendable {
         }
     }
 
-    /// A query's `sluice_ids` lists, one record per group of ids, in the server's order, handed on in chunks of
-    /// ``chunkSize`` ids (unsorted: the job store sorts them).
+    /// A query's `sluice_ids` lists, one record per group of ids in the groups' order, each list sorted here, handed
+    /// on in ascending chunks of ``chunkSize`` ids.
     private func readGroups(
         _ query: String,
         parameters: [String: BoltValue],
@@ -153,16 +149,25 @@ public struct PlanReader: Sendable {
         do {
             let result = try await connection.run(query, parameters: parameters, options: options, fetchSize: 100)
             var iterator = result.makeAsyncIterator()
+            var group: [Int64] = []
             while let record = try await iterator.next() {
                 guard case .list(let values) = record["sluice_ids"] else {
                     throw EngineError.migration("planning returned no list of ids")
                 }
+                group.removeAll(keepingCapacity: true)
                 for value in values {
                     guard let id = value.intValue else {
                         throw EngineError.migration("planning returned \(value) as an id")
                     }
-                    chunk.append(id)
+                    group.append(id)
                 }
+                group.sort()
+                if let previous = chunk.last, let first = group.first, first <= previous {
+                    throw EngineError.migration(
+                        "planning returned id \(first) after \(previous): the server did not order the groups of ids"
+                    )
+                }
+                chunk += group
                 count += Int64(values.count)
                 if chunk.count >= chunkSize {
                     try await handle(chunk)

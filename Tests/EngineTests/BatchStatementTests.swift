@@ -56,12 +56,12 @@ import Testing
         #expect(
             grouped.groupPlanning
                 == "MATCH (p:Project) WHERE (p.name IS NOT NULL) "
-                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids"
+                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids ORDER BY sluice_group"
         )
         #expect(
             grouped.latePlanning
                 == "MATCH (p:Project) WHERE id(p) > $sluice_after AND (p.name IS NOT NULL) "
-                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids"
+                + "RETURN id(p) / 4096 AS sluice_group, collect(id(p)) AS sluice_ids ORDER BY sluice_group"
         )
         let windowed = BatchStatement(step: Self.step, addressing: .idRange)
         #expect(windowed.planReading == .idWindows)
