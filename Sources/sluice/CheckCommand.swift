@@ -8,7 +8,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate every migration file: format, steps, verify queries, versions.",
         discussion: """
-            Prints each problem as FILE:LINE: REASON and exits with status 1 if there is any. Reads the files only:
+            Prints each problem as FILE:LINE: REASON and exits with status 1 if there is any. Reads the files only: \
             whether a file changed after it was applied needs the applied history in the job store, which this \
             command does not read yet.
             """
