@@ -341,6 +341,12 @@ def daemon_run(settings, nodes, args):
     with open(config, "w") as handle:
         handle.write(DAEMON_CONFIG.format(schema=schema, migrations=args.migrations, batch=BATCH))
     env = sluice_env(settings)
+    # As for `sluice run`: the job store exists before the daemon starts, and the daemon is idle, its job store open
+    # and its first claim made, before the enqueue: an operator's daemon is running long before their jobs.
+    created = subprocess.run([args.sluice, "db", "migrate", "--schema", schema], env=env, capture_output=True,
+                             text=True)
+    if created.returncode != 0:
+        raise SystemExit(f"bench: sluice db migrate failed on {settings['name']}: {created.stderr.strip()}")
     daemon = subprocess.Popen([args.sluice, "daemon", "--config", config], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = PeakRSS(daemon.pid)
@@ -349,7 +355,7 @@ def daemon_run(settings, nodes, args):
     def read():
         for line in daemon.stderr:
             lines.append((time.perf_counter(), line))
-            if "sluice daemon started" in line:
+            if "idle, waiting for jobs" in line:
                 started.set()
             if "job succeeded" in line or "job failed" in line:
                 ended.set()
@@ -360,7 +366,7 @@ def daemon_run(settings, nodes, args):
     reader.start()
     try:
         if not started.wait(120) or daemon.poll() is not None:
-            raise SystemExit(f"bench: sluice daemon did not start on {settings['name']}: "
+            raise SystemExit(f"bench: sluice daemon did not start or become idle on {settings['name']}: "
                              + "".join(l for _, l in lines)[-2000:])
         begin = time.perf_counter()
         enqueue = subprocess.run([args.sluice, "enqueue", "007", "--config", config, "--batch-size", str(BATCH)],

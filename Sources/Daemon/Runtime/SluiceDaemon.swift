@@ -124,6 +124,9 @@ public struct SluiceDaemon: Service {
                 do { try await Task.sleep(for: backoff.delay()) } catch { return }
                 continue
             }
+            // A job enqueued after the claim loop last looked and before the LISTEN took effect sent its NOTIFY to
+            // no one: one more claim now finds it, where it would have waited for the next poll.
+            wakeup.signal()
             await withTaskCancellationHandler {
                 for await event in listener.events where JobSignal(event) != nil {
                     wakeup.signal()
@@ -160,7 +163,9 @@ public struct SluiceDaemon: Service {
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
                 if !idleReported {
-                    send(.status(StatusLine.idle(worker: configuration.daemon.worker)))
+                    let line = StatusLine.idle(worker: configuration.daemon.worker)
+                    send(.status(line))
+                    logger.info("\(line)")
                     idleReported = true
                     await reportJobsForOtherServers(store, serving: configuration.graph.target.url)
                 }
