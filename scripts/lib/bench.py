@@ -287,15 +287,19 @@ def sluice_env(settings):
     return env
 
 
-def sluice_run(settings, nodes, args):
-    schema = f"bench_{random.getrandbits(40):x}"
-    env = sluice_env(settings)
-    # The job store is created first, untimed, as an operator's exists before their jobs (and as the daemon
-    # variant's exists before its enqueue): the run is timed as a job, not as an installation.
+def create_store(args, settings, env, schema):
+    """Creates the job store first, untimed, as an operator's exists before their jobs: `sluice run` and the daemon
+    are timed as jobs, not as installations."""
     created = subprocess.run([args.sluice, "db", "migrate", "--schema", schema], env=env, capture_output=True,
                              text=True)
     if created.returncode != 0:
         raise SystemExit(f"bench: sluice db migrate failed on {settings['name']}: {created.stderr.strip()}")
+
+
+def sluice_run(settings, nodes, args):
+    schema = f"bench_{random.getrandbits(40):x}"
+    env = sluice_env(settings)
+    create_store(args, settings, env, schema)
     command = [args.sluice, "run", "007", "--json", "--no-throttle", "--migrations", args.migrations, "--schema", schema]
     status, wall, usage, peak_kb, lines, errors = run_child(command, env)
     drop_schema(schema)
@@ -341,12 +345,9 @@ def daemon_run(settings, nodes, args):
     with open(config, "w") as handle:
         handle.write(DAEMON_CONFIG.format(schema=schema, migrations=args.migrations, batch=BATCH))
     env = sluice_env(settings)
-    # As for `sluice run`: the job store exists before the daemon starts, and the daemon is idle, its job store open
-    # and its first claim made, before the enqueue: an operator's daemon is running long before their jobs.
-    created = subprocess.run([args.sluice, "db", "migrate", "--schema", schema], env=env, capture_output=True,
-                             text=True)
-    if created.returncode != 0:
-        raise SystemExit(f"bench: sluice db migrate failed on {settings['name']}: {created.stderr.strip()}")
+    # The daemon is idle, its job store open and its first claim made, before the enqueue: an operator's daemon is
+    # running long before their jobs.
+    create_store(args, settings, env, schema)
     daemon = subprocess.Popen([args.sluice, "daemon", "--config", config], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = PeakRSS(daemon.pid)
