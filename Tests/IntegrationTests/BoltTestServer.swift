@@ -87,6 +87,26 @@ struct BoltTestServer: Sendable, CustomStringConvertible {
         try await connection.run(text, parameters: parameters, options: options).collect()
     }
 
+    /// Runs a write in a transaction of its own, retried as a driver retries one (deadlocks, conflicts):
+    /// for writes beside a daemon that touches the same records, where ArcadeDB fails the later writer
+    /// with `DeadlockDetected` ("concurrent change to the same record").
+    func write(_ text: String, _ parameters: [String: BoltValue] = [:]) async throws {
+        let pool = BoltConnectionPool(
+            url: url,
+            auth: auth,
+            configuration: .init(maximumConnections: 1, sendsGoodbye: handlesGoodbye)
+        )
+        do {
+            try await pool.executeWrite(options: options) { transaction in
+                _ = try await transaction.run(text, parameters: parameters).collect()
+            }
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
     /// A label no other test uses, so tests can run in parallel on one graph.
     static func uniqueLabel(_ stem: String) -> String {
         "\(stem)_\(UInt32.random(in: 0...UInt32.max))"
