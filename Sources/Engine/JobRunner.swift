@@ -355,6 +355,22 @@ public struct JobRunner: Sendable {
                     // the answer to the one before (a stop or a new batch size takes effect a batch later).
                     action = machine.checkpointed(previous)
                 case .catchUp:
+                    // A verify query that counts the step's items to zero answers for the re-plan too: when it passes,
+                    // no item came to qualify while the job ran, and the re-plan's scan is not needed.
+                    if let verify = verifyCountingItems(of: step, direction: direction) {
+                        let verdict = try await VerifyResult.run(
+                            verify,
+                            connection: connection,
+                            parameters: parameters,
+                            options: options
+                        )
+                        if verdict.passed {
+                            logger.debug("verify passed before the catch-up re-plan: nothing to re-plan")
+                            verified = verdict
+                            action = machine.caughtUp(total: machine.total)
+                            continue
+                        }
+                    }
                     // Nothing is written to the graph between the two: when the re-plan finds no item, the verify
                     // query read beside it answers as it would after it. Otherwise it runs after the new batches.
                     async let beside = verifyBeside(direction, parameters: parameters, options: options)
@@ -583,6 +599,15 @@ public struct JobRunner: Sendable {
         let verdict = try? await VerifyResult.run(verify, connection: beside, parameters: parameters, options: options)
         await beside.close()
         return verdict
+    }
+
+    /// The direction's verify query when it counts `step`'s items to zero (``DataStep/isCountedToZero(by:)``) and
+    /// nothing runs between the data step and it: then its passing means the catch-up re-plan would find nothing.
+    private func verifyCountingItems(of step: DataStep, direction: MigrationDirection) -> MigrationQuery? {
+        guard let verify = direction.verify, schemaSteps(of: direction, beforeData: false).isEmpty,
+            step.isCountedToZero(by: verify)
+        else { return nil }
+        return verify
     }
 
     /// One catch-up re-plan for items created while the job ran; returns the new total.

@@ -39,6 +39,8 @@ public enum MigrationTemplate {
 
             // sluice:up verify
             // Runs after the last batch: the job succeeds only if `ok` is true. Other columns are shown.
+            // Written as the data step's MATCH and WHERE counted to zero, as here, it also tells the job that
+            // no item came to qualify while it ran, and the job skips its re-plan for late items.
             MATCH (n:ChangeMe)
             WHERE n.changed IS NULL
             RETURN count(n) = 0 AS ok

@@ -8,7 +8,8 @@ import Synchronization
 import Testing
 
 /// The verify query read beside the catch-up re-plan (``JobRunner``'s `connectBeside`): its answer ends the job when
-/// the re-plan finds nothing, and is thrown away when the re-plan finds late items (it read them not yet changed).
+/// the re-plan finds nothing, and is thrown away when the re-plan finds late items (it read them not yet changed). A
+/// verify query that counts the step's items to zero runs first instead, and when it passes there is no re-plan.
 @Suite struct VerifyBesideTests {
     static let nodes = 600
 
@@ -82,7 +83,9 @@ import Testing
             let resumed = try await runner(marks).run(try await claim(job))
             guard case .succeeded(let done) = resumed else { throw TestFailure("the resumed run ended \(resumed)") }
             #expect(done.lateArrivals == Int64(late.count - inside.count))
-            #expect(opened.withLock { $0 } == 1, "the verify ran beside the re-plan")
+            // The verify counts the step's items: it failed before the re-plan (the late items), which then ran.
+            let replanned = inside.count < late.count ? 1 : 0
+            #expect(opened.withLock { $0 } == replanned, "the verify ran beside the re-plan")
 
             // Nothing late: the verify read beside the re-plan is the job's verdict, a failing one too.
             let failing = try migration(label, verify: "MATCH (n:\(label)) RETURN count(n) < 0 AS ok", version: "002")
@@ -90,13 +93,27 @@ import Testing
             let ended = try await runner(failing).run(try await claim(second))
             guard case .failed(_, let reason) = ended else { throw TestFailure("the run ended \(ended), not failed") }
             #expect(reason.contains("did not pass"), "\(reason)")
-            #expect(opened.withLock { $0 } == 2)
+            #expect(opened.withLock { $0 } == replanned + 1)
+
+            // A verify query counting the step's items to zero, passing after the last batch: no item can have come
+            // late, so there is no re-plan, and no verify beside one.
+            _ = try await server.query(connection, "MATCH (n:\(label)) REMOVE n.done")
+            let again = try migration(
+                label,
+                verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok",
+                version: "003"
+            )
+            let third = try await store.enqueue(.test(again, on: server, batchSize: 100))
+            let redone = try await runner(again).run(try await claim(third))
+            guard case .succeeded(let thirdDone) = redone else { throw TestFailure("the third run ended \(redone)") }
+            #expect(thirdDone.itemsChanged == Int64(Self.nodes + late.count - inside.count))
+            #expect(opened.withLock { $0 } == replanned + 1, "a re-plan ran after the verify had passed")
 
             _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
             _ = try await server.query(
                 connection,
                 "MATCH (j:SluiceJob) WHERE j.id IN $ids DELETE j",
-                ["ids": .list([GraphJobNode.key(job), GraphJobNode.key(second)])]
+                ["ids": .list([GraphJobNode.key(job), GraphJobNode.key(second), GraphJobNode.key(third)])]
             )
         }
     }

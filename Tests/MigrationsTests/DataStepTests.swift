@@ -91,4 +91,39 @@ import Testing
                 == step.statement.collapsingWhitespace
         )
     }
+
+    /// A verify query that counts the step's own items to zero answers for the catch-up re-plan (the engine then skips
+    /// it); anything that might count other items does not.
+    @Test(arguments: [
+        ("MATCH (t:Thing) WHERE t.marked IS NULL RETURN count(t) = 0 AS ok", true),
+        ("match (t:Thing)\n  where t.marked IS NULL // what is left\n  return COUNT(*) = 0 as ok", true),
+        ("MATCH (t:Thing) WHERE t.marked IS NULL RETURN count(t) = 0 AS ok, count(t) AS left", false),
+        ("MATCH (t:Thing) WHERE t.marked IS NULL RETURN count(t) < 1 AS ok", false),
+        ("MATCH (t:Thing) WHERE t.marked IS NULL RETURN count(u) = 0 AS ok", false),
+        ("MATCH (t:thing) WHERE t.marked IS NULL RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing) WHERE t.marked IS NULL AND t.big RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing) WHERE t.Marked IS NULL RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing) WHERE t.marked IS NOT NULL RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing) RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing) WITH t WHERE t.marked IS NULL RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing)-[:IN]->() WHERE t.marked IS NULL RETURN count(t) = 0 AS ok", false),
+        ("MATCH (t:Thing) WHERE t.marked IS NULL RETURN count(t) = 0 AS okay", false),
+        ("MATCH (t:Thing) WHERE 'unclosed RETURN count(t) = 0 AS ok", false),
+    ])
+    func verifyCountingTheItemsToZero(_ verify: String, _ counts: Bool) throws {
+        let step = try step("MATCH (t:Thing)\nWHERE t.marked IS NULL\nSET t.marked = true")
+        #expect(step.isCountedToZero(by: MigrationQuery(text: verify, line: 1)) == counts)
+    }
+
+    /// A relationship step's items are counted by its relationship's variable, in the whole pattern.
+    @Test func relationshipItemsCountedToZero() throws {
+        let step = try step("MATCH (u:User)-[r:LOGGED_HOURS]->(p:Project)\nWHERE r.hours > 0\nDELETE r")
+        let verify = "MATCH (u:User)-[r:LOGGED_HOURS]->(p:Project) WHERE r.hours > 0 RETURN count(r) = 0 AS ok"
+        #expect(step.isCountedToZero(by: MigrationQuery(text: verify, line: 1)))
+        #expect(
+            !step.isCountedToZero(
+                by: MigrationQuery(text: verify.replacingOccurrences(of: "(u:User)", with: "(u)"), line: 1)
+            )
+        )
+    }
 }

@@ -32,6 +32,9 @@ import Testing
         #expect(file.description.hasPrefix("TODO"))
         #expect(file.up.dataSteps.first?.change.contains("_sluice_m009") == true)
         #expect(file.finalize?.dataSteps.first?.change == "REMOVE n._sluice_m009")
-        #expect(file.up.verify != nil && file.down.verify != nil)
+        for direction in [file.up, file.down] {
+            let verify = try #require(direction.verify)
+            #expect(try #require(direction.dataSteps.first).isCountedToZero(by: verify), "no re-plan once it passes")
+        }
     }
 }

@@ -129,4 +129,23 @@ import Testing
         #expect(file.down.schemaSteps.first?.action == .drop)
         #expect(file.requires.contains("duration.inDays"))
     }
+
+    /// The directions whose verify query counts their data step's items to zero, for which a job skips the catch-up
+    /// re-plan once the verify passes.
+    @Test func verifyQueriesCountingTheItemsToZero() {
+        let counted = catalog.migrations.flatMap { file in
+            [MigrationDirection.Kind.up, .down].compactMap { kind -> String? in
+                guard let direction = file.direction(kind), let verify = direction.verify,
+                    let step = direction.dataSteps.first, step.isCountedToZero(by: verify)
+                else { return nil }
+                return "\(file.version) \(kind)"
+            }
+        }
+        #expect(
+            counted == [
+                "001 up", "001 down", "002 up", "002 down", "003 down", "004 down", "005 up", "005 down", "006 down",
+                "007 up", "007 down", "008 up", "008 down",
+            ]
+        )
+    }
 }
