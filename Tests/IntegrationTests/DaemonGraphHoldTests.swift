@@ -23,13 +23,7 @@ import Testing
             // daemon on a loaded machine (24 s to plan) came to it. No quotes in the text (FalkorDB pastes parameters
             // into the query).
             let key: BoltValue = .string("node:\(fixture.label)")
-            try await server.write(
-                """
-                CREATE (:SluiceGraph {key: $key, holder: 'elsewhere/1', until: timestamp() + 600000,
-                    holder_name: 'job 9 (001 up) of another job store'})
-                """,
-                ["key": key]
-            )
+            try await Self.plantHold(key, on: server)
             let job = try await fixture.enqueue(1, batchSize: 100)
             let daemon = try fixture.start(worker: "held")
             let waitLine = "its items are held by job 9 (001 up) of another job store until"
@@ -58,5 +52,34 @@ import Testing
             if ended.state != .succeeded || waits.count != 2 { DaemonFixture.dump(daemon, "daemon") }
             try await server.write("MATCH (g:SluiceGraph {key: $key}) DELETE g", ["key": key])
         }
+    }
+
+    /// Plants the hold and reads it back by its key after a second, planting it again if the key does not find it:
+    /// ArcadeDB's index on `:SluiceGraph(key)`, built by another test's first job while the hold is written, can leave
+    /// it out (measured: 1 of 240 nodes written during the build, in 2 of 5 rounds), and the daemon's MERGE, which
+    /// finds holds through that index, ran the job as if nothing held its items (CI, once). A hold left out is
+    /// deleted through a scan (`key + ''` is not looked up in the index).
+    static func plantHold(_ key: BoltValue, on server: BoltTestServer) async throws {
+        for _ in 1...3 {
+            try await server.write(
+                """
+                CREATE (:SluiceGraph {key: $key, holder: 'elsewhere/1', until: timestamp() + 600000,
+                    holder_name: 'job 9 (001 up) of another job store'})
+                """,
+                ["key": key]
+            )
+            try await Task.sleep(for: .seconds(1))
+            let found = try await server.withConnection { connection in
+                try await server.query(
+                    connection,
+                    "MATCH (g:SluiceGraph {key: $key}) RETURN count(g) AS found",
+                    ["key": key]
+                )
+            }
+            if found.first?["found"]?.intValue == 1 { return }
+            print("the hold on \(key) is not found by its key: planted again")
+            try await server.write("MATCH (g:SluiceGraph) WHERE g.key + '' = $key DELETE g", ["key": key])
+        }
+        throw TestFailure("the hold on \(key) is not found by its key after planting it 3 times")
     }
 }
