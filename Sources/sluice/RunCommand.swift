@@ -118,18 +118,20 @@ struct RunCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "sluice.run")
         logger.logLevel = .warning
-        let jobStore: JobStore
-        do {
-            jobStore = try await JobStore.open(try store.configuration(), logger: logger, migrate: true)
-        } catch {
-            throw CommandError("\(error)")
-        }
-        defer { Task { await jobStore.close() } }
         let direction: JobDirection = down ? .down : .up
         let schedule = try throttle.windows.loadSchedule()
 
         try await graph.withConnection(configuration: configuration) { connection, resolved in
-            let capabilities = try await dialect.capabilities(connection, settings: resolved)
+            // The job store opens while the server is probed: neither needs the other, so the job starts sooner.
+            async let probed = dialect.capabilities(connection, settings: resolved)
+            let jobStore: JobStore
+            do {
+                jobStore = try await JobStore.open(try store.configuration(), logger: logger, migrate: true)
+            } catch {
+                throw CommandError("\(error)")
+            }
+            defer { Task { await jobStore.close() } }
+            let capabilities = try await probed
             let target = resolved.target
             var queue: [MigrationFile]
             var blocker: MigrationStatus?

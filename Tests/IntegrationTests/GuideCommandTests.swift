@@ -164,6 +164,20 @@ extension GuideMigrationsTests {
         }
         await #expect(try graph.snapshot() == original, "bad input wrote")
 
+        // The job store does not answer while the server is being probed (the two start together): one line, no
+        // password, nothing written. Not through `graph.sluice`, which waits out Postgres outages.
+        let noStore = try await CypherCommandTests.sluice(
+            [
+                "run", "007", "--migrations", GuideGraph.repositoryMigrations, "--schema", schema, "--postgres",
+                "host=/nonexistent port=1 password=NeverShowMe123",
+            ],
+            environment: graph.environment
+        )
+        #expect(noStore.status == 1)
+        #expect(noStore.errors.hasPrefix("sluice: error: cannot connect to Postgres"), "\(noStore.errors)")
+        #expect(noStore.errorMessages.count == 1 && !noStore.errors.contains("NeverShowMe123"), "\(noStore.errors)")
+        await #expect(try graph.snapshot() == original, "a run without its job store wrote")
+
         if graph.server.name == "arcadedb" {
             // A Cypher error in the batch statement: the job fails at its first batch, which rolls back.
             let broken = try await run(
