@@ -713,6 +713,10 @@ def bench_server(name, nodes, args, save):
                 runs = sum(1 for v in variants if v["variant"] == ours["variant"])
                 ratios[f"{label} items/s over the bare loop's, medians of {runs} runs"] = (
                     medians[BARE_NAME] / medians[ours["variant"]])
+                verifies = [v["verify_s"] for v in variants if v.get("verify_s") is not None]
+                if verifies:
+                    ratios[f"{label} items/s over the bare loop's followed by the verify query, medians"] = (
+                        (medians[BARE_NAME] + statistics.median(verifies)) / medians[ours["variant"]])
         ratios[f"{label} last 10 / first 10 batches"] = ours.get("last_over_first", 0)
         ratios[f"{label} last 10 / first 10 batches, medians"] = ours.get("last_over_first_median", 0)
     if guide:
