@@ -151,19 +151,6 @@ class ArcadeCopy:
             self.server(f"delete backup {self.DATABASE} {backup['fileName']}")
 
 
-def verify_query(migrations):
-    """007's up verify query, as sluice reads it: the lines after `// sluice:up verify` up to the next section."""
-    path = next(os.path.join(migrations, name) for name in sorted(os.listdir(migrations)) if name.startswith("007_"))
-    lines, inside = [], False
-    for line in open(path):
-        if line.startswith("// sluice:"):
-            inside = line.strip() == "// sluice:up verify"
-            continue
-        if inside:
-            lines.append(line)
-    return "".join(lines).strip()
-
-
 def timed_verify(graph, query):
     """Seconds the migration's verify query takes alone on the data a variant left: what sluice runs after its last
     batch and the bare loop does not, so the notes can tell it from bookkeeping. Once, as sluice runs it, on a session
@@ -292,9 +279,11 @@ def bare_loop(settings, nodes, args):
     if status != 0:
         raise SystemExit(f"bench: EngineBench failed on {settings['name']}: {errors.strip()}")
     result = json.loads(lines[-1][1])
-    return summary(BARE_NAME, wall, nodes, result["batches_ms"], items=result["changed"],
-                   planning=result["planning_ms"] / 1000, usage=usage, peak_rss_kb=peak_kb,
-                   note=f"{result['addressing']}, no job store")
+    found = summary(BARE_NAME, wall, nodes, result["batches_ms"], items=result["changed"],
+                    planning=result["planning_ms"] / 1000, usage=usage, peak_rss_kb=peak_kb,
+                    note=f"{result['addressing']}, no job store")
+    found["verify_query"] = result["verify"]  # as sluice's catalog parsed it, for `timed_verify`
+    return found
 
 
 def drop_schema(schema):
@@ -665,7 +654,7 @@ def bench_server(name, nodes, args, save):
     runs = {"guide": lambda: guide_loop(graph, nodes, args.guide_limit), "bare": lambda: bare_loop(settings, nodes, args),
             "run": lambda: sluice_run(settings, nodes, args), "daemon": lambda: daemon_run(settings, nodes, args),
             "call": lambda: call_in_transactions(graph, nodes)}
-    variants, verify = [], verify_query(args.migrations)
+    variants = []
     if args.warm_up:
         # The first variant would otherwise pay for the server's cold caches and (ArcadeDB's JVM) its
         # just-in-time compilation: one untimed bare loop on fresh data first, so every variant meets it warm.
@@ -682,8 +671,8 @@ def bench_server(name, nodes, args, save):
               file=sys.stderr, flush=True)
         result = runs[label]()
         result["fresh_data_s"] = loading
-        if label == "bare":
-            result["verify_s"] = timed_verify(graph, verify)
+        if result.get("verify_query"):
+            result["verify_s"] = timed_verify(graph, result["verify_query"])
         if result.get("skipped"):
             print(f"bench: {name}: {label}: {result['skipped']}", file=sys.stderr, flush=True)
             variants.append(result)
@@ -697,6 +686,7 @@ def bench_server(name, nodes, args, save):
         save({"variants": variants})
     found, medians = best_of(variants), median_walls(variants)
     guide, bare = found.get(GUIDE_NAME), found.get(BARE_NAME)
+    verifies = [v["verify_s"] for v in variants if v.get("verify_s") is not None]
     ratios = {}
     for label, ours in (("sluice run", found.get(RUN_NAME)), ("daemon", found.get(DAEMON_NAME))):
         if not ours:
@@ -711,10 +701,9 @@ def bench_server(name, nodes, args, save):
                 ratios[f"{label} items/s over the bare loop's followed by the verify query"] = (
                     (bare["wall_s"] + bare["verify_s"]) / ours["wall_s"])
             if ours["variant"] in medians and BARE_NAME in medians:
-                runs = sum(1 for v in variants if v["variant"] == ours["variant"])
-                ratios[f"{label} items/s over the bare loop's, medians of {runs} runs"] = (
+                repeated = sum(1 for v in variants if v["variant"] == ours["variant"])
+                ratios[f"{label} items/s over the bare loop's, medians of {repeated} runs"] = (
                     medians[BARE_NAME] / medians[ours["variant"]])
-                verifies = [v["verify_s"] for v in variants if v.get("verify_s") is not None]
                 if verifies:
                     ratios[f"{label} items/s over the bare loop's followed by the verify query, medians"] = (
                         (medians[BARE_NAME] + statistics.median(verifies)) / medians[ours["variant"]])
