@@ -15,7 +15,11 @@
 pg_bin=/usr/lib/postgresql/15/bin
 pg_password=sluice-test
 declare -A pg_dirs=([postgres]=$state/pg [postgres-outage]=$state/pg-outage)
-declare -A pg_ports=([postgres]=${SLUICE_PG_PORT:-54329} [postgres-outage]=${SLUICE_PG_OUTAGE_PORT:-54330})
+# Both default ports are below Linux's ephemeral range (32768-60999): a port
+# in it can be the local end of any outgoing connection on the machine, and
+# the outage tests restart their cluster while hundreds of test connections
+# come and go (a CI run's restart failed with "Address already in use").
+declare -A pg_ports=([postgres]=${SLUICE_PG_PORT:-15329} [postgres-outage]=${SLUICE_PG_OUTAGE_PORT:-15330})
 declare -A pg_port_variables=([postgres]=SLUICE_PG_PORT [postgres-outage]=SLUICE_PG_OUTAGE_PORT)
 
 as_postgres() { runuser -u postgres -- "$@"; }
