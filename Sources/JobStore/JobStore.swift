@@ -278,6 +278,25 @@ public final class JobStore: Sendable {
             throw .invalidArgument("checkpoint range \(checkpoint.from)..<\(checkpoint.to)")
         }
         let statements = statements
+        let arguments: [any PostgresEncodable] = [
+            lease.jobID, lease.token, checkpoint.from, checkpoint.to, checkpoint.itemsChanged,
+            checkpoint.itemsSkipped, checkpoint.batchSize, checkpoint.throttle?.state,
+            checkpoint.throttle?.reason, lease.duration.seconds,
+        ]
+        // The common case, a batch with nothing quarantined whose lease holds, is the one UPDATE on its own (atomic
+        // as it is): one round trip instead of three, and less of Postgres's CPU beside the graph's on a small machine.
+        // Anything else (no row: a lost lease, a repeat, a gap) is told apart in a transaction, as below.
+        if checkpoint.quarantined.isEmpty,
+            let control = try await run(
+                "checkpoint",
+                retry: true,
+                transaction: false,
+                { connection in try connection.query(statements.checkpoint, arguments).first.map(JobControl.init(row:))
+                }
+            )
+        {
+            return control
+        }
         return try await run("checkpoint", retry: true) { connection in
             if !checkpoint.quarantined.isEmpty {
                 try connection.query(
@@ -288,14 +307,7 @@ public final class JobStore: Sendable {
                     ]
                 )
             }
-            let rows = try connection.query(
-                statements.checkpoint,
-                [
-                    lease.jobID, lease.token, checkpoint.from, checkpoint.to, checkpoint.itemsChanged,
-                    checkpoint.itemsSkipped, checkpoint.batchSize, checkpoint.throttle?.state,
-                    checkpoint.throttle?.reason, lease.duration.seconds,
-                ]
-            )
+            let rows = try connection.query(statements.checkpoint, arguments)
             if let row = rows.first { return try JobControl(row: row) }
             // Why not: lost lease, a repeat of a committed checkpoint, or a gap.
             let row = try Self.requireLease(lease, on: connection, statements: statements)

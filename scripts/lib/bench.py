@@ -643,6 +643,20 @@ def median_walls(variants):
     return {name: statistics.median(found) for name, found in walls.items() if len(found) >= 3}
 
 
+def schedule(variants, rounds):
+    """The variants in the order they run: as given for one round; for more, the guide's loop once (it is the slow
+    one, and quadratic), then the others `rounds` times, each round shifted by one from the one before, so that a
+    server slowing down over the bench weighs on each variant alike."""
+    if rounds == 1:
+        return list(variants)
+    repeated = [label for label in variants if label != "guide"]
+    order = [label for label in variants if label == "guide"][:1]
+    for round in range(rounds):
+        shift = round % len(repeated) if repeated else 0
+        order += repeated[shift:] + repeated[:shift]
+    return order
+
+
 def bench_server(name, nodes, args, save):
     """`save(entry)` after every variant, so a bench that fails later keeps what it measured."""
     settings = server_settings(name)
@@ -661,7 +675,7 @@ def bench_server(name, nodes, args, save):
         fresh(graph, nodes)
         warm = bare_loop(settings, nodes, args)
         print(f"bench: {name}: warmed up (untimed bare loop: {warm['wall_s']:.2f} s)", file=sys.stderr, flush=True)
-    for label in args.variants:
+    for label in schedule(args.variants, args.rounds):
         if label == "call" and not supported:
             variants.append({"variant": "CALL { ... } IN TRANSACTIONS OF 10000 ROWS",
                              "skipped": f"not supported by this server ({why})"})
@@ -729,6 +743,7 @@ def main():
     parser.add_argument("--nodes", type=lambda text: [int(n) for n in text.split(",")], default=[1_000_000])
     parser.add_argument("--server", action="append", required=True)
     parser.add_argument("--variants", type=lambda text: text.split(","), default=list(VARIANTS))
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--out", required=True)
     parser.add_argument("--sluice", required=True)
     parser.add_argument("--engine-bench", required=True)
