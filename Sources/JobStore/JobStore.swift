@@ -286,16 +286,11 @@ public final class JobStore: Sendable {
         // The common case, a batch with nothing quarantined whose lease holds, is the one UPDATE on its own (atomic
         // as it is): one round trip instead of three, and less of Postgres's CPU beside the graph's on a small machine.
         // Anything else (no row: a lost lease, a repeat, a gap) is told apart in a transaction, as below.
-        if checkpoint.quarantined.isEmpty,
-            let control = try await run(
-                "checkpoint",
-                retry: true,
-                transaction: false,
-                { connection in try connection.query(statements.checkpoint, arguments).first.map(JobControl.init(row:))
-                }
-            )
-        {
-            return control
+        if checkpoint.quarantined.isEmpty {
+            let control = try await run("checkpoint", retry: true, transaction: false) { connection in
+                try connection.query(statements.checkpoint, arguments).first.map(JobControl.init(row:))
+            }
+            if let control { return control }
         }
         return try await run("checkpoint", retry: true) { connection in
             if !checkpoint.quarantined.isEmpty {

@@ -651,8 +651,8 @@ def schedule(variants, rounds):
         return list(variants)
     repeated = [label for label in variants if label != "guide"]
     order = [label for label in variants if label == "guide"][:1]
-    for round in range(rounds):
-        shift = round % len(repeated) if repeated else 0
+    for number in range(rounds):
+        shift = number % len(repeated) if repeated else 0
         order += repeated[shift:] + repeated[:shift]
     return order
 
