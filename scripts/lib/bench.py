@@ -632,6 +632,10 @@ def best_of(variants):
     return found
 
 
+# A variant run this many times or more also gets medians: of its wall times, and of its flatness.
+MEDIAN_RUNS = 3
+
+
 def median_walls(variants):
     """Each variant's median wall time when it ran three times or more: FalkorDB's batches switch between two speeds
     by the host's moment (a bare loop of a million: 2.04-2.94 s in five runs), so one lucky run can decide a ratio
@@ -640,7 +644,7 @@ def median_walls(variants):
     for v in variants:
         if not v.get("skipped"):
             walls.setdefault(v["variant"], []).append(v["wall_s"])
-    return {name: statistics.median(found) for name, found in walls.items() if len(found) >= 3}
+    return {name: statistics.median(found) for name, found in walls.items() if len(found) >= MEDIAN_RUNS}
 
 
 def schedule(variants, rounds):
@@ -705,6 +709,7 @@ def bench_server(name, nodes, args, save):
     for label, ours in (("sluice run", found.get(RUN_NAME)), ("daemon", found.get(DAEMON_NAME))):
         if not ours:
             continue
+        own = [v for v in variants if v["variant"] == ours["variant"]]
         if guide:
             bound = ", at least: the guide's loop was stopped" if guide.get("stopped") else ""
             ratios[f"{label} over the guide's loop (speed-up, wall time incl. planning{bound})"] = (
@@ -715,8 +720,7 @@ def bench_server(name, nodes, args, save):
                 ratios[f"{label} items/s over the bare loop's followed by the verify query"] = (
                     (bare["wall_s"] + bare["verify_s"]) / ours["wall_s"])
             if ours["variant"] in medians and BARE_NAME in medians:
-                repeated = sum(1 for v in variants if v["variant"] == ours["variant"])
-                ratios[f"{label} items/s over the bare loop's, medians of {repeated} runs"] = (
+                ratios[f"{label} items/s over the bare loop's, medians of {len(own)} runs"] = (
                     medians[BARE_NAME] / medians[ours["variant"]])
                 if verifies:
                     ratios[f"{label} items/s over the bare loop's followed by the verify query, medians"] = (
@@ -726,9 +730,8 @@ def bench_server(name, nodes, args, save):
         # The shortest run is the one likeliest to have met FalkorDB's fast batches for a while, and so to have
         # first and last batches of two speeds (one of 25 batches: 14-17 ms, then 24-29 ms; 1.41): the middle of
         # all the runs' ratios says more about flatness than the shortest run's.
-        flatness = [v["last_over_first"] for v in variants if v["variant"] == ours["variant"]
-                    and v.get("last_over_first") is not None]
-        if len(flatness) >= 3:
+        flatness = [v["last_over_first"] for v in own if v.get("last_over_first") is not None]
+        if len(flatness) >= MEDIAN_RUNS:
             ratios[f"{label} last 10 / first 10 batches, median of its {len(flatness)} runs"] = (
                 statistics.median(flatness))
     if guide:
