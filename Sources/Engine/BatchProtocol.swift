@@ -348,6 +348,9 @@ public struct BatchProtocol: Sendable {
     }
 
     private mutating func nextBatch() -> Action {
+        // A stop takes effect here too after the last batch: the catch-up re-plan and the verify query read the
+        // graph at length (a scan of the label on a server without id seeks) and are done again on resuming.
+        if stopRequested { return end(.release(.stopped(nil))) }
         if done >= total {
             guard caughtUp else {
                 caughtUp = true
@@ -356,7 +359,6 @@ public struct BatchProtocol: Sendable {
             }
             return end(.finish(itemsChanged: itemsChanged))
         }
-        if stopRequested { return end(.release(.stopped(nil))) }
         let count = Int(min(Int64(batchSize), total - done))
         state = .readingPlan(count: count)
         return .readPlan(offset: done, count: count)

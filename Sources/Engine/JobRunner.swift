@@ -208,9 +208,15 @@ public struct JobRunner: Sendable {
                 switch action {
                 case .readPlan, .apply, .checkpoint: break
                 // Anything else reads or writes the job store or ends the run: the checkpoint in flight first. Its
-                // answer stops a job about to catch up or finish as the machine stops one between batches.
+                // answer, or a stop asked for as it was reported, stops a job about to catch up or finish as the
+                // machine stops one between batches.
                 case .catchUp, .finish:
-                    if let control = try await settle(), control.shouldStop { action = .release(.stopped(control)) }
+                    let control = try await settle()
+                    if let control, control.shouldStop {
+                        action = .release(.stopped(control))
+                    } else if Task.isCancelled {
+                        action = .release(.stopped(nil))
+                    }
                 default: _ = try await settle()
                 }
                 switch action {
@@ -357,6 +363,7 @@ public struct JobRunner: Sendable {
                 case .catchUp:
                     // A verify query that counts the step's items to zero answers for the re-plan too: when it passes,
                     // no item came to qualify while the job ran, and the re-plan's scan is not needed.
+                    var failedFirst: VerifyResult?
                     if let verify = verifyCountingItems(of: step, direction: direction) {
                         let verdict = try await VerifyResult.run(
                             verify,
@@ -370,10 +377,13 @@ public struct JobRunner: Sendable {
                             action = machine.caughtUp(total: machine.total)
                             continue
                         }
+                        failedFirst = verdict
                     }
                     // Nothing is written to the graph between the two: when the re-plan finds no item, the verify
-                    // query read beside it answers as it would after it. Otherwise it runs after the new batches.
-                    async let beside = verifyBeside(direction, parameters: parameters, options: options)
+                    // query read beside it answers as it would after it, and so does one read just before it (not
+                    // read a second time). Otherwise it runs after the new batches.
+                    async let beside =
+                        failedFirst == nil ? verifyBeside(direction, parameters: parameters, options: options) : nil
                     action = machine.caughtUp(
                         total: try await catchUp(
                             lease,
@@ -384,7 +394,7 @@ public struct JobRunner: Sendable {
                             logger: logger
                         )
                     )
-                    if case .finish = action { verified = await beside }
+                    if case .finish = action { verified = await beside ?? failedFirst }
                 case .finish(let items):
                     return try await conclude(
                         lease,

@@ -277,6 +277,21 @@ import Testing
         #expect(model.recorded == 10)
     }
 
+    @Test func aStopRequestedInTheLastBatchStopsBeforeTheCatchUp() {
+        var model = BatchProtocolModel(items: 20, lateArrivals: 3)
+        var driver = Driver(recorded: 0, token: model.claim(), batchSize: 10)
+        driver.pauseAfter = 8  // before checkpoint 10..<20, the last
+        #expect(driver.run(&model) == nil)
+        driver.machine.requestStop()
+        #expect(driver.run(&model) == .released(.stopped(nil)))
+        #expect(driver.actions.suffix(2).map(\.name) == ["checkpoint 10..<20", "release"])
+        #expect(!driver.actions.contains(.catchUp))
+        #expect(model.recorded == 20)
+        _ = Self.runToEnd(&model, first: .crashed, batchSize: 10)
+        Self.expectExactlyOnce(model)
+        #expect(model.itemsChanged == 23)
+    }
+
     @Test func aGraphBehindTheCheckpointStopsTheJob() {
         var model = BatchProtocolModel(items: 30)
         model.planComplete = true

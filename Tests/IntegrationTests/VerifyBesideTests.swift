@@ -9,7 +9,8 @@ import Testing
 
 /// The verify query read beside the catch-up re-plan (``JobRunner``'s `connectBeside`): its answer ends the job when
 /// the re-plan finds nothing, and is thrown away when the re-plan finds late items (it read them not yet changed). A
-/// verify query that counts the step's items to zero runs first instead, and when it passes there is no re-plan.
+/// verify query that counts the step's items to zero runs first instead: when it passes there is no re-plan, and when
+/// it fails it is not read again beside one.
 @Suite struct VerifyBesideTests {
     static let nodes = 600
 
@@ -44,10 +45,11 @@ import Testing
             }
 
             // Stopped after its first batch; items created meanwhile are late arrivals when it resumes. The verify read
-            // beside that re-plan sees them unchanged and fails: the job must verify again after their batches.
+            // beside that re-plan sees them unchanged and fails: the job must verify again after their batches. (Not
+            // `count(n) = 0`: a verify in that form runs before the re-plan instead, below.)
             let marks = try migration(
                 label,
-                verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok"
+                verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) < 1 AS ok"
             )
             try await JobStoreTestDatabase.randomizeJobIDs(of: store)
             let job = try await store.enqueue(.test(marks, on: server, batchSize: 100))
@@ -83,9 +85,7 @@ import Testing
             let resumed = try await runner(marks).run(try await claim(job))
             guard case .succeeded(let done) = resumed else { throw TestFailure("the resumed run ended \(resumed)") }
             #expect(done.lateArrivals == Int64(late.count - inside.count))
-            // The verify counts the step's items: it failed before the re-plan (the late items), which then ran.
-            let replanned = inside.count < late.count ? 1 : 0
-            #expect(opened.withLock { $0 } == replanned, "the verify ran beside the re-plan")
+            #expect(opened.withLock { $0 } == 1, "the verify ran beside the re-plan")
 
             // Nothing late: the verify read beside the re-plan is the job's verdict, a failing one too.
             let failing = try migration(label, verify: "MATCH (n:\(label)) RETURN count(n) < 0 AS ok", version: "002")
@@ -93,7 +93,7 @@ import Testing
             let ended = try await runner(failing).run(try await claim(second))
             guard case .failed(_, let reason) = ended else { throw TestFailure("the run ended \(ended), not failed") }
             #expect(reason.contains("did not pass"), "\(reason)")
-            #expect(opened.withLock { $0 } == replanned + 1)
+            #expect(opened.withLock { $0 } == 2)
 
             // A verify query counting the step's items to zero, passing after the last batch: no item can have come
             // late, so there is no re-plan, and no verify beside one.
@@ -107,13 +107,47 @@ import Testing
             let redone = try await runner(again).run(try await claim(third))
             guard case .succeeded(let thirdDone) = redone else { throw TestFailure("the third run ended \(redone)") }
             #expect(thirdDone.itemsChanged == Int64(Self.nodes + late.count - inside.count))
-            #expect(opened.withLock { $0 } == replanned + 1, "a re-plan ran after the verify had passed")
+            #expect(opened.withLock { $0 } == 2, "a re-plan ran after the verify had passed")
+
+            // The same verify query failing after the last batch with nothing late (a done item undone by another
+            // writer, below the highest planned id): the re-plan finds nothing, and the answer read before it is the
+            // job's verdict, not read again beside it.
+            _ = try await server.query(connection, "MATCH (n:\(label)) REMOVE n.done")
+            let undone = try migration(
+                label,
+                verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok",
+                version: "004"
+            )
+            let fourth = try await store.enqueue(.test(undone, on: server, batchSize: 100))
+            let stoppingLast = runner(undone)
+            let fourthLease = try await claim(fourth)
+            let lastBatch = try await Task {
+                try await stoppingLast.run(fourthLease) { progress in
+                    if progress.committedBatch, progress.done == progress.total {
+                        withUnsafeCurrentTask { $0?.cancel() }
+                    }
+                }
+            }.value
+            guard case .stopped = lastBatch else { throw TestFailure("the fourth run ended \(lastBatch), not stopped") }
+            _ = try await server.query(connection, "MATCH (n:\(label)) WHERE n.i = 1 REMOVE n.done")
+            let refused = try await runner(undone).run(try await claim(fourth))
+            guard case .failed(let failedJob, let why) = refused else {
+                throw TestFailure("the resumed fourth run ended \(refused), not failed")
+            }
+            #expect(why.contains("did not pass"), "\(why)")
+            #expect(failedJob.lateArrivals == 0)
+            // It failed before the re-plan: not read again beside it, where its answer would be the one it just gave.
+            #expect(opened.withLock { $0 } == 2, "the failed verify was read again beside the re-plan")
 
             _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
             _ = try await server.query(
                 connection,
                 "MATCH (j:SluiceJob) WHERE j.id IN $ids DELETE j",
-                ["ids": .list([GraphJobNode.key(job), GraphJobNode.key(second), GraphJobNode.key(third)])]
+                [
+                    "ids": .list(
+                        [job, second, third, fourth].map { GraphJobNode.key($0) }
+                    )
+                ]
             )
         }
     }
