@@ -97,12 +97,15 @@ import Testing
 
             // A verify query counting the step's items to zero, passing after the last batch: no item can have come
             // late, so there is no re-plan, and no verify beside one.
-            _ = try await server.query(connection, "MATCH (n:\(label)) REMOVE n.done")
-            let again = try migration(
-                label,
-                verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok",
-                version: "003"
-            )
+            func countingToZero(_ version: String) async throws -> MigrationFile {
+                _ = try await server.query(connection, "MATCH (n:\(label)) REMOVE n.done")
+                return try migration(
+                    label,
+                    verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok",
+                    version: version
+                )
+            }
+            let again = try await countingToZero("003")
             let third = try await store.enqueue(.test(again, on: server, batchSize: 100))
             let redone = try await runner(again).run(try await claim(third))
             guard case .succeeded(let thirdDone) = redone else { throw TestFailure("the third run ended \(redone)") }
@@ -112,12 +115,7 @@ import Testing
             // The same verify query failing after the last batch with nothing late (a done item undone by another
             // writer, below the highest planned id): the re-plan finds nothing, and the answer read before it is the
             // job's verdict, not read again beside it.
-            _ = try await server.query(connection, "MATCH (n:\(label)) REMOVE n.done")
-            let undone = try migration(
-                label,
-                verify: "MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok",
-                version: "004"
-            )
+            let undone = try await countingToZero("004")
             let fourth = try await store.enqueue(.test(undone, on: server, batchSize: 100))
             let stoppingLast = runner(undone)
             let fourthLease = try await claim(fourth)
