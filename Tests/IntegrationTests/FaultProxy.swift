@@ -71,6 +71,19 @@ final class FaultProxy: Sendable {
         await onLoop { $0.refuseNew(for: .nanoseconds(Int64(duration / .nanoseconds(1)))) }
     }
 
+    /// The start of the server's answer to the request ``cutWhenClientSends(pattern:)`` cut off (it never reached
+    /// the client); nil until the server answers. Whether the server acted on the request: ``isSuccess(_:)``.
+    func lostAnswer() async -> [UInt8]? {
+        let relay = self.relay
+        return (try? await relay.eventLoop.submit { relay.value.lostAnswer }.get()) ?? nil
+    }
+
+    /// Whether a Bolt answer starts with `SUCCESS` (a one-field structure, tag 0x70, after the chunk length): a
+    /// lost COMMIT answer that says so committed; `FAILURE` (0x7F) says the server refused it.
+    static func isSuccess(_ answer: [UInt8]) -> Bool {
+        answer.count >= 4 && answer[2] == 0xB1 && answer[3] == 0x70
+    }
+
     /// The bytes each client sent so far, one entry per connection in the order they were accepted.
     func bytesFromClients() async -> [[UInt8]] {
         let relay = self.relay
@@ -98,6 +111,8 @@ private final class Relay {
     /// Every connection accepted, open or not (their transcripts stay readable).
     var links: [Link] = []
     var serverByteBudget: Int?
+    /// The first bytes the server answered on a connection whose answers are lost.
+    var lostAnswer: [UInt8]?
     var clientPattern: [UInt8]?
     var delay: TimeAmount = .zero
     /// When the last delayed chunk is released: later chunks never overtake it.
@@ -193,6 +208,7 @@ private final class Relay {
 
     func fromServer(_ buffer: ByteBuffer, on link: Link) {
         if link.answerLost {
+            if lostAnswer == nil { lostAnswer = Array(buffer.readableBytesView.prefix(16)) }
             link.server?.close(promise: nil)  // the answer came and is dropped; the server has acted
             return
         }

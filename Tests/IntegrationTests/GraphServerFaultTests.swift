@@ -161,14 +161,27 @@ struct GraphServerFaultTests {
 
         // A batch's COMMIT reaches the server, its answer is lost: the daemon cannot know whether it committed.
         await proxy.cutWhenClientSends(pattern: FaultProxy.commitMessage)
-        let reconciled = try await eventually(timeout: .seconds(60)) {
-            daemon.standardError.contains("graph is ahead of the checkpoint")
+        var lostAnswer: [UInt8]?
+        _ = try await eventually(timeout: .seconds(60)) {
+            lostAnswer = await proxy.lostAnswer()
+            return lostAnswer != nil
+        }
+        let answer = try #require(lostAnswer, "no COMMIT was cut within 60 s")
+        // The shared ArcadeDB may refuse the COMMIT (a lock held by another suite's job past its timeout): then
+        // nothing committed, the daemon runs the batch again, and there is nothing to reconcile.
+        let committed = FaultProxy.isSuccess(answer)
+        var reconciled = false
+        if committed {
+            reconciled = try await eventually(timeout: .seconds(60)) {
+                daemon.standardError.contains("graph is ahead of the checkpoint")
+            }
         }
         let afterCut = try await fixture.store.job(job.id)
         #expect(
-            reconciled,
+            reconciled || !committed,
             "the batch whose COMMIT answer was lost was not recognised from the graph (job \(afterCut?.state.rawValue ?? "?") at \(afterCut?.planDone ?? -1) of \(nodes))"
         )
+        if !committed { print("the server refused the cut COMMIT (answer \(answer)): nothing committed to reconcile") }
 
         // Every message held 300 ms: batches go on, slower.
         await proxy.delay(.milliseconds(300))
@@ -194,6 +207,6 @@ struct GraphServerFaultTests {
         )
         let (status, _) = await DaemonFixture.stop(daemon)
         #expect(status == 0)
-        if status != 0 || done.state != .succeeded || !reconciled { DaemonFixture.dump(daemon, "daemon") }
+        if status != 0 || done.state != .succeeded || !reconciled && committed { DaemonFixture.dump(daemon, "daemon") }
     }
 }
