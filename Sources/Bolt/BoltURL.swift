@@ -39,8 +39,11 @@ public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
         self.tls = tls
     }
 
-    public init(parsing text: String) throws(BoltError) {
-        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+    public init(parsing url: String) throws(BoltError) {
+        // Errors quote the URL without its user information: a password typed into it must not reach
+        // the terminal, the journal or a log.
+        let text = Self.withoutUserInfo(url)
+        let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else {
             throw .invalidURL(text, reason: "expected bolt://HOST[:PORT]")
         }
@@ -105,6 +108,14 @@ public struct BoltURL: Sendable, Hashable, CustomStringConvertible {
         self.host = String(host)
         self.port = port
         self.tls = tls
+    }
+
+    /// `url` with everything between its scheme and its last `@` replaced by `***`: the last, since a
+    /// password may hold `/`, `?`, `#` or `@`, and a URL with a path is refused anyway.
+    static func withoutUserInfo(_ url: String) -> String {
+        let afterScheme = url.range(of: "://")?.upperBound ?? url.startIndex
+        guard let at = url[afterScheme...].lastIndex(of: "@") else { return url }
+        return url[..<afterScheme] + "***" + url[at...]
     }
 
     public var description: String {

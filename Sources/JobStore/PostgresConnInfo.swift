@@ -36,6 +36,7 @@ public enum PostgresConnInfo {
         var found: [String] = []
         if let parsed = parsedPassword(conninfo) { found.append(parsed) }
         found.append(contentsOf: scannedPasswords(conninfo))
+        found.append(contentsOf: urlPasswords(conninfo))
         if let env = environment["PGPASSWORD"] { found.append(env) }
         var unique: [String] = []
         for s in found where s.count >= 3 && !unique.contains(s) && s != mask { unique.append(s) }
@@ -75,19 +76,15 @@ public enum PostgresConnInfo {
         while let range = rest.firstRange(ofAny: ["postgresql://", "postgres://"]) {
             out += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
-            // The authority ends at the first '/', '?', '#' or whitespace; the user info ends at its last '@'.
-            let authorityEnd =
-                rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0.isNewline })
-                ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                out += authority[...colon]
+            let authority = rest[..<authorityEnd(rest)]
+            if let password = userInfoPassword(authority) {
+                out += authority[..<password.startIndex]
                 out += mask
-                out += authority[at...]
+                out += authority[password.endIndex...]
             } else {
                 out += authority
             }
-            rest = rest[authorityEnd...]
+            rest = rest[authority.endIndex...]
             // Query: redact password=... up to '&', '#' or whitespace.
             let urlEnd = rest.firstIndex(where: { $0 == " " || $0.isNewline }) ?? rest.endIndex
             var url = rest[..<urlEnd]
@@ -108,6 +105,36 @@ public enum PostgresConnInfo {
         }
         out += rest
         return out
+    }
+
+    /// The password of every `postgres://` / `postgresql://` URL's user info, as written and percent-decoded: libpq
+    /// quotes a malformed one (`invalid percent-encoded token: "..."`) in the error that says it cannot parse it.
+    static func urlPasswords(_ text: String) -> [String] {
+        var values: [String] = []
+        var rest = Substring(text)
+        while let range = rest.firstRange(ofAny: ["postgresql://", "postgres://"]) {
+            rest = rest[range.upperBound...]
+            let authority = rest[..<authorityEnd(rest)]
+            if let password = userInfoPassword(authority) {
+                values.append(String(password))
+                if let decoded = password.removingPercentEncoding { values.append(decoded) }
+            }
+            rest = rest[authority.endIndex...]
+        }
+        return values
+    }
+
+    /// Where the authority that starts `url` (just after `://`) ends: at the first '/', '?', '#' or whitespace.
+    private static func authorityEnd(_ url: Substring) -> Substring.Index {
+        url.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0.isNewline }) ?? url.endIndex
+    }
+
+    /// The password in an authority's user info: after the first ':' of what precedes its last '@'.
+    private static func userInfoPassword(_ authority: Substring) -> Substring? {
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
+            return nil
+        }
+        return authority[authority.index(after: colon)..<at]
     }
 
     /// Redacts the value of every `password = value` in keyword/value syntax: a value is either single-quoted

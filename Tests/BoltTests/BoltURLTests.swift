@@ -37,6 +37,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        "bolt://neo4j:s3cret@db:7687", "bolt://neo4j:s3/cret@db", "neo4j://u:s3cret@db", "u:s3cret@db:7687",
+        "bolt://u:s3cret@db/x?y#z",
+    ])
+    func urlErrorsHideTheUserInformation(_ text: String) {
+        #expect {
+            try BoltURL(parsing: text)
+        } throws: { error in
+            let message = "\(error)"
+            return !message.contains("s3") && message.contains("***@")
+        }
+    }
+
     @Test func authDescriptionHidesThePassword() {
         let auth = BoltAuth.basic(user: "neo4j", password: "hunter2")
         #expect(!"\(auth)".contains("hunter2"))

@@ -46,6 +46,16 @@ import Testing
         #expect(scrubbed == "echo *** and ***")
     }
 
+    @Test func scrubMasksAURLPasswordLibpqCannotDecode() {
+        let conninfo = "postgresql://bob:pg%zzsecret@127.0.0.1:1/x"
+        let scrubbed = PostgresConnInfo.scrub(
+            "invalid percent-encoded token: \"pg%zzsecret\"",
+            conninfo: conninfo,
+            environment: [:]
+        )
+        #expect(scrubbed == "invalid percent-encoded token: \"***\"")
+    }
+
     @Test func errorsAreOneLine() {
         let error = PostgresError.connectionFailed(message: "line one\nline two\n")
         #expect(error.description == "cannot connect to Postgres: line one; line two")
