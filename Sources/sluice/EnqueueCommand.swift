@@ -46,7 +46,13 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Flag(help: "Undo the migration (run its down direction).")
     var down = false
 
-    @Flag(help: "Plan and count only: the job changes nothing in the graph.")
+    @Flag(
+        help: """
+            Preview only: the daemon counts the items each step would change and runs pre-flight's checks, \
+            journals what it found (journalctl -u sluice SLUICE_JOB=ID), and writes nothing to the graph or the \
+            history; the job fails if pre-flight would refuse it.
+            """
+    )
     var dryRun = false
 
     @Option(help: "Items per batch, at least 1 (default: the migration's batch_size, else 10,000).")

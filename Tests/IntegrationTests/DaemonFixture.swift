@@ -148,10 +148,12 @@ struct DaemonFixture {
     }
 
     /// Enqueues migration `version` (up) on the server, in `database` (the server's configured one by default).
-    func enqueue(_ version: Int, database: String? = nil, batchSize: Int) async throws -> Job {
+    func enqueue(_ version: Int, database: String? = nil, batchSize: Int, dryRun: Bool = false) async throws -> Job {
         let number = try #require(MigrationVersion("\(version)"))
         let migration = try #require(catalog.migration(number))
-        return try await store.enqueue(.test(migration, on: server, database: database, batchSize: batchSize))
+        var request = JobRequest.test(migration, on: server, database: database, batchSize: batchSize)
+        request.dryRun = dryRun
+        return try await store.enqueue(request)
     }
 
     /// Polls the job every 10 ms until `condition` holds; returns it and how long that took.

@@ -51,6 +51,38 @@ struct DaemonIntegrationTests {
         }
     }
 
+    @Test(arguments: BoltTestServer.names)
+    func aDryRunJobIsPreviewedAndWritesNothing(server: String) async throws {
+        guard let server = try BoltTestServer.named(server) else { return }
+        print("RAN aDryRunJobIsPreviewedAndWritesNothing on \(server)")
+        let nodes = 1_200
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: nodes
+        ) { fixture in
+            let daemon = try fixture.start(worker: "dry-run")
+            let job = try await fixture.enqueue(1, batchSize: 100, dryRun: true)
+            let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "ended") {
+                $0.state == .succeeded || $0.state == .failed
+            }
+            #expect(done.state == .succeeded, "dry run ended \(done.state): \(done.lastError ?? "")")
+            #expect(done.planDone == 0)
+            // Not one node changed, and no history: the migration is still pending.
+            let counts = try await fixture.counts()
+            #expect(counts.count == 1 && counts.first?["count"] == 0, "\(counts.map(\.values))")
+            let history = try await fixture.store.history(target: job.target)
+            #expect(history.isEmpty, "\(history)")
+            let logged = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+                daemon.standardError.contains("\(ProgressText.count(nodes)) items would be changed")
+            }
+            #expect(logged, "\(daemon.standardError.suffix(3_000))")
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            if status != 0 || !logged { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
     @Test func pauseResumeAndCancelTakeEffectWithinASecond() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         print("RAN pauseResumeAndCancelTakeEffectWithinASecond on \(server)")

@@ -162,15 +162,75 @@ struct JobSession {
             await connection.close()
             return await graphUnavailable("\(error)", logger: logger)
         }
-        let end = await run(
-            migration: migration,
-            graph: graph,
-            connection: connection,
-            capabilities: capabilities,
-            logger: logger
-        )
+        let end =
+            job.dryRun
+            ? await preview(
+                migration: migration,
+                graph: graph,
+                connection: connection,
+                capabilities: capabilities,
+                logger: logger
+            )
+            : await run(
+                migration: migration,
+                graph: graph,
+                connection: connection,
+                capabilities: capabilities,
+                logger: logger
+            )
         await connection.close()
         return end
+    }
+
+    /// A dry-run job (`sluice enqueue --dry-run`) is previewed, never run: what `sluice run --dry-run` shows (the
+    /// items each data step would change, the batch statement's plan, what pre-flight would refuse) goes to the
+    /// journal, and the job ends without a write to the graph or the migration history: succeeded when the job
+    /// would be let run, failed with pre-flight's refusals when not.
+    private func preview(
+        migration: MigrationFile,
+        graph: GraphSettings,
+        connection: BoltConnection,
+        capabilities: BoltCapabilities,
+        logger: Logger
+    ) async -> End {
+        let dryRun = DryRun(
+            connection: connection,
+            capabilities: capabilities,
+            migration: migration,
+            options: BoltTransactionOptions(database: graph.database),
+            logger: logger
+        )
+        let report: DryRun.Report
+        do {
+            report = try await dryRun.run(job.direction == .up ? .up : .down, sample: nil)
+        } catch .bolt(let error) where Self.isUnavailability(error) {
+            return await graphUnavailable("\(error)", logger: logger)
+        } catch {
+            return await fail("dry run: \(error)", logger: logger)
+        }
+        for step in report.steps {
+            let planned = step.planned.map { ": \(ProgressText.count($0)) items would be changed" } ?? ""
+            logger.notice(
+                "dry run: \(step.kind) step at line \(step.line)\(planned)",
+                metadata: [SluiceLogKey.itemsTotal: "\(step.planned.map { "\($0)" } ?? "")"]
+            )
+        }
+        guard report.refusals.isEmpty else {
+            return await fail(
+                "dry run: pre-flight would refuse the job: \(report.refusals.joined(separator: "; "))",
+                logger: logger
+            )
+        }
+        do {
+            _ = try await store.finish(lease, .succeeded)
+        } catch {
+            return storeProblem(error, doing: "record the dry run's end", logger: logger)
+        }
+        logger.info(
+            "dry run succeeded: nothing was written to the graph",
+            metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.jobSucceeded)"]
+        )
+        return .done
     }
 
     private func run(
