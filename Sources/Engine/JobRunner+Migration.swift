@@ -50,7 +50,7 @@ extension JobRunner {
         let parameters = try await bindParameters(lease, options: options)
         if fresh { try await preflight.checkCount(migration, direction: direction, parameters: parameters) }
         for step in schemaSteps(of: direction, beforeData: true) {
-            try await schemaRunner(options: options, logger: logger).run(step, of: migration)
+            try await run(step, options: options, logger: logger)
         }
         // The batch statement's plan is checked by run() once it is built (`plan`).
         if fresh { try await preflight.checkIndexes(migration) }
@@ -95,12 +95,13 @@ extension JobRunner {
         logger: Logger
     ) async throws(EngineError) -> Ending {
         for step in schemaSteps(of: direction, beforeData: false) {
-            try await schemaRunner(options: options, logger: logger).run(step, of: migration)
+            try await run(step, options: options, logger: logger)
         }
         var verdict = VerifyResult(passed: true, columns: [], values: [])
         if let verified {
             verdict = verified
         } else if let verify = direction.verify {
+            stillWorking?(configuration.batchTimeout)
             verdict = try await VerifyResult.run(
                 verify,
                 connection: connection,
@@ -218,13 +219,15 @@ extension JobRunner {
         return bound
     }
 
-    private func schemaRunner(options: BoltTransactionOptions, logger: Logger) -> SchemaStepRunner {
-        SchemaStepRunner(
+    /// A schema step, which may wait up to ``Configuration/indexOnlineTimeout`` for its index after the statement.
+    private func run(_ step: SchemaStep, options: BoltTransactionOptions, logger: Logger) async throws(EngineError) {
+        stillWorking?(configuration.batchTimeout + configuration.indexOnlineTimeout)
+        try await SchemaStepRunner(
             connection: connection,
             options: options,
             onlineTimeout: configuration.indexOnlineTimeout,
             logger: logger
-        )
+        ).run(step, of: migration)
     }
 }
 

@@ -94,11 +94,17 @@ public struct JobRunner: Sendable {
     let pacer: BatchPacer<ContinuousClock>?
     /// Opens a second connection to the graph, for the verify query to read beside the catch-up re-plan.
     let connectBeside: (@Sendable () async throws(BoltError) -> BoltConnection)?
+    /// Told that a step between batches moves on, with the longest it may take until its next sign or the next
+    /// batch's report: planning after each stored chunk of the plan, a schema step (which may wait for an index),
+    /// the verify query. A watchdog that allows a batch's timeout between reports would otherwise take planning a
+    /// hundred million items, or an index building for minutes, for a hang.
+    let stillWorking: (@Sendable (_ nextWithin: Duration) -> Void)?
 
     /// - Parameter connectBeside: opens another connection to the same graph (and database). With it the verify query
     ///   runs while the catch-up re-plan reads the graph, and its answer is used when the re-plan finds nothing; where
     ///   the graph has no id seek (ArcadeDB) each of the two is a scan of the label (0.7-1.2 s at a million nodes).
     ///   Without it they run one after the other.
+    /// - Parameter stillWorking: told of progress between batches (see ``stillWorking``).
     public init(
         store: JobStore,
         connection: BoltConnection,
@@ -107,6 +113,7 @@ public struct JobRunner: Sendable {
         configuration: Configuration = Configuration(),
         pacer: BatchPacer<ContinuousClock>? = nil,
         connectBeside: (@Sendable () async throws(BoltError) -> BoltConnection)? = nil,
+        stillWorking: (@Sendable (_ nextWithin: Duration) -> Void)? = nil,
         logger: Logger
     ) {
         self.store = store
@@ -117,6 +124,7 @@ public struct JobRunner: Sendable {
         self.logger = logger
         self.pacer = pacer
         self.connectBeside = connectBeside
+        self.stillWorking = stillWorking
     }
 
     /// Runs the job held by `lease` until it ends or must stop. An error that running again cannot
@@ -552,6 +560,7 @@ public struct JobRunner: Sendable {
         logger: Logger
     ) async throws(EngineError) -> Int64 {
         let started = ContinuousClock.now
+        stillWorking?(configuration.batchTimeout)
         try await store(.beginPlan) { () async throws(JobStoreError) in try await store.beginPlan(lease) }
         let reader = planReader(statement, options: options)
         let jobStore = store
@@ -564,6 +573,7 @@ public struct JobRunner: Sendable {
                         _ = try await jobStore.appendSortedPlanEntries(lease, entries: chunk)
                     }
                 }
+                stillWorking?(configuration.batchTimeout)
             }
             try await store(.appendPlan) { () async throws(JobStoreError) in try await appends.finish() }
         } catch {
@@ -632,11 +642,13 @@ public struct JobRunner: Sendable {
         guard total > 0 else { return total }
         let last = try await planEntries(lease.jobID, offset: total - 1, count: 1)
         guard let highest = last.first else { return total }
+        stillWorking?(configuration.batchTimeout)
         _ = try await planReader(statement, options: options).readLate(after: highest, parameters: parameters) {
             chunk throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
                 try await store.stagePlanItems(lease, items: chunk)
             }
+            stillWorking?(configuration.batchTimeout)
         }
         let newTotal = try await store(.appendPlan) { () async throws(JobStoreError) in
             try await store.appendStagedLateArrivals(lease)

@@ -4,6 +4,7 @@ import Foundation
 import JobStore
 import Logging
 import Migrations
+import Synchronization
 import Testing
 
 /// Planning on the real servers, through the engine: the plan holds exactly the items the predicate selected (read by
@@ -21,30 +22,7 @@ import Testing
             // The last 100 nodes of every 1,000 are left out by the predicate: the id windows and batch ranges hold
             // holes, and where ids are dense (FalkorDB) some windows hold none (a group planned as its first and last
             // id). The predicate stays true after the change, so a batch applied twice would show as a counter of 2.
-            let text = """
-                // sluice:description Counts every \(label) once.
-
-                // sluice:up data
-                MATCH (n:\(label))
-                WHERE n.skip IS NULL
-                SET n.counter = n.counter + 1
-
-                // sluice:up verify
-                MATCH (n:\(label)) RETURN count(n) >= 0 AS ok
-
-                // sluice:down data
-                MATCH (n:\(label))
-                WHERE n.skip IS NULL
-                SET n.counter = n.counter - 1
-
-                // sluice:down verify
-                MATCH (n:\(label)) RETURN count(n) >= 0 AS ok
-
-                """
-            let migration = try MigrationParser.parse(
-                Array(text.utf8),
-                path: "migrations/001_count_\(label.lowercased()).cypher"
-            )
+            let migration = try Self.countingMigration(label)
             let connection = try await server.connect()
             defer { Task { await connection.close() } }
             // Two statements: FalkorDB creates only the rows a `WITH ... WHERE` after CREATE lets through.
@@ -131,5 +109,77 @@ import Testing
                 ["id": GraphJobNode.key(job)]
             )
         }
+    }
+
+    /// Planning tells the daemon it moves on after each stored chunk of the plan (and before the verify query): a
+    /// watchdog that allows one batch's timeout between signs must not take planning a hundred million items, many
+    /// chunks and queries, for a hang.
+    @Test(arguments: BoltTestServer.names)
+    func planningSignsEachStoredChunk(serverName: String) async throws {
+        guard let server = try BoltTestServer.named(serverName) else { return }
+        try await JobStoreTestDatabase.withStore { store in
+            let label = BoltTestServer.uniqueLabel("Signed")
+            let migration = try Self.countingMigration(label)
+            let connection = try await server.connect()
+            defer { Task { await connection.close() } }
+            let nodes = 10_000
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, \(nodes)) AS i CREATE (:\(label) {i: i, counter: 0})"
+            )
+            let job = try await store.enqueue(.test(migration, on: server, batchSize: 250))
+            let capabilities = (serverName == "falkordb" ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities
+            let signs = Mutex<[Duration]>([])
+            let runner = JobRunner(
+                store: store,
+                connection: connection,
+                capabilities: capabilities,
+                migration: migration,
+                configuration: JobRunner.Configuration(planChunk: 100, planWindow: 300, batchTimeout: .seconds(7)),
+                stillWorking: { nextWithin in signs.withLock { $0.append(nextWithin) } },
+                logger: Logger(label: "sluice.test.planning") { _ in SwiftLogNoOpLogHandler() }
+            )
+            let lease = try await JobStoreTestDatabase.claim(job, from: store, as: "signs-test-\(label)")
+            let ending = try await runner.run(lease)
+            guard case .succeeded = ending else { throw TestFailure("the run ended \(ending)") }
+            let allowances = signs.withLock { $0 }
+            print("\(serverName): \(allowances.count) signs between batches, planning \(nodes) items")
+            // Planning's start, each chunk stored (at least one per id window of 300 on FalkorDB, per group of 4,096
+            // ids on ArcadeDB, where a chunk of 100 ids is filled), the catch-up re-plan's start, the verify query.
+            let chunks = nodes / (serverName == "falkordb" ? 300 : 4_096)
+            #expect(allowances.count >= 3 + chunks, "\(allowances)")
+            #expect(allowances.allSatisfy { $0 >= .seconds(7) }, "\(allowances)")
+            _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
+            _ = try await server.query(
+                connection,
+                "MATCH (j:SluiceJob) WHERE j.id = $id DELETE j",
+                ["id": GraphJobNode.key(job)]
+            )
+        }
+    }
+
+    /// Adds one to `counter` of every node of `label` without `skip`: a batch applied twice shows as 2.
+    static func countingMigration(_ label: String) throws -> MigrationFile {
+        let text = """
+            // sluice:description Counts every \(label) once.
+
+            // sluice:up data
+            MATCH (n:\(label))
+            WHERE n.skip IS NULL
+            SET n.counter = n.counter + 1
+
+            // sluice:up verify
+            MATCH (n:\(label)) RETURN count(n) >= 0 AS ok
+
+            // sluice:down data
+            MATCH (n:\(label))
+            WHERE n.skip IS NULL
+            SET n.counter = n.counter - 1
+
+            // sluice:down verify
+            MATCH (n:\(label)) RETURN count(n) >= 0 AS ok
+
+            """
+        return try MigrationParser.parse(Array(text.utf8), path: "migrations/001_count_\(label.lowercased()).cypher")
     }
 }

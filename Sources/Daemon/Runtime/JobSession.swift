@@ -270,6 +270,8 @@ struct JobSession {
             logger: logger,
             connect: connect
         )
+        let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
+        let margin = configuration.daemon.watchdogMargin
         let runner = JobRunner(
             store: store,
             connection: connection,
@@ -282,9 +284,13 @@ struct JobSession {
             ),
             pacer: pacer,
             connectBeside: connect,
+            stillWorking: { [pulse] nextWithin in
+                let now = ContinuousClock.now
+                pulse.beat(at: now, allowing: nextWithin + margin)
+                progress.state.withLock { $0.lastProgress = now }
+            },
             logger: runnerLogger
         )
-        let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
         let run = GracefulJobRun()
         let outcome: Result<JobRunner.Ending, EngineError> = await withTaskGroup(of: Void.self) { group in
             // The heartbeat ends when the lease is lost (then the runner stops after its batch) or when cancelled.
