@@ -149,7 +149,12 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
     // MARK: - Steps of a decision
 
     private mutating func track(_ p99: Duration?, at now: C.Instant) {
-        if let p99, p99 < configuration.targetP99 {
+        // Steered by batch times, a job paused for critical latency measures nothing until it runs a batch: its window
+        // empties and stays empty. That silence counts as below the target, so after the recovery period the job tries
+        // again at its smallest batch (one as slow as before pauses it again); otherwise the pause would never end.
+        // The probe goes on measuring during a pause: its silence is no sign of recovery.
+        let silentWhilePaused = p99 == nil && criticalP99 != nil && configuration.signal != .probe
+        if p99.map({ $0 < configuration.targetP99 }) ?? silentWhilePaused {
             belowTargetSince = belowTargetSince ?? now
         } else {
             belowTargetSince = nil

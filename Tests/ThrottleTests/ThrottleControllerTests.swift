@@ -169,6 +169,33 @@ import Testing
         }
     }
 
+    @Test func steeredByBatchTimesACriticalPauseEndsAfterTheRecoveryPeriodWithASmallBatch() throws {
+        var configuration = ThrottleConfiguration()
+        configuration.signal = .batchWall
+        let clock = ManualClock()
+        var controller = try ThrottleController(configuration: configuration, clock: clock)
+        for _ in 0..<3 {
+            clock.advance(by: .seconds(1))
+            controller.record(.milliseconds(400), from: .batchWall)
+        }
+        #expect(controller.decide().state == .paused)
+        // Paused, no batch runs, so no batch time comes: the window empties after its 10 s, and the pause ends once
+        // that silence has lasted the 10 s recovery period, at the smallest batch.
+        var seconds = 0
+        var decision = controller.decide()
+        while decision.state == .paused, seconds < 60 {
+            clock.advance(by: .seconds(1))
+            seconds += 1
+            decision = controller.decide()
+        }
+        #expect(decision.state != .paused, "still paused after \(seconds) s without a batch")
+        #expect((19...21).contains(seconds), "resumed after \(seconds) s")
+        #expect(decision.batchSize == configuration.minBatchSize)
+        // A batch as slow as before pauses the job again at once.
+        controller.record(.milliseconds(400), from: .batchWall)
+        #expect(controller.decide().state == .paused)
+    }
+
     // MARK: - Limits
 
     @Test func aRateLimitIsKeptOverEachBatchAndThePauseAfterIt() throws {
