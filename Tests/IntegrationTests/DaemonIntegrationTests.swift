@@ -149,6 +149,50 @@ struct DaemonIntegrationTests {
         }
     }
 
+    /// A pause during a long batch stops the job after that batch: the NOTIFY makes the session read the job's
+    /// control row at once, where it used to learn of the pause from that batch's checkpoint, read only after the
+    /// next batch (a batch of an hour would have meant an hour more).
+    @Test func aPauseDuringALongBatchStopsTheJobAfterThatBatch() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aPauseDuringALongBatchStopsTheJobAfterThatBatch on \(server)")
+        // About a millisecond an item on the server: batches of 1,000 take about a second.
+        let slow = DaemonFixture.countingMigration(step: 1).replacingOccurrences(
+            of: "WHERE n.count IS NOT NULL\nSET n.count = n.count + 1",
+            with: "WHERE n.count IS NOT NULL AND reduce(t = 0, i IN range(1, 3000) | t + i) > 0\n"
+                + "SET n.count = n.count + 1"
+        )
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): slow],
+            nodes: 8_000
+        ) { fixture in
+            let daemon = try fixture.start(
+                worker: "long-batch",
+                environment: ["SLUICE_THROTTLE_MIN_BATCH_SIZE": "1000", "SLUICE_THROTTLE_MAX_BATCH_SIZE": "1000"]
+            )
+            let job = try await fixture.enqueue(1, batchSize: 1_000)
+            let (running, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") {
+                $0.planDone >= 1_000
+            }
+            // Into the next batch, whose checkpoint the pause then precedes.
+            try await Task.sleep(for: .milliseconds(300))
+            let asked = try await fixture.store.pause(job.id, by: "test")
+            let (paused, took) = try await fixture.waitFor(job.id, timeout: .seconds(20), "paused") {
+                $0.state == .paused && $0.leaseExpiresAt == nil
+            }
+            let batches = (paused.planDone - asked.planDone) / 1_000
+            print(
+                "paused at \(paused.planDone) of 8,000 after \(Int(took.milliseconds)) ms; \(batches) batch(es) of "
+                    + "1,000 committed after the pause (asked at \(asked.planDone), running from \(running.planDone))"
+            )
+            #expect(batches <= 1, "the job ran on past the batch in flight when paused")
+            #expect(paused.planDone < 8_000)
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            if status != 0 || batches > 1 { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
     @Test func twoDaemonsShareOneJobTableWithoutEverRunningTwoJobsOnOneGraph() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         let second = try await Self.secondArcadeDatabase()

@@ -37,6 +37,8 @@ struct JobSession {
     let throttle: @Sendable () -> ThrottleSettings
     let notifier: SystemdNotifier
     let pulse: WorkLoopPulse
+    /// The NOTIFYs about this session's job, which make its heartbeat read the job's control row at once.
+    let changes: JobChanges
     /// Ended by the first committed batch: work goes on after an outage.
     let outage: OutageLog
     let metrics: DaemonMetrics
@@ -58,6 +60,8 @@ struct JobSession {
         var stuckReported = false
         /// Why the throttle holds the job back, when it does.
         var throttle: String?
+        /// The control row that made the heartbeat stop the run (a pause, a cancel), for the session's ending.
+        var stoppedBy: JobControl?
     }
 
     /// The progress, shared by the runner's callback and the heartbeat.
@@ -292,9 +296,14 @@ struct JobSession {
             logger: runnerLogger
         )
         let run = GracefulJobRun()
+        let changed = Wakeup()
+        changes.watch(job.id, wakeup: changed)
+        defer { changes.unwatch() }
         let outcome: Result<JobRunner.Ending, EngineError> = await withTaskGroup(of: Void.self) { group in
             // The heartbeat ends when the lease is lost (then the runner stops after its batch) or when cancelled.
-            group.addTask { await heartbeat(progress: progress, stopping: run, logger: logger) }
+            group.addTask {
+                await heartbeat(progress: progress, stopping: run, changed: changed, logger: logger)
+            }
             let outcome = await run.run(runner, lease: lease, probe: probe) { update in
                 onBatch(update, progress: progress, logger: logger)
             }
@@ -324,7 +333,7 @@ struct JobSession {
             )
             return .done
         case .success(.stopped(let control)):
-            return await stopped(control, logger: logger)
+            return await stopped(control ?? progress.state.withLock { $0.stoppedBy }, logger: logger)
         case .success(.fenced):
             logger.warning("job taken over by another worker: this one stopped without writing")
             return .done
@@ -423,19 +432,27 @@ struct JobSession {
         )
     }
 
-    /// Renews the lease every third of its duration and reports the job stuck when it makes no progress for
-    /// `stuck_after`. Returns when the lease is lost (the caller then stops the runner) or the task is cancelled.
-    private func heartbeat(progress: ProgressBox, stopping run: GracefulJobRun, logger: Logger) async {
+    /// Renews the lease every third of its duration, and at once when `changed` says an operator changed the job:
+    /// a pause or cancel in the answer stops the runner after its batch in flight. Reports the job stuck when it makes
+    /// no progress for `stuck_after`. Returns when the lease is lost (the caller then stops the runner) or the task is
+    /// cancelled.
+    private func heartbeat(
+        progress: ProgressBox,
+        stopping run: GracefulJobRun,
+        changed: Wakeup,
+        logger: Logger
+    ) async {
         let interval = configuration.daemon.lease / 3
         while !Task.isCancelled {
+            await changed.wait(upTo: interval)
+            if Task.isCancelled { return }
             do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
-            }
-            do {
-                _ = try await store.heartbeat(lease)
+                let control = try await store.heartbeat(lease)
                 metrics.leaseRenewed(at: .now)
+                if control.shouldStop, !run.isStopRequested {
+                    progress.state.withLock { $0.stoppedBy = control }
+                    run.requestStop()
+                }
             } catch .leaseLost {
                 logger.warning("lease lost: another worker took the job over; stopping after the batch in flight")
                 run.requestStop()

@@ -79,10 +79,11 @@ public struct SluiceDaemon: Service {
         var backoff = Backoff(initial: configuration.daemon.retryInitial, maximum: configuration.daemon.retryMaximum)
         guard let store = await openStore(&backoff) else { return }
         let wakeup = Wakeup()
+        let changes = JobChanges()
         let listenerBackoff = backoff
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await listen(store, wakeup: wakeup, backoff: listenerBackoff) }
-            await claimLoop(store, wakeup: wakeup, backoff: &backoff)
+            group.addTask { await listen(store, wakeup: wakeup, changes: changes, backoff: listenerBackoff) }
+            await claimLoop(store, wakeup: wakeup, changes: changes, backoff: &backoff)
             group.cancelAll()
         }
         await store.close()
@@ -109,8 +110,9 @@ public struct SluiceDaemon: Service {
         return nil
     }
 
-    /// Turns NOTIFYs on the control channel into wake-ups of the claim loop. The listener reconnects by itself.
-    private func listen(_ store: JobStore, wakeup: Wakeup, backoff: Backoff) async {
+    /// Turns NOTIFYs on the control channel into wake-ups of the claim loop, and of the session whose job they are
+    /// about. The listener reconnects by itself.
+    private func listen(_ store: JobStore, wakeup: Wakeup, changes: JobChanges, backoff: Backoff) async {
         var backoff = backoff
         while !Task.isCancelled {
             let listener: PostgresListener
@@ -127,8 +129,11 @@ public struct SluiceDaemon: Service {
             // A job enqueued after the claim loop last looked and before the LISTEN took effect sent its NOTIFY to
             // no one: one more claim now finds it, where it would have waited for the next poll.
             wakeup.signal()
+            changes.received(.resync)
             await withTaskCancellationHandler {
-                for await event in listener.events where JobSignal(event) != nil {
+                for await event in listener.events {
+                    guard let signal = JobSignal(event) else { continue }
+                    changes.received(signal)
                     wakeup.signal()
                 }
             } onCancel: {
@@ -138,7 +143,7 @@ public struct SluiceDaemon: Service {
         }
     }
 
-    private func claimLoop(_ store: JobStore, wakeup: Wakeup, backoff: inout Backoff) async {
+    private func claimLoop(_ store: JobStore, wakeup: Wakeup, changes: JobChanges, backoff: inout Backoff) async {
         var idleReported = false
         /// The job the last session let go because Postgres or the graph was unreachable.
         var interrupted: JobID?
@@ -180,6 +185,7 @@ public struct SluiceDaemon: Service {
                 throttle: { [settings] in settings.current.throttle },
                 notifier: notifier,
                 pulse: pulse,
+                changes: changes,
                 outage: outage,
                 metrics: metrics,
                 fault: fault,
