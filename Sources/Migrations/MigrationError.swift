@@ -28,6 +28,9 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
 
         // Directives.
         case unknownDirective(String)
+        /// A comment starting with the word sluice that is not written `// sluice:<directive>`, with the
+        /// directive it probably meant.
+        case malformedDirective(String, suggestion: String?)
         case missingArgument(directive: String, expected: String)
         case unexpectedArgument(directive: String, argument: String)
         case duplicateDirective(String, firstLine: Int)
@@ -76,6 +79,12 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
             case .unknownDirective(let name):
                 return "unknown directive 'sluice:\(name)' (expected description, requires, max_items, batch_size, "
                     + "param, uses_index, probe, up, down or finalize)"
+            case .malformedDirective(let text, let suggestion):
+                let fix =
+                    suggestion.map { "did you mean '\($0)'?" }
+                    ?? "write '// sluice:<directive>' (lower case, a colon, no space after it) "
+                    + "or start the comment with another word"
+                return "'// \(text)' is read as a directive but is not one: \(fix)"
             case .missingArgument(let directive, let expected):
                 return "'sluice:\(directive)' needs \(expected)"
             case .unexpectedArgument(let directive, let argument):

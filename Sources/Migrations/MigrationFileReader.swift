@@ -77,11 +77,11 @@ struct MigrationFileReader {
         var reportedOutside = false
         for (offset, line) in lines.enumerated() {
             let number = offset + 1
-            if let directiveText = MigrationDirective.directiveText(of: line) {
+            if let comment = MigrationDirective.directiveComment(of: line) {
                 describing = false
                 reportedOutside = false
                 do {
-                    inSection = try apply(MigrationDirective(directiveText, line: number), line: number)
+                    inSection = try apply(MigrationDirective(comment: comment, line: number), line: number)
                     discarding = false
                 } catch {
                     report(error)

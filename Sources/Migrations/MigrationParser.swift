@@ -47,7 +47,9 @@
 /// - `probe`: a representative read the throttle times (``MigrationOptions/probe``).
 ///
 /// Steps of a direction run in file order. Other `//` lines outside sections are free comments; inside
-/// a section they stay part of the Cypher. A statement may end with `;`. Bookkeeping that `up` keeps for
+/// a section they stay part of the Cypher. A comment that starts with the word `sluice`, in any case, is
+/// always read as a directive, and refused unless written exactly as one: `// Sluice:up verify` must not
+/// leave the verify query in the step above. A statement may end with `;`. Bookkeeping that `up` keeps for
 /// `down` lives in properties named `_sluice_mNNN...` after the migration's own version, and a
 /// `finalize data` step removes them.
 ///

@@ -90,6 +90,38 @@ import Testing
         )
     }
 
+    /// A comment starting with the word sluice is a directive or an error, never Cypher: a misspelled
+    /// `// sluice:down verify` after the down data step made the verify query part of down's change.
+    @Test(
+        arguments: [
+            ("// Sluice:down verify", "// sluice:down verify"),
+            ("// sluice down verify", "// sluice:down verify"),
+            ("  //SLUICE : DOWN VERIFY", "// sluice:down verify"),
+            ("// sluice: down verify", "// sluice:down verify"),
+            ("// Sluice runs it in batches.", nil),
+            ("// sluice's own query", nil),
+        ] as [(String, String?)]
+    )
+    func malformedDirectives(_ line: String, _ suggestion: String?) {
+        let text = replacing("// sluice:down verify\n", with: line + "\n")
+        let found = problems(text)
+        let comment = line.drop { $0 == " " }.dropFirst(2).drop { $0 == " " }
+        #expect(found.map(\.line) == [11, 16])
+        #expect(found.first?.reason == .missingVerify(.down))
+        #expect(found.last?.reason == .malformedDirective(String(comment), suggestion: suggestion))
+    }
+
+    @Test func malformedDirectiveMessage() throws {
+        #expect {
+            try parse(replacing("// sluice:down verify\n", with: "// Sluice:down verify\n"))
+        } throws: { error in
+            "\(error)".split(separator: "\n").contains(
+                "migrations/001_test.cypher:16: '// Sluice:down verify' is read as a directive but is not one: "
+                    + "did you mean '// sluice:down verify'?"
+            )
+        }
+    }
+
     @Test(arguments: ["ten", "0", "-5", "1.5", "١٢"])
     func badNumbers(_ text: String) {
         expectOnly(
