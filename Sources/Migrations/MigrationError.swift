@@ -50,6 +50,9 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         case malformedCypher(String)
         case multipleStatements
         case unbalancedSchemaSteps(up: Int, down: Int)
+        /// A second `up data` or `down data`: a job plans and batches one set of items, so the engine
+        /// would refuse the direction when it runs.
+        case secondDataStep(MigrationDirection.Kind, firstLine: Int)
 
         // Steps and queries.
         case notASchemaStatement
@@ -121,6 +124,9 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
                 return "one statement per section: split it into steps (a ';' may only end the statement)"
             case .unbalancedSchemaSteps(let up, let down):
                 return "up has \(up) schema step(s) but down has \(down): every schema step needs its own down"
+            case .secondDataStep(let kind, let firstLine):
+                return "a second '\(kind) data' step (the first is on line \(firstLine)): a job plans one set of "
+                    + "items, so \(kind) has one data step; move this change to a migration of its own"
             case .notASchemaStatement:
                 return "a schema step is one CREATE or DROP of an INDEX or CONSTRAINT"
             case .dataStepWithoutMatch:

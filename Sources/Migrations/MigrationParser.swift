@@ -46,12 +46,14 @@
 /// - `up verify`, `down verify` (required), `finalize verify`: a read query returning a boolean `ok`.
 /// - `probe`: a representative read the throttle times (``MigrationOptions/probe``).
 ///
-/// Steps of a direction run in file order. Other `//` lines outside sections are free comments; inside
-/// a section they stay part of the Cypher. A comment that starts with the word `sluice`, in any case, is
-/// always read as a directive, and refused unless written exactly as one: `// Sluice:up verify` must not
-/// leave the verify query in the step above. A statement may end with `;`. Bookkeeping that `up` keeps for
-/// `down` lives in properties named `_sluice_mNNN...` after the migration's own version, and a
-/// `finalize data` step removes them.
+/// A direction's steps run in file order: the schema steps above its data step before the first batch,
+/// the ones below it after the last. `up` and `down` have one data step each (a job plans and batches
+/// one set of items); `finalize` may have several. Other `//` lines outside sections are free comments;
+/// inside a section they stay part of the Cypher. A comment that starts with the word `sluice`, in any
+/// case, is always read as a directive, and refused unless written exactly as one: `// Sluice:up verify`
+/// must not leave the verify query in the step above. A statement may end with `;`. Bookkeeping that
+/// `up` keeps for `down` lives in properties named `_sluice_mNNN...` after the migration's own version,
+/// and a `finalize data` step removes them.
 ///
 /// The checksum covers the exact bytes: a file checked out with CRLF line endings has another checksum
 /// than the same file with LF (which is why `migrations/.gitattributes` pins `eol=lf`); both parse alike.

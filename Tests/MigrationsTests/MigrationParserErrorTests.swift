@@ -251,6 +251,19 @@ import Testing
         )
     }
 
+    /// The engine refuses a second data step of a job's direction when it runs; the parser refuses it first.
+    @Test func oneDataStepPerJobDirection() {
+        let second = "// sluice:up data\nMATCH (t:Thing) WHERE t.other IS NULL SET t.other = true\n"
+        expectOnly(minimalMigration + second, line: 19, .secondDataStep(.up, firstLine: 3))
+        expectOnly(
+            minimalMigration + second.replacingOccurrences(of: "up data", with: "down data"),
+            line: 19,
+            .secondDataStep(.down, firstLine: 11)
+        )
+        let finalize = "// sluice:finalize data\nMATCH (t:Thing) WHERE t.x IS NOT NULL REMOVE t.x\n"
+        #expect(problems(minimalMigration + finalize + finalize).isEmpty)
+    }
+
     @Test func dataStepShape() {
         let step = "MATCH (t:Thing)\nWHERE t.marked IS NULL\nSET t.marked = true"
         expectOnly(
