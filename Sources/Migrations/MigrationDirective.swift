@@ -112,6 +112,9 @@ enum MigrationDirective: Equatable {
             guard features.allSatisfy({ !$0.isEmpty }) else {
                 throw MigrationIssue(line: line, .missingArgument(directive: keyword, expected: "no empty feature"))
             }
+            if let unknown = features.first(where: { CypherFeature(rawValue: $0) == nil }) {
+                throw MigrationIssue(line: line, .unknownFeature(unknown))
+            }
             self = .requires(features)
         case "max_items":
             self = .maxItems(try number())

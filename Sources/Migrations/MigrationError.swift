@@ -35,6 +35,8 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         case unexpectedArgument(directive: String, argument: String)
         case duplicateDirective(String, firstLine: Int)
         case badNumber(directive: String, text: String)
+        /// A `requires` name that is not a ``CypherFeature``: pre-flight could not probe it.
+        case unknownFeature(String)
         case invalidParameter(String)
         case reservedParameter(String)
         case duplicateParameter(String, firstLine: Int)
@@ -96,6 +98,10 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
                 return "'sluice:\(directive)' appears twice (first on line \(firstLine))"
             case .badNumber(let directive, let text):
                 return "'sluice:\(directive)' needs a whole number greater than zero, found '\(text)'"
+            case .unknownFeature(let name):
+                let known = CypherFeature.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+                return "'sluice:requires' names '\(name)', a feature pre-flight cannot probe: expected one of "
+                    + "\(known) (case matters)"
             case .invalidParameter(let text):
                 return "'sluice:param \(text)': expected NAME = EXPRESSION, NAME a Cypher identifier"
             case .reservedParameter(let name):

@@ -37,7 +37,8 @@
 ///   below it (up to a blank line or a bare `//`) continue it.
 /// - `max_items N`, `batch_size N`: see ``MigrationOptions``. `N` may use `_` between digits.
 /// - `param NAME = EXPRESSION`: a value bound once at planning, used as `$NAME` (``MigrationParameter``).
-/// - `requires FEATURE, ...`: Cypher features beyond the common core (`duration.inDays`, `IS ::`).
+/// - `requires FEATURE, ...`: Cypher features beyond the common core (`duration.inDays`, `IS ::`), each a
+///   ``CypherFeature``.
 /// - `uses_index :Label(property, ...)` or `[:TYPE](property)`: an index that must be ONLINE first.
 ///
 /// Section directives; the Cypher on the lines below, up to the next directive, is the section's body:

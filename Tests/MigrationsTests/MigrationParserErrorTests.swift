@@ -122,6 +122,22 @@ import Testing
         }
     }
 
+    /// Pre-flight can only probe the features it knows: an unknown name was accepted and then skipped.
+    @Test func unknownFeatures() throws {
+        expectOnly(
+            minimalMigration + "// sluice:requires IS ::, duration.indays\n",
+            line: 19,
+            .unknownFeature("duration.indays")
+        )
+        #expect(
+            MigrationError.Reason.unknownFeature("x").description
+                == "'sluice:requires' names 'x', a feature pre-flight cannot probe: expected one of 'IS ::', "
+                + "'duration.inDays', 'datetime', 'INDEX IF NOT EXISTS', 'EXISTS {}', 'COUNT {}' (case matters)"
+        )
+        let all = CypherFeature.allCases.map(\.rawValue)
+        #expect(try parse(minimalMigration + "// sluice:requires \(all.joined(separator: ", "))\n").requires == all)
+    }
+
     @Test(arguments: ["ten", "0", "-5", "1.5", "١٢"])
     func badNumbers(_ text: String) {
         expectOnly(
