@@ -96,9 +96,13 @@ enum MigrationDirective: Equatable {
             }
             return argument
         }
+        /// ASCII digits, in groups joined by single `_` (`1_000_000`): `Int` alone would also take a
+        /// sign (`+5`), and dropping every `_` took `1__0` and `_10`.
         func number() throws(MigrationIssue) -> Int {
-            let digits = try required("a number").filter { $0 != "_" }
-            guard let value = Int(digits), value > 0, digits.allSatisfy(\.isASCII) else {
+            let groups = try required("a number").split(separator: "_", omittingEmptySubsequences: false)
+            guard groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+                let value = Int(groups.joined()), value > 0
+            else {
                 throw MigrationIssue(line: line, .badNumber(directive: keyword, text: argument))
             }
             return value

@@ -97,7 +97,8 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
             case .duplicateDirective(let directive, let firstLine):
                 return "'sluice:\(directive)' appears twice (first on line \(firstLine))"
             case .badNumber(let directive, let text):
-                return "'sluice:\(directive)' needs a whole number greater than zero, found '\(text)'"
+                return "'sluice:\(directive)' needs a whole number greater than zero, in digits with at most single "
+                    + "'_' between them (10_000), found '\(text)'"
             case .unknownFeature(let name):
                 let known = CypherFeature.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
                 return "'sluice:requires' names '\(name)', a feature pre-flight cannot probe: expected one of "

@@ -35,7 +35,8 @@
 /// Line directives, anywhere outside a section:
 /// - `description TEXT` (required): what the migration changes and why; the `//` comment lines right
 ///   below it (up to a blank line or a bare `//`) continue it.
-/// - `max_items N`, `batch_size N`: see ``MigrationOptions``. `N` may use `_` between digits.
+/// - `max_items N`, `batch_size N`: see ``MigrationOptions``. `N` is digits, which single `_` may group
+///   (`1_000_000`).
 /// - `param NAME = EXPRESSION`: a value bound once at planning, used as `$NAME` (``MigrationParameter``).
 /// - `requires FEATURE, ...`: Cypher features beyond the common core (`duration.inDays`, `IS ::`), each a
 ///   ``CypherFeature``.

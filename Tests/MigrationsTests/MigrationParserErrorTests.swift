@@ -138,7 +138,9 @@ import Testing
         #expect(try parse(minimalMigration + "// sluice:requires \(all.joined(separator: ", "))\n").requires == all)
     }
 
-    @Test(arguments: ["ten", "0", "-5", "1.5", "١٢"])
+    @Test(arguments: [
+        "ten", "0", "-5", "1.5", "١٢", "+5", "1__0", "_10", "10_", "1,000", "0_0", "99999999999999999999",
+    ])
     func badNumbers(_ text: String) {
         expectOnly(
             minimalMigration + "// sluice:max_items \(text)\n",
