@@ -325,6 +325,11 @@ import Testing
         ("(a)-[t:LINKS*1..2]->(b)", "variable-length relationships are not items: match one relationship"),
         ("(a)<-[t:LINKS]->(b)", "a relationship has one direction: <-[r]- or -[r]->"),
         (
+            "(a)-[t:LINKS]-(b)",
+            "an undirected relationship matches each relationship twice, once from each end: "
+                + "give the relationship a direction: -[t:LINKS]->"
+        ),
+        (
             "(a)-[t:LINKS]->(b)-[u:LINKS]->(c)",
             "expected one node (p:Label) or one relationship (a)-[r:TYPE]->(b), found more"
         ),
