@@ -108,6 +108,13 @@ private struct PatternReader {
         if isSymbol(">") {
             guard !incoming else { throw issue("a relationship has one direction: <-[r]- or -[r]->") }
             index += 1
+        } else if !incoming {
+            // Undirected, the pattern matches each relationship once from each end: planning would list
+            // its id twice, and the change would be applied twice.
+            throw issue(
+                "an undirected relationship matches each relationship twice, once from each end: "
+                    + "give the relationship a direction: -[\(variable.text):\(type.text)]->"
+            )
         }
         return (String(variable.text), type.name)
     }

@@ -43,20 +43,51 @@ enum MigrationDirective: Equatable {
     case usesIndex(IndexRequirement)
     case section(Section)
 
-    /// The marker a directive line starts with, after `//` and optional spaces.
-    static let marker = "sluice:"
+    /// The word a directive's comment text starts with.
+    static let word = "sluice"
+    /// What a directive's comment text starts with, exactly: the word, in lower case, and a colon.
+    static let marker = word + ":"
 
-    /// What a directive line starts with after indentation: `// sluice:`.
-    static func directiveText(of line: Substring) -> Substring? {
+    /// The comment text of a line whose comment starts with the word `sluice`, in any case: a directive,
+    /// or a line meant as one. Such a line is never a free comment: inside a section, a misspelled
+    /// `// Sluice:up verify` would otherwise leave the Cypher below it in the step above.
+    static func directiveComment(of line: Substring) -> Substring? {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
         guard trimmed.hasPrefix("//") else { return nil }
-        let afterSlashes = trimmed.dropFirst(2).drop { $0 == " " || $0 == "\t" }
-        guard afterSlashes.hasPrefix(marker) else { return nil }
-        return afterSlashes.dropFirst(marker.count)
+        let comment = trimmed.dropFirst(2).drop { $0 == " " || $0 == "\t" }
+        guard comment.prefix(word.count).lowercased() == word else { return nil }
+        let next = comment.dropFirst(word.count).first
+        guard next.map({ !$0.isLetter && !$0.isNumber && $0 != "_" }) ?? true else { return nil }
+        return comment
+    }
+
+    /// Parses a directive line's comment text (see ``directiveComment(of:)``) found on line `line`;
+    /// refuses one not written exactly `sluice:<directive>`, with what it probably meant.
+    init(comment: Substring, line: Int) throws(MigrationIssue) {
+        let text = comment.dropFirst(Self.marker.count)
+        guard comment.hasPrefix(Self.marker), let first = text.first, !first.isWhitespace else {
+            throw MigrationIssue(
+                line: line,
+                .malformedDirective(String(comment), suggestion: Self.suggestion(for: comment))
+            )
+        }
+        try self.init(text, line: line)
+    }
+
+    /// The directive a malformed directive line probably meant: the words after `sluice`, with the
+    /// keyword (or else the whole line) in lower case, if that parses.
+    private static func suggestion(for comment: Substring) -> String? {
+        let rest = comment.dropFirst(word.count).drop { $0 == ":" || $0.isWhitespace }
+        let keyword = rest.prefix { !$0.isWhitespace }
+        for candidate in [keyword.lowercased() + rest.dropFirst(keyword.count), rest.lowercased()]
+        where (try? MigrationDirective(Substring(candidate), line: 0)) != nil {
+            return "// " + marker + candidate
+        }
+        return nil
     }
 
     /// Parses the text after `// sluice:` on line `line`.
-    init(_ text: Substring, line: Int) throws(MigrationIssue) {
+    private init(_ text: Substring, line: Int) throws(MigrationIssue) {
         let keyword = String(text.prefix { !$0.isWhitespace })
         let argument = text.dropFirst(keyword.count).trimmingWhitespace
         func required(_ expected: String) throws(MigrationIssue) -> String {
@@ -65,9 +96,13 @@ enum MigrationDirective: Equatable {
             }
             return argument
         }
+        /// ASCII digits, in groups joined by single `_` (`1_000_000`): `Int` alone would also take a
+        /// sign (`+5`), and dropping every `_` took `1__0` and `_10`.
         func number() throws(MigrationIssue) -> Int {
-            let digits = try required("a number").filter { $0 != "_" }
-            guard let value = Int(digits), value > 0, digits.allSatisfy(\.isASCII) else {
+            let groups = try required("a number").split(separator: "_", omittingEmptySubsequences: false)
+            guard groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+                let value = Int(groups.joined()), value > 0
+            else {
                 throw MigrationIssue(line: line, .badNumber(directive: keyword, text: argument))
             }
             return value
@@ -80,6 +115,9 @@ enum MigrationDirective: Equatable {
                 .split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace }
             guard features.allSatisfy({ !$0.isEmpty }) else {
                 throw MigrationIssue(line: line, .missingArgument(directive: keyword, expected: "no empty feature"))
+            }
+            if let unknown = features.first(where: { CypherFeature(rawValue: $0) == nil }) {
+                throw MigrationIssue(line: line, .unknownFeature(unknown))
             }
             self = .requires(features)
         case "max_items":

@@ -28,10 +28,15 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
 
         // Directives.
         case unknownDirective(String)
+        /// A comment starting with the word sluice that is not written `// sluice:<directive>`, with the
+        /// directive it probably meant.
+        case malformedDirective(String, suggestion: String?)
         case missingArgument(directive: String, expected: String)
         case unexpectedArgument(directive: String, argument: String)
         case duplicateDirective(String, firstLine: Int)
         case badNumber(directive: String, text: String)
+        /// A `requires` name that is not a ``CypherFeature``: pre-flight could not probe it.
+        case unknownFeature(String)
         case invalidParameter(String)
         case reservedParameter(String)
         case duplicateParameter(String, firstLine: Int)
@@ -47,6 +52,9 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
         case malformedCypher(String)
         case multipleStatements
         case unbalancedSchemaSteps(up: Int, down: Int)
+        /// A second `up data` or `down data`: a job plans and batches one set of items, so the engine
+        /// would refuse the direction when it runs.
+        case secondDataStep(MigrationDirection.Kind, firstLine: Int)
 
         // Steps and queries.
         case notASchemaStatement
@@ -76,6 +84,12 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
             case .unknownDirective(let name):
                 return "unknown directive 'sluice:\(name)' (expected description, requires, max_items, batch_size, "
                     + "param, uses_index, probe, up, down or finalize)"
+            case .malformedDirective(let text, let suggestion):
+                let fix =
+                    suggestion.map { "did you mean '\($0)'?" }
+                    ?? "write '// sluice:<directive>' (lower case, a colon, no space after it) "
+                    + "or start the comment with another word"
+                return "'// \(text)' is read as a directive but is not one: \(fix)"
             case .missingArgument(let directive, let expected):
                 return "'sluice:\(directive)' needs \(expected)"
             case .unexpectedArgument(let directive, let argument):
@@ -83,7 +97,12 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
             case .duplicateDirective(let directive, let firstLine):
                 return "'sluice:\(directive)' appears twice (first on line \(firstLine))"
             case .badNumber(let directive, let text):
-                return "'sluice:\(directive)' needs a whole number greater than zero, found '\(text)'"
+                return "'sluice:\(directive)' needs a whole number greater than zero, in digits with at most single "
+                    + "'_' between them (10_000), found '\(text)'"
+            case .unknownFeature(let name):
+                let known = CypherFeature.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+                return "'sluice:requires' names '\(name)', a feature pre-flight cannot probe: expected one of "
+                    + "\(known) (case matters)"
             case .invalidParameter(let text):
                 return "'sluice:param \(text)': expected NAME = EXPRESSION, NAME a Cypher identifier"
             case .reservedParameter(let name):
@@ -112,6 +131,9 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
                 return "one statement per section: split it into steps (a ';' may only end the statement)"
             case .unbalancedSchemaSteps(let up, let down):
                 return "up has \(up) schema step(s) but down has \(down): every schema step needs its own down"
+            case .secondDataStep(let kind, let firstLine):
+                return "a second '\(kind) data' step (the first is on line \(firstLine)): a job plans one set of "
+                    + "items, so \(kind) has one data step; move this change to a migration of its own"
             case .notASchemaStatement:
                 return "a schema step is one CREATE or DROP of an INDEX or CONSTRAINT"
             case .dataStepWithoutMatch:

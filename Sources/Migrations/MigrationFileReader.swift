@@ -77,11 +77,11 @@ struct MigrationFileReader {
         var reportedOutside = false
         for (offset, line) in lines.enumerated() {
             let number = offset + 1
-            if let directiveText = MigrationDirective.directiveText(of: line) {
+            if let comment = MigrationDirective.directiveComment(of: line) {
                 describing = false
                 reportedOutside = false
                 do {
-                    inSection = try apply(MigrationDirective(directiveText, line: number), line: number)
+                    inSection = try apply(MigrationDirective(comment: comment, line: number), line: number)
                     discarding = false
                 } catch {
                     report(error)
@@ -116,9 +116,10 @@ struct MigrationFileReader {
     /// Records a directive; returns whether the lines below belong to it. Throws for a directive that
     /// may appear once and appeared before, so that its body is skipped.
     private mutating func apply(_ directive: MigrationDirective, line: Int) throws(MigrationIssue) -> Bool {
-        func once(_ key: String) throws(MigrationIssue) {
+        /// `refusal` says why, given the first line, when the default "appears twice" does not.
+        func once(_ key: String, refusal: ((Int) -> MigrationError.Reason)? = nil) throws(MigrationIssue) {
             if let first = firstLines[key] {
-                throw MigrationIssue(line: line, .duplicateDirective(key, firstLine: first))
+                throw MigrationIssue(line: line, refusal?(first) ?? .duplicateDirective(key, firstLine: first))
             }
             firstLines[key] = line
         }
@@ -146,6 +147,8 @@ struct MigrationFileReader {
         case .section(let section):
             switch section {
             case .probe, .verify: try once(section.description)
+            case .data(let kind) where kind != .finalize:
+                try once(section.description) { .secondDataStep(kind, firstLine: $0) }
             case .schema, .data: break
             }
             sections.append(SectionText(section: section, line: line))

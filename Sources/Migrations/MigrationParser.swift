@@ -35,9 +35,11 @@
 /// Line directives, anywhere outside a section:
 /// - `description TEXT` (required): what the migration changes and why; the `//` comment lines right
 ///   below it (up to a blank line or a bare `//`) continue it.
-/// - `max_items N`, `batch_size N`: see ``MigrationOptions``. `N` may use `_` between digits.
+/// - `max_items N`, `batch_size N`: see ``MigrationOptions``. `N` is digits, which single `_` may group
+///   (`1_000_000`).
 /// - `param NAME = EXPRESSION`: a value bound once at planning, used as `$NAME` (``MigrationParameter``).
-/// - `requires FEATURE, ...`: Cypher features beyond the common core (`duration.inDays`, `IS ::`).
+/// - `requires FEATURE, ...`: Cypher features beyond the common core (`duration.inDays`, `IS ::`), each a
+///   ``CypherFeature``.
 /// - `uses_index :Label(property, ...)` or `[:TYPE](property)`: an index that must be ONLINE first.
 ///
 /// Section directives; the Cypher on the lines below, up to the next directive, is the section's body:
@@ -46,10 +48,14 @@
 /// - `up verify`, `down verify` (required), `finalize verify`: a read query returning a boolean `ok`.
 /// - `probe`: a representative read the throttle times (``MigrationOptions/probe``).
 ///
-/// Steps of a direction run in file order. Other `//` lines outside sections are free comments; inside
-/// a section they stay part of the Cypher. A statement may end with `;`. Bookkeeping that `up` keeps for
-/// `down` lives in properties named `_sluice_mNNN...` after the migration's own version, and a
-/// `finalize data` step removes them.
+/// A direction's steps run in file order: the schema steps above its data step before the first batch,
+/// the ones below it after the last. `up` and `down` have one data step each (a job plans and batches
+/// one set of items); `finalize` may have several. Other `//` lines outside sections are free comments;
+/// inside a section they stay part of the Cypher. A comment that starts with the word `sluice`, in any
+/// case, is always read as a directive, and refused unless written exactly as one: `// Sluice:up verify`
+/// must not leave the verify query in the step above. A statement may end with `;`. Bookkeeping that
+/// `up` keeps for `down` lives in properties named `_sluice_mNNN...` after the migration's own version,
+/// and a `finalize data` step removes them.
 ///
 /// The checksum covers the exact bytes: a file checked out with CRLF line endings has another checksum
 /// than the same file with LF (which is why `migrations/.gitattributes` pins `eol=lf`); both parse alike.

@@ -33,7 +33,7 @@ import Testing
     @Test(arguments: [
         ("(u:User)-[r:LOGGED_HOURS]->(p:Project)", ["u", "r", "p"]),
         ("(p:Project)<-[r:LOGGED_HOURS]-(u:User)", ["p", "r", "u"]),
-        ("()-[r:LOGGED_HOURS]-()", ["r"]),
+        ("()-[r:LOGGED_HOURS]->()", ["r"]),
         ("(u)-[`the hours`:LOGGED_HOURS]->()", ["u", "`the hours`"]),
     ])
     func relationshipItems(_ pattern: String, _ bound: [String]) throws {

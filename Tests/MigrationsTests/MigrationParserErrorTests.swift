@@ -90,7 +90,57 @@ import Testing
         )
     }
 
-    @Test(arguments: ["ten", "0", "-5", "1.5", "١٢"])
+    /// A comment starting with the word sluice is a directive or an error, never Cypher: a misspelled
+    /// `// sluice:down verify` after the down data step made the verify query part of down's change.
+    @Test(
+        arguments: [
+            ("// Sluice:down verify", "// sluice:down verify"),
+            ("// sluice down verify", "// sluice:down verify"),
+            ("  //SLUICE : DOWN VERIFY", "// sluice:down verify"),
+            ("// sluice: down verify", "// sluice:down verify"),
+            ("// Sluice runs it in batches.", nil),
+            ("// sluice's own query", nil),
+        ] as [(String, String?)]
+    )
+    func malformedDirectives(_ line: String, _ suggestion: String?) {
+        let text = replacing("// sluice:down verify\n", with: line + "\n")
+        let found = problems(text)
+        let comment = line.drop { $0 == " " }.dropFirst(2).drop { $0 == " " }
+        #expect(found.map(\.line) == [11, 16])
+        #expect(found.first?.reason == .missingVerify(.down))
+        #expect(found.last?.reason == .malformedDirective(String(comment), suggestion: suggestion))
+    }
+
+    @Test func malformedDirectiveMessage() throws {
+        #expect {
+            try parse(replacing("// sluice:down verify\n", with: "// Sluice:down verify\n"))
+        } throws: { error in
+            "\(error)".split(separator: "\n").contains(
+                "migrations/001_test.cypher:16: '// Sluice:down verify' is read as a directive but is not one: "
+                    + "did you mean '// sluice:down verify'?"
+            )
+        }
+    }
+
+    /// Pre-flight can only probe the features it knows: an unknown name was accepted and then skipped.
+    @Test func unknownFeatures() throws {
+        expectOnly(
+            minimalMigration + "// sluice:requires IS ::, duration.indays\n",
+            line: 19,
+            .unknownFeature("duration.indays")
+        )
+        #expect(
+            MigrationError.Reason.unknownFeature("x").description
+                == "'sluice:requires' names 'x', a feature pre-flight cannot probe: expected one of 'IS ::', "
+                + "'duration.inDays', 'datetime', 'INDEX IF NOT EXISTS', 'EXISTS {}', 'COUNT {}' (case matters)"
+        )
+        let all = CypherFeature.allCases.map(\.rawValue)
+        #expect(try parse(minimalMigration + "// sluice:requires \(all.joined(separator: ", "))\n").requires == all)
+    }
+
+    @Test(arguments: [
+        "ten", "0", "-5", "1.5", "١٢", "+5", "1__0", "_10", "10_", "1,000", "0_0", "99999999999999999999",
+    ])
     func badNumbers(_ text: String) {
         expectOnly(
             minimalMigration + "// sluice:max_items \(text)\n",
@@ -219,6 +269,19 @@ import Testing
         )
     }
 
+    /// The engine refuses a second data step of a job's direction when it runs; the parser refuses it first.
+    @Test func oneDataStepPerJobDirection() {
+        let second = "// sluice:up data\nMATCH (t:Thing) WHERE t.other IS NULL SET t.other = true\n"
+        expectOnly(minimalMigration + second, line: 19, .secondDataStep(.up, firstLine: 3))
+        expectOnly(
+            minimalMigration + second.replacingOccurrences(of: "up data", with: "down data"),
+            line: 19,
+            .secondDataStep(.down, firstLine: 11)
+        )
+        let finalize = "// sluice:finalize data\nMATCH (t:Thing) WHERE t.x IS NOT NULL REMOVE t.x\n"
+        #expect(problems(minimalMigration + finalize + finalize).isEmpty)
+    }
+
     @Test func dataStepShape() {
         let step = "MATCH (t:Thing)\nWHERE t.marked IS NULL\nSET t.marked = true"
         expectOnly(
@@ -261,6 +324,11 @@ import Testing
         ("(a)-[t]->(b)", "give the relationship a type to plan from: -[t:TYPE]-"),
         ("(a)-[t:LINKS*1..2]->(b)", "variable-length relationships are not items: match one relationship"),
         ("(a)<-[t:LINKS]->(b)", "a relationship has one direction: <-[r]- or -[r]->"),
+        (
+            "(a)-[t:LINKS]-(b)",
+            "an undirected relationship matches each relationship twice, once from each end: "
+                + "give the relationship a direction: -[t:LINKS]->"
+        ),
         (
             "(a)-[t:LINKS]->(b)-[u:LINKS]->(c)",
             "expected one node (p:Label) or one relationship (a)-[r:TYPE]->(b), found more"

@@ -171,7 +171,8 @@ import Testing
         let text = minimalMigration.replacingOccurrences(
             of: "MATCH (t:Thing)\nWHERE t.marked IS NULL\nSET t.marked = true",
             with: """
-                // Which things: all of them.
+                // Which things: all of them, which sluice batches.
+                // sluiceway, sluice_x and sluice9 are not the word sluice.
                 MATCH (t:Thing) /* the item */
                 WHERE t.marked IS NULL // not yet marked
                   AND t.kind <> 'MATCH // SET'
@@ -180,7 +181,7 @@ import Testing
                 """
         )
         let step = try #require(try parse(text).up.dataSteps.first)
-        #expect(step.line == 5)
+        #expect(step.line == 6)
         #expect(step.pattern.text == "(t:Thing)")
         #expect(step.predicate == "t.marked IS NULL // not yet marked\n  AND t.kind <> 'MATCH // SET'")
         #expect(step.change == "SET t.marked = true")
