@@ -213,12 +213,34 @@ public final class JobStore: Sendable {
         leaseDuration: Duration,
         url: String? = nil
     ) async throws(JobStoreError) -> JobLease? {
+        try await claim(
+            worker: worker,
+            leaseDuration: leaseDuration,
+            sql: url == nil ? statements.claim : statements.claimServingURL,
+            url.map { [$0] } ?? []
+        )
+    }
+
+    /// Claims job `id` for `worker` when it is the job due on its graph (``JobStoreStatements/claimJob``), or
+    /// returns `nil`: another job holds the graph, or an earlier one is queued first.
+    public func claim(
+        _ id: JobID,
+        worker: WorkerIdentity,
+        leaseDuration: Duration
+    ) async throws(JobStoreError) -> JobLease? {
+        try await claim(worker: worker, leaseDuration: leaseDuration, sql: statements.claimJob, [id])
+    }
+
+    /// One of the claim statements, with `extra` as its parameters after the worker and the lease's seconds.
+    private func claim(
+        worker: WorkerIdentity,
+        leaseDuration: Duration,
+        sql: String,
+        _ extra: [any PostgresEncodable]
+    ) async throws(JobStoreError) -> JobLease? {
         guard leaseDuration > .zero else { throw .invalidArgument("lease duration must be positive") }
-        let statements = statements
         let seconds = leaseDuration.seconds
-        let sql = url == nil ? statements.claim : statements.claimServingURL
-        let parameters: [any PostgresEncodable] =
-            url.map { [worker.rawValue, seconds, $0] } ?? [worker.rawValue, seconds]
+        let parameters: [any PostgresEncodable] = [worker.rawValue, seconds] + extra
         // A claim that loses the one-job-per-graph race gets a unique violation; the next attempt sees the winner
         // and skips that graph. Retrying a claim after a lost connection is safe: a lease granted but not heard of
         // is reclaimed at once by the same identity.

@@ -44,20 +44,25 @@ public struct JobStoreStatements: Sendable {
     /// row that no longer qualifies once locked is re-checked and passed over, so two claimers never get the same
     /// job. Every claim raises
     /// `lease_token`, which fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
-    public var claim: String { claim(servingURL: false) }
+    public var claim: String { claim(only: nil) }
 
     /// ``claim`` for a worker that serves one graph server only: parameter `$3` is the target URL it may take jobs
     /// for (every database on it), so jobs for other servers stay queued for the workers that serve them.
-    public var claimServingURL: String { claim(servingURL: true) }
+    public var claimServingURL: String { claim(only: "j.target_url = $3::text") }
 
-    private func claim(servingURL: Bool) -> String {
+    /// ``claim`` of job `$3` alone, when it is the one due on its graph: `sluice run` takes the job it enqueued or
+    /// found, never another graph's that happens to be due first.
+    public var claimJob: String { claim(only: "j.id = $3::bigint") }
+
+    /// ``claim`` among the jobs that also meet `condition`, when given.
+    private func claim(only condition: String?) -> String {
         """
         WITH candidate AS (
             SELECT j.id, j.lease_owner AS previous_owner
             FROM \(s).jobs AS j
             WHERE ((j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= now()))
                    OR (j.state IN ('planning', 'running')
-                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text)))\(servingURL ? "\n      AND j.target_url = $3::text" : "")
+                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text)))\(condition.map { "\n      AND \($0)" } ?? "")
               AND NOT EXISTS (
                   SELECT 1 FROM \(s).jobs AS other
                   WHERE other.target_url = j.target_url AND other.target_database = j.target_database

@@ -463,15 +463,9 @@ struct RunCommand: AsyncParsableCommand {
         worker: WorkerIdentity,
         leaseDuration: Duration
     ) async throws -> JobLease {
-        guard let lease = try await store.claim(worker: worker, leaseDuration: leaseDuration) else {
+        guard let lease = try await store.claim(job, worker: worker, leaseDuration: leaseDuration) else {
             throw CommandError(
                 "job \(job) cannot be claimed now: another job holds its graph, or an earlier one is queued first"
-            )
-        }
-        guard lease.jobID == job else {
-            try await store.release(lease)
-            throw CommandError(
-                "job \(lease.jobID) is due on this graph before job \(job); run the daemon or that job first"
             )
         }
         return lease

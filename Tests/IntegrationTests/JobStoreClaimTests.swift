@@ -219,6 +219,29 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// `sluice run` claims the job it enqueued or found, and only when that one is due: an earlier job, due first on
+    /// another graph or queued first on the same one, is neither claimed nor touched.
+    @Test func claimingOneJobTakesThatJobOnlyWhenItIsDue() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let elsewhere = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-a"))
+            let first = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-b", version: "001"))
+            let second = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-b", version: "002"))
+            let worker = WorkerIdentity(rawValue: "host/sluice-run")
+
+            let claimed = try #require(try await store.claim(first.id, worker: worker, leaseDuration: .seconds(60)))
+            #expect(claimed.jobID == first.id)
+            #expect(try await store.job(elsewhere.id)?.state == .queued)
+            #expect(try await store.job(elsewhere.id)?.attempts == 0)
+            // Queued behind `first` on its graph, which now holds it.
+            #expect(try await store.claim(second.id, worker: worker, leaseDuration: .seconds(60)) == nil)
+            #expect(try await store.job(second.id)?.state == .queued)
+            _ = try await store.finish(claimed, .succeeded)
+            let next = try #require(try await store.claim(second.id, worker: worker, leaseDuration: .seconds(60)))
+            #expect(next.jobID == second.id)
+            #expect(try await store.job(elsewhere.id)?.state == .queued)
+        }
+    }
+
     @Test func pausedJobsKeepTheirGraphAndResumeWhereTheyWere() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let worker = WorkerIdentity(rawValue: "w1")
