@@ -161,11 +161,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         if let reason = history.nothingToDo(version, template.direction, target: target) {
             throw CommandError(reason + ": nothing queued")
         }
-        if template.direction == .down, let applied = history.latest(version), applied.checksum != migration.checksum {
-            throw CommandError(
-                "\(migration.path) changed after \(version) was applied (checksum \(applied.checksum) then): its down "
-                    + "may not undo what was applied; restore the file as it was, then queue the down"
-            )
+        if let refusal = history.refusal(migration, template.direction) {
+            throw CommandError(refusal + ": nothing queued")
         }
         return try await store.enqueue(request(template, migration, target: target), exclusive: true)
     }

@@ -45,6 +45,15 @@ struct GraphHistory {
         }
     }
 
+    /// Why a `direction` job of `migration` must not start though there is work: a down of a file changed after it
+    /// was applied may not undo what was applied. `nil` when nothing stands in the way.
+    func refusal(_ migration: MigrationFile, _ direction: JobDirection) -> String? {
+        guard direction == .down, let applied = latest(migration.version), applied.checksum != migration.checksum
+        else { return nil }
+        return "\(migration.path) changed after \(migration.version) was applied (checksum \(applied.checksum) then): "
+            + "its down may not undo what was applied; restore the file as it was, then undo it"
+    }
+
     /// The newest entry of each version that changed the graph: ``latest(_:)`` for every version at once.
     var latestByVersion: [MigrationVersion: MigrationHistoryEntry] {
         var latest: [MigrationVersion: MigrationHistoryEntry] = [:]

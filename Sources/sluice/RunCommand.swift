@@ -425,12 +425,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Nothing unfinished: a finished job of this migration decides whether there is work. A run
         // killed after its job succeeded must not apply the migration a second time when started again.
-        if let reason = try await GraphHistory.load(store, target: target).nothingToDo(
-            migration.version,
-            direction,
-            target: target
-        ) {
+        let history = try await GraphHistory.load(store, target: target)
+        if let reason = history.nothingToDo(migration.version, direction, target: target) {
             throw AlreadyDone(reason)
+        }
+        if let refusal = history.refusal(migration, direction) {
+            throw CommandError(refusal)
         }
         let job = try await store.enqueue(
             JobRequest(

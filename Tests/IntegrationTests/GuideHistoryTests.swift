@@ -66,6 +66,13 @@ extension GuideMigrationsTests {
             encoding: .utf8
         )
         #expect(Self.states(try await run(["list"]).output)["001"] == "changed after apply")
+        // Its down, from the edited file, may not undo what was applied: refused by run as by enqueue.
+        for command in [["run", "1", "--down"], ["enqueue", "1", "--down"]] {
+            let refused = try await run(command)
+            #expect(refused.status == 1, "\(command): \(refused.output)")
+            #expect(refused.errors.contains("001_touch.cypher changed after 001 was applied"), "\(refused.errors)")
+        }
+        #expect(Self.states(try await run(["list"]).output)["001"] == "changed after apply")
 
         // The partially applied 002 is undone by its down.
         let down = try await run(["run", "2", "--down"])
