@@ -503,7 +503,7 @@ public struct JobRunner: Sendable {
                 return .unknownOutcome
             } catch .batchTooLarge(let error) {
                 return .tooLarge("\(error)")
-            } catch .server(let error) where error.classification != .transient && !Self.isStatementError(error) {
+            } catch .server(let error) where Self.isItemFailure(error) {
                 return .itemFailed(error)
             } catch let error where error.isConnectionGone {
                 // The runner's one connection is closed: trying again on it fails the same way until the retry time
@@ -511,8 +511,11 @@ public struct JobRunner: Sendable {
                 throw .bolt(error)
             } catch let error where error.isRetryable {
                 guard let delay = retries.nextDelay() else {
-                    // Deadlocks and lock timeouts that persist: smaller batches take fewer locks.
-                    if case .server(let server) = error { return .contended(server) }
+                    // Deadlocks and lock timeouts that persist: smaller batches take fewer locks. A follower or a
+                    // read-only database is no matter of size: the job waits for the graph.
+                    if case .server(let server) = error, server.classification == .transient {
+                        return .contended(server)
+                    }
                     throw .bolt(error)
                 }
                 try? await Task.sleep(for: delay)
@@ -520,6 +523,13 @@ public struct JobRunner: Sendable {
                 throw .bolt(error)
             }
         }
+    }
+
+    /// An error one of the batch's items caused (bisect to find it): neither one to retry (a deadlock, a leader
+    /// switch, a database read-only for now: quarantining items for them would skip good items) nor one of the
+    /// statement itself.
+    static func isItemFailure(_ error: BoltServerError) -> Bool {
+        !error.isRetryable && error.classification != .transient && !isStatementError(error)
     }
 
     /// Errors of the statement itself, not of an item: bisecting cannot help. Not `SemanticError`:

@@ -555,7 +555,7 @@ struct JobSession {
     /// Errors that waiting can cure: the server is down, restarting, or the connection broke.
     static func isUnavailability(_ error: BoltError) -> Bool {
         if error.isConnectionGone { return true }
-        if case .server(let server) = error { return server.classification == .transient }
+        if case .server(let server) = error { return server.classification == .transient || server.isRetryable }
         return false
     }
 
