@@ -284,6 +284,7 @@ public struct JobRunner: Sendable {
                         case .next(let size): count = min(count, size)
                         case .stop(let control):
                             _ = try await settle()
+                            await releaseHold(lease, options: options)
                             return .stopped(control)
                         }
                     }

@@ -120,9 +120,44 @@ import Testing
         }
     }
 
-    /// Two harnesses (two job-store schemas) with the same migration on `label`, and its nodes created.
-    static func harnesses(server: BoltTestServer, label: String) async throws -> (SluiceRunHarness, SluiceRunHarness)? {
-        guard let first = try await SluiceRunHarness.make(server: server, migration: migration(label: label)) else {
+    /// A run stopped while the throttle waits between batches (Ctrl-C under a rate limit: 50 items, then half a
+    /// second's wait) gives its hold up, as one stopped after a batch does: the other store's job need not wait for
+    /// the hold to expire.
+    @Test func aRunStoppedDuringAThrottleWaitGivesUpItsHold() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Paced")
+        // Latency targets the tests' shared cores cannot miss: only the rate cap paces the run.
+        let throttle = ["--max-rate", "100", "--target-p99", "2000", "--critical-p99", "10000"]
+        guard let (first, second) = try await Self.harnesses(server: server, label: label, throttle: throttle) else {
+            return
+        }
+        print("RAN aRunStoppedDuringAThrottleWaitGivesUpItsHold on \(server)")
+        let running = try await first.startMidJob("1", ["--batch-size", "50", "--worker", "first"])
+        running.kill(SIGINT)
+        let status = await running.wait()
+        let stopped = try #require(try await first.job())
+        print("run stopped by SIGINT (exit \(status)) at \(stopped.planDone) of \(Self.nodes)")
+        #expect(stopped.planDone < Int64(Self.nodes), "the run was not stopped mid-job")
+        let hold = try await Self.hold(server: server, label: label)
+        #expect(hold?["holder"] == GraphJobNode.key(stopped))
+        #expect(hold?["until"] == .integer(0), "the stopped run kept its hold: \(running.standardError)")
+        await Self.cleanUp(first, second, label: label)
+    }
+
+    /// Two harnesses (two job-store schemas) with the same migration on `label`, and its nodes created; the first
+    /// paces its runs by `throttle`.
+    static func harnesses(
+        server: BoltTestServer,
+        label: String,
+        throttle: [String] = ["--no-throttle"]
+    ) async throws -> (SluiceRunHarness, SluiceRunHarness)? {
+        guard
+            let first = try await SluiceRunHarness.make(
+                server: server,
+                migration: migration(label: label),
+                throttle: throttle
+            )
+        else {
             return nil
         }
         guard let second = try await SluiceRunHarness.make(server: server, migration: migration(label: label)) else {
