@@ -35,7 +35,8 @@ public struct JobStoreStatements: Sendable {
     /// Claims the next runnable job for worker `$1` with a lease of `$2` seconds, or returns no row.
     ///
     /// Runnable, in this order: a job this identity already leases (its previous incarnation crashed: reclaim at
-    /// once), an abandoned job (planning or running with an expired or released lease), then queued jobs whose
+    /// once), an abandoned job (planning or running with an expired or released lease; or paused with a cancel
+    /// request its worker died before honouring, which would otherwise hold its graph for good), then queued jobs whose
     /// `not_before` has passed, by priority then age. Jobs whose graph is held by another job are skipped, and so is
     /// a queued job with an earlier queued job on its graph: migrations on one graph run in the order they were
     /// queued, even when claimers race (a later job cannot slip past an earlier one that a concurrent claimer has
@@ -62,7 +63,9 @@ public struct JobStoreStatements: Sendable {
             FROM \(s).jobs AS j
             WHERE ((j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= now()))
                    OR (j.state IN ('planning', 'running')
-                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text)))\(condition.map { "\n      AND \($0)" } ?? "")
+                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now() OR j.lease_owner = $1::text))
+                   OR (j.state = 'paused' AND j.cancel_requested
+                       AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= now())))\(condition.map { "\n      AND \($0)" } ?? "")
               AND NOT EXISTS (
                   SELECT 1 FROM \(s).jobs AS other
                   WHERE other.target_url = j.target_url AND other.target_database = j.target_database

@@ -242,6 +242,27 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// Paused, then its worker died before letting the lease go, then cancelled: the cancel waits for a worker, and
+    /// once the lease has expired the next claim takes the job to finish it as cancelled, where it held its graph
+    /// for good (a paused job is claimed only when resumed, and a job with a cancel request cannot be resumed).
+    @Test func aCancelOfAPausedJobWhoseWorkerDiedIsHonouredOnceTheLeaseExpires() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-p"))
+            let dead = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "dies"), leaseDuration: .seconds(1))
+            )
+            _ = try await store.pause(job.id, by: "test")
+            let cancelling = try await store.cancel(job.id, by: "test")
+            #expect(cancelling.state == .paused && cancelling.cancelRequested)
+            let other = WorkerIdentity(rawValue: "other")
+            #expect(try await store.claim(worker: other, leaseDuration: .seconds(60)) == nil, "the lease is live")
+            try await Task.sleep(for: .milliseconds(1_200))
+            let lease = try #require(try await store.claim(worker: other, leaseDuration: .seconds(60)))
+            #expect(lease.jobID == job.id && lease.job.cancelRequested && lease.token > dead.token)
+            #expect(try await store.finish(lease, .cancelled).state == .cancelled)
+        }
+    }
+
     @Test func pausedJobsKeepTheirGraphAndResumeWhereTheyWere() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let worker = WorkerIdentity(rawValue: "w1")
