@@ -45,6 +45,8 @@ import Throttle
             ("[daemon]\nleese = \"1s\"\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [daemon] leese"),
             ("\n[deamon]\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [deamon]"),
             ("[engine]\nbatch_size = 0\n", [:], "/etc/sluice/sluice.toml:2: [engine] batch_size: must be at least 1"),
+            ("[daemon]\nworker = \"\"\n", [:], "/etc/sluice/sluice.toml:2: [daemon] worker: must not be empty"),
+            ("", ["SLUICE_DAEMON_WORKER": ""], "environment SLUICE_DAEMON_WORKER: [daemon] worker: must not be empty"),
             ("", ["SLUICE_ENGINE_BATCH_SIZE": "lots"], "environment SLUICE_ENGINE_BATCH_SIZE: [engine] batch_size"),
             ("[graph]\ndialect = \"oracle\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] dialect: expected one of"),
             ("[graph]\nurl = \"http://x\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] url:"),

@@ -112,6 +112,15 @@ public struct DaemonConfiguration: Sendable {
 
         // [daemon]
         let worker = try reader.string(Setting.daemonWorker, default: WorkerIdentity.derived().rawValue)
+        // An empty name would be one identity shared by every daemon so configured: each would take over the
+        // others' live leases as its own after a restart.
+        guard !worker.trimmingSpaces.isEmpty else {
+            throw .invalidValue(
+                source: reader.lastSource,
+                key: Setting.daemonWorker.name,
+                reason: "must not be empty: leave it unset for the derived <host>/<machine id>/<unit>"
+            )
+        }
         let lease = try reader.duration(Setting.daemonLease, default: .seconds(60), minimum: .seconds(3))
         let poll = try reader.duration(Setting.daemonPollInterval, default: .seconds(10), minimum: .milliseconds(100))
         let retryInitial = try reader.duration(
