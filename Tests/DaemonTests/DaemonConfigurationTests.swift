@@ -19,6 +19,8 @@ import Throttle
         #expect(config.daemon.lease == .seconds(60))
         #expect(config.engine.batchSize == 10_000)
         #expect(config.jobStore.schema == "sluice")
+        let longest = String(repeating: "s", count: 40)
+        #expect(try configuration("[postgres]\nschema = \"\(longest)\"\n").jobStore.schema == longest)
         #expect("\(config.graph.url)" == "bolt://localhost:7687")
         #expect(config.throttle.configuration == ThrottleConfiguration())
         #expect(config.effective.allSatisfy { $0.source == .defaultValue || $0.setting == .daemonWorker })
@@ -60,6 +62,14 @@ import Throttle
             ),
             ("[throttle]\ntarget_p99 = \"1s\"\n", [:], "[throttle]"),
             ("[postgres]\nschema = \"Robert'); DROP\"\n", [:], "/etc/sluice/sluice.toml:2: [postgres] schema"),
+            (
+                "[postgres]\nschema = \"Sluice\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [postgres] schema: invalid schema name \"Sluice\": use lower-case"
+            ),
+            (
+                "[postgres]\nschema = \"\(String(repeating: "s", count: 41))\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [postgres] schema: invalid schema name"
+            ),
             (
                 "[metrics]\nlisten = \"9464\"\n", [:],
                 "/etc/sluice/sluice.toml:2: [metrics] listen: '9464' is not HOST:PORT"

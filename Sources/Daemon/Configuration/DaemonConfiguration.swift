@@ -62,12 +62,11 @@ public struct DaemonConfiguration: Sendable {
         // [postgres]
         let conninfo = try reader.string(Setting.postgresConnInfo, default: "", mask: PostgresConnInfo.redacted)
         let schema = try reader.string(Setting.postgresSchema, default: "sluice")
-        guard PostgresIdentifier.isValid(schema) else {
-            throw .invalidValue(
-                source: reader.lastSource,
-                key: Setting.postgresSchema.name,
-                reason: "'\(schema)' is not a valid schema name (1-63 letters, digits or _)"
-            )
+        // The job store's own rule, so a name it would refuse on every connection attempt is refused here, by line.
+        do {
+            _ = try JobStoreSchema(schema)
+        } catch {
+            throw .invalidValue(source: reader.lastSource, key: Setting.postgresSchema.name, reason: "\(error)")
         }
 
         // [graph]
