@@ -68,8 +68,8 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let requestTemplate = try validatedTemplate()
-        let configuration = try db.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try db.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let target = try self.target.jobTarget(configuration: configuration)
         let jobs: [Job] = try await db.withClientStore(migrate: true) { store in
             let history = try await GraphHistory.load(store, target: target)

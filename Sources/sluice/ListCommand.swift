@@ -27,8 +27,8 @@ struct ListCommand: AsyncParsableCommand {
     var filesOnly = false
 
     func run() async throws {
-        let configuration = try store.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try store.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         var states: [MigrationVersion: String] = [:]
         var missing: [MigrationStatus] = []
         if !filesOnly {

@@ -99,8 +99,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try store.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try store.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let chosen = try version.map { try Self.migration($0, in: catalog) }
         if dryRun, let migration = chosen {
             try await graph.withConnection(configuration: configuration) { connection, resolved in
