@@ -37,4 +37,53 @@ import Testing
             #expect(Self.isOneLineError(run, containing: fragment), "\(arguments): \(run.status) \(run.errors)")
         }
     }
+
+    /// A temporary folder, removed after `body`.
+    static func withFolder<Result>(_ body: (URL) async throws -> Result) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-offline-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await body(folder)
+    }
+
+    /// `sluice run` paces a job from the configuration's `[throttle]`, flags overriding it; `sluice schedule` shows
+    /// the configured windows unless given its own.
+    @Test func runAndScheduleFollowTheConfiguredThrottle() async throws {
+        try await Self.withFolder { folder in
+            let config = folder.appendingPathComponent("sluice.toml").path
+            try """
+            [graph]
+            url = "bolt://127.0.0.1:1"
+            [throttle]
+            target_p99 = "400ms"
+            critical_p99 = "1s"
+            windows = ["nights = daily 22:00-06:00 UTC: max 500 items/s"]
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let migrations = folder.appendingPathComponent("migrations").path
+            var run = try await Self.sluice(["new", "first", "--migrations", migrations])
+            #expect(run.status == 0, "\(run.errors)")
+
+            // The configured target (400 ms) is above the flag's critical p99: refused before any connection.
+            run = try await Self.sluice(
+                ["run", "1", "--config", config, "--migrations", migrations, "--critical-p99", "300"]
+            )
+            #expect(
+                Self.isOneLineError(run, containing: "[throttle]") && run.errors.contains("400ms"),
+                "\(run.status) \(run.errors)"
+            )
+
+            run = try await Self.sluice(["schedule", "--config", config])
+            #expect(run.status == 0 && run.output.contains("nights = daily 22:00-06:00 UTC"), "\(run.errors)")
+            run = try await Self.sluice(
+                ["schedule", "--config", config, "--window", "Sat 00:00-24:00 UTC: pause"]
+            )
+            #expect(run.status == 0 && !run.output.contains("nights") && run.output.contains("Sat"), "\(run.errors)")
+            run = try await Self.sluice(
+                ["schedule"],
+                environment: ["SLUICE_THROTTLE_WINDOWS": "daily 01:00-02:00 UTC: pause"]
+            )
+            #expect(run.status == 0 && run.output.contains("daily 01:00-02:00 UTC"), "\(run.errors)")
+        }
+    }
 }
