@@ -86,4 +86,17 @@ import Testing
             #expect(run.status == 0 && run.output.contains("daily 01:00-02:00 UTC"), "\(run.errors)")
         }
     }
+
+    /// `check` and `new` read and write the configuration's `[migrations] folder`, as their help says.
+    @Test func checkAndNewUseTheConfiguredFolder() async throws {
+        try await Self.withFolder { folder in
+            let migrations = folder.appendingPathComponent("configured").path
+            let config = folder.appendingPathComponent("sluice.toml").path
+            try "[migrations]\nfolder = \"\(migrations)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+            var run = try await Self.sluice(["new", "first", "--config", config])
+            #expect(run.status == 0 && run.output == "\(migrations)/001_first.cypher\n", "\(run.errors)")
+            run = try await Self.sluice(["check", "--config", config])
+            #expect(run.status == 0 && run.output.contains("1 migration OK in \(migrations)"), "\(run.errors)")
+        }
+    }
 }
