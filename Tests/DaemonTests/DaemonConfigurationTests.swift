@@ -47,6 +47,10 @@ import Throttle
             ("[daemon]\nleese = \"1s\"\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [daemon] leese"),
             ("\n[deamon]\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [deamon]"),
             ("[engine]\nbatch_size = 0\n", [:], "/etc/sluice/sluice.toml:2: [engine] batch_size: must be at least 1"),
+            (
+                "[daemon]\npoll_interval = \"99999999999999999999s\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [daemon] poll_interval: '99999999999999999999s' is longer than 8760h"
+            ),
             ("[daemon]\nworker = \"\"\n", [:], "/etc/sluice/sluice.toml:2: [daemon] worker: must not be empty"),
             ("", ["SLUICE_DAEMON_WORKER": ""], "environment SLUICE_DAEMON_WORKER: [daemon] worker: must not be empty"),
             ("", ["SLUICE_ENGINE_BATCH_SIZE": "lots"], "environment SLUICE_ENGINE_BATCH_SIZE: [engine] batch_size"),

@@ -98,10 +98,13 @@ struct ConfigurationReader {
         switch raw(setting) {
         case nil: (value, source) = (defaultValue, .defaultValue)
         case (.text(let text), let where_)?, (.toml(.string(let text)), let where_)?:
-            guard let parsed = DurationText.parse(text) else {
+            do {
+                (value, source) = (try DurationText.parse(text), where_)
+            } catch .tooLong {
+                throw invalid(setting, where_, "'\(text)' is longer than \(DurationText.format(DurationText.maximum))")
+            } catch {
                 throw invalid(setting, where_, "\(expected), found '\(text)'")
             }
-            (value, source) = (parsed, where_)
         case (.toml(let other), let where_)?:
             throw invalid(setting, where_, "\(expected), found \(other.kindName)")
         }
