@@ -64,7 +64,22 @@ import Throttle
                 "[throttle]\nwindows = [\"Mon-Fri 09:00 UTC: pause\"]\n", [:],
                 "/etc/sluice/sluice.toml:2: [throttle] windows: window 1"
             ),
-            ("[throttle]\ntarget_p99 = \"1s\"\n", [:], "[throttle]"),
+            (
+                "[throttle]\ntarget_p99 = \"1s\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] target_p99: critical_p99 250ms must be above target_p99 1s"
+            ),
+            (
+                "[throttle]\n\ncritical_p99 = \"40ms\"\n", [:],
+                "/etc/sluice/sluice.toml:3: [throttle] critical_p99: critical_p99 40ms must be above target_p99 50ms"
+            ),
+            (
+                "[throttle]\nmin_batch_size = 20000\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] min_batch_size: min_batch_size 20000 is above max_batch_size"
+            ),
+            (
+                "", ["SLUICE_THROTTLE_MAX_PAUSE": "1s", "SLUICE_THROTTLE_MIN_PAUSE": "2s"],
+                "environment SLUICE_THROTTLE_MIN_PAUSE: [throttle] min_pause: min_pause 2s is above max_pause 1s"
+            ),
             ("[postgres]\nschema = \"Robert'); DROP\"\n", [:], "/etc/sluice/sluice.toml:2: [postgres] schema"),
             (
                 "[postgres]\nschema = \"Sluice\"\n", [:],

@@ -170,7 +170,16 @@ public struct DaemonConfiguration: Sendable {
         do {
             try throttle.validate()
         } catch {
-            throw .invalidValue(source: reader.lastSource, key: "[throttle]", reason: "\(error)")
+            // Blames the line of a setting involved that was set: a default alone cannot be the mistake.
+            let involved = reader.effective.filter {
+                $0.setting.section == Setting.throttleTargetP99.section && error.settings.contains($0.setting.key)
+            }
+            let blamed = involved.first { $0.source != .defaultValue } ?? involved.first
+            throw .invalidValue(
+                source: blamed?.source ?? reader.lastSource,
+                key: blamed?.setting.name ?? "[throttle]",
+                reason: "\(error)"
+            )
         }
         let probe = try reader.optionalString(Setting.throttleProbe)
         let probeInterval = try reader.duration(
