@@ -52,7 +52,8 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "Items per batch, at least 1 (default: the migration's batch_size, else 10,000).")
     var batchSize: Int?
 
-    @Option(help: "Higher runs first among the jobs queued for one graph (default 0; may be negative).")
+    // Unconditional: a negative priority (-5) is the value, not an option.
+    @Option(parsing: .unconditional, help: "Higher runs first among the jobs queued for one graph; may be negative.")
     var priority = 0
 
     @Option(

@@ -99,4 +99,22 @@ import Testing
             #expect(run.status == 0 && run.output.contains("1 migration OK in \(migrations)"), "\(run.errors)")
         }
     }
+
+    /// Negative numbers are values: `--priority -5` as the help allows, `--limit -1` refused by its range check
+    /// (ArgumentParser took both for options and said "Missing value").
+    @Test func negativeNumbersAreValues() async throws {
+        for command in ["jobs", "history"] {
+            let run = try await Self.sluice([command, "--limit", "-1"])
+            #expect(Self.isOneLineError(run, containing: "--limit must be at least 1, got -1"), "\(run.errors)")
+        }
+        try await Self.withFolder { folder in
+            let migrations = folder.path
+            _ = try await Self.sluice(["new", "first", "--migrations", migrations])
+            // Parsed: the command gets as far as the (unreachable) job store.
+            let run = try await Self.sluice(
+                ["enqueue", "1", "--priority", "-5", "--migrations", migrations, "--postgres", "host=/nonexistent"]
+            )
+            #expect(Self.isOneLineError(run, containing: "cannot connect to Postgres"), "\(run.errors)")
+        }
+    }
 }
