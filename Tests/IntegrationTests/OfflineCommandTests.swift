@@ -117,4 +117,12 @@ import Testing
             #expect(Self.isOneLineError(run, containing: "cannot connect to Postgres"), "\(run.errors)")
         }
     }
+
+    /// `list` takes only what it uses: the graph's name (--url, --database), no credentials to read or refuse.
+    @Test func listTakesNoGraphCredentials() async throws {
+        for option in ["--user", "--password-file", "--tls-ca"] {
+            let run = try await Self.sluice(["list", option, "/nonexistent"])
+            #expect(run.status == 64 && run.errors.contains("Unknown option '\(option)'"), "\(option): \(run.errors)")
+        }
+    }
 }
