@@ -41,7 +41,8 @@ struct SluiceCommand: AsyncParsableCommand {
         }
     }
 
-    private static func fail(_ message: String, status: Int32 = 1) -> Never {
+    /// Prints `message` as sluice's one-line error and exits with `status`.
+    static func fail(_ message: String, status: Int32 = 1) -> Never {
         var standardError = StandardOutput.error
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
         standardError.write("sluice: error: \(line)\n")

@@ -125,4 +125,20 @@ import Testing
             #expect(run.status == 64 && run.errors.contains("Unknown option '\(option)'"), "\(option): \(run.errors)")
         }
     }
+
+    /// Output that cannot be written is a failure, said in one line: the write trapped (status 132, a stack trace).
+    @Test func aFailedWriteToStandardOutputIsOneLineAndStatus1() async throws {
+        let executable = try #require(JobStoreIntegrationTests.sluiceExecutable(), "build sluice first")
+        for redirect in ["> /dev/full", ">&-"] {
+            let run = try await ProcessRun.run(
+                URL(fileURLWithPath: "/bin/sh"),
+                ["-c", "\"$0\" config check \(redirect)", executable],
+                environment: ["PATH": "/usr/bin:/bin"]
+            )
+            #expect(
+                Self.isOneLineError(run, containing: "cannot write to standard output: "),
+                "\(redirect): \(run.status) \(run.errors)"
+            )
+        }
+    }
 }
