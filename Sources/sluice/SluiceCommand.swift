@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bolt
+import Daemon
 import Foundation
 
 @main
@@ -7,6 +8,7 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Runs Neo4j graph migrations as resumable, throttled batch jobs.",
+        version: SluiceVersion.current,
         subcommands: [
             DaemonCommand.self, ConfigCommand.self, CypherCommand.self, RunCommand.self, DBCommand.self,
             ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self, EnqueueCommand.self,

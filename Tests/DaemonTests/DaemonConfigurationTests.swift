@@ -54,7 +54,10 @@ import Throttle
             ("[daemon]\nworker = \"\"\n", [:], "/etc/sluice/sluice.toml:2: [daemon] worker: must not be empty"),
             ("", ["SLUICE_DAEMON_WORKER": ""], "environment SLUICE_DAEMON_WORKER: [daemon] worker: must not be empty"),
             ("", ["SLUICE_ENGINE_BATCH_SIZE": "lots"], "environment SLUICE_ENGINE_BATCH_SIZE: [engine] batch_size"),
-            ("[graph]\ndialect = \"oracle\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] dialect: expected one of"),
+            (
+                "[graph]\ndialect = \"oracle\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [graph] dialect: expected one of \"\", \"neo4j\", \"falkordb\", found \"oracle\""
+            ),
             ("[graph]\nurl = \"http://x\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] url:"),
             (
                 "[graph]\npassword = \"hunter2\"\n", [:],
@@ -172,5 +175,26 @@ import Throttle
         store.replace(with: new)
         #expect(store.current.daemon.lease == .seconds(30))
         #expect(store.current.daemon.logLevel == .debug)
+    }
+
+    /// An unreadable file is named with what is wrong with it, not Foundation's error number.
+    @Test func unreadableFilesSayWhy() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-unreadable-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = directory.appendingPathComponent("binary").path
+        try Data([0x66, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: binary))
+        let cases = [
+            (directory.path, "is a directory"), (binary, "is not UTF-8 text"),
+            (directory.appendingPathComponent("missing").path, "no such file"),
+        ]
+        for (path, reason) in cases {
+            #expect(throws: SecretFileError(path: path, what: "password file", reason: reason)) {
+                try SecretFile.firstLine(of: path, what: "password file")
+            }
+            #expect(throws: ConfigurationError.unreadable(path: path, reason: reason)) {
+                try DaemonConfiguration.load(path: path, environment: [:])
+            }
+        }
     }
 }

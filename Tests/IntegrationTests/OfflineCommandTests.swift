@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import Testing
 
@@ -140,5 +141,11 @@ import Testing
                 "\(redirect): \(run.status) \(run.errors)"
             )
         }
+    }
+
+    /// `--version` names the build, as `/metrics` does (`sluice_daemon_info`).
+    @Test func versionIsPrinted() async throws {
+        let run = try await Self.sluice(["--version"])
+        #expect(run.status == 0 && run.output == "\(SluiceVersion.current)\n", "\(run.errors)")
     }
 }

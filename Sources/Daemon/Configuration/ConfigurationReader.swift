@@ -152,7 +152,9 @@ struct ConfigurationReader {
         let value = try string(setting, default: defaultValue)
         guard choices.contains(value) else {
             let source = effective[before].source
-            throw invalid(setting, source, "expected one of \(choices.joined(separator: ", ")), found '\(value)'")
+            // Quoted, so that an empty choice shows as "" rather than as nothing.
+            let listed = choices.map(TOMLValue.quoted).joined(separator: ", ")
+            throw invalid(setting, source, "expected one of \(listed), found \(TOMLValue.quoted(value))")
         }
         return value
     }

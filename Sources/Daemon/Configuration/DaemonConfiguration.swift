@@ -42,7 +42,7 @@ public struct DaemonConfiguration: Sendable {
             do {
                 text = try String(contentsOfFile: path, encoding: .utf8)
             } catch {
-                throw .unreadable(path: path, reason: SecretFile.reason(error))
+                throw .unreadable(path: path, reason: SecretFile.reason(error, path: path))
             }
             do {
                 document = try TOMLDocument(parsing: text)
