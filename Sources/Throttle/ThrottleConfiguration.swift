@@ -18,6 +18,10 @@ public struct ThrottleConfiguration: Sendable, Hashable {
     public var maxPause: Duration
     /// A rate the job never exceeds, whatever the latency.
     public var maxItemsPerSecond: Int?
+
+    /// The highest rate limit accepted where one is written (configuration, window rule, flag): far above any graph's
+    /// speed, and far enough below `Int.max` that the controller's arithmetic on it (in `Double`) stays in range.
+    public static let maximumItemsPerSecond = 1_000_000_000
     /// How long latency must stay below the target before a pause for critical latency ends and before a job counts
     /// as unthrottled again: the hysteresis that keeps a latency hovering at a threshold from flapping the state.
     public var recoveryPeriod: Duration

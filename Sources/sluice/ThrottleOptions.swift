@@ -59,7 +59,9 @@ struct ThrottleOptions: ParsableArguments {
         if let criticalP99, let targetP99, criticalP99 <= targetP99 {
             throw ValidationError("--critical-p99 must be above --target-p99")
         }
-        if let maxRate, maxRate < 1 { throw ValidationError("--max-rate must be at least 1") }
+        if let maxRate, !(1...ThrottleConfiguration.maximumItemsPerSecond).contains(maxRate) {
+            throw ValidationError("--max-rate must be between 1 and \(ThrottleConfiguration.maximumItemsPerSecond)")
+        }
         if maxRate != nil, noThrottle {
             throw ValidationError("--max-rate needs the throttle: drop --no-throttle (or the rate cap)")
         }

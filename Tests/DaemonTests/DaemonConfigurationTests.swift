@@ -48,6 +48,10 @@ import Throttle
             ("\n[deamon]\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [deamon]"),
             ("[engine]\nbatch_size = 0\n", [:], "/etc/sluice/sluice.toml:2: [engine] batch_size: must be at least 1"),
             (
+                "[throttle]\nmax_items_per_second = 9223372036854775807\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] max_items_per_second: must be at most 1000000000"
+            ),
+            (
                 "[daemon]\npoll_interval = \"99999999999999999999s\"\n", [:],
                 "/etc/sluice/sluice.toml:2: [daemon] poll_interval: '99999999999999999999s' is longer than 8760h"
             ),

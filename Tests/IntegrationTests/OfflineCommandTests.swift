@@ -148,4 +148,15 @@ import Testing
         let run = try await Self.sluice(["--version"])
         #expect(run.status == 0 && run.output == "\(SluiceVersion.current)\n", "\(run.errors)")
     }
+
+    /// A rate limit near `Int.max` trapped in the throttle controller: every flag that sets one refuses it.
+    @Test func rateLimitsAreCapped() async throws {
+        let huge = "9223372036854775807"
+        var run = try await Self.sluice(["throttle", "1", "--max-rate", huge])
+        #expect(Self.isOneLineError(run, containing: "--max-rate must be at most 1000000000"), "\(run.errors)")
+        run = try await Self.sluice(["run", "1", "--max-rate", huge])
+        #expect(Self.isOneLineError(run, containing: "--max-rate must be between 1 and 1000000000"), "\(run.errors)")
+        run = try await Self.sluice(["schedule", "--window", "daily 01:00-02:00 UTC: max \(huge) items/s"])
+        #expect(Self.isOneLineError(run, containing: "above the highest rate limit"), "\(run.errors)")
+    }
 }

@@ -67,8 +67,12 @@ struct ConfigurationReader {
         return value.isEmpty ? nil : value
     }
 
-    mutating func integer(_ setting: Setting, default defaultValue: Int, minimum: Int) throws(ConfigurationError) -> Int
-    {
+    mutating func integer(
+        _ setting: Setting,
+        default defaultValue: Int,
+        minimum: Int,
+        maximum: Int = .max
+    ) throws(ConfigurationError) -> Int {
         let (value, source): (Int, SettingSource)
         switch raw(setting) {
         case nil: (value, source) = (defaultValue, .defaultValue)
@@ -84,6 +88,7 @@ struct ConfigurationReader {
             throw invalid(setting, where_, "expected a whole number, found \(other.kindName)")
         }
         guard value >= minimum else { throw invalid(setting, source, "must be at least \(minimum), not \(value)") }
+        guard value <= maximum else { throw invalid(setting, source, "must be at most \(maximum), not \(value)") }
         record(setting, "\(value)", source)
         return value
     }

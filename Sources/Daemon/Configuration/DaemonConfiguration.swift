@@ -157,7 +157,12 @@ public struct DaemonConfiguration: Sendable {
         )
         throttle.minPause = try reader.duration(Setting.throttleMinPause, default: throttle.minPause)
         throttle.maxPause = try reader.duration(Setting.throttleMaxPause, default: throttle.maxPause)
-        let maxRate = try reader.integer(Setting.throttleMaxItemsPerSecond, default: 0, minimum: 0)
+        let maxRate = try reader.integer(
+            Setting.throttleMaxItemsPerSecond,
+            default: 0,
+            minimum: 0,
+            maximum: ThrottleConfiguration.maximumItemsPerSecond
+        )
         throttle.maxItemsPerSecond = maxRate == 0 ? nil : maxRate
         throttle.recoveryPeriod = try reader.duration(Setting.throttleRecoveryPeriod, default: throttle.recoveryPeriod)
         throttle.outliers = try reader.integer(Setting.throttleIgnoreOutliers, default: throttle.outliers, minimum: 0)
