@@ -18,6 +18,10 @@ public struct ThrottleConfiguration: Sendable, Hashable {
     public var maxPause: Duration
     /// A rate the job never exceeds, whatever the latency.
     public var maxItemsPerSecond: Int?
+
+    /// The highest rate limit accepted where one is written (configuration, window rule, flag): far above any graph's
+    /// speed, and far enough below `Int.max` that the controller's arithmetic on it (in `Double`) stays in range.
+    public static let maximumItemsPerSecond = 1_000_000_000
     /// How long latency must stay below the target before a pause for critical latency ends and before a job counts
     /// as unthrottled again: the hysteresis that keeps a latency hovering at a threshold from flapping the state.
     public var recoveryPeriod: Duration
@@ -89,13 +93,13 @@ public struct ThrottleConfiguration: Sendable, Hashable {
 
     /// Refuses settings the controller could not honour, naming the first.
     public func validate() throws(ThrottleConfigurationError) {
-        guard targetP99 > .zero else { throw .notPositive("targetP99") }
+        guard targetP99 > .zero else { throw .notPositive("target_p99") }
         guard criticalP99 > targetP99 else { throw .criticalNotAboveTarget(target: targetP99, critical: criticalP99) }
-        guard minBatchSize >= 1 else { throw .notPositive("minBatchSize") }
+        guard minBatchSize >= 1 else { throw .notPositive("min_batch_size") }
         guard maxBatchSize >= minBatchSize else {
-            throw .minAboveMax("batch size", min: "\(minBatchSize)", max: "\(maxBatchSize)")
+            throw .minAboveMax("batch_size", min: "\(minBatchSize)", max: "\(maxBatchSize)")
         }
-        guard minPause >= .zero else { throw .negative("minPause") }
+        guard minPause >= .zero else { throw .negative("min_pause") }
         guard maxPause >= minPause else {
             throw .minAboveMax(
                 "pause",
@@ -103,16 +107,16 @@ public struct ThrottleConfiguration: Sendable, Hashable {
                 max: ThrottleFormat.duration(maxPause)
             )
         }
-        if let maxItemsPerSecond, maxItemsPerSecond < 1 { throw .notPositive("maxItemsPerSecond") }
-        guard recoveryPeriod >= .zero else { throw .negative("recoveryPeriod") }
+        if let maxItemsPerSecond, maxItemsPerSecond < 1 { throw .notPositive("max_items_per_second") }
+        guard recoveryPeriod >= .zero else { throw .negative("recovery_period") }
         guard increaseFraction > 0, increaseFraction <= 1 else {
-            throw .outOfRange("increaseFraction", increaseFraction)
+            throw .outOfRange("increase_fraction", increaseFraction)
         }
-        guard decreaseFactor > 0, decreaseFactor < 1 else { throw .outOfRange("decreaseFactor", decreaseFactor) }
-        guard adjustmentInterval > .zero else { throw .notPositive("adjustmentInterval") }
-        guard rateInterval > .zero else { throw .notPositive("rateInterval") }
-        guard windowAge > .zero else { throw .notPositive("windowAge") }
-        guard windowCount >= 1 else { throw .notPositive("windowCount") }
-        guard outliers >= 0 else { throw .negative("outliers") }
+        guard decreaseFactor > 0, decreaseFactor < 1 else { throw .outOfRange("decrease_factor", decreaseFactor) }
+        guard adjustmentInterval > .zero else { throw .notPositive("adjustment_interval") }
+        guard rateInterval > .zero else { throw .notPositive("rate_interval") }
+        guard windowAge > .zero else { throw .notPositive("window_age") }
+        guard windowCount >= 1 else { throw .notPositive("window_count") }
+        guard outliers >= 0 else { throw .negative("ignore_outliers") }
     }
 }

@@ -14,6 +14,8 @@ public struct ThrottleWindowError: Error, Sendable, Hashable, CustomStringConver
         case expectedAction(found: String)
         case expectedNumber(found: String)
         case zeroLimit
+        /// Above ``ThrottleConfiguration/maximumItemsPerSecond``.
+        case rateTooHigh(Int)
         case expectedUnit(found: String)
         case repeatedLimit(String)
         case unexpectedText(String)
@@ -46,6 +48,8 @@ public struct ThrottleWindowError: Error, Sendable, Hashable, CustomStringConver
                 "expected a number, found \(quoted(found))"
             case .zeroLimit:
                 "a limit must be at least 1 (use 'pause' to stop work)"
+            case .rateTooHigh(let rate):
+                "\(rate) items/s is above the highest rate limit, \(ThrottleConfiguration.maximumItemsPerSecond)"
             case .expectedUnit(let found):
                 "expected items/s (or nodes/s, relationships/s) after the rate, found \(quoted(found))"
             case .repeatedLimit(let limit):

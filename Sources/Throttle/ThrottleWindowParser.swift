@@ -156,6 +156,9 @@ struct ThrottleWindowParser {
                 guard rate == nil else {
                     throw ThrottleWindowError(column: column + 1, reason: .repeatedLimit("max items/s"))
                 }
+                guard value <= ThrottleConfiguration.maximumItemsPerSecond else {
+                    throw ThrottleWindowError(column: afterMax + 1, reason: .rateTooHigh(value))
+                }
                 rate = value
             }
             skipSpaces()

@@ -26,8 +26,8 @@ struct BaselineCommand: AsyncParsableCommand {
     var version: String
 
     func run() async throws {
-        let configuration = try store.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try store.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let last = try RunCommand.migration(version, in: catalog)
         let jobStore = try await store.openClientStore(migrate: true)
         defer { Task { await jobStore.close() } }

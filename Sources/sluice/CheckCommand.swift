@@ -15,12 +15,13 @@ struct CheckCommand: ParsableCommand {
     )
 
     @OptionGroup var migrations: MigrationsOptions
+    @OptionGroup var file: ConfigFileOptions
 
     @Flag(help: "Print the result as one JSON object: ok, migrations, errors, ignored.")
     var json = false
 
     func run() throws {
-        let folder = migrations.folderToRead()
+        let folder = migrations.folderToRead(configured: try file.daemonConfiguration().migrationsFolder)
         let result: Result<MigrationCatalog, InvalidMigrations>
         do {
             result = .success(try MigrationCatalog.load(folder: folder))

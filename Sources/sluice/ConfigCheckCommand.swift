@@ -15,20 +15,11 @@ struct ConfigCheckCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Configuration file (TOML).", valueName: "path"))
-    var config: String?
+    @OptionGroup var file: ConfigFileOptions
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let path = DaemonConfiguration.path(explicit: config, environment: environment)
-        let configuration: DaemonConfiguration
-        do {
-            configuration = try DaemonConfiguration.load(path: path, environment: environment)
-        } catch {
-            throw CommandError(error.description)
-        }
         var output = StandardOutput()
-        output.write(Self.render(configuration))
+        output.write(Self.render(try file.daemonConfiguration()))
     }
 
     /// The settings as TOML, each line commented with its source and environment variable.

@@ -14,12 +14,13 @@ struct ConfigFileOptions: ParsableArguments {
     )
     var config: String?
 
-    /// The configuration file as the daemon reads it (its `SLUICE_*` overrides applied), `nil` when there is none;
-    /// an invalid one fails with its file, line and key.
-    func fileConfiguration(
+    /// The configuration as the daemon reads it: the file with its `SLUICE_*` overrides, or without a file the
+    /// defaults and the environment alone, so a command honours every variable the daemon does
+    /// (`SLUICE_POSTGRES_SCHEMA`, `SLUICE_BOLT_DIALECT`...). An invalid one fails with its file, line and key.
+    func daemonConfiguration(
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws -> DaemonConfiguration? {
-        guard let path = DaemonConfiguration.path(explicit: config, environment: environment) else { return nil }
+    ) throws -> DaemonConfiguration {
+        let path = DaemonConfiguration.path(explicit: config, environment: environment)
         do {
             return try DaemonConfiguration.load(path: path, environment: environment)
         } catch {

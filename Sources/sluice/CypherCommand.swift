@@ -38,7 +38,7 @@ struct CypherCommand: AsyncParsableCommand {
 
     func run() async throws {
         let parameters = try parsedParameters()
-        try await graph.withConnection(configuration: try file.fileConfiguration()) { connection, resolved in
+        try await graph.withConnection(configuration: try file.daemonConfiguration()) { connection, resolved in
             let result = try await connection.run(
                 query,
                 parameters: parameters,

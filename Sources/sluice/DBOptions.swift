@@ -27,15 +27,15 @@ struct DBOptions: ParsableArguments {
     func configuration(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> JobStoreConfiguration {
-        let file = try self.file.fileConfiguration(environment: environment)
-        let conninfo = postgres ?? file?.jobStore.postgres.conninfo ?? environment["SLUICE_POSTGRES"] ?? ""
+        let file = try self.file.daemonConfiguration(environment: environment)
+        let conninfo = postgres ?? file.jobStore.postgres.conninfo
         // A command reports an unreachable server at once; the daemon is the one that waits for it.
         let postgres = PostgresConfiguration(
             conninfo: conninfo,
             applicationName: "sluice db",
             reconnect: .none
         )
-        return JobStoreConfiguration(postgres: postgres, schema: schema ?? file?.jobStore.schema ?? "sluice")
+        return JobStoreConfiguration(postgres: postgres, schema: schema ?? file.jobStore.schema)
     }
 
     /// Opens the store without migrating; failures become one-line command errors.

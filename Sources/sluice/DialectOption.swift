@@ -15,10 +15,10 @@ struct DialectOption: ParsableArguments {
         }
     }
 
-    /// The named dialect's capabilities, or what probing the server finds.
+    /// The named dialect's capabilities (the flag's, else the configuration's), or what probing the server finds.
     func capabilities(_ connection: BoltConnection, settings: GraphOptions.Resolved) async throws -> BoltCapabilities {
         var settings = settings
-        settings.dialect = dialect.flatMap(BoltCapabilities.Dialect.init(rawValue:))
+        if let dialect { settings.dialect = BoltCapabilities.Dialect(rawValue: dialect) }
         return try await settings.capabilities(of: connection)
     }
 }

@@ -58,7 +58,8 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "Items per batch, at least 1 (default: the migration's batch_size, else 10,000).")
     var batchSize: Int?
 
-    @Option(help: "Higher runs first among the jobs queued for one graph (default 0; may be negative).")
+    // Unconditional: a negative priority (-5) is the value, not an option.
+    @Option(parsing: .unconditional, help: "Higher runs first among the jobs queued for one graph; may be negative.")
     var priority = 0
 
     @Option(
@@ -74,8 +75,8 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let requestTemplate = try validatedTemplate()
-        let configuration = try db.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try db.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let target = try self.target.jobTarget(configuration: configuration)
         let jobs: [Job] = try await db.withClientStore(migrate: true) { store in
             let history = try await GraphHistory.load(store, target: target)

@@ -28,8 +28,8 @@ struct FinalizeCommand: AsyncParsableCommand {
     var batchSize: Int?
 
     func run() async throws {
-        let configuration = try store.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try store.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let migration = try RunCommand.migration(version, in: catalog)
         let jobStore = try await store.openClientStore(migrate: true)
         defer { Task { await jobStore.close() } }

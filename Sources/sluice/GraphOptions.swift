@@ -3,8 +3,8 @@ import Bolt
 import Daemon
 import Foundation
 
-/// How to reach the graph: flags, then the daemon's configuration file when the command has one (`--config`: its
-/// `[graph]`, `SLUICE_BOLT_*` overrides included), else the `SLUICE_BOLT_*` environment, then defaults.
+/// How to reach the graph: flags, then the daemon's configuration (`--config`: its `[graph]`, else the defaults),
+/// `SLUICE_BOLT_*` overrides included, as the daemon reads it.
 ///
 /// The password never comes from a flag (it would show in the process list and shell history): it is
 /// read from `--password-file`, the systemd credential `bolt-password`, or `SLUICE_BOLT_PASSWORD`.
@@ -46,39 +46,14 @@ struct GraphOptions: ParsableArguments {
     /// The settings after flags and environment are combined, as the daemon's configuration has them too.
     typealias Resolved = GraphSettings
 
+    /// The configuration's graph (`[graph]` and its `SLUICE_BOLT_*` overrides) with what the flags set instead: the
+    /// graph a daemon with that configuration runs jobs on, so a job this command queues is keyed as the daemon's
+    /// are (one job per graph at a time).
     func resolve(
-        configuration: DaemonConfiguration? = nil,
+        configuration: DaemonConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> Resolved {
-        if let configured = configuration?.graph {
-            return try resolve(over: configured, environment: environment)
-        }
-        let urlText = url ?? environment["SLUICE_BOLT_URL"] ?? "bolt://localhost:7687"
-        let url = try BoltURL(parsing: urlText)
-        let user = self.user ?? environment["SLUICE_BOLT_USER"]
-        let password: String?
-        do {
-            password = try GraphSettings.password(passwordFile: passwordFile, environment: environment)?.password
-        } catch {
-            throw CommandError(error.description)
-        }
-        guard let auth = GraphSettings.auth(user: user, password: password) else {
-            throw CommandError("a password was given but no user: set --user or SLUICE_BOLT_USER")
-        }
-        let database = self.database ?? environment["SLUICE_BOLT_DATABASE"]
-        let caFile = tlsCA ?? environment["SLUICE_BOLT_TLS_CA"]
-        return GraphSettings(
-            url: url,
-            auth: auth,
-            database: database.flatMap { $0.isEmpty ? nil : $0 },
-            tls: BoltTLSConfiguration(caFile: caFile.flatMap { $0.isEmpty ? nil : $0 }),
-            dialect: nil
-        )
-    }
-
-    /// The configuration file's graph with what the flags set instead: the graph a daemon with that file runs jobs
-    /// on, so a job this command queues is keyed as the daemon's are (one job per graph at a time).
-    private func resolve(over configured: GraphSettings, environment: [String: String]) throws -> Resolved {
+        let configured = configuration.graph
         var settings = configured
         if let url { settings.url = try BoltURL(parsing: url) }
         if let database { settings.database = database.isEmpty ? nil : database }
@@ -93,7 +68,7 @@ struct GraphOptions: ParsableArguments {
                 throw CommandError(error.description)
             }
             guard let auth = GraphSettings.auth(user: user ?? configuredUser, password: password) else {
-                throw CommandError("a password was given but no user: set --user or [graph] user")
+                throw CommandError("a password was given but no user: set --user, [graph] user or SLUICE_BOLT_USER")
             }
             settings.auth = auth
         }
@@ -102,7 +77,7 @@ struct GraphOptions: ParsableArguments {
 
     /// Connects with the resolved settings, runs `body`, and closes the connection however it ends.
     func withConnection<Result>(
-        configuration: DaemonConfiguration? = nil,
+        configuration: DaemonConfiguration,
         _ body: (BoltConnection, Resolved) async throws -> Result
     ) async throws -> Result {
         let resolved = try resolve(configuration: configuration)

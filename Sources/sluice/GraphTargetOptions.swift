@@ -21,32 +21,15 @@ struct GraphTargetOptions: ParsableArguments {
     var database: String?
 
     /// The graph as the job store keys it: the URL as `sluice run` and the daemon connect to it, the database (`""`
-    /// for the server's default). `configuration` is the daemon's file (``ConfigFileOptions/fileConfiguration(environment:)``),
+    /// for the server's default). `configuration` is the daemon's (``ConfigFileOptions/daemonConfiguration(environment:)``),
     /// whose values already include the `SLUICE_BOLT_*` overrides.
-    func jobTarget(
-        configuration: DaemonConfiguration?,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(BoltError) -> JobTarget {
-        let url: BoltURL
-        if let text = self.url {
-            url = try BoltURL(parsing: text)
-        } else if let configured = configuration?.graph.url {
-            url = configured
-        } else {
-            url = try BoltURL(parsing: environment["SLUICE_BOLT_URL"] ?? "bolt://localhost:7687")
-        }
-        let database: String?
-        if let text = self.database {
-            database = text
-        } else if let configuration {
-            database = configuration.graph.database
-        } else {
-            database = environment["SLUICE_BOLT_DATABASE"]
-        }
-        return JobTarget(url: "\(url)", database: database ?? "")
+    func jobTarget(configuration: DaemonConfiguration) throws(BoltError) -> JobTarget {
+        var url = configuration.graph.url
+        if let text = self.url { url = try BoltURL(parsing: text) }
+        return JobTarget(url: "\(url)", database: database ?? configuration.graph.database ?? "")
     }
 
-    /// The job store's key for the graph at `url` (parsed and spelled as ``jobTarget(environment:)`` spells it).
+    /// The job store's key for the graph at `url` (parsed and spelled as ``jobTarget(configuration:)`` spells it).
     static func jobTarget(url: String, database: String?) throws(BoltError) -> JobTarget {
         JobTarget(url: "\(try BoltURL(parsing: url))", database: database ?? "")
     }

@@ -32,7 +32,8 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(help: "With --url: the database (default: the server's default).")
     var database: String?
 
-    @Option(help: "At most this many entries (default 50).")
+    // Unconditional: `--limit -1` reaches the range check instead of failing as a missing value.
+    @Option(parsing: .unconditional, help: "At most this many entries.")
     var limit = 50
 
     @Flag(help: "Print one JSON document: {\"history\": [...]}.")

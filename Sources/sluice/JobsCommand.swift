@@ -34,7 +34,8 @@ struct JobsCommand: AsyncParsableCommand {
     @Flag(help: "Only unfinished jobs (queued, planning, running, paused).")
     var active = false
 
-    @Option(help: "At most this many jobs (default 50).")
+    // Unconditional: `--limit -1` reaches the range check instead of failing as a missing value.
+    @Option(parsing: .unconditional, help: "At most this many jobs.")
     var limit = 50
 
     @Flag(help: "Print one JSON document: {\"jobs\": [...]}.")

@@ -17,7 +17,8 @@ struct ListCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var migrations: MigrationsOptions
-    @OptionGroup var graph: GraphOptions
+    /// Names the graph whose states to show; it is never contacted, so no credentials.
+    @OptionGroup var graph: GraphTargetOptions
     @OptionGroup var store: DBOptions
 
     @Flag(help: "Print the migrations as one JSON array.")
@@ -27,14 +28,14 @@ struct ListCommand: AsyncParsableCommand {
     var filesOnly = false
 
     func run() async throws {
-        let configuration = try store.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try store.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         var states: [MigrationVersion: String] = [:]
         var missing: [MigrationStatus] = []
         if !filesOnly {
-            let resolved = try graph.resolve(configuration: configuration)
-            let target = resolved.target
-            let jobStore = try await store.openClientStore(migrate: true)
+            let target = try graph.jobTarget(configuration: configuration)
+            // A listing reads: a missing or older schema is named with `sluice db migrate`, not created here.
+            let jobStore = try await store.openClientStore(migrate: false)
             let ledger: MigrationLedger
             do {
                 ledger = try await MigrationLedger.read(jobStore, catalog: catalog, target: target)

@@ -33,9 +33,13 @@ struct MigrationsOptions: ParsableArguments {
         MigrationsFolder.toRead(explicit: explicitFolder(environment) ?? configured)
     }
 
-    /// The folder `sluice new` writes to: never the installed one, which belongs to the package.
-    func folderToWrite(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        explicitFolder(environment) ?? "migrations"
+    /// The folder `sluice new` writes to: the one named (flag, variable, `configured`), else `./migrations`, never
+    /// the installed one by default, which belongs to the package.
+    func folderToWrite(
+        configured: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        explicitFolder(environment) ?? configured ?? "migrations"
     }
 
     /// The folder's migrations; when any file is invalid, prints every problem (`file:line: reason`) and

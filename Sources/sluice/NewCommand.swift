@@ -17,6 +17,7 @@ struct NewCommand: ParsableCommand {
     )
 
     @OptionGroup var migrations: MigrationsOptions
+    @OptionGroup var file: ConfigFileOptions
 
     @Argument(help: "The migration's name: lower-case words joined by '_' (normalize_project_names).")
     var name: String
@@ -29,7 +30,7 @@ struct NewCommand: ParsableCommand {
                     + (MigrationFileName.isValidName(suggestion) ? " (\(suggestion))" : "")
             )
         }
-        let folder = migrations.folderToWrite()
+        let folder = migrations.folderToWrite(configured: try file.daemonConfiguration().migrationsFolder)
         let fileManager = FileManager.default
         do {
             try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)

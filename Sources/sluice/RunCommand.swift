@@ -24,7 +24,9 @@ struct RunCommand: AsyncParsableCommand {
 
             The throttle times a probe read on its own connection and keeps its p99 under --target-p99 by \
             shrinking batches and pausing between them; time windows (--window, as in `sluice schedule`) \
-            cap or pause the job, and `sluice throttle JOB --max-rate N` caps it from another terminal.
+            cap or pause the job, and `sluice throttle JOB --max-rate N` caps it from another terminal. It starts \
+            from the configuration's [throttle] (--config), as a daemon's job would; each throttle flag overrides \
+            one setting, and --window or --windows-file replace the configured windows.
             """
     )
 
@@ -99,8 +101,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try store.file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try store.file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let chosen = try version.map { try Self.migration($0, in: catalog) }
         if dryRun, let migration = chosen {
             try await graph.withConnection(configuration: configuration) { connection, resolved in
@@ -119,7 +121,7 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "sluice.run")
         logger.logLevel = .warning
         let direction: JobDirection = down ? .down : .up
-        let schedule = try throttle.windows.loadSchedule()
+        let throttleSettings = try throttle.settings(over: configuration.throttle)
 
         try await graph.withConnection(configuration: configuration) { connection, resolved in
             // The job store opens while the server is probed: neither needs the other, so the job starts sooner.
@@ -152,7 +154,7 @@ struct RunCommand: AsyncParsableCommand {
                     connection: connection,
                     capabilities: capabilities,
                     graph: resolved,
-                    schedule: schedule,
+                    throttle: throttleSettings,
                     logger: logger
                 )
             }
@@ -184,7 +186,7 @@ struct RunCommand: AsyncParsableCommand {
         connection: BoltConnection,
         capabilities: BoltCapabilities,
         graph: GraphOptions.Resolved,
-        schedule: ThrottleSchedule,
+        throttle throttleSettings: ThrottleSettings,
         logger: Logger
     ) async throws {
         let target = graph.target
@@ -222,16 +224,16 @@ struct RunCommand: AsyncParsableCommand {
             throttle.noThrottle
             ? nil
             : try BatchPacer(
-                configuration: throttle.configuration(batchSize: lease.job.requestedBatchSize),
-                schedule: { schedule }
+                configuration: throttleSettings.configuration.fitted(toBatchSize: lease.job.requestedBatchSize),
+                schedule: { throttleSettings.schedule }
             )
         let connect = { @Sendable () async throws(BoltError) -> BoltConnection in
             try await BoltConnection.connect(to: graph.url, auth: graph.auth, tls: graph.tls)
         }
         let probe = LatencyProbe(
             migration: migration,
-            configured: throttle.probe,
-            configuration: throttle.probeConfiguration,
+            configured: throttleSettings.probe,
+            configuration: LatencyProbe.Configuration(interval: throttleSettings.probeInterval),
             options: BoltTransactionOptions(database: graph.database),
             logger: logger,
             connect: connect

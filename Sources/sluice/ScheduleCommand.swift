@@ -12,16 +12,19 @@ struct ScheduleCommand: ParsableCommand {
             A rule is one line: [NAME =] DAYS HH:MM-HH:MM ZONE: ACTION, where DAYS are Mon..Sun, ranges (Mon-Fri) \
             and lists (Sat,Sun) or "daily", ZONE an IANA time zone, and ACTION "pause" or limits ("max N items/s", \
             "max batch N", separated by commas). A window whose end is not after its start crosses midnight and \
-            belongs to the day it starts on. Where windows overlap, the strictest wins.
+            belongs to the day it starts on. Where windows overlap, the strictest wins. Without --window or \
+            --windows-file, the windows shown are the configuration's [throttle] windows, those the daemon follows.
 
             Examples:
               sluice schedule --window "shop = Mon-Fri 09:00-18:00 Europe/Berlin: max 2,000 items/s"
               sluice schedule --window "Sat,Sun 00:00-24:00 UTC: pause" --time-zone Europe/Berlin
               sluice schedule --windows-file windows.txt --from 2026-03-23 --days 14 --json
+              sluice schedule --config /etc/sluice/sluice.toml
             """
     )
 
     @OptionGroup var windows: WindowOptions
+    @OptionGroup var file: ConfigFileOptions
 
     @Option(
         help: ArgumentHelp(
@@ -48,7 +51,7 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let schedule = try windows.loadSchedule()
+        let schedule = try windows.loadSchedule(configured: try file.daemonConfiguration().throttle.schedule)
         guard let zone = TimeZone(identifier: timeZone) else {
             throw CommandError("unknown time zone '\(timeZone)' for --time-zone")
         }

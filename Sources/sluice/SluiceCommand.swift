@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bolt
+import Daemon
 import Foundation
 
 @main
@@ -7,6 +8,7 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "Runs Neo4j graph migrations as resumable, throttled batch jobs.",
+        version: SluiceVersion.current,
         subcommands: [
             DaemonCommand.self, ConfigCommand.self, CypherCommand.self, RunCommand.self, DBCommand.self,
             ScheduleCommand.self, NewCommand.self, CheckCommand.self, ListCommand.self, EnqueueCommand.self,
@@ -41,7 +43,8 @@ struct SluiceCommand: AsyncParsableCommand {
         }
     }
 
-    private static func fail(_ message: String, status: Int32 = 1) -> Never {
+    /// Prints `message` as sluice's one-line error and exits with `status`.
+    static func fail(_ message: String, status: Int32 = 1) -> Never {
         var standardError = StandardOutput.error
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
         standardError.write("sluice: error: \(line)\n")

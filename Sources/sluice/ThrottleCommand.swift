@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import JobStore
+import Throttle
 
 /// `sluice throttle JOB --max-rate N | --clear`: the operator's cap on one job, like gh-ost's interactive throttle.
 struct ThrottleCommand: AsyncParsableCommand {
@@ -38,6 +39,11 @@ struct ThrottleCommand: AsyncParsableCommand {
         case (.some, true): throw CommandError("--max-rate and --clear exclude each other")
         case (let value?, false):
             guard value >= 1 else { throw CommandError("--max-rate must be at least 1 item/s, got \(value)") }
+            guard value <= ThrottleConfiguration.maximumItemsPerSecond else {
+                throw CommandError(
+                    "--max-rate must be at most \(ThrottleConfiguration.maximumItemsPerSecond) items/s, got \(value)"
+                )
+            }
             rate = value
         case (nil, true):
             rate = nil

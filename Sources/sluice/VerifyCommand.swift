@@ -25,8 +25,8 @@ struct VerifyCommand: AsyncParsableCommand {
     var down = false
 
     func run() async throws {
-        let configuration = try file.fileConfiguration()
-        let catalog = try migrations.loadCatalog(configured: configuration?.migrationsFolder)
+        let configuration = try file.daemonConfiguration()
+        let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let migration = try RunCommand.migration(version, in: catalog)
         let kind: MigrationDirection.Kind = down ? .down : .up
         guard let query = migration.direction(kind)?.verify else {

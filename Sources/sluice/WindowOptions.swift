@@ -3,19 +3,25 @@ import Foundation
 import Throttle
 
 /// The throttle's time windows given on the command line: `--window RULE` (repeatable) and `--windows-file FILE`,
-/// shared by `sluice schedule` (which shows them) and `sluice run` (which follows them).
+/// shared by `sluice schedule` (which shows them) and `sluice run` (which follows them). Either replaces the
+/// configuration's `[throttle] windows`.
 struct WindowOptions: ParsableArguments {
     @Option(
         name: .customLong("window"),
-        help: ArgumentHelp("A time-window rule; repeatable.", valueName: "RULE")
+        help: ArgumentHelp(
+            "A time-window rule; repeatable (default: the configuration's [throttle] windows).",
+            valueName: "RULE"
+        )
     )
     var rules: [String] = []
 
     @Option(help: ArgumentHelp("A file of rules, one per line; '#' starts a comment.", valueName: "FILE"))
     var windowsFile: String?
 
-    /// The file's rules, then the flags', or a one-line error naming the file and line or the flag.
-    func loadSchedule() throws -> ThrottleSchedule {
+    /// The file's rules, then the flags', or a one-line error naming the file and line or the flag; `configured`
+    /// (read only then) when neither is given.
+    func loadSchedule(configured: @autoclosure () throws -> ThrottleSchedule) throws -> ThrottleSchedule {
+        guard windowsFile != nil || !rules.isEmpty else { return try configured() }
         var windows: [ThrottleWindow] = []
         if let windowsFile {
             guard FileManager.default.isReadableFile(atPath: windowsFile),

@@ -19,6 +19,8 @@ import Throttle
         #expect(config.daemon.lease == .seconds(60))
         #expect(config.engine.batchSize == 10_000)
         #expect(config.jobStore.schema == "sluice")
+        let longest = String(repeating: "s", count: 40)
+        #expect(try configuration("[postgres]\nschema = \"\(longest)\"\n").jobStore.schema == longest)
         #expect("\(config.graph.url)" == "bolt://localhost:7687")
         #expect(config.throttle.configuration == ThrottleConfiguration())
         #expect(config.effective.allSatisfy { $0.source == .defaultValue || $0.setting == .daemonWorker })
@@ -45,8 +47,21 @@ import Throttle
             ("[daemon]\nleese = \"1s\"\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [daemon] leese"),
             ("\n[deamon]\n", [:], "/etc/sluice/sluice.toml:2: unknown setting [deamon]"),
             ("[engine]\nbatch_size = 0\n", [:], "/etc/sluice/sluice.toml:2: [engine] batch_size: must be at least 1"),
+            (
+                "[throttle]\nmax_items_per_second = 9223372036854775807\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] max_items_per_second: must be at most 1000000000"
+            ),
+            (
+                "[daemon]\npoll_interval = \"99999999999999999999s\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [daemon] poll_interval: '99999999999999999999s' is longer than 8760h"
+            ),
+            ("[daemon]\nworker = \"\"\n", [:], "/etc/sluice/sluice.toml:2: [daemon] worker: must not be empty"),
+            ("", ["SLUICE_DAEMON_WORKER": ""], "environment SLUICE_DAEMON_WORKER: [daemon] worker: must not be empty"),
             ("", ["SLUICE_ENGINE_BATCH_SIZE": "lots"], "environment SLUICE_ENGINE_BATCH_SIZE: [engine] batch_size"),
-            ("[graph]\ndialect = \"oracle\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] dialect: expected one of"),
+            (
+                "[graph]\ndialect = \"oracle\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [graph] dialect: expected one of \"\", \"neo4j\", \"falkordb\", found \"oracle\""
+            ),
             ("[graph]\nurl = \"http://x\"\n", [:], "/etc/sluice/sluice.toml:2: [graph] url:"),
             (
                 "[graph]\npassword = \"hunter2\"\n", [:],
@@ -56,8 +71,31 @@ import Throttle
                 "[throttle]\nwindows = [\"Mon-Fri 09:00 UTC: pause\"]\n", [:],
                 "/etc/sluice/sluice.toml:2: [throttle] windows: window 1"
             ),
-            ("[throttle]\ntarget_p99 = \"1s\"\n", [:], "[throttle]"),
+            (
+                "[throttle]\ntarget_p99 = \"1s\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] target_p99: critical_p99 250ms must be above target_p99 1s"
+            ),
+            (
+                "[throttle]\n\ncritical_p99 = \"40ms\"\n", [:],
+                "/etc/sluice/sluice.toml:3: [throttle] critical_p99: critical_p99 40ms must be above target_p99 50ms"
+            ),
+            (
+                "[throttle]\nmin_batch_size = 20000\n", [:],
+                "/etc/sluice/sluice.toml:2: [throttle] min_batch_size: min_batch_size 20000 is above max_batch_size"
+            ),
+            (
+                "", ["SLUICE_THROTTLE_MAX_PAUSE": "1s", "SLUICE_THROTTLE_MIN_PAUSE": "2s"],
+                "environment SLUICE_THROTTLE_MIN_PAUSE: [throttle] min_pause: min_pause 2s is above max_pause 1s"
+            ),
             ("[postgres]\nschema = \"Robert'); DROP\"\n", [:], "/etc/sluice/sluice.toml:2: [postgres] schema"),
+            (
+                "[postgres]\nschema = \"Sluice\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [postgres] schema: invalid schema name \"Sluice\": use lower-case"
+            ),
+            (
+                "[postgres]\nschema = \"\(String(repeating: "s", count: 41))\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [postgres] schema: invalid schema name"
+            ),
             (
                 "[metrics]\nlisten = \"9464\"\n", [:],
                 "/etc/sluice/sluice.toml:2: [metrics] listen: '9464' is not HOST:PORT"
@@ -141,5 +179,26 @@ import Throttle
         store.replace(with: new)
         #expect(store.current.daemon.lease == .seconds(30))
         #expect(store.current.daemon.logLevel == .debug)
+    }
+
+    /// An unreadable file is named with what is wrong with it, not Foundation's error number.
+    @Test func unreadableFilesSayWhy() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-unreadable-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = directory.appendingPathComponent("binary").path
+        try Data([0x66, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: binary))
+        let cases = [
+            (directory.path, "is a directory"), (binary, "is not UTF-8 text"),
+            (directory.appendingPathComponent("missing").path, "no such file"),
+        ]
+        for (path, reason) in cases {
+            #expect(throws: SecretFileError(path: path, what: "password file", reason: reason)) {
+                try SecretFile.firstLine(of: path, what: "password file")
+            }
+            #expect(throws: ConfigurationError.unreadable(path: path, reason: reason)) {
+                try DaemonConfiguration.load(path: path, environment: [:])
+            }
+        }
     }
 }

@@ -4,14 +4,19 @@ import Testing
 @testable import Daemon
 
 @Suite struct DaemonRuntimeTests {
-    @Test func durationsParseAndFormat() {
-        #expect(DurationText.parse("500ms") == .milliseconds(500))
-        #expect(DurationText.parse("1m30s") == .seconds(90))
-        #expect(DurationText.parse("2h") == .seconds(7200))
-        #expect(DurationText.parse("1.5s") == .milliseconds(1500))
-        #expect(DurationText.parse("30") == nil)
-        #expect(DurationText.parse("") == nil)
-        #expect(DurationText.parse("5 parsecs") == nil)
+    @Test func durationsParseAndFormat() throws {
+        #expect(try DurationText.parse("500ms") == .milliseconds(500))
+        #expect(try DurationText.parse("1m30s") == .seconds(90))
+        #expect(try DurationText.parse("2h") == .seconds(7200))
+        #expect(try DurationText.parse("1.5s") == .milliseconds(1500))
+        #expect(try DurationText.parse("8760h") == DurationText.maximum)
+        for text in ["30", "", "5 parsecs"] {
+            #expect(throws: DurationText.Failure.notADuration) { try DurationText.parse(text) }
+        }
+        // Beyond Int64 milliseconds the conversion trapped; a year and a second is refused as too long.
+        for text in ["99999999999999999999s", "8760h1s", "8000h8000h", "1\(String(repeating: "0", count: 400))ms"] {
+            #expect(throws: DurationText.Failure.tooLong) { try DurationText.parse(text) }
+        }
         #expect(DurationText.format(.seconds(90)) == "1m30s")
         #expect(DurationText.format(.milliseconds(250)) == "250ms")
         #expect(DurationText.format(.zero) == "0s")

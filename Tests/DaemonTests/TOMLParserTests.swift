@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Daemon
@@ -36,6 +37,17 @@ import Testing
         #expect(document.tableLines["daemon"] == 4)
     }
 
+    /// A file saved with Windows line ends reads as the same file with LF, lines counted alike.
+    @Test func crlfLineEndsReadAsLineEnds() throws {
+        let text =
+            "# comment\n\n[daemon]\nlease = \"30s\"   # trailing\n\nwindows = [\n  \"a\",  # first\n\n  'b',\n]\n[engine]\n"
+        let windows = try TOMLDocument(parsing: text.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(windows.tables == (try TOMLDocument(parsing: text)).tables)
+        #expect(windows.entry("daemon", "lease") == TOMLEntry(value: .string("30s"), line: 4))
+        #expect(windows.entry("daemon", "windows")?.value == .array([.string("a"), .string("b")]))
+        #expect(windows.tableLines == ["daemon": 3, "engine": 11])
+    }
+
     @Test(arguments: [
         ("[a]\nx = 1\nx = 2\n", 3, "defined twice"),
         ("[a]\n[a]\n", 2, "defined twice"),
@@ -49,6 +61,7 @@ import Testing
         ("[[jobs]]\n", 1, "arrays of tables"),
         ("x = [1, 2\n", 1, "unterminated array"),
         ("x = 1__0\n", 1, "invalid number"),
+        ("x = 1\r\ry = 2\n", 1, "one key per line"),
     ])
     func refusesWhatItDoesNotUnderstandWithTheLine(text: String, line: Int, reason: String) {
         #expect {

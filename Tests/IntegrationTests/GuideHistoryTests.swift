@@ -32,7 +32,9 @@ extension GuideMigrationsTests {
         func run(_ arguments: [String]) async throws -> CypherCommandTests.Run {
             try await graph.sluice(arguments, schema: schema, migrations: folder.url.path)
         }
-        #expect(Self.states(try await run(["list"]).output) == ["001": "pending", "002": "pending", "003": "pending"])
+        // A listing runs no DDL: a job store not created yet is named with the command that creates it.
+        let uncreated = try await run(["list"])
+        #expect(uncreated.status == 1 && uncreated.errors.contains("run `sluice db migrate`"), "\(uncreated.errors)")
 
         let all = try await run(["run", "--all"])
         #expect(all.status == 1)

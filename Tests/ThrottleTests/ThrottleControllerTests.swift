@@ -362,19 +362,22 @@ import Testing
     @Test(arguments: [
         (
             ThrottleConfiguration(minBatchSize: 5_000, maxBatchSize: 1_000),
-            "throttle minimum batch size 5000 is above the maximum 1000"
+            "min_batch_size 5000 is above max_batch_size 1000"
         ),
         (
             ThrottleConfiguration(targetP99: .milliseconds(300)),
-            "throttle criticalP99 250ms must be above targetP99 300ms"
+            "critical_p99 250ms must be above target_p99 300ms"
         ),
-        (ThrottleConfiguration(minPause: .seconds(6)), "throttle minimum pause 6s is above the maximum 5s"),
-        (ThrottleConfiguration(maxItemsPerSecond: 0), "throttle setting maxItemsPerSecond must be greater than zero"),
+        (ThrottleConfiguration(minPause: .seconds(6)), "min_pause 6s is above max_pause 5s"),
+        (
+            ThrottleConfiguration(maxItemsPerSecond: 0),
+            "throttle setting max_items_per_second must be greater than zero"
+        ),
         (
             ThrottleConfiguration(decreaseFactor: 1),
-            "throttle setting decreaseFactor is 1.0: it must lie between 0 and 1"
+            "throttle setting decrease_factor is 1.0: it must lie between 0 and 1"
         ),
-        (ThrottleConfiguration(minBatchSize: 0), "throttle setting minBatchSize must be greater than zero"),
+        (ThrottleConfiguration(minBatchSize: 0), "throttle setting min_batch_size must be greater than zero"),
     ])
     func refusesAConfigurationItCannotHonour(configuration: ThrottleConfiguration, message: String) {
         #expect {

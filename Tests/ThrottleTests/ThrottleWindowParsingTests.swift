@@ -70,6 +70,8 @@ import Testing
         ("Mon-Fri 09:00-18:00 UTC: max fast items/s", 30, .expectedNumber(found: "fast")),
         ("Mon-Fri 09:00-18:00 UTC: max 2,00 items/s", 30, .expectedNumber(found: "2,00")),
         ("Mon-Fri 09:00-18:00 UTC: max 0 items/s", 30, .zeroLimit),
+        ("Mon-Fri 09:00-18:00 UTC: max 9223372036854775807 items/s", 30, .rateTooHigh(Int.max)),
+        ("Mon-Fri 09:00-18:00 UTC: max batch 5, max 1,000,000,001 items/s", 43, .rateTooHigh(1_000_000_001)),
         ("Mon-Fri 09:00-18:00 UTC: max 2000 items", 35, .expectedUnit(found: "items")),
         ("Mon-Fri 09:00-18:00 UTC: max 2000", 34, .expectedUnit(found: "")),
         ("Mon-Fri 09:00-18:00 UTC: max batch 5, max batch 6", 39, .repeatedLimit("max batch")),

@@ -67,8 +67,12 @@ struct ConfigurationReader {
         return value.isEmpty ? nil : value
     }
 
-    mutating func integer(_ setting: Setting, default defaultValue: Int, minimum: Int) throws(ConfigurationError) -> Int
-    {
+    mutating func integer(
+        _ setting: Setting,
+        default defaultValue: Int,
+        minimum: Int,
+        maximum: Int = .max
+    ) throws(ConfigurationError) -> Int {
         let (value, source): (Int, SettingSource)
         switch raw(setting) {
         case nil: (value, source) = (defaultValue, .defaultValue)
@@ -84,6 +88,7 @@ struct ConfigurationReader {
             throw invalid(setting, where_, "expected a whole number, found \(other.kindName)")
         }
         guard value >= minimum else { throw invalid(setting, source, "must be at least \(minimum), not \(value)") }
+        guard value <= maximum else { throw invalid(setting, source, "must be at most \(maximum), not \(value)") }
         record(setting, "\(value)", source)
         return value
     }
@@ -98,10 +103,13 @@ struct ConfigurationReader {
         switch raw(setting) {
         case nil: (value, source) = (defaultValue, .defaultValue)
         case (.text(let text), let where_)?, (.toml(.string(let text)), let where_)?:
-            guard let parsed = DurationText.parse(text) else {
+            do {
+                (value, source) = (try DurationText.parse(text), where_)
+            } catch .tooLong {
+                throw invalid(setting, where_, "'\(text)' is longer than \(DurationText.format(DurationText.maximum))")
+            } catch {
                 throw invalid(setting, where_, "\(expected), found '\(text)'")
             }
-            (value, source) = (parsed, where_)
         case (.toml(let other), let where_)?:
             throw invalid(setting, where_, "\(expected), found \(other.kindName)")
         }
@@ -149,7 +157,9 @@ struct ConfigurationReader {
         let value = try string(setting, default: defaultValue)
         guard choices.contains(value) else {
             let source = effective[before].source
-            throw invalid(setting, source, "expected one of \(choices.joined(separator: ", ")), found '\(value)'")
+            // Quoted, so that an empty choice shows as "" rather than as nothing.
+            let listed = choices.map(TOMLValue.quoted).joined(separator: ", ")
+            throw invalid(setting, source, "expected one of \(listed), found \(TOMLValue.quoted(value))")
         }
         return value
     }

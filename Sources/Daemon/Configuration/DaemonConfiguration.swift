@@ -42,7 +42,7 @@ public struct DaemonConfiguration: Sendable {
             do {
                 text = try String(contentsOfFile: path, encoding: .utf8)
             } catch {
-                throw .unreadable(path: path, reason: SecretFile.reason(error))
+                throw .unreadable(path: path, reason: SecretFile.reason(error, path: path))
             }
             do {
                 document = try TOMLDocument(parsing: text)
@@ -62,12 +62,11 @@ public struct DaemonConfiguration: Sendable {
         // [postgres]
         let conninfo = try reader.string(Setting.postgresConnInfo, default: "", mask: PostgresConnInfo.redacted)
         let schema = try reader.string(Setting.postgresSchema, default: "sluice")
-        guard PostgresIdentifier.isValid(schema) else {
-            throw .invalidValue(
-                source: reader.lastSource,
-                key: Setting.postgresSchema.name,
-                reason: "'\(schema)' is not a valid schema name (1-63 letters, digits or _)"
-            )
+        // The job store's own rule, so a name it would refuse on every connection attempt is refused here, by line.
+        do {
+            _ = try JobStoreSchema(schema)
+        } catch {
+            throw .invalidValue(source: reader.lastSource, key: Setting.postgresSchema.name, reason: "\(error)")
         }
 
         // [graph]
@@ -112,6 +111,15 @@ public struct DaemonConfiguration: Sendable {
 
         // [daemon]
         let worker = try reader.string(Setting.daemonWorker, default: WorkerIdentity.derived().rawValue)
+        // An empty name would be one identity shared by every daemon so configured: each would take over the
+        // others' live leases as its own after a restart.
+        guard !worker.trimmingSpaces.isEmpty else {
+            throw .invalidValue(
+                source: reader.lastSource,
+                key: Setting.daemonWorker.name,
+                reason: "must not be empty: leave it unset for the derived <host>/<machine id>/<unit>"
+            )
+        }
         let lease = try reader.duration(Setting.daemonLease, default: .seconds(60), minimum: .seconds(3))
         let poll = try reader.duration(Setting.daemonPollInterval, default: .seconds(10), minimum: .milliseconds(100))
         let retryInitial = try reader.duration(
@@ -149,7 +157,12 @@ public struct DaemonConfiguration: Sendable {
         )
         throttle.minPause = try reader.duration(Setting.throttleMinPause, default: throttle.minPause)
         throttle.maxPause = try reader.duration(Setting.throttleMaxPause, default: throttle.maxPause)
-        let maxRate = try reader.integer(Setting.throttleMaxItemsPerSecond, default: 0, minimum: 0)
+        let maxRate = try reader.integer(
+            Setting.throttleMaxItemsPerSecond,
+            default: 0,
+            minimum: 0,
+            maximum: ThrottleConfiguration.maximumItemsPerSecond
+        )
         throttle.maxItemsPerSecond = maxRate == 0 ? nil : maxRate
         throttle.recoveryPeriod = try reader.duration(Setting.throttleRecoveryPeriod, default: throttle.recoveryPeriod)
         throttle.outliers = try reader.integer(Setting.throttleIgnoreOutliers, default: throttle.outliers, minimum: 0)
@@ -162,7 +175,16 @@ public struct DaemonConfiguration: Sendable {
         do {
             try throttle.validate()
         } catch {
-            throw .invalidValue(source: reader.lastSource, key: "[throttle]", reason: "\(error)")
+            // Blames the line of a setting involved that was set: a default alone cannot be the mistake.
+            let involved = reader.effective.filter {
+                $0.setting.section == Setting.throttleTargetP99.section && error.settings.contains($0.setting.key)
+            }
+            let blamed = involved.first { $0.source != .defaultValue } ?? involved.first
+            throw .invalidValue(
+                source: blamed?.source ?? reader.lastSource,
+                key: blamed?.setting.name ?? "[throttle]",
+                reason: "\(error)"
+            )
         }
         let probe = try reader.optionalString(Setting.throttleProbe)
         let probeInterval = try reader.duration(

@@ -3,14 +3,27 @@ import Bolt
 /// Durations as the configuration file writes them: a number and a unit, `500ms`, `30s`, `5m`, `1h`, or several
 /// (`1m30s`). A bare number is refused: seconds or milliseconds would be a guess.
 public enum DurationText {
-    /// The duration `text` names, or `nil`.
-    public static func parse(_ text: String) -> Duration? {
+    /// The longest duration a setting may have: a year. Longer is a typo, and near `Int64` milliseconds it would
+    /// not even fit.
+    public static let maximum = Duration.seconds(365 * 24 * 3_600)
+
+    /// Why a text is not a duration.
+    public enum Failure: Error, Sendable, Equatable {
+        /// Not a number and a unit.
+        case notADuration
+        /// Longer than ``DurationText/maximum``.
+        case tooLong
+    }
+
+    /// The duration `text` names.
+    public static func parse(_ text: String) throws(Failure) -> Duration {
         var rest = Substring(text.trimmingSpaces)
-        guard !rest.isEmpty else { return nil }
-        var total = Duration.zero
+        guard !rest.isEmpty else { throw .notADuration }
+        let most = Double(maximum.wholeMilliseconds)
+        var milliseconds = 0.0
         while !rest.isEmpty {
             let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number), value >= 0 else { return nil }
+            guard !number.isEmpty, let value = Double(number), value >= 0 else { throw .notADuration }
             rest = rest.dropFirst(number.count)
             let unit = rest.prefix { $0.isLetter }
             rest = rest.dropFirst(unit.count)
@@ -20,11 +33,13 @@ public enum DurationText {
             case "s": scale = 1
             case "m", "min": scale = 60
             case "h": scale = 3_600
-            default: return nil
+            default: throw .notADuration
             }
-            total += .milliseconds(Int64((value * scale * 1_000).rounded()))
+            // Summed as a Double and bounded before the conversion, which would trap beyond Int64.
+            milliseconds += (value * scale * 1_000).rounded()
+            guard milliseconds <= most else { throw .tooLong }
         }
-        return total
+        return .milliseconds(Int64(milliseconds))
     }
 
     /// The shortest text that parses back to `duration` at millisecond precision: `1m30s`, `250ms`.

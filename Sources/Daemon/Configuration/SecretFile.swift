@@ -8,7 +8,7 @@ public enum SecretFile {
         do {
             contents = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw SecretFileError(path: path, what: what, reason: reason(error))
+            throw SecretFileError(path: path, what: what, reason: reason(error, path: path))
         }
         return String(contents.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
@@ -20,15 +20,27 @@ public enum SecretFile {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    static func reason(_ error: any Error) -> String {
+    /// Why reading the text file at `path` failed, in words an operator acts on ("is a directory", "is not UTF-8
+    /// text", "Permission denied"); Foundation's own ("NSCocoaErrorDomain error 256") only when nothing better is known.
+    static func reason(_ error: any Error, path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return "is a directory"
+        }
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
             let code = POSIXErrorCode(rawValue: Int32(underlying.code))
         {
             return String(cString: strerror(code.rawValue))
         }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
-            return "no such file"
+        if nsError.domain == NSCocoaErrorDomain {
+            switch nsError.code {
+            case NSFileReadNoSuchFileError: return "no such file"
+            // Read as UTF-8, a file that does not decode is reported as in the wrong format.
+            case NSFileReadInapplicableStringEncodingError, NSFileReadCorruptFileError: return "is not UTF-8 text"
+            case NSFileReadNoPermissionError: return "permission denied"
+            default: break
+            }
         }
         return nsError.localizedDescription
     }

@@ -14,8 +14,16 @@ struct TOMLParser {
     private var index = 0
     private var line = 1
 
+    /// A CRLF line end (a file written on Windows) is read as LF, so it is accepted wherever a line may end; a lone
+    /// CR stays, and is refused where it stands.
     init(_ text: String) {
-        scalars = Array(text.unicodeScalars)
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            if scalar == "\n", scalars.last == "\r" { scalars.removeLast() }
+            scalars.append(scalar)
+        }
+        self.scalars = scalars
     }
 
     mutating func parse() throws(TOMLError) -> TOMLDocument {
@@ -221,9 +229,6 @@ struct TOMLParser {
             skipComment()
             return
         }
-        if scalar == "\r", index + 1 < scalars.count, scalars[index + 1] == "\n" {
-            advance()
-        }
         guard peek() == "\n" else { throw error("unexpected '\(peek()!)' after the value: one key per line") }
         advance()
     }
@@ -238,7 +243,7 @@ struct TOMLParser {
 
     private mutating func skipWhitespaceCommentsAndNewlines() {
         while let scalar = peek() {
-            if scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" {
+            if scalar == " " || scalar == "\t" || scalar == "\n" {
                 advance()
             } else if scalar == "#" {
                 skipComment()

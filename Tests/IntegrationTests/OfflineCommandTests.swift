@@ -1,0 +1,162 @@
+import Daemon
+import Foundation
+import Testing
+
+/// Commands run as the built executable where no server is needed: the configuration, the environment and the
+/// command line they read, and how they refuse what is wrong (one line, non-zero, nothing done).
+@Suite struct OfflineCommandTests {
+    /// Runs `sluice ARGUMENTS` in a temporary folder with `environment` alone (no `SLUICE_*`, no `PG*` besides).
+    static func sluice(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRun {
+        let executable = try #require(JobStoreIntegrationTests.sluiceExecutable(), "build sluice first")
+        var bare = ["PATH": "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path]
+        bare.merge(environment) { _, new in new }
+        return try await ProcessRun.run(URL(fileURLWithPath: executable), arguments, environment: bare)
+    }
+
+    /// A failure as the project wants it: non-zero, one line `sluice: error: ...` containing `fragment`.
+    static func isOneLineError(_ run: ProcessRun, containing fragment: String) -> Bool {
+        run.status != 0 && run.errors.hasPrefix("sluice: error: ") && run.errors.filter { $0 == "\n" }.count == 1
+            && run.errors.contains(fragment)
+    }
+
+    /// Without a configuration file, a command reads the daemon's variables as the daemon does; each was ignored by
+    /// some command before (the schema by the job-store commands, the password file and dialect by graph commands).
+    @Test func withoutAFileTheDaemonsVariablesStillApply() async throws {
+        let cases: [([String], [String: String], String)] = [
+            (
+                ["jobs"], ["SLUICE_POSTGRES_SCHEMA": "Not_Lower"],
+                "environment SLUICE_POSTGRES_SCHEMA: [postgres] schema"
+            ),
+            (
+                ["cypher", "RETURN 1"], ["SLUICE_BOLT_PASSWORD_FILE": "/nonexistent/bolt-password"],
+                "environment SLUICE_BOLT_PASSWORD_FILE: [graph] password_file"
+            ),
+            (["cypher", "RETURN 1"], ["SLUICE_BOLT_DIALECT": "oracle"], "environment SLUICE_BOLT_DIALECT"),
+        ]
+        for (arguments, environment, fragment) in cases {
+            let run = try await Self.sluice(arguments, environment: environment)
+            #expect(Self.isOneLineError(run, containing: fragment), "\(arguments): \(run.status) \(run.errors)")
+        }
+    }
+
+    /// A temporary folder, removed after `body`.
+    static func withFolder<Result>(_ body: (URL) async throws -> Result) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-offline-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await body(folder)
+    }
+
+    /// `sluice run` paces a job from the configuration's `[throttle]`, flags overriding it; `sluice schedule` shows
+    /// the configured windows unless given its own.
+    @Test func runAndScheduleFollowTheConfiguredThrottle() async throws {
+        try await Self.withFolder { folder in
+            let config = folder.appendingPathComponent("sluice.toml").path
+            try """
+            [graph]
+            url = "bolt://127.0.0.1:1"
+            [throttle]
+            target_p99 = "400ms"
+            critical_p99 = "1s"
+            windows = ["nights = daily 22:00-06:00 UTC: max 500 items/s"]
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let migrations = folder.appendingPathComponent("migrations").path
+            var run = try await Self.sluice(["new", "first", "--migrations", migrations])
+            #expect(run.status == 0, "\(run.errors)")
+
+            // The configured target (400 ms) is above the flag's critical p99: refused before any connection.
+            run = try await Self.sluice(
+                ["run", "1", "--config", config, "--migrations", migrations, "--critical-p99", "300"]
+            )
+            #expect(
+                Self.isOneLineError(run, containing: "[throttle]") && run.errors.contains("400ms"),
+                "\(run.status) \(run.errors)"
+            )
+
+            run = try await Self.sluice(["schedule", "--config", config])
+            #expect(run.status == 0 && run.output.contains("nights = daily 22:00-06:00 UTC"), "\(run.errors)")
+            run = try await Self.sluice(
+                ["schedule", "--config", config, "--window", "Sat 00:00-24:00 UTC: pause"]
+            )
+            #expect(run.status == 0 && !run.output.contains("nights") && run.output.contains("Sat"), "\(run.errors)")
+            run = try await Self.sluice(
+                ["schedule"],
+                environment: ["SLUICE_THROTTLE_WINDOWS": "daily 01:00-02:00 UTC: pause"]
+            )
+            #expect(run.status == 0 && run.output.contains("daily 01:00-02:00 UTC"), "\(run.errors)")
+        }
+    }
+
+    /// `check` and `new` read and write the configuration's `[migrations] folder`, as their help says.
+    @Test func checkAndNewUseTheConfiguredFolder() async throws {
+        try await Self.withFolder { folder in
+            let migrations = folder.appendingPathComponent("configured").path
+            let config = folder.appendingPathComponent("sluice.toml").path
+            try "[migrations]\nfolder = \"\(migrations)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+            var run = try await Self.sluice(["new", "first", "--config", config])
+            #expect(run.status == 0 && run.output == "\(migrations)/001_first.cypher\n", "\(run.errors)")
+            run = try await Self.sluice(["check", "--config", config])
+            #expect(run.status == 0 && run.output.contains("1 migration OK in \(migrations)"), "\(run.errors)")
+        }
+    }
+
+    /// Negative numbers are values: `--priority -5` as the help allows, `--limit -1` refused by its range check
+    /// (ArgumentParser took both for options and said "Missing value").
+    @Test func negativeNumbersAreValues() async throws {
+        for command in ["jobs", "history"] {
+            let run = try await Self.sluice([command, "--limit", "-1"])
+            #expect(Self.isOneLineError(run, containing: "--limit must be at least 1, got -1"), "\(run.errors)")
+        }
+        try await Self.withFolder { folder in
+            let migrations = folder.path
+            _ = try await Self.sluice(["new", "first", "--migrations", migrations])
+            // Parsed: the command gets as far as the (unreachable) job store.
+            let run = try await Self.sluice(
+                ["enqueue", "1", "--priority", "-5", "--migrations", migrations, "--postgres", "host=/nonexistent"]
+            )
+            #expect(Self.isOneLineError(run, containing: "cannot connect to Postgres"), "\(run.errors)")
+        }
+    }
+
+    /// `list` takes only what it uses: the graph's name (--url, --database), no credentials to read or refuse.
+    @Test func listTakesNoGraphCredentials() async throws {
+        for option in ["--user", "--password-file", "--tls-ca"] {
+            let run = try await Self.sluice(["list", option, "/nonexistent"])
+            #expect(run.status == 64 && run.errors.contains("Unknown option '\(option)'"), "\(option): \(run.errors)")
+        }
+    }
+
+    /// Output that cannot be written is a failure, said in one line: the write trapped (status 132, a stack trace).
+    @Test func aFailedWriteToStandardOutputIsOneLineAndStatus1() async throws {
+        let executable = try #require(JobStoreIntegrationTests.sluiceExecutable(), "build sluice first")
+        for redirect in ["> /dev/full", ">&-"] {
+            let run = try await ProcessRun.run(
+                URL(fileURLWithPath: "/bin/sh"),
+                ["-c", "\"$0\" config check \(redirect)", executable],
+                environment: ["PATH": "/usr/bin:/bin"]
+            )
+            #expect(
+                Self.isOneLineError(run, containing: "cannot write to standard output: "),
+                "\(redirect): \(run.status) \(run.errors)"
+            )
+        }
+    }
+
+    /// `--version` names the build, as `/metrics` does (`sluice_daemon_info`).
+    @Test func versionIsPrinted() async throws {
+        let run = try await Self.sluice(["--version"])
+        #expect(run.status == 0 && run.output == "\(SluiceVersion.current)\n", "\(run.errors)")
+    }
+
+    /// A rate limit near `Int.max` trapped in the throttle controller: every flag that sets one refuses it.
+    @Test func rateLimitsAreCapped() async throws {
+        let huge = "9223372036854775807"
+        var run = try await Self.sluice(["throttle", "1", "--max-rate", huge])
+        #expect(Self.isOneLineError(run, containing: "--max-rate must be at most 1000000000"), "\(run.errors)")
+        run = try await Self.sluice(["run", "1", "--max-rate", huge])
+        #expect(Self.isOneLineError(run, containing: "--max-rate must be between 1 and 1000000000"), "\(run.errors)")
+        run = try await Self.sluice(["schedule", "--window", "daily 01:00-02:00 UTC: max \(huge) items/s"])
+        #expect(Self.isOneLineError(run, containing: "above the highest rate limit"), "\(run.errors)")
+    }
+}
