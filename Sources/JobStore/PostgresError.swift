@@ -43,8 +43,17 @@ public enum PostgresError: Error, Sendable, Equatable {
         return state == "25006" || state.hasPrefix("53")
     }
 
-    /// Waiting and trying again may help: the connection broke or the server refuses writes for now.
-    public var isTransient: Bool { isConnectionProblem || isServerCondition }
+    /// True when the statement lost a race or was stopped from outside, not for what it is: a serialization failure
+    /// (40001), a deadlock (40P01), a lock not available (55P03), or cancelled (57014: `pg_cancel_backend`, a
+    /// `statement_timeout`). The same statement may succeed when run again.
+    public var isConflict: Bool {
+        guard let state = sqlState else { return false }
+        return ["40001", "40P01", "55P03", "57014"].contains(state)
+    }
+
+    /// Waiting and trying again may help: the connection broke, the server refuses writes for now, or the statement
+    /// met a conflict.
+    public var isTransient: Bool { isConnectionProblem || isServerCondition || isConflict }
 }
 
 extension PostgresError: CustomStringConvertible {
