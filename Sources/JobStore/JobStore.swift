@@ -398,6 +398,8 @@ public final class JobStore: Sendable {
                 throw try Self.leaseLost(lease, on: connection, statements: statements)
             }
             let job = try Job(row: row)
+            // A finished job's plan is never read again: a billion-item job must not leave a billion ids behind.
+            try connection.query(statements.planDelete, [lease.jobID])
             if let history {
                 try connection.query(
                     statements.insertHistory,
@@ -668,7 +670,10 @@ public final class JobStore: Sendable {
             try connection.query(statements.setActor, [actor])
             if let row = try connection.query(sql, [id] + extra).first {
                 try connection.query(statements.notify, [channel, id.description])
-                return try Job(row: row)
+                let job = try Job(row: row)
+                // Cancelled at once (queued, or its worker gone): its plan, as a finished job's, is never read again.
+                if job.state.isFinished { try connection.query(statements.planDelete, [id]) }
+                return job
             }
             guard let row = try connection.query(statements.job, [id]).first else {
                 throw JobStoreError.jobNotFound(id)

@@ -293,6 +293,13 @@ public struct JobStoreSchema: Sendable, Equatable {
             );
             """
         },
+        Step(version: 6, description: "plans of finished jobs deleted") { s in
+            """
+            -- Finishing a job now deletes its plan, never read again; these are the plans finished jobs left before.
+            DELETE FROM \(s).plans WHERE job_id IN (
+                SELECT id FROM \(s).jobs WHERE state IN ('succeeded', 'failed', 'cancelled'));
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

@@ -277,6 +277,8 @@ extension JobStoreIntegrationTests {
             )
             let finished = try await store.finish(lease, .succeeded, history: history)
             #expect(finished.state == .succeeded && finished.leaseExpiresAt == nil)
+            // Its plan is gone with it: never read again, and a billion ids must not stay behind.
+            #expect(try await store.plan(of: job.id) == nil)
             // A repeated finish (reply lost) is recognised; a different one is not.
             #expect(try await store.finish(lease, .succeeded).state == .succeeded)
             let entries = try await store.history(target: done.target)
