@@ -15,7 +15,9 @@ extension BoltConnection {
         func collect(_ result: BoltResult) async throws(BoltError) -> [BoltRecord] {
             let records = try await result.collect()
             if let serverTime, let summary = try? await result.summary(), let first = summary.resultAvailableAfter {
-                serverTime(.milliseconds(first + (summary.resultConsumedAfter ?? 0)))
+                // The server's numbers: a sum that overflows, or a negative one, says nothing (and must not trap).
+                let (total, overflow) = first.addingReportingOverflow(summary.resultConsumedAfter ?? 0)
+                if !overflow, total >= 0 { serverTime(.milliseconds(total)) }
             }
             return records
         }

@@ -67,13 +67,6 @@ public struct BoltCounters: Sendable, Hashable {
         }
     }
 
-    /// Whether the query changed anything.
-    public var containsUpdates: Bool {
-        nodesCreated + nodesDeleted + relationshipsCreated + relationshipsDeleted + propertiesSet + labelsAdded
-            + labelsRemoved + indexesAdded + indexesRemoved + constraintsAdded + constraintsRemoved
-            + other.values.reduce(0, +) > 0
-    }
-
     /// The counters that are not zero, by their Neo4j names, in a stable order: for printing.
     public var nonZero: [(name: String, value: Int)] {
         let named: [(String, Int)] = [
