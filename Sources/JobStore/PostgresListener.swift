@@ -94,6 +94,11 @@ public final class PostgresListener: Sendable {
             wakeWrite = fds[1]
         }
 
+        deinit {
+            close(wakeRead)
+            close(wakeWrite)
+        }
+
         var isStopping: Bool {
             lock.lock()
             defer { lock.unlock() }
@@ -131,11 +136,9 @@ public final class PostgresListener: Sendable {
 
         private func run(ready: @escaping @Sendable (Result<Void, PostgresError>) -> Void) {
             var pendingReady: (@Sendable (Result<Void, PostgresError>) -> Void)? = ready
-            defer {
-                close(wakeRead)
-                close(wakeWrite)
-                continuation.finish()
-            }
+            // The wake pipe stays open until the worker is gone (deinit): `stop()` may write to it after this thread
+            // has ended, and a descriptor closed here could by then belong to another connection.
+            defer { continuation.finish() }
             while !isStopping {
                 let connection: OpaquePointer
                 do {
