@@ -299,17 +299,17 @@ struct JobSession {
         let changed = Wakeup()
         changes.watch(job.id, wakeup: changed)
         defer { changes.unwatch() }
-        let outcome: Result<JobRunner.Ending, EngineError> = await withTaskGroup(of: Void.self) { group in
-            // The heartbeat ends when the lease is lost (then the runner stops after its batch) or when cancelled.
-            group.addTask {
-                await heartbeat(progress: progress, stopping: run, changed: changed, logger: logger)
-            }
-            let outcome = await run.run(runner, lease: lease, probe: probe) { update in
-                onBatch(update, progress: progress, logger: logger)
-            }
-            group.cancelAll()
-            return outcome
+        // The heartbeat renews the lease for as long as the runner runs, the batch a shutdown lets finish included
+        // (up to its timeout, longer than a lease): so unstructured, out of the shutdown's reach, like the runner
+        // (``GracefulJobRun``), and ended with it. It ends earlier when the lease is lost.
+        let heartbeating = Task {
+            await heartbeat(progress: progress, stopping: run, changed: changed, logger: logger)
         }
+        let outcome = await run.run(runner, lease: lease, probe: probe) { update in
+            onBatch(update, progress: progress, logger: logger)
+        }
+        heartbeating.cancel()
+        await heartbeating.value
         switch outcome {
         case .success(.succeeded(let finished)):
             logger.info(
