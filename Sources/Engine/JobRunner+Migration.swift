@@ -8,10 +8,15 @@ import Migrations
 /// and the history in Postgres and the graph. `sluice run` and the daemon both get them from
 /// ``JobRunner/run(_:progress:)``.
 extension JobRunner {
-    /// What a job's `options` document may say to the engine.
-    struct JobOptions: Codable {
+    /// What a job's `options` document may say to the engine, as `sluice enqueue` writes it.
+    public struct JobOptions: Codable, Sendable {
         /// Pre-flight checks the operator skipped when enqueueing (`--skip-preflight`).
-        var skipPreflight: [PreflightCheck]?
+        public var skipPreflight: [PreflightCheck]?
+
+        /// Sorted, so the same checks give the same document.
+        public init(skipPreflight: Set<PreflightCheck>) {
+            self.skipPreflight = skipPreflight.isEmpty ? nil : skipPreflight.sorted { $0.rawValue < $1.rawValue }
+        }
 
         enum CodingKeys: String, CodingKey {
             case skipPreflight = "skip_preflight"
@@ -109,7 +114,7 @@ extension JobRunner {
                 options: options
             )
         }
-        await removeNode(lease, options: options)
+        await finishNode(lease, options: options)
         guard verdict.passed else {
             let reason = "verify (line \(direction.verify?.line ?? 0)) did not pass: \(verdict)"
             logger.notice("job failed", metadata: ["reason": "\(reason)"])
@@ -131,11 +136,10 @@ extension JobRunner {
     /// error itself is what the caller reports.
     func failJob(_ lease: JobLease, reason: String) async throws(EngineError) {
         let options = transactionOptions(job: lease.job)
-        await removeNode(lease, options: options)
         // What the job changed before it failed decides whether the migration is partially applied.
         let changed = (try? await store.job(lease.jobID))?.itemsChanged ?? lease.job.itemsChanged
         // A job refused before its first write (pre-flight) leaves the graph's history alone.
-        _ = try? await finish(
+        let failed = try? await finish(
             lease,
             outcome: .failed(reason),
             items: changed,
@@ -143,6 +147,14 @@ extension JobRunner {
             options: options,
             mirror: changed > 0
         )
+        // The node says finished only once Postgres does: a node finished beside a job still running in Postgres
+        // (its finish lost) would send the job, claimed again, straight to its verify query past the rest of its
+        // plan. Unfinished, the job resumes at its checkpoint and meets its error again.
+        if failed != nil {
+            await finishNode(lease, options: options)
+        } else {
+            await releaseHold(lease, options: options)
+        }
     }
 
     /// Records the job's end in Postgres (job and history in one transaction), then mirrors the
@@ -179,9 +191,9 @@ extension JobRunner {
         return finished
     }
 
-    /// Removes the job's graph-side node; a node left behind (connection lost) is harmless, since
-    /// no token can ever match it again.
-    private func removeNode(_ lease: JobLease, options: BoltTransactionOptions) async {
+    /// Marks the job's graph-side node finished and gives up the hold; best effort: a node left unmarked (connection
+    /// lost) only makes a job claimed again run its verify query once more.
+    private func finishNode(_ lease: JobLease, options: BoltTransactionOptions) async {
         let parameters: [String: BoltValue] = [
             "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
         ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import JobStore
 import Migrations
@@ -36,6 +37,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @OptionGroup var target: GraphTargetOptions
     @OptionGroup var db: DBOptions
     @OptionGroup var migrations: MigrationsOptions
+    @OptionGroup var preflight: PreflightOptions
 
     @Argument(help: ArgumentHelp("The migration's version, e.g. 007 or 7.", valueName: "version"))
     var version: String?
@@ -55,7 +57,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     )
     var dryRun = false
 
-    @Option(help: "Items per batch, at least 1 (default: the migration's batch_size, else 10,000).")
+    @Option(
+        help: "Items per batch, at least 1 (default: the migration's batch_size, else [engine] batch_size, 10,000)."
+    )
     var batchSize: Int?
 
     // Unconditional: a negative priority (-5) is the value, not an option.
@@ -74,8 +78,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let requestTemplate = try validatedTemplate()
+        var requestTemplate = try validatedTemplate()
         let configuration = try db.file.daemonConfiguration()
+        requestTemplate.batchSize = configuration.engine.batchSize
         let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let target = try self.target.jobTarget(configuration: configuration)
         let jobs: [Job] = try await db.withClientStore(migrate: true) { store in
@@ -131,17 +136,19 @@ struct EnqueueCommand: AsyncParsableCommand {
             target: JobTarget(url: ""),
             priority: priority,
             notBefore: notBefore,
-            enqueuedBy: OperatorName.current()
+            enqueuedBy: OperatorName.current(),
+            options: try PostgresJSON(encoding: JobRunner.JobOptions(skipPreflight: preflight.checks))
         )
     }
 
+    /// `template`'s batch size is the configured one, `[engine] batch_size`.
     private func request(_ template: JobRequest, _ migration: MigrationFile, target: JobTarget) -> JobRequest {
         var request = template
         request.migrationVersion = "\(migration.version)"
         request.migrationName = migration.name
         request.migrationChecksum = migration.checksum
         request.target = target
-        request.batchSize = batchSize ?? migration.options.batchSize ?? 10_000
+        request.batchSize = migration.batchSize(batchSize, configured: template.batchSize)
         return request
     }
 

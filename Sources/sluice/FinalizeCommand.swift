@@ -24,7 +24,7 @@ struct FinalizeCommand: AsyncParsableCommand {
     @Argument(help: "The migration's version, e.g. 007.")
     var version: String
 
-    @Option(help: "Items per batch (default: the migration's batch_size, else 10,000).")
+    @Option(help: "Items per batch (default: the migration's batch_size, else [engine] batch_size, 10,000).")
     var batchSize: Int?
 
     func run() async throws {
@@ -51,7 +51,7 @@ struct FinalizeCommand: AsyncParsableCommand {
                 capabilities: capabilities,
                 migration: migration,
                 options: BoltTransactionOptions(database: resolved.database),
-                batchSize: batchSize ?? migration.options.batchSize ?? 10_000,
+                batchSize: migration.batchSize(batchSize, configured: configuration.engine.batchSize),
                 logger: logger
             )
             let outcome: (changed: Int64, verify: VerifyResult?)

@@ -46,17 +46,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Undo the migration (run its down direction).")
     var down = false
 
-    @Option(help: "Items per batch (default: the migration's batch_size, else 10,000).")
+    @Option(help: "Items per batch (default: the migration's batch_size, else [engine] batch_size, 10,000).")
     var batchSize: Int?
 
-    @Option(
-        name: .customLong("skip-preflight"),
-        help: ArgumentHelp(
-            "Skip one pre-flight check (repeat for more): \(PreflightCheck.allCases.map(\.rawValue).joined(separator: ", ")).",
-            valueName: "check"
-        )
-    )
-    var skipPreflight: [String] = []
+    @OptionGroup var preflight: PreflightOptions
 
     @Flag(
         help: "Write nothing: plan read-only, count the items per step, show the batch statement and its EXPLAIN plan."
@@ -93,11 +86,6 @@ struct RunCommand: AsyncParsableCommand {
         if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
         if sample != nil && !dryRun { throw ValidationError("--sample needs --dry-run") }
         if all && dryRun { throw ValidationError("--dry-run previews one migration: give its version") }
-        for check in skipPreflight where PreflightCheck(rawValue: check) == nil {
-            throw ValidationError(
-                "unknown pre-flight check '\(check)' (known: \(PreflightCheck.allCases.map(\.rawValue).joined(separator: ", ")))"
-            )
-        }
     }
 
     func run() async throws {
@@ -155,6 +143,7 @@ struct RunCommand: AsyncParsableCommand {
                     capabilities: capabilities,
                     graph: resolved,
                     throttle: throttleSettings,
+                    configuredBatchSize: configuration.engine.batchSize,
                     logger: logger
                 )
             }
@@ -187,10 +176,11 @@ struct RunCommand: AsyncParsableCommand {
         capabilities: BoltCapabilities,
         graph: GraphOptions.Resolved,
         throttle throttleSettings: ThrottleSettings,
+        configuredBatchSize: Int,
         logger: Logger
     ) async throws {
         let target = graph.target
-        let batchSize = self.batchSize ?? migration.options.batchSize ?? 10_000
+        let batchSize = migration.batchSize(self.batchSize, configured: configuredBatchSize)
         let job: Job
         let enqueuedHere: Bool
         do {
@@ -245,7 +235,7 @@ struct RunCommand: AsyncParsableCommand {
             migration: migration,
             configuration: .init(
                 batchSize: batchSize,
-                skipPreflight: Set(skipPreflight.compactMap(PreflightCheck.init(rawValue:)))
+                skipPreflight: preflight.checks
             ),
             pacer: pacer,
             connectBeside: connect,

@@ -133,6 +133,21 @@ extension JobStoreIntegrationTests {
         "rate", "etaSeconds",
     ]
 
+    /// No --batch-size and no batch_size in the file: a job asks for the configuration's [engine] batch_size, the
+    /// size a daemon would choose, not a fixed 10,000 that made the setting count for nothing.
+    @Test func aJobsBatchSizeDefaultsToTheConfiguredOne() async throws {
+        let fixture = try await ClientFixture.make()
+        defer { Task { await fixture.close() } }
+        var configured = fixture.environment
+        configured["SLUICE_ENGINE_BATCH_SIZE"] = "1234"
+        let run = try await fixture.run(
+            ["enqueue", "1", "--json", "--schema", fixture.schema],
+            environment: configured
+        )
+        let job = try #require((try fixture.object(run)["jobs"] as? [[String: Any]])?.first, "\(run.errors)")
+        #expect((job["batchSize"] as? [String: Any])?["requested"] as? Int == 1_234, "\(run.output)")
+    }
+
     @Test func enqueueStatusJobsAndControlFollowAJobThroughItsLife() async throws {
         let fixture = try await ClientFixture.make()
         defer { Task { await fixture.close() } }
@@ -151,7 +166,9 @@ extension JobStoreIntegrationTests {
             "250",
             "--priority=-5",
             "--not-before",
-            "2030-01-02 03:04 Europe/Berlin"
+            "2030-01-02 03:04 Europe/Berlin",
+            "--skip-preflight",
+            "max_items"
         )
         let enqueued = try #require((try fixture.object(run)["jobs"] as? [[String: Any]])?.first)
         #expect(Set(enqueued.keys) == Self.jobKeys)
@@ -162,6 +179,11 @@ extension JobStoreIntegrationTests {
         #expect((enqueued["target"] as? [String: Any])?["url"] as? String == fixture.url)
         #expect(enqueued["after"] is NSNull && enqueued["lastError"] is NSNull)
         let second = JobID(rawValue: Int64(try #require(enqueued["id"] as? Int)))
+        // The skipped check goes with the job, for the daemon's pre-flight.
+        let options = try #require(try await fixture.store.job(second)).options.text
+        #expect(options.filter { $0 != " " }.contains(#""skip_preflight":["max_items"]"#), "\(options)")
+        run = try await fixture.sluice("enqueue", "3", "--skip-preflight", "max-items")
+        #expect(run.isOneLineError(containing: "unknown pre-flight check 'max-items'"), "\(run.errors)")
 
         // A second unfinished job of one migration on one graph is refused, naming the first; a dry run is not.
         run = try await fixture.sluice("enqueue", "1")
