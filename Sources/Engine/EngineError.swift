@@ -10,9 +10,6 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case graphLostProgress(graphDone: Int64, recorded: Int64)
     /// Another worker took the job over; this one must stop without writing.
     case leaseLost
-    /// The batch statement's plan scans for its items (the operator is given): each batch would read
-    /// them all again, so the job would cost O(N^2/B). Refused before the first write.
-    case scansPerBatch(String)
     /// So many items of one batch failed that the statement itself is at fault, not its items.
     case tooManyFailingItems(count: Int, error: BoltServerError)
     /// A schema step failed or its index did not come ONLINE.
@@ -43,9 +40,6 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "committed batches (restored from a backup?); resuming would skip items, so the job stopped"
         case .leaseLost:
             "another worker took over the job"
-        case .scansPerBatch(let operation):
-            "the batch statement's plan scans for its items (\(operation)): every batch would read them all again; "
-                + "refused before the first write (an id seek is needed: check the server's id lookup and the --dialect)"
         case .tooManyFailingItems(let count, let error):
             "\(count) items of one batch failed (last: \(error)): the statement fails for its items, not one bad item; "
                 + "the job stopped"

@@ -111,26 +111,14 @@ public struct Finalizer: Sendable {
     ) async throws(EngineError) -> Int64 {
         let batch = parameters.merging(statement.itemParameters(ids)) { _, item in item }
         do {
-            return try await atomically(statement.unfenced, parameters: batch).first?["sluice_changed"]?.intValue ?? 0
+            return try await connection.runAtomically(
+                statement.unfenced,
+                parameters: batch,
+                options: options,
+                unit: capabilities.atomicUnit
+            ).first?["sluice_changed"]?.intValue ?? 0
         } catch {
             throw .bolt(error)
         }
-    }
-
-    /// Runs `query` as the server's atomic unit: a transaction, or one statement where those are fake.
-    private func atomically(_ query: String, parameters: [String: BoltValue]) async throws(BoltError) -> [BoltRecord] {
-        guard capabilities.atomicUnit == .explicitTransaction else {
-            return try await connection.run(query, parameters: parameters, options: options).collect()
-        }
-        let transaction = try await connection.beginTransaction(options: options)
-        let records: [BoltRecord]
-        do {
-            records = try await transaction.run(query, parameters: parameters).collect()
-        } catch {
-            if connection.isActive, case .server = error { try? await transaction.rollback() }
-            throw error
-        }
-        try await transaction.commit()
-        return records
     }
 }

@@ -34,14 +34,7 @@ extension JobRunner {
     ) async throws(EngineError) -> [String: BoltValue] {
         let job = lease.job
         let fresh = job.planDone == 0 && job.planTotal == nil
-        let skipped = (try? job.options.decode(JobOptions.self))?.skipPreflight ?? []
-        let preflight = Preflight(
-            connection: connection,
-            capabilities: capabilities,
-            options: options,
-            skip: configuration.skipPreflight.union(skipped),
-            logger: logger
-        )
+        let preflight = preflight(job: job, options: options, logger: logger)
         if fresh, job.direction == .down,
             let when = try await bolt({ () async throws(BoltError) in
                 try await Finalizer.finalized(migration, connection: connection, options: options)
@@ -60,6 +53,19 @@ extension JobRunner {
         // The batch statement's plan is checked by run() once it is built (`plan`).
         if fresh { try await preflight.checkIndexes(migration) }
         return parameters
+    }
+
+    /// Pre-flight for `job`, skipping the checks the run's configuration and the job's options (`sluice enqueue
+    /// --skip-preflight`) name.
+    func preflight(job: Job, options: BoltTransactionOptions, logger: Logger) -> Preflight {
+        let skipped = (try? job.options.decode(JobOptions.self))?.skipPreflight ?? []
+        return Preflight(
+            connection: connection,
+            capabilities: capabilities,
+            options: options,
+            skip: configuration.skipPreflight.union(skipped),
+            logger: logger
+        )
     }
 
     /// Creates the indexes on `:SluiceJob(id)` and `:SluiceGraph(key)` where the server lists its indexes and has
@@ -248,7 +254,7 @@ extension EngineError {
     /// operator can fix the file or the graph and start it afresh.
     public var isPermanent: Bool {
         switch self {
-        case .migration, .schema, .preflight, .scansPerBatch, .tooManyFailingItems: true
+        case .migration, .schema, .preflight, .tooManyFailingItems: true
         case .bolt(.server(let error)): JobRunner.isStatementError(error)
         case .graphLostProgress, .leaseLost, .bolt, .store: false
         }

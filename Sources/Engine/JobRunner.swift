@@ -175,9 +175,11 @@ public struct JobRunner: Sendable {
             )
         }
         let statement = BatchStatement(step: step, capabilities: capabilities)
-        if capabilities.explainReturnsPlan, !configuration.skipPreflight.contains(.plan) {
-            try await preflight(statement, parameters: parameters, options: options)
-        }
+        // On every run, resumed ones too: an index dropped since the job started would make each batch scan.
+        _ = try await preflight(job: job, options: options, logger: logger).checkPlan(
+            statement,
+            parameters: parameters
+        )
         let requested = job.requestedBatchSize > 0 ? job.requestedBatchSize : configuration.batchSize
         var machine = BatchProtocol(
             recorded: job.planDone,
@@ -432,22 +434,6 @@ public struct JobRunner: Sendable {
     }
 
     // MARK: Batches
-
-    /// Refuses a batch statement whose plan scans for its items, before anything is written.
-    private func preflight(
-        _ statement: BatchStatement,
-        parameters: [String: BoltValue],
-        options: BoltTransactionOptions
-    ) async throws(EngineError) {
-        let sample = statement.parameters(ids: [0], job: 0, token: 0, from: 0, hold: .seconds(1), bound: parameters)
-        let summary = try await bolt { () async throws(BoltError) in
-            try await connection.run("EXPLAIN " + statement.batch, parameters: sample, options: options).consume()
-        }
-        guard let plan = summary.metadata["plan"] else { return }
-        if let scan = BatchPlanCheck.scan(in: plan, variable: statement.step.pattern.variable) {
-            throw .scansPerBatch(scan)
-        }
-    }
 
     /// Runs the batch statement over `slice` in the server's atomic unit.
     private func apply(

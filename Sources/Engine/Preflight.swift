@@ -136,8 +136,7 @@ public struct Preflight: Sendable {
         parameters: [String: BoltValue]
     ) async throws(EngineError) -> String {
         guard capabilities.explainReturnsPlan else { return "" }
-        var explained = parameters.merging(statement.itemParameters([0])) { _, item in item }
-        for name in ["sluice_job", "sluice_token", "sluice_from", "sluice_to"] { explained[name] = .integer(0) }
+        let explained = statement.parameters(ids: [0], job: 0, token: 0, from: 0, hold: .seconds(1), bound: parameters)
         let plan: BoltValue
         do {
             let summary = try await connection.run(

@@ -547,7 +547,7 @@ struct JobSession {
             return await fail("\(error)", logger: logger)
         case .bolt(let boltError) where Self.isUnavailability(boltError):
             return await graphUnavailable("\(boltError)", logger: logger)
-        case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .scansPerBatch, .schema, .preflight:
+        case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .schema, .preflight:
             return await fail("\(error)", logger: logger)
         }
     }
