@@ -10,11 +10,24 @@ import Migrations
 /// Postgres stays the authority on what is applied (`sluice list`, `sluice run`); the graph's copy is
 /// for the tools and people that read the guide's nodes, and what `sluice baseline` adopts from.
 public enum GraphMigrationNodes {
-    /// Writes one version's node. Times travel as ISO 8601 text: FalkorDB has no datetime().
-    static let record = """
-        MERGE (m:Migration {version: $version})
-        SET m.name = $name, m.checksum = $checksum, m.appliedAt = $appliedAt, m.appliedBy = $appliedBy,
+    /// What a version's node says. Times travel as ISO 8601 text: FalkorDB has no datetime().
+    private static let fields = """
+        m.name = $name, m.checksum = $checksum, m.appliedAt = $appliedAt, m.appliedBy = $appliedBy,
             m.status = $status, m.direction = $direction, m.items = $items
+        """
+
+    /// Updates the version's node, sluice's `"007"` or the guide's `7` (adopted by `sluice baseline`, which keeps
+    /// its version as the guide wrote it): a `MERGE` on `"007"` alone would add a second node beside the guide's.
+    static let update = """
+        MATCH (m:Migration) WHERE m.version = $version OR m.version = $number
+        SET \(fields)
+        RETURN count(m) AS updated
+        """
+
+    /// Creates the version's node where ``update`` found none.
+    static let create = """
+        CREATE (m:Migration {version: $version})
+        SET \(fields)
         """
 
     /// The versions the graph says are applied, as written (the guide's may be integers).
@@ -41,16 +54,17 @@ public enum GraphMigrationNodes {
         // swift-foundation's ISO 8601 style, not ISO8601DateFormatter: that one loads ICU's calendar, number and
         // collation data (about 2 MB resident for the rest of a daemon's life) to print one date.
         let now = (entry.appliedAt ?? Date()).formatted(.iso8601)
-        try await connection.run(
-            record,
-            parameters: [
-                "version": .string(entry.migrationVersion), "name": .string(entry.migrationName),
-                "checksum": .string(entry.checksum), "appliedAt": .string(now),
-                "appliedBy": .string(entry.appliedBy), "status": .string(entry.status.rawValue),
-                "direction": .string(entry.direction.rawValue), "items": .integer(entry.items),
-            ],
-            options: options
-        ).consume()
+        let parameters: [String: BoltValue] = [
+            "version": .string(entry.migrationVersion),
+            "number": MigrationVersion(entry.migrationVersion).map { .integer(Int64($0.number)) } ?? .null,
+            "name": .string(entry.migrationName), "checksum": .string(entry.checksum), "appliedAt": .string(now),
+            "appliedBy": .string(entry.appliedBy), "status": .string(entry.status.rawValue),
+            "direction": .string(entry.direction.rawValue), "items": .integer(entry.items),
+        ]
+        let updated = try await connection.run(update, parameters: parameters, options: options).collect()
+        if updated.first?["updated"]?.intValue ?? 0 == 0 {
+            try await connection.run(create, parameters: parameters, options: options).consume()
+        }
         let versions = try await connection.run(applied, options: options).collect().compactMap { record in
             record["version"].flatMap { value in
                 MigrationVersion(graphValue: value)

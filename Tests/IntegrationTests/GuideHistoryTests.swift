@@ -106,6 +106,25 @@ extension GuideMigrationsTests {
         #expect(states["001"] == "applied" && states["002"] == "applied" && states["003"] == "pending", "\(states)")
         let again = try await graph.sluice(["run", "1"], schema: schema)
         #expect(again.output.contains("001 is already applied"), "\(again.output)")
+
+        // The adopted node, the guide's integer version, is the one a later run records on: no second node.
+        let undone = try await graph.sluice(["run", "2", "--down"], schema: schema)
+        #expect(undone.status == 0, "\(undone.errors)")
+        try await graph.server.withConnection { connection in
+            let nodes = try await graph.server.query(
+                connection,
+                "MATCH (m:Migration) WHERE m.version = 2 OR m.version = '002' RETURN m.version AS version, m.status AS status"
+            )
+            #expect(
+                nodes.map { [$0["version"], $0["status"]] } == [[.integer(2), .string("rolled_back")]],
+                "\(nodes)"
+            )
+            let meta = try await graph.server.query(
+                connection,
+                "MATCH (m:Metadata {key: 'schema_version'}) RETURN m.value AS value"
+            )
+            #expect(meta.first?["value"] == .string("001"), "\(meta)")
+        }
     }
 
     @Test(arguments: ["arcadedb", "falkordb"])
