@@ -227,7 +227,10 @@ import Testing
             Issue.record("nested BEGIN accepted")
             return
         }
-        _ = machine.enqueue(.run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 10), context: 3)
+        _ = machine.enqueue(
+            .run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 10, inTransaction: true),
+            context: 3
+        )
         _ = machine.receive(.success(["fields": []]))
         _ = machine.receive(.success(["stats": ["nodes-created": 1]]))
         guard case .send([.commit]) = machine.enqueue(.commit, context: 4) else {
@@ -254,7 +257,10 @@ import Testing
         var machine = Self.ready()
         _ = machine.enqueue(.begin(extra: [:]), context: 1)
         _ = machine.receive(.success([:]))
-        _ = machine.enqueue(.run(query: "RETURN 1/0", parameters: [:], extra: [:], fetchSize: 10), context: 2)
+        _ = machine.enqueue(
+            .run(query: "RETURN 1/0", parameters: [:], extra: [:], fetchSize: 10, inTransaction: true),
+            context: 2
+        )
         _ = machine.receive(.success(["fields": ["x"]]))
         guard
             case .failOperationAndReset(2, _) = machine.receive(
@@ -265,6 +271,16 @@ import Testing
             return
         }
         _ = machine.receive(.success([:]))  // RESET
+        // The transaction's next RUN must not run as an auto-commit query, committing on its own.
+        guard
+            case .failOperation(4, .misuse) = machine.enqueue(
+                .run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 10, inTransaction: true),
+                context: 4
+            )
+        else {
+            Issue.record("a RUN of the failed transaction ran outside it")
+            return
+        }
         guard case .failOperation(3, .misuse) = machine.enqueue(.commit, context: 3) else {
             Issue.record("COMMIT of a failed transaction accepted")
             return
@@ -331,7 +347,10 @@ import Testing
         var inTransaction = Self.ready()
         _ = inTransaction.enqueue(.begin(extra: [:]), context: 1)
         _ = inTransaction.receive(.success([:]))
-        _ = inTransaction.enqueue(.run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 1), context: 2)
+        _ = inTransaction.enqueue(
+            .run(query: "CREATE ()", parameters: [:], extra: [:], fetchSize: 1, inTransaction: true),
+            context: 2
+        )
         guard case .closeConnection(let lost) = inTransaction.close(.connectionLost(reason: "reset")) else {
             Issue.record("no close")
             return

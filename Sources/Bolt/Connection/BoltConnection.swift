@@ -176,7 +176,8 @@ public final class BoltConnection: Sendable {
         _ query: String,
         parameters: [String: BoltValue],
         extra: [String: BoltValue],
-        fetchSize: Int
+        fetchSize: Int,
+        inTransaction: Bool = false
     ) async throws(BoltError) -> BoltResult {
         let promise = channel.eventLoop.makePromise(of: BoltResult.self)
         let handler = self.handler
@@ -184,7 +185,13 @@ public final class BoltConnection: Sendable {
         channel.eventLoop.execute {
             let stream = BoltResultStream(fetchSize: fetch, resultPromise: promise)
             handler.value.enqueue(
-                .run(query: query, parameters: parameters, extra: extra, fetchSize: fetch),
+                .run(
+                    query: query,
+                    parameters: parameters,
+                    extra: extra,
+                    fetchSize: fetch,
+                    inTransaction: inTransaction
+                ),
                 context: .result(stream)
             )
         }

@@ -11,7 +11,7 @@ public struct BoltTransaction: Sendable {
         parameters: [String: BoltValue] = [:],
         fetchSize: Int = 1000
     ) async throws(BoltError) -> BoltResult {
-        try await connection.run(query, parameters: parameters, extra: [:], fetchSize: fetchSize)
+        try await connection.run(query, parameters: parameters, extra: [:], fetchSize: fetchSize, inTransaction: true)
     }
 
     /// Commits. The returned metadata holds the server's bookmark where it sends one.

@@ -13,7 +13,16 @@ import NIOCore
 /// reported; a transaction open at that moment is gone (the server rolled it back).
 struct BoltConnectionStateMachine<Context> {
     enum Operation {
-        case run(query: String, parameters: [String: BoltValue], extra: [String: BoltValue], fetchSize: Int64)
+        /// `inTransaction`: where the caller means it to run, in its explicit transaction or as an auto-commit
+        /// query. A RUN that finds the connection elsewhere fails as misuse: after a FAILURE ended the transaction
+        /// (the RESET leaves none open), a transaction's next RUN would otherwise commit on its own.
+        case run(
+            query: String,
+            parameters: [String: BoltValue],
+            extra: [String: BoltValue],
+            fetchSize: Int64,
+            inTransaction: Bool = false
+        )
         /// Fetches the next records of the open result.
         case pull(fetchSize: Int64)
         /// Drops the rest of the open result and completes it with its summary.
@@ -143,7 +152,8 @@ struct BoltConnectionStateMachine<Context> {
 
     private mutating func start(_ operation: Operation, context: Context) -> Action {
         switch (state, operation) {
-        case (.idle(let inTransaction), .run(let query, let parameters, let extra, let fetchSize)):
+        case (.idle(let inTransaction), .run(let query, let parameters, let extra, let fetchSize, let expected))
+        where inTransaction == expected:
             state = .awaitingRunSummary(context, inTransaction: inTransaction)
             return .send([.run(query: query, parameters: parameters, extra: extra), .pull(n: fetchSize)])
         case (.streamOpen(_, let inTransaction), .pull(let fetchSize)):
