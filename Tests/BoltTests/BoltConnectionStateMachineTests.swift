@@ -253,6 +253,26 @@ import Testing
         }
     }
 
+    @Test func onlyAnIdleConnectionOutsideATransactionIsReusable() {
+        var machine = Self.ready()
+        #expect(machine.isReusable)
+        _ = machine.enqueue(.begin(extra: [:]), context: 1)
+        #expect(!machine.isReusable, "BEGIN in flight")
+        _ = machine.receive(.success([:]))
+        #expect(!machine.isReusable, "inside a transaction")
+        _ = machine.enqueue(.rollback, context: 2)
+        _ = machine.receive(.success([:]))
+        #expect(machine.isReusable)
+        _ = machine.enqueue(
+            .run(query: "UNWIND range(1, 3) AS i RETURN i", parameters: [:], extra: [:], fetchSize: 1),
+            context: 3
+        )
+        _ = machine.receive(.success(["fields": ["i"]]))
+        _ = machine.receive(.record([1]))
+        _ = machine.receive(.success(["has_more": true]))
+        #expect(!machine.isReusable, "a result still open")
+    }
+
     @Test func failureInsideTransactionEndsIt() {
         var machine = Self.ready()
         _ = machine.enqueue(.begin(extra: [:]), context: 1)

@@ -266,6 +266,23 @@ func residentMemoryBytes() -> Int {
         #expect(await pool.connectionCount == 0)
     }
 
+    /// A body that returns with its transaction still open hands back a connection no one else may use: the pool
+    /// closes it, and the next user gets a fresh one whose auto-commit query runs on its own.
+    @Test func aConnectionLeftInsideATransactionIsNotReused() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let pool = BoltConnectionPool(url: server.url, auth: server.auth, configuration: .init(maximumConnections: 1))
+        try await pool.withConnection { connection in
+            _ = try await connection.beginTransaction(options: server.options)
+        }
+        #expect(await pool.connectionCount == 0, "the connection left in a transaction was kept")
+        let one = try await pool.withConnection { connection in
+            try await connection.run("RETURN 1 AS one", options: server.options).collect().first?["one"]
+        }
+        #expect(one == 1)
+        #expect(await pool.connectionCount == 1)
+        await pool.close()
+    }
+
     @Test(arguments: BoltTestServer.names)
     func executeWriteRetriesConflictsAndAppliesEachUnitOnce(server: String) async throws {
         guard let server = try BoltTestServer.named(server) else { return }

@@ -16,6 +16,8 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var stateMachine = BoltConnectionStateMachine<BoltOperationContext>()
+    /// See ``BoltConnectionStateMachine/isReusable``.
+    var isReusable: Bool { stateMachine.isReusable }
     private let hello: BoltConnectionStateMachine<BoltOperationContext>.HelloParameters
     /// Whether a close by the client says GOODBYE first: not to servers that mishandle it (FalkorDB).
     private let sendsGoodbye: Bool

@@ -170,6 +170,13 @@ public final class BoltConnection: Sendable {
 
     public var isActive: Bool { channel.isActive }
 
+    /// Open, idle outside a transaction, with nothing queued: fit for a pool's next user.
+    func isReusable() async -> Bool {
+        guard channel.isActive else { return false }
+        let handler = self.handler
+        return (try? await channel.eventLoop.submit { handler.value.isReusable }.get()) ?? false
+    }
+
     // MARK: Shared with BoltTransaction
 
     func run(

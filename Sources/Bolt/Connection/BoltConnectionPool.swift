@@ -60,10 +60,10 @@ public actor BoltConnectionPool {
         let connection = try await acquire()
         do {
             let result = try await body(connection)
-            await release(connection)
+            await release(connection, reusable: await connection.isReusable())
             return result
         } catch {
-            await release(connection)
+            await release(connection, reusable: await connection.isReusable())
             throw error
         }
     }
@@ -149,8 +149,10 @@ public actor BoltConnectionPool {
         }
     }
 
-    func release(_ connection: BoltConnection) {
-        if isClosed || !connection.isActive {
+    /// Takes `connection` back: idle for the next user when `reusable` (``BoltConnection/isReusable()``), else
+    /// closed (a body that returned with a transaction or a result still open).
+    func release(_ connection: BoltConnection, reusable: Bool) {
+        if isClosed || !reusable {
             openCount -= 1
             Task { await connection.close() }
         } else {

@@ -139,6 +139,13 @@ struct BoltConnectionStateMachine<Context> {
         }
     }
 
+    /// Idle outside a transaction with nothing queued: what a pool may hand to its next user. A connection left
+    /// with a transaction or a result open would run that user's queries inside someone else's transaction.
+    var isReusable: Bool {
+        guard queue.isEmpty, case .idle(inTransaction: false) = state else { return false }
+        return true
+    }
+
     /// Starts the next queued operation if the connection is free; call after every server message.
     mutating func startNextQueuedOperation() -> Action {
         switch state {
