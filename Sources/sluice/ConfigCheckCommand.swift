@@ -19,7 +19,7 @@ struct ConfigCheckCommand: ParsableCommand {
 
     func run() throws {
         var output = StandardOutput()
-        output.write(Self.render(try file.daemonConfiguration()))
+        output.write(Self.render(try file.daemonConfiguration(readingPassword: true)))
     }
 
     /// The settings as TOML, each line commented with its source and environment variable.

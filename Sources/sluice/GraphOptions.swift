@@ -58,20 +58,22 @@ struct GraphOptions: ParsableArguments {
         if let url { settings.url = try BoltURL(parsing: url) }
         if let database { settings.database = database.isEmpty ? nil : database }
         if let tlsCA { settings.tls = BoltTLSConfiguration(caFile: tlsCA.isEmpty ? nil : tlsCA) }
-        if user != nil || passwordFile != nil {
-            var configuredUser: String?
-            if case .basic(let name, _) = configured.auth { configuredUser = name }
-            let password: String?
-            do {
-                password = try GraphSettings.password(passwordFile: passwordFile, environment: environment)?.password
-            } catch {
-                throw CommandError(error.description)
-            }
-            guard let auth = GraphSettings.auth(user: user ?? configuredUser, password: password) else {
-                throw CommandError("a password was given but no user: set --user, [graph] user or SLUICE_BOLT_USER")
-            }
-            settings.auth = auth
+        // The login, here and not when the configuration was read: the flags first, then the configuration.
+        var configuredUser: String?
+        if case .basic(let name, _) = configured.auth { configuredUser = name }
+        let password: String?
+        do {
+            password = try GraphSettings.password(
+                passwordFile: passwordFile ?? configured.passwordFile,
+                environment: environment
+            )?.password
+        } catch {
+            throw CommandError(error.description)
         }
+        guard let auth = GraphSettings.auth(user: user ?? configuredUser, password: password) else {
+            throw CommandError("a password was given but no user: set --user, [graph] user or SLUICE_BOLT_USER")
+        }
+        settings.auth = auth
         return settings
     }
 

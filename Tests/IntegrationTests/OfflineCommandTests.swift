@@ -29,7 +29,18 @@ import Testing
             ),
             (
                 ["cypher", "RETURN 1"], ["SLUICE_BOLT_PASSWORD_FILE": "/nonexistent/bolt-password"],
-                "environment SLUICE_BOLT_PASSWORD_FILE: [graph] password_file"
+                "cannot read password file /nonexistent/bolt-password"
+            ),
+            // The password is read when the graph is connected to, after the flags: --user counts, and a command
+            // that never connects is not refused for it.
+            (
+                ["cypher", "--url", "bolt://127.0.0.1:1", "--user", "neo4j", "RETURN 1"],
+                ["SLUICE_BOLT_PASSWORD": "secret-9"], "cannot connect to 127.0.0.1:1"
+            ),
+            (
+                ["check", "--migrations", "/nonexistent-migrations"],
+                ["SLUICE_BOLT_PASSWORD_FILE": "/nonexistent/bolt-password"],
+                "1 problem in 1 file of /nonexistent-migrations"
             ),
             (["cypher", "RETURN 1"], ["SLUICE_BOLT_DIALECT": "oracle"], "environment SLUICE_BOLT_DIALECT"),
         ]

@@ -32,9 +32,13 @@ public struct DaemonConfiguration: Sendable {
     }
 
     /// Reads the file at `path` (none: defaults and environment only) and the environment.
+    /// - Parameter readingPassword: read the graph's password now and refuse one without a user, as the daemon
+    ///   must; false for a command, which resolves the login with its own `--user` and `--password-file` when it
+    ///   connects (``GraphSettings/passwordFile``), and must not fail on a password it has no use for.
     public static func load(
         path: String?,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        readingPassword: Bool = true
     ) throws(ConfigurationError) -> DaemonConfiguration {
         var document = TOMLDocument()
         if let path {
@@ -50,11 +54,22 @@ public struct DaemonConfiguration: Sendable {
                 throw .syntax(path: path, error)
             }
         }
-        return try DaemonConfiguration(document: document, path: path, environment: environment)
+        return try DaemonConfiguration(
+            document: document,
+            path: path,
+            environment: environment,
+            readingPassword: readingPassword
+        )
     }
 
-    /// The configuration `document` (read from `path`) and `environment` give.
-    public init(document: TOMLDocument, path: String?, environment: [String: String]) throws(ConfigurationError) {
+    /// The configuration `document` (read from `path`) and `environment` give; `readingPassword` as for
+    /// ``load(path:environment:readingPassword:)``.
+    public init(
+        document: TOMLDocument,
+        path: String?,
+        environment: [String: String],
+        readingPassword: Bool = true
+    ) throws(ConfigurationError) {
         var reader = ConfigurationReader(document: document, path: path, environment: environment)
         try reader.checkUnknownKeys()
         self.path = path
@@ -82,7 +97,8 @@ public struct DaemonConfiguration: Sendable {
         let passwordSource = reader.lastSource
         let password: (password: String, source: SettingSource)?
         do {
-            password = try GraphSettings.password(passwordFile: passwordFile, environment: environment)
+            password =
+                readingPassword ? try GraphSettings.password(passwordFile: passwordFile, environment: environment) : nil
         } catch {
             throw .invalidValue(source: passwordSource, key: Setting.graphPasswordFile.name, reason: "\(error)")
         }
@@ -234,7 +250,8 @@ public struct DaemonConfiguration: Sendable {
             auth: auth,
             database: database,
             tls: BoltTLSConfiguration(caFile: tlsCA),
-            dialect: BoltCapabilities.Dialect(rawValue: dialectName)
+            dialect: BoltCapabilities.Dialect(rawValue: dialectName),
+            passwordFile: passwordFile
         )
         daemon = DaemonSettings(
             worker: worker,

@@ -14,6 +14,9 @@ public struct GraphSettings: Sendable {
     public var tls: BoltTLSConfiguration
     /// Overrides probing the server; `nil` probes.
     public var dialect: BoltCapabilities.Dialect?
+    /// The configured password file (`[graph] password_file`, `SLUICE_BOLT_PASSWORD_FILE`), for a command that
+    /// resolves the login itself, with its own flags (``DaemonConfiguration/load(path:environment:readingPassword:)``).
+    public var passwordFile: String?
 
     /// The systemd credential holding the graph's password.
     public static let credentialName = "bolt-password"
@@ -23,13 +26,15 @@ public struct GraphSettings: Sendable {
         auth: BoltAuth,
         database: String?,
         tls: BoltTLSConfiguration,
-        dialect: BoltCapabilities.Dialect?
+        dialect: BoltCapabilities.Dialect?,
+        passwordFile: String? = nil
     ) {
         self.url = url
         self.auth = auth
         self.database = database
         self.tls = tls
         self.dialect = dialect
+        self.passwordFile = passwordFile
     }
 
     /// Where the password comes from, first match wins: `passwordFile`, the credential, `SLUICE_BOLT_PASSWORD`.
