@@ -32,6 +32,10 @@ public struct DryRun: Sendable {
     let capabilities: BoltCapabilities
     let migration: MigrationFile
     let options: BoltTransactionOptions
+    /// Pre-flight checks to leave out of the refusals, as the job would skip them.
+    let skip: Set<PreflightCheck>
+    /// Told before each query, as ``JobRunner``'s: a daemon's watchdog allows one query's time between signs.
+    let stillWorking: (@Sendable () -> Void)?
     let logger: Logger
 
     public init(
@@ -39,12 +43,16 @@ public struct DryRun: Sendable {
         capabilities: BoltCapabilities,
         migration: MigrationFile,
         options: BoltTransactionOptions,
+        skip: Set<PreflightCheck> = [],
+        stillWorking: (@Sendable () -> Void)? = nil,
         logger: Logger
     ) {
         self.connection = connection
         self.capabilities = capabilities
         self.migration = migration
         self.options = options
+        self.skip = skip
+        self.stillWorking = stillWorking
         self.logger = logger
     }
 
@@ -65,15 +73,18 @@ public struct DryRun: Sendable {
             connection: connection,
             capabilities: capabilities,
             options: options,
-            skip: [],
+            skip: skip,
             logger: logger
         )
         // A server without the required features cannot even bind the parameters.
+        stillWorking?()
         try await preflight.checkFeatures(migration)
+        stillWorking?()
         let parameters = try await JobRunner.bindParameters(of: migration, connection: connection, options: options)
         // Pre-flight's other read-only checks, reported instead of refusing.
         var refusals: [String] = []
         func note(_ check: () async throws(EngineError) -> Void) async throws(EngineError) {
+            stillWorking?()
             do {
                 try await check()
             } catch .preflight(let failure) {
@@ -92,7 +103,11 @@ public struct DryRun: Sendable {
                 steps.append(Step(line: schema.line, kind: "schema", statement: schema.statement))
             case .data(let data):
                 let statement = BatchStatement(step: data, capabilities: capabilities)
-                let ids = try await plannedIDs(statement, parameters: parameters)
+                stillWorking?()
+                // Counted on the server unless a sample needs the ids: a million ids need not cross the wire to be
+                // counted.
+                let ids = sample == nil ? [] : try await plannedIDs(statement, parameters: parameters)
+                let planned = sample == nil ? try await preflight.count(data, parameters: parameters) : Int64(ids.count)
                 var plan: String?
                 try await note { () async throws(EngineError) in
                     let text = try await preflight.checkPlan(statement, parameters: parameters)
@@ -102,7 +117,7 @@ public struct DryRun: Sendable {
                     line: data.line,
                     kind: "data",
                     statement: statement.batch,
-                    planned: Int64(ids.count),
+                    planned: planned,
                     plan: plan
                 )
                 if let sample {

@@ -21,6 +21,11 @@ extension JobRunner {
         enum CodingKeys: String, CodingKey {
             case skipPreflight = "skip_preflight"
         }
+
+        /// The checks `job`'s options skip (none when its options say nothing of them).
+        public static func skippedChecks(of job: Job) -> Set<PreflightCheck> {
+            Set((try? job.options.decode(JobOptions.self))?.skipPreflight ?? [])
+        }
     }
 
     /// Before the first write: pre-flight (for a job not yet planned), then the schema steps that come
@@ -58,12 +63,11 @@ extension JobRunner {
     /// Pre-flight for `job`, skipping the checks the run's configuration and the job's options (`sluice enqueue
     /// --skip-preflight`) name.
     func preflight(job: Job, options: BoltTransactionOptions, logger: Logger) -> Preflight {
-        let skipped = (try? job.options.decode(JobOptions.self))?.skipPreflight ?? []
-        return Preflight(
+        Preflight(
             connection: connection,
             capabilities: capabilities,
             options: options,
-            skip: configuration.skipPreflight.union(skipped),
+            skip: configuration.skipPreflight.union(JobOptions.skippedChecks(of: job)),
             logger: logger
         )
     }

@@ -197,20 +197,29 @@ struct JobSession {
         capabilities: BoltCapabilities,
         logger: Logger
     ) async -> End {
+        let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
+        let queryTimeout = configuration.engine.batchTimeout
         let dryRun = DryRun(
             connection: connection,
             capabilities: capabilities,
             migration: migration,
             options: BoltTransactionOptions(database: graph.database),
+            skip: JobRunner.JobOptions.skippedChecks(of: job),
+            stillWorking: { [self] in stillWorking(progress: progress, within: queryTimeout) },
             logger: logger
         )
+        let previewed = await heartbeating(progress: progress, stopping: GracefulJobRun(), logger: logger) {
+            () async -> Result<DryRun.Report, EngineError> in
+            do throws(EngineError) {
+                return .success(try await dryRun.run(job.direction == .up ? .up : .down, sample: nil))
+            } catch {
+                return .failure(error)
+            }
+        }
         let report: DryRun.Report
-        do {
-            report = try await dryRun.run(job.direction == .up ? .up : .down, sample: nil)
-        } catch .bolt(let error) where Self.isUnavailability(error) {
-            return await graphUnavailable("\(error)", logger: logger)
-        } catch {
-            return await fail("dry run: \(error)", logger: logger)
+        switch previewed {
+        case .success(let found): report = found
+        case .failure(let error): return await failed(error, logger: logger)
         }
         for step in report.steps {
             let planned = step.planned.map { ": \(ProgressText.count($0)) items would be changed" } ?? ""
@@ -275,7 +284,6 @@ struct JobSession {
             connect: connect
         )
         let progress = ProgressBox(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
-        let margin = configuration.daemon.watchdogMargin
         let runner = JobRunner(
             store: store,
             connection: connection,
@@ -288,28 +296,15 @@ struct JobSession {
             ),
             pacer: pacer,
             connectBeside: connect,
-            stillWorking: { [pulse] nextWithin in
-                let now = ContinuousClock.now
-                pulse.beat(at: now, allowing: nextWithin + margin)
-                progress.state.withLock { $0.lastProgress = now }
-            },
+            stillWorking: { [self] nextWithin in stillWorking(progress: progress, within: nextWithin) },
             logger: runnerLogger
         )
         let run = GracefulJobRun()
-        let changed = Wakeup()
-        changes.watch(job.id, wakeup: changed)
-        defer { changes.unwatch() }
-        // The heartbeat renews the lease for as long as the runner runs, the batch a shutdown lets finish included
-        // (up to its timeout, longer than a lease): so unstructured, out of the shutdown's reach, like the runner
-        // (``GracefulJobRun``), and ended with it. It ends earlier when the lease is lost.
-        let heartbeating = Task {
-            await heartbeat(progress: progress, stopping: run, changed: changed, logger: logger)
+        let outcome = await heartbeating(progress: progress, stopping: run, logger: logger) {
+            await run.run(runner, lease: lease, probe: probe) { update in
+                onBatch(update, progress: progress, logger: logger)
+            }
         }
-        let outcome = await run.run(runner, lease: lease, probe: probe) { update in
-            onBatch(update, progress: progress, logger: logger)
-        }
-        heartbeating.cancel()
-        await heartbeating.value
         switch outcome {
         case .success(.succeeded(let finished)):
             logger.info(
@@ -408,6 +403,14 @@ struct JobSession {
         }
     }
 
+    /// A sign of life between batches (planning, a schema step, a preview's query): the watchdog allows `within`
+    /// and the margin until the next, and the job does not count as stuck.
+    private func stillWorking(progress: ProgressBox, within: Duration) {
+        let now = ContinuousClock.now
+        pulse.beat(at: now, allowing: within + configuration.daemon.watchdogMargin)
+        progress.state.withLock { $0.lastProgress = now }
+    }
+
     /// A fixed origin for the rate meter's times.
     private static let origin = ContinuousClock.now
 
@@ -430,6 +433,28 @@ struct JobSession {
             throttle: progress.throttle,
             stuckFor: stuckFor
         )
+    }
+
+    /// Runs `work` while ``heartbeat(progress:stopping:changed:logger:)`` renews the lease, hearing the NOTIFYs
+    /// about the job. The heartbeat lasts as long as `work`, the batch a shutdown lets finish included (up to its
+    /// timeout, longer than a lease): so unstructured, out of the shutdown's reach, like the runner
+    /// (``GracefulJobRun``), and ended with `work`. It ends earlier when the lease is lost.
+    private func heartbeating<Result: Sendable>(
+        progress: ProgressBox,
+        stopping run: GracefulJobRun,
+        logger: Logger,
+        _ work: () async -> Result
+    ) async -> Result {
+        let changed = Wakeup()
+        changes.watch(job.id, wakeup: changed)
+        defer { changes.unwatch() }
+        let renewing = Task {
+            await heartbeat(progress: progress, stopping: run, changed: changed, logger: logger)
+        }
+        let result = await work()
+        renewing.cancel()
+        await renewing.value
+        return result
     }
 
     /// Renews the lease every third of its duration, and at once when `changed` says an operator changed the job:
