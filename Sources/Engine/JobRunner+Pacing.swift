@@ -38,8 +38,8 @@ extension JobRunner {
     /// What to do after the pause between batches.
     enum Paced {
         case next(batchSize: Int)
-        /// Told to stop while waiting (paused or cancelled by an operator, or the task was cancelled): the lease is
-        /// released.
+        /// Told to stop while waiting (paused or cancelled by an operator, or the task was cancelled): the caller
+        /// settles the checkpoint in flight, then gives up the hold and the lease, as after any batch.
         case stop(JobControl?)
     }
 
@@ -69,7 +69,6 @@ extension JobRunner {
                 logChange(decision, from: pacing.reported, logger: logger)
                 let control = try await heartbeat(lease, throttle: decision, pacing: &pacing)
                 if control.shouldStop {
-                    try await release(lease)
                     return .stop(control)
                 }
                 override.maxItemsPerSecond = control.operatorMaxRate
@@ -82,19 +81,16 @@ extension JobRunner {
                 do {
                     try await clock.sleep(until: min(end, clock.now + Self.waitSlice))
                 } catch {
-                    try await release(lease)
                     return .stop(nil)
                 }
                 // No batch is in flight: a caller stopping the run through its progress callback may do it now.
                 report(decision)
                 if Task.isCancelled {
-                    try await release(lease)
                     return .stop(nil)
                 }
                 guard clock.now - pacing.lastWrite >= Self.heartbeatInterval else { continue }
                 let control = try await heartbeat(lease, throttle: nil, pacing: &pacing)
                 if control.shouldStop {
-                    try await release(lease)
                     return .stop(control)
                 }
                 if control.operatorMaxRate != override.maxItemsPerSecond {
@@ -103,7 +99,6 @@ extension JobRunner {
                 }
             }
             if Task.isCancelled {
-                try await release(lease)
                 return .stop(nil)
             }
             if decision.state != .paused, clock.now >= end {

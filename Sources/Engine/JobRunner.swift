@@ -176,10 +176,7 @@ public struct JobRunner: Sendable {
         }
         let statement = BatchStatement(step: step, capabilities: capabilities)
         // On every run, resumed ones too: an index dropped since the job started would make each batch scan.
-        _ = try await preflight(job: job, options: options, logger: logger).checkPlan(
-            statement,
-            parameters: parameters
-        )
+        try await preflight(job: job, options: options, logger: logger).checkPlan(statement, parameters: parameters)
         let requested = job.requestedBatchSize > 0 ? job.requestedBatchSize : configuration.batchSize
         var machine = BatchProtocol(
             recorded: job.planDone,
@@ -285,9 +282,8 @@ public struct JobRunner: Sendable {
                         switch paced {
                         case .next(let size): count = min(count, size)
                         case .stop(let control):
-                            _ = try await settle()
-                            await releaseHold(lease, options: options)
-                            return .stopped(control)
+                            action = .release(.stopped(control))
+                            continue
                         }
                     }
                     batchStarted = ContinuousClock.now

@@ -129,13 +129,13 @@ public struct Preflight: Sendable {
     }
 
     /// EXPLAINs the batch statement where the server returns plans, and refuses one that scans.
-    /// Returns the plan's text (empty where the server has no EXPLAIN) for dry-run to show.
+    /// Returns the plan's text (empty where the server has no EXPLAIN, or the check is skipped) for dry-run to show.
     @discardableResult
     public func checkPlan(
         _ statement: BatchStatement,
         parameters: [String: BoltValue]
     ) async throws(EngineError) -> String {
-        guard capabilities.explainReturnsPlan else { return "" }
+        guard capabilities.explainReturnsPlan, !skip.contains(.plan) else { return "" }
         let explained = statement.parameters(ids: [0], job: 0, token: 0, from: 0, hold: .seconds(1), bound: parameters)
         let plan: BoltValue
         do {
@@ -149,7 +149,7 @@ public struct Preflight: Sendable {
         } catch {
             throw .bolt(error)
         }
-        if !skip.contains(.plan), let scan = BatchPlanCheck.scan(in: plan, variable: statement.step.pattern.variable) {
+        if let scan = BatchPlanCheck.scan(in: plan, variable: statement.step.pattern.variable) {
             throw .preflight(.scanPerBatch(operator: scan))
         }
         return Self.text(plan)
