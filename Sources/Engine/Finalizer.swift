@@ -35,11 +35,11 @@ public struct Finalizer: Sendable {
 
     /// Marks the version finalized, or finds when it was.
     static let mark = """
-        MATCH (m:Migration) WHERE m.version = $version OR m.version = $number
+        \(GraphMigrationNodes.matchVersion)
         SET m.finalizedAt = $now
         """
     static let finalizedAt = """
-        MATCH (m:Migration) WHERE (m.version = $version OR m.version = $number) AND m.finalizedAt IS NOT NULL
+        \(GraphMigrationNodes.matchVersion) AND m.finalizedAt IS NOT NULL
         RETURN toString(m.finalizedAt) AS finalizedAt
         """
 
@@ -49,13 +49,12 @@ public struct Finalizer: Sendable {
         connection: BoltConnection,
         options: BoltTransactionOptions
     ) async throws(BoltError) -> String? {
-        let records = try await connection.run(finalizedAt, parameters: versionParameters(migration), options: options)
-            .collect()
+        let records = try await connection.run(
+            finalizedAt,
+            parameters: GraphMigrationNodes.parameters(of: migration.version),
+            options: options
+        ).collect()
         return records.first?["finalizedAt"]?.stringValue
-    }
-
-    static func versionParameters(_ migration: MigrationFile) -> [String: BoltValue] {
-        ["version": .string(migration.version.description), "number": .integer(Int64(migration.version.number))]
     }
 
     /// Returns how many items lost their bookkeeping and the finalize verify's answer, if it has one.
@@ -94,7 +93,7 @@ public struct Finalizer: Sendable {
             }
             verdict = result
         }
-        var mark = Self.versionParameters(migration)
+        var mark = GraphMigrationNodes.parameters(of: migration.version)
         mark["now"] = .string(Date().formatted(.iso8601))  // no ICU (see GraphMigrationNodes.mirror)
         do {
             try await connection.run(Self.mark, parameters: mark, options: options).consume()

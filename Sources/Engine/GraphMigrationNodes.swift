@@ -16,10 +16,19 @@ public enum GraphMigrationNodes {
             m.status = $status, m.direction = $direction, m.items = $items
         """
 
-    /// Updates the version's node, sluice's `"007"` or the guide's `7` (adopted by `sluice baseline`, which keeps
-    /// its version as the guide wrote it): a `MERGE` on `"007"` alone would add a second node beside the guide's.
+    /// Finds a version's node as either side writes it, sluice's `"007"` or the guide's `7` (adopted by
+    /// `sluice baseline`, which keeps the guide's nodes as they are); with ``parameters(of:)``. Parenthesized, so a
+    /// condition may follow with `AND`.
+    public static let matchVersion = "MATCH (m:Migration) WHERE (m.version = $version OR m.version = $number)"
+
+    /// `$version` and `$number` for ``matchVersion``.
+    public static func parameters(of version: MigrationVersion) -> [String: BoltValue] {
+        ["version": .string(version.description), "number": .integer(Int64(version.number))]
+    }
+
+    /// Updates the version's node: a `MERGE` on `"007"` alone would add a second node beside the guide's `7`.
     static let update = """
-        MATCH (m:Migration) WHERE m.version = $version OR m.version = $number
+        \(matchVersion)
         SET \(fields)
         RETURN count(m) AS updated
         """
@@ -54,13 +63,15 @@ public enum GraphMigrationNodes {
         // swift-foundation's ISO 8601 style, not ISO8601DateFormatter: that one loads ICU's calendar, number and
         // collation data (about 2 MB resident for the rest of a daemon's life) to print one date.
         let now = (entry.appliedAt ?? Date()).formatted(.iso8601)
-        let parameters: [String: BoltValue] = [
-            "version": .string(entry.migrationVersion),
-            "number": MigrationVersion(entry.migrationVersion).map { .integer(Int64($0.number)) } ?? .null,
+        var parameters: [String: BoltValue] = [
+            "version": .string(entry.migrationVersion), "number": .null,
             "name": .string(entry.migrationName), "checksum": .string(entry.checksum), "appliedAt": .string(now),
             "appliedBy": .string(entry.appliedBy), "status": .string(entry.status.rawValue),
             "direction": .string(entry.direction.rawValue), "items": .integer(entry.items),
         ]
+        if let version = MigrationVersion(entry.migrationVersion) {
+            parameters.merge(Self.parameters(of: version)) { _, matched in matched }
+        }
         let updated = try await connection.run(update, parameters: parameters, options: options).collect()
         if updated.first?["updated"]?.intValue ?? 0 == 0 {
             try await connection.run(create, parameters: parameters, options: options).consume()

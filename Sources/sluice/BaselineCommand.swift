@@ -76,11 +76,10 @@ struct BaselineCommand: AsyncParsableCommand {
                 )
                 try await jobStore.recordHistory(entry)
                 try await connection.run(
-                    "MATCH (m:Migration) WHERE m.version = $version OR m.version = $number SET m.checksum = $checksum",
-                    parameters: [
-                        "version": .string(migration.version.description),
-                        "number": .integer(Int64(migration.version.number)), "checksum": .string(migration.checksum),
-                    ],
+                    GraphMigrationNodes.matchVersion + " SET m.checksum = $checksum",
+                    parameters: GraphMigrationNodes.parameters(of: migration.version).merging([
+                        "checksum": .string(migration.checksum)
+                    ]) { _, checksum in checksum },
                     options: options
                 ).consume()
                 output.write("\(migration.version) \(migration.name): adopted as applied\n")
