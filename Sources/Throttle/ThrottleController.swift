@@ -206,7 +206,9 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
             limit = max(1, windowLimit.value)
             reason = .windowMaxBatchSize(windowLimit)
         }
-        if let rate {
+        // Only a share below the limit counts, so it is computed against the limit: a rate near `Int.max` (an
+        // operator's cap from the job store, which no parser here checked) must not trap converting back to Int.
+        if let rate, Double(rate.value) * configuration.rateInterval.seconds < Double(limit) {
             let share = max(configuration.minBatchSize, Int(Double(rate.value) * configuration.rateInterval.seconds))
             if share < limit {
                 limit = share

@@ -242,6 +242,18 @@ import Testing
         #expect(decision.pause == .seconds(9))
     }
 
+    @Test func aRateNearIntMaxIsNoLimitAndNoTrap() throws {
+        var simulation = try ThrottleSimulation()
+        let decision = simulation.second(
+            probe: .milliseconds(5),
+            override: ThrottleOverride(maxItemsPerSecond: .max),
+            lastBatch: CompletedBatch(size: 1_000, duration: .milliseconds(100))
+        )
+        // Such a cap limits nothing: the decision is the latency control's, with no pause for the rate.
+        #expect(decision.reason.kind != .operatorMaxRate, "\(decision.reason)")
+        #expect(decision.pause == .zero)
+    }
+
     @Test func aSlowBatchNeedsNoPauseForTheRate() throws {
         var simulation = try ThrottleSimulation(ThrottleConfiguration(maxItemsPerSecond: 50_000))
         simulation.run(seconds: 15, probe: .milliseconds(5))
