@@ -37,17 +37,20 @@ public struct BatchProtocol: Sendable {
         /// Plan the job (read-only, streamed into the job store): answer ``planned(total:)``.
         case plan
         /// Record `[from, to)`, which the graph committed before a crash but the job store missed, as
-        /// done with no count (the changes are in the graph, their number was lost): answer
+        /// done, with what the node counted changed and the item its last skip set aside when that lies in the gap
+        /// (a crash between a skip and its checkpoint would otherwise lose the quarantine record): answer
         /// ``checkpointed(_:)``.
-        case recordGap(from: Int64, to: Int64, changed: Int64)
+        case recordGap(from: Int64, to: Int64, changed: Int64, quarantined: [QuarantinedItem])
         /// Record `[from, to)` in the job store: answer ``checkpointed(_:)``.
         case checkpoint(from: Int64, to: Int64, changed: Int64, quarantined: [QuarantinedItem], batchSize: Int?)
         /// Read `count` plan entries from `offset`: answer ``planRead(_:)``.
         case readPlan(offset: Int64, count: Int)
         /// Run the batch statement over the slice in the server's atomic unit: answer ``applied(_:)``.
         case apply(Slice)
-        /// Move the job node over one quarantined item without changing it: answer ``applied(_:)``.
-        case skip(Slice)
+        /// Move the job node over one quarantined item without changing it, keeping the item and its error on the
+        /// node in the same unit (for ``recordGap(from:to:changed:quarantined:)`` after a crash): answer
+        /// ``applied(_:)``.
+        case skip(Slice, QuarantinedItem)
         /// Read the job node after an ambiguous ending: answer ``nodeRead(_:)``.
         case readNode
         /// Plan the items created since the plan's highest id once: answer ``caughtUp(total:)``.
@@ -88,11 +91,12 @@ public struct BatchProtocol: Sendable {
         /// Checkpointing the gap up to `to` the graph committed before a crash, then batches.
         case recordingGap(to: Int64, changed: Int64)
         case readingPlan(count: Int)
-        /// `current` is in flight; `pending` are the rest of its batch, in order (bisection).
-        case applying(current: Slice, pending: [Slice], isSkip: Bool)
-        case resolving(current: Slice, pending: [Slice], isSkip: Bool)
+        /// `current` is in flight; `pending` are the rest of its batch, in order (bisection); `skipping` is the item a
+        /// skip moves the node over, nil for a batch.
+        case applying(current: Slice, pending: [Slice], skipping: QuarantinedItem?)
+        case resolving(current: Slice, pending: [Slice], skipping: QuarantinedItem?)
         /// The node showed `current` not committed and the hold no longer the job's: taking it again.
-        case reopening(current: Slice, pending: [Slice], isSkip: Bool)
+        case reopening(current: Slice, pending: [Slice], skipping: QuarantinedItem?)
         /// A checkpoint up to `to` in flight; `pending` are the rest of a bisected batch.
         case checkpointing(to: Int64, changed: Int64, pending: [Slice])
         case catchingUp
@@ -115,8 +119,6 @@ public struct BatchProtocol: Sendable {
     private var caughtUp = false
     private var stopRequested = false
     private var reapplies = 0
-    /// The item a skip in flight sets aside, recorded by the skip's checkpoint.
-    private var quarantined: QuarantinedItem?
     /// Items of the batch in flight quarantined so far, for the limit.
     private var quarantinedInBatch = 0
 
@@ -165,10 +167,10 @@ public struct BatchProtocol: Sendable {
             self.node = node
             state = .loadingPlan
             return .loadPlan
-        case .reopening(let current, let pending, let isSkip):
+        case .reopening(let current, let pending, let skipping):
             guard let node, node.token == token else { return end(.fenced) }
             if case .busy(let holder) = graph { return end(.release(.graphBusy(holder))) }
-            return resolve(current, node: node, pending: pending, isSkip: isSkip)
+            return resolve(current, node: node, pending: pending, skipping: skipping)
         default:
             return unexpected("node opened")
         }
@@ -201,8 +203,13 @@ public struct BatchProtocol: Sendable {
         case .resume(let at, let recordedUpTo) where at > recordedUpTo:
             // Batches that committed in the graph before a crash: recorded now, before anything else.
             let changed = unrecordedChanges(node)
+            // A skip's checkpoint is written before the graph does anything else, so the gap holds at most one, the
+            // node's last.
+            let skipped = node?.lastQuarantined.flatMap { item in
+                (recordedUpTo..<at).contains(item.planOffset ?? -1) ? item : nil
+            }
             state = .recordingGap(to: at, changed: changed)
-            return .recordGap(from: recordedUpTo, to: at, changed: changed)
+            return .recordGap(from: recordedUpTo, to: at, changed: changed, quarantined: skipped.map { [$0] } ?? [])
         case .resume:
             return nextBatch()
         }
@@ -215,17 +222,18 @@ public struct BatchProtocol: Sendable {
         }
         quarantinedInBatch = 0
         let slice = Slice(ids: ids[...], from: done)
-        state = .applying(current: slice, pending: [], isSkip: false)
+        state = .applying(current: slice, pending: [], skipping: nil)
         return .apply(slice)
     }
 
     public mutating func applied(_ outcome: Outcome) -> Action {
-        guard case .applying(let current, let pending, let isSkip) = state else { return unexpected("applied") }
+        guard case .applying(let current, let pending, let skipping) = state else { return unexpected("applied") }
+        let isSkip = skipping != nil
         switch outcome {
         case .committed(let changed):
-            return committed(current, changed: changed, pending: pending, isSkip: isSkip)
+            return committed(current, changed: changed, pending: pending, skipping: skipping)
         case .zeroRows, .unknownOutcome:
-            state = .resolving(current: current, pending: pending, isSkip: isSkip)
+            state = .resolving(current: current, pending: pending, skipping: skipping)
             return .readNode
         case .itemFailed(let error) where current.ids.count == 1 && !isSkip:
             return quarantine(current, error: "\(error)", pending: pending, server: error)
@@ -243,21 +251,21 @@ public struct BatchProtocol: Sendable {
             let middle = current.ids.startIndex + current.ids.count / 2
             let first = Slice(ids: current.ids[..<middle], from: current.from)
             let second = Slice(ids: current.ids[middle...], from: first.to)
-            state = .applying(current: first, pending: [second] + pending, isSkip: false)
+            state = .applying(current: first, pending: [second] + pending, skipping: nil)
             return .apply(first)
         }
     }
 
     public mutating func nodeRead(_ node: GraphJobNode.State?) -> Action {
-        guard case .resolving(let current, let pending, let isSkip) = state else { return unexpected("node read") }
+        guard case .resolving(let current, let pending, let skipping) = state else { return unexpected("node read") }
         guard let node, node.token == token else { return end(.fenced) }
         if node.done == current.from, !node.holdsGraph {
             // Not committed because the hold expired while the job waited (planning, a throttle's pause): take it
             // again, or end if another job has it now.
-            state = .reopening(current: current, pending: pending, isSkip: isSkip)
+            state = .reopening(current: current, pending: pending, skipping: skipping)
             return .openNode
         }
-        return resolve(current, node: node, pending: pending, isSkip: isSkip)
+        return resolve(current, node: node, pending: pending, skipping: skipping)
     }
 
     /// What the node says of `current` after an ambiguous ending: committed, not committed (run it again), or behind.
@@ -265,11 +273,11 @@ public struct BatchProtocol: Sendable {
         _ current: Slice,
         node: GraphJobNode.State,
         pending: [Slice],
-        isSkip: Bool
+        skipping: QuarantinedItem?
     ) -> Action {
         if node.done == current.to {
             // It committed (the answer was lost, or no item matched any more).
-            return committed(current, changed: unrecordedChanges(node), pending: pending, isSkip: isSkip)
+            return committed(current, changed: unrecordedChanges(node), pending: pending, skipping: skipping)
         }
         guard node.done == current.from else {
             return end(.fail(.graphLostProgress(graphDone: node.done, recorded: current.from)))
@@ -281,8 +289,8 @@ public struct BatchProtocol: Sendable {
                 .fail(.migration("the batch at offset \(current.from) did not commit after \(reapplyLimit) attempts"))
             )
         }
-        state = .applying(current: current, pending: pending, isSkip: isSkip)
-        return isSkip ? .skip(current) : .apply(current)
+        state = .applying(current: current, pending: pending, skipping: skipping)
+        return skipping.map { .skip(current, $0) } ?? .apply(current)
     }
 
     private mutating func quarantine(
@@ -296,22 +304,27 @@ public struct BatchProtocol: Sendable {
             return end(.fail(.tooManyFailingItems(count: quarantinedInBatch + 1, error: cause)))
         }
         quarantinedInBatch += 1
-        quarantined = QuarantinedItem(item: slice.ids[slice.ids.startIndex], planOffset: slice.from, error: error)
-        state = .applying(current: slice, pending: pending, isSkip: true)
-        return .skip(slice)
+        let item = QuarantinedItem(item: slice.ids[slice.ids.startIndex], planOffset: slice.from, error: error)
+        state = .applying(current: slice, pending: pending, skipping: item)
+        return .skip(slice, item)
     }
 
     /// The node moved over `slice`: record it. Each committed part of a bisected batch is checkpointed
     /// at once, so a crash loses no quarantine record the graph has moved past.
-    private mutating func committed(_ slice: Slice, changed: Int64, pending: [Slice], isSkip: Bool) -> Action {
+    private mutating func committed(
+        _ slice: Slice,
+        changed: Int64,
+        pending: [Slice],
+        skipping: QuarantinedItem?
+    ) -> Action {
         reapplies = 0
-        let changed = isSkip ? 0 : changed
+        let changed = skipping == nil ? changed : 0
         state = .checkpointing(to: slice.to, changed: changed, pending: pending)
         return .checkpoint(
             from: done,
             to: slice.to,
             changed: changed,
-            quarantined: isSkip ? quarantined.map { [$0] } ?? [] : [],
+            quarantined: skipping.map { [$0] } ?? [],
             batchSize: pending.isEmpty ? batchSize : nil
         )
     }
@@ -326,13 +339,12 @@ public struct BatchProtocol: Sendable {
         case .checkpointing(let to, let changed, let pending):
             done = to
             itemsChanged += changed
-            quarantined = nil
             if let control {
                 if control.shouldStop { return end(.release(.stopped(control))) }
                 if control.requestedBatchSize > 0 { batchSize = control.requestedBatchSize }
             }
             if let next = pending.first {
-                state = .applying(current: next, pending: Array(pending.dropFirst()), isSkip: false)
+                state = .applying(current: next, pending: Array(pending.dropFirst()), skipping: nil)
                 return .apply(next)
             }
             return nextBatch()

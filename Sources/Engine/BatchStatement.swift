@@ -164,13 +164,16 @@ public struct BatchStatement: Sendable, Hashable {
     }
 
     /// Moves the job node over a slice without changing items: for an item that was quarantined, so
-    /// that the offset still advances under the same compare-and-set.
+    /// that the offset still advances under the same compare-and-set. The item and its error stay on the node
+    /// (``GraphJobNode/State/lastQuarantined``) until the next skip: were the process to die before the skip's
+    /// checkpoint, the gap the next run records would otherwise pass over the item without a quarantine record.
     public static let skip = """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
         SET sluice_job.lock = coalesce(sluice_job.lock, 0) + 1
         WITH sluice_job
         WHERE sluice_job.token = $sluice_token AND sluice_job.done = $sluice_from
-        SET sluice_job.done = $sluice_to
+        SET sluice_job.done = $sluice_to, sluice_job.quarantined_item = $sluice_item,
+            sluice_job.quarantined_offset = $sluice_from, sluice_job.quarantined_error = $sluice_error
         RETURN sluice_job.done AS done
         """
 

@@ -23,7 +23,7 @@ public enum GraphJobNode {
         WHERE sluice_job.token <= $sluice_token
         SET sluice_job.token = $sluice_token
         RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished,
-            sluice_job.changed AS changed
+            sluice_job.changed AS changed, \(lastQuarantinedColumns)
         """
 
     /// The node's state, for reconciling after an ambiguous batch, and whether the job still holds the items of
@@ -33,7 +33,14 @@ public enum GraphJobNode {
         OPTIONAL MATCH (sluice_graph:SluiceGraph {key: $sluice_graph})
         WITH sluice_job, sluice_graph ORDER BY id(sluice_graph) LIMIT 1
         RETURN sluice_job.done AS done, sluice_job.token AS token, coalesce(sluice_job.finished, false) AS finished,
-            sluice_job.changed AS changed, coalesce(sluice_graph.holder = $sluice_job, false) AS holds_graph
+            sluice_job.changed AS changed, coalesce(sluice_graph.holder = $sluice_job, false) AS holds_graph,
+            \(lastQuarantinedColumns)
+        """
+
+    /// The item the job's last skip moved the node over, as ``State/lastQuarantined`` reads it.
+    static let lastQuarantinedColumns = """
+        sluice_job.quarantined_item AS quarantined_item, sluice_job.quarantined_offset AS quarantined_offset, \
+        sluice_job.quarantined_error AS quarantined_error
         """
 
     /// Marks the node finished when the job ends; only the holder of the current token may.
@@ -71,23 +78,43 @@ public enum GraphJobNode {
         public var changed: Int64?
         /// The job holds its items' ``GraphHold``, as ``read`` says (true where the answer does not say).
         public var holdsGraph: Bool
+        /// The item the job's last skip moved the node over, kept by the skip itself: a crash before the skip's
+        /// checkpoint leaves its quarantine record here only.
+        public var lastQuarantined: QuarantinedItem?
 
-        public init(done: Int64, token: Int64, finished: Bool = false, changed: Int64? = nil, holdsGraph: Bool = true) {
+        public init(
+            done: Int64,
+            token: Int64,
+            finished: Bool = false,
+            changed: Int64? = nil,
+            holdsGraph: Bool = true,
+            lastQuarantined: QuarantinedItem? = nil
+        ) {
             self.done = done
             self.token = token
             self.finished = finished
             self.changed = changed
             self.holdsGraph = holdsGraph
+            self.lastQuarantined = lastQuarantined
         }
 
         init?(_ record: BoltRecord?) {
-            guard let done = record?["done"]?.intValue, let token = record?["token"]?.intValue else { return nil }
+            guard let record, let done = record["done"]?.intValue, let token = record["token"]?.intValue else {
+                return nil
+            }
             self.init(
                 done: done,
                 token: token,
-                finished: record?["finished"] == .boolean(true),
-                changed: record?["changed"]?.intValue,
-                holdsGraph: record?["holds_graph"] != .boolean(false)
+                finished: record["finished"] == .boolean(true),
+                changed: record["changed"]?.intValue,
+                holdsGraph: record["holds_graph"] != .boolean(false),
+                lastQuarantined: record["quarantined_item"]?.intValue.map { item in
+                    QuarantinedItem(
+                        item: item,
+                        planOffset: record["quarantined_offset"]?.intValue,
+                        error: record["quarantined_error"]?.stringValue ?? ""
+                    )
+                }
             )
         }
     }

@@ -304,18 +304,25 @@ public struct JobRunner: Sendable {
                             options: options
                         )
                     )
-                case .skip(let slice):
-                    action = machine.applied(try await skip(lease, slice: slice, options: options))
+                case .skip(let slice, let item):
+                    action = machine.applied(try await skip(lease, slice: slice, item: item, options: options))
                 case .readNode:
                     action = machine.nodeRead(try await readNode(lease.job, step: step, options: options))
-                case .recordGap(let from, let to, let changed):
+                case .recordGap(let from, let to, let changed, let quarantined):
                     logger.notice(
                         "graph is ahead of the checkpoint: batches committed before a crash are recorded now",
                         metadata: ["offset": "\(from)", "graph_done": "\(to)"]
                     )
-                    action = machine.checkpointed(
-                        try await checkpoint(lease, from: from, to: to, changed: changed, batchSize: nil)
+                    let control = try await checkpoint(
+                        lease,
+                        from: from,
+                        to: to,
+                        changed: changed,
+                        batchSize: nil,
+                        quarantined: quarantined
                     )
+                    journalQuarantine(quarantined, logger: logger)
+                    action = machine.checkpointed(control)
                 case .checkpoint(let from, let to, let changed, let quarantined, let batchSize):
                     // The size the throttle chose, when it chose a smaller one than the machine's.
                     let size = batchSize.map { min($0, batch?.size ?? $0) }
@@ -349,18 +356,7 @@ public struct JobRunner: Sendable {
                     guard size != nil, quarantined.isEmpty else {
                         // A part of a bisected batch, or a quarantine: recorded before the machine goes on.
                         let control = try await settle()
-                        // Journalled once the quarantine is recorded, so every entry names an item `sluice history`
-                        // shows.
-                        for item in quarantined {
-                            logger.warning(
-                                "item quarantined: \(item.error)",
-                                metadata: [
-                                    SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
-                                    SluiceLogKey.item: "\(item.item)",
-                                    SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
-                                ]
-                            )
-                        }
+                        journalQuarantine(quarantined, logger: logger)
                         action = machine.checkpointed(control)
                         continue
                     }
@@ -457,15 +453,32 @@ public struct JobRunner: Sendable {
         )
     }
 
-    /// Moves the job node over a quarantined item without changing it.
+    /// Journals items once the job store recorded them as quarantined, so every entry names an item
+    /// `sluice history` shows.
+    private func journalQuarantine(_ items: [QuarantinedItem], logger: Logger) {
+        for item in items {
+            logger.warning(
+                "item quarantined: \(item.error)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
+                    SluiceLogKey.item: "\(item.item)",
+                    SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
+                ]
+            )
+        }
+    }
+
+    /// Moves the job node over a quarantined item without changing it, keeping the item on the node.
     private func skip(
         _ lease: JobLease,
         slice: BatchProtocol.Slice,
+        item: QuarantinedItem,
         options: BoltTransactionOptions
     ) async throws(EngineError) -> BatchProtocol.Outcome {
         let parameters: [String: BoltValue] = [
             "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
             "sluice_from": .integer(slice.from), "sluice_to": .integer(slice.to),
+            "sluice_item": .integer(item.item), "sluice_error": .string(item.error),
         ]
         return try await execute(BatchStatement.skip, parameters: parameters, options: options)
     }

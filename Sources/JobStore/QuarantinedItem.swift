@@ -1,7 +1,7 @@
 import Foundation
 
 /// An item that failed on its own (say `date('5/1/24')`), set aside so the job could go on; `status` lists them.
-public struct QuarantinedItem: Sendable, Equatable, Codable {
+public struct QuarantinedItem: Sendable, Hashable, Codable {
     /// The item's graph id.
     public var item: Int64
     /// Its position in the plan.

@@ -74,32 +74,23 @@ struct BatchProtocolDriver {
             case .readPlan(let offset, let count):
                 let ids = Array(model.plan.dropFirst(Int(offset)).prefix(count))
                 answer = machine.planRead(ids)
-            case .apply(let slice), .skip(let slice):
-                let isSkip = if case .skip = action { true } else { false }
+            case .apply(let slice), .skip(let slice, _):
                 if fault == .lostBeforeCommit(index) {
                     answer = machine.applied(.unknownOutcome)
                     break
                 }
-                let outcome = isSkip ? model.skip(slice, token: token) : model.apply(slice, token: token)
+                let outcome =
+                    if case .skip(_, let item) = action {
+                        model.skip(slice, item: item, token: token)
+                    } else {
+                        model.apply(slice, token: token)
+                    }
                 if fault == .crashAfter(index) { return .crashed }
                 answer = machine.applied(fault == .lostAnswer(index) ? .unknownOutcome : outcome)
             case .readNode:
                 answer = machine.nodeRead(model.nodeRead)
-            case .recordGap(let from, let to, let changed):
-                do {
-                    let control = try model.checkpoint(
-                        token: token,
-                        from: from,
-                        to: to,
-                        changed: changed,
-                        quarantined: []
-                    )
-                    if fault == .crashAfter(index) { return .crashed }
-                    answer = machine.checkpointed(control)
-                } catch {
-                    return .leaseLost
-                }
-            case .checkpoint(let from, let to, let changed, let quarantined, _):
+            case .recordGap(let from, let to, let changed, let quarantined),
+                .checkpoint(let from, let to, let changed, let quarantined, _):
                 do {
                     let control = try model.checkpoint(
                         token: token,

@@ -47,6 +47,11 @@ struct BatchProtocolModel {
         for id in self.lateArrivals { counters[id] = 0 }
     }
 
+    /// What the server answers for a batch holding the bad item `id`.
+    static func badError(_ id: Int64) -> BoltServerError {
+        BoltServerError(code: "Neo.ClientError.Statement.ArgumentError", message: "bad \(id)")
+    }
+
     /// A claim: the job store raises the token.
     mutating func claim() -> Int64 {
         leaseToken += 1
@@ -100,11 +105,7 @@ struct BatchProtocolModel {
     /// The batch statement over `slice`, as one atomic unit.
     mutating func apply(_ slice: BatchProtocol.Slice, token: Int64) -> BatchProtocol.Outcome {
         guard var node, node.token == token, node.done == slice.from, hold == .job else { return .zeroRows }
-        if let failing = slice.ids.first(where: bad.contains) {
-            return .itemFailed(
-                BoltServerError(code: "Neo.ClientError.Statement.ArgumentError", message: "bad \(failing)")
-            )
-        }
+        if let failing = slice.ids.first(where: bad.contains) { return .itemFailed(Self.badError(failing)) }
         if slice.ids.count > 1, slice.ids.contains(where: heavyWithOthers.contains) {
             return .tooLarge("memory limit")
         }
@@ -121,10 +122,11 @@ struct BatchProtocolModel {
         return slice.ids.isEmpty ? .zeroRows : .committed(changed: Int64(slice.ids.count))
     }
 
-    /// The skip statement: the node moves, no item changes.
-    mutating func skip(_ slice: BatchProtocol.Slice, token: Int64) -> BatchProtocol.Outcome {
+    /// The skip statement: the node moves and keeps the item, no item changes.
+    mutating func skip(_ slice: BatchProtocol.Slice, item: QuarantinedItem, token: Int64) -> BatchProtocol.Outcome {
         guard var node, node.token == token, node.done == slice.from else { return .zeroRows }
         node.done = slice.to
+        node.lastQuarantined = item
         self.node = node
         return .committed(changed: 1)
     }

@@ -97,7 +97,26 @@ import Testing
             Self.expectExactlyOnce(model)
             // The job store's count is what the graph changed, whatever the crash cut.
             #expect(model.itemsChanged == Int64(model.counters.values.reduce(0, +)), "\(fault)")
+            // A crash between the skip of the bad item and its checkpoint loses no quarantine record.
+            #expect(model.quarantine.map(\.item) == [16], "\(fault)")
         }
+    }
+
+    @Test func aCrashBetweenASkipAndItsCheckpointRecordsTheQuarantineWithTheGap() {
+        var model = BatchProtocolModel(items: 10, bad: [19])
+        // Action 12 is the skip of item 19 (offset 6), as in the test above.
+        var driver = Driver(recorded: 0, token: model.claim(), batchSize: 10, fault: .crashAfter(12))
+        #expect(driver.run(&model) == .crashed)
+        #expect(driver.actions.last?.name == "skip 6..<7")
+        #expect(model.recorded == 6 && model.node?.done == 7 && model.quarantine.isEmpty)
+
+        let (resumed, result) = Driver.resume(&model, batchSize: 10)
+        #expect(result == .finished)
+        #expect(resumed.actions.prefix(3).map(\.name) == ["openNode", "loadPlan", "recordGap 6..<7 quarantining 19"])
+        #expect(
+            model.quarantine == [QuarantinedItem(item: 19, planOffset: 6, error: "\(BatchProtocolModel.badError(19))")]
+        )
+        Self.expectExactlyOnce(model)
     }
 
     /// An unknown outcome of COMMIT at each batch, committed or not: resolved by reading the node.
@@ -319,11 +338,12 @@ extension BatchProtocol.Action {
         case .openNode: "openNode"
         case .loadPlan: "loadPlan"
         case .plan: "plan"
-        case .recordGap(let from, let to, _): "recordGap \(from)..<\(to)"
+        case .recordGap(let from, let to, _, let quarantined):
+            "recordGap \(from)..<\(to)" + quarantined.map { " quarantining \($0.item)" }.joined()
         case .checkpoint(let from, let to, _, _, _): "checkpoint \(from)..<\(to)"
         case .readPlan(let offset, let count): "readPlan \(offset)+\(count)"
         case .apply(let slice): "apply \(slice.from)..<\(slice.to)"
-        case .skip(let slice): "skip \(slice.from)..<\(slice.to)"
+        case .skip(let slice, _): "skip \(slice.from)..<\(slice.to)"
         case .readNode: "readNode"
         case .catchUp: "catchUp"
         case .finish: "finish"
