@@ -62,7 +62,11 @@ extension JobRunner {
         logger: Logger,
         report: (ThrottleDecision) -> Void
     ) async throws(EngineError) -> Paced {
-        var override = ThrottleOverride(maxItemsPerSecond: control?.operatorMaxRate ?? lease.job.operatorMaxRate)
+        // The latest control row's cap, even none (an operator's `throttle --clear`), wins over the one read at the
+        // claim; that one counts only until a checkpoint has answered.
+        var override = ThrottleOverride(
+            maxItemsPerSecond: control.map(\.operatorMaxRate) ?? lease.job.operatorMaxRate
+        )
         var decision = pacer.decide(after: batch, override: override)
         while true {
             if decision.isChange(from: pacing.reported) {

@@ -193,6 +193,40 @@ struct DaemonIntegrationTests {
         }
     }
 
+    /// A job claimed under an operator's cap: `sluice throttle JOB --clear` lifts it from the next batches on (it fell
+    /// back to the cap read at the claim while the job ran).
+    @Test func anOperatorsCapClearedMidJobIsLifted() async throws {
+        guard let server = try BoltTestServer.named("falkordb") else { return }
+        print("RAN anOperatorsCapClearedMidJobIsLifted on \(server)")
+        let nodes = 3_000
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: nodes
+        ) { fixture in
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.store.setMaxRate(job.id, 200, by: "test")
+            let daemon = try fixture.start(worker: "capped")
+            let (capped, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") {
+                $0.planDone >= 300
+            }
+            _ = try await fixture.store.setMaxRate(job.id, nil, by: "test")
+            // The rest, 2,700 items, takes 13 s at the cap and well under a second without it.
+            let (done, took) = try await fixture.waitFor(job.id, timeout: .seconds(60), "succeeded") {
+                $0.state.isFinished
+            }
+            print(
+                "cap of 200 items/s cleared at \(capped.planDone) of \(nodes): the rest took \(Int(took.milliseconds)) ms"
+            )
+            #expect(done.state == .succeeded, "job ended \(done.state): \(done.lastError ?? "")")
+            #expect(took < .seconds(6), "the cleared cap still held the job")
+            try await fixture.expectEveryNodeChangedOnce(nodes)
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            if status != 0 || took >= .seconds(6) { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
     @Test func twoDaemonsShareOneJobTableWithoutEverRunningTwoJobsOnOneGraph() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         let second = try await Self.secondArcadeDatabase()
