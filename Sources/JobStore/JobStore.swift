@@ -371,7 +371,8 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Ends the job held by `lease` and, in the same transaction, records its history entry (if given).
+    /// Ends the job held by `lease` and, in the same transaction, records its history entry: `history` if given, else
+    /// the one a cancelled or failed job that changed items needs (``JobStoreStatements/insertHistoryOfEndedJob``).
     public func finish(
         _ lease: JobLease,
         _ outcome: JobOutcome,
@@ -409,6 +410,8 @@ public final class JobStore: Sendable {
                         Int64(history.duration.seconds * 1000), history.items, history.status.rawValue,
                     ]
                 )
+            } else {
+                try connection.query(statements.insertHistoryOfEndedJob, [lease.jobID, lease.owner])
             }
             try connection.query(statements.notify, [channel, job.id.description])
             return job
@@ -671,8 +674,12 @@ public final class JobStore: Sendable {
             if let row = try connection.query(sql, [id] + extra).first {
                 try connection.query(statements.notify, [channel, id.description])
                 let job = try Job(row: row)
-                // Cancelled at once (queued, or its worker gone): its plan, as a finished job's, is never read again.
-                if job.state.isFinished { try connection.query(statements.planDelete, [id]) }
+                // Cancelled at once (queued, or its worker gone): its plan, as a finished job's, is never read again,
+                // and what it changed before (a paused job's batches) is history.
+                if job.state.isFinished {
+                    try connection.query(statements.planDelete, [id])
+                    try connection.query(statements.insertHistoryOfEndedJob, [id, nil as String?])
+                }
                 return job
             }
             guard let row = try connection.query(statements.job, [id]).first else {

@@ -310,6 +310,24 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
+    /// The history entry of job `$1`, ended cancelled or failed after it changed items, when nothing recorded one:
+    /// `partial` for a cancelled job, `failed` for a failed one, so that `list` shows the migration partially applied
+    /// and its `down` is accepted. `$2` is the worker that ended it (nil: the job's last one, for a job an operator
+    /// cancelled with no worker holding it).
+    var insertHistoryOfEndedJob: String {
+        """
+        INSERT INTO \(s).history (migration_version, migration_name, checksum, direction, target_url, target_database,
+                                  job_id, applied_by, duration_ms, items, status, quarantined, requested_by)
+        SELECT migration_version, migration_name, migration_checksum, direction, target_url, target_database, id,
+               coalesce($2::text, lease_owner, enqueued_by),
+               greatest(0, (extract(epoch FROM coalesce(finished_at, now()) - coalesce(started_at, created_at)) * 1000))::bigint,
+               items_changed, CASE state WHEN 'cancelled' THEN 'partial' ELSE 'failed' END, items_quarantined, enqueued_by
+        FROM \(s).jobs
+        WHERE id = $1::bigint AND state IN ('cancelled', 'failed') AND items_changed > 0 AND NOT dry_run
+          AND NOT EXISTS (SELECT 1 FROM \(s).history WHERE job_id = $1::bigint)
+        """
+    }
+
     var history: String {
         """
         SELECT id, migration_version, migration_name, checksum, direction, target_url, target_database, job_id,

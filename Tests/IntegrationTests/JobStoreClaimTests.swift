@@ -263,6 +263,41 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// A job that changed items and then ended cancelled (by its worker, or at once while paused) or failed without
+    /// an entry of its own leaves a history entry, `partial` or `failed` with what it changed: the migration is then
+    /// "partially applied" and its `down` accepted. One that changed nothing leaves none.
+    @Test func aJobCancelledOrFailedAfterChangingItemsLeavesAHistoryEntry() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let worker = WorkerIdentity(rawValue: "w1")
+            func started(_ target: String, changing changed: Int64) async throws -> JobLease {
+                let job = try await store.enqueue(JobStoreTestDatabase.request(target: target))
+                let lease = try #require(try await store.claim(job.id, worker: worker, leaseDuration: .seconds(30)))
+                try await store.storePlan(lease, entries: Array(0..<100))
+                if changed > 0 {
+                    _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 20, itemsChanged: changed))
+                }
+                return lease
+            }
+            let byWorker = try await started("h1", changing: 20)
+            _ = try await store.cancel(byWorker.jobID, by: "carol")
+            _ = try await store.finish(byWorker, .cancelled)
+            let whilePaused = try await started("h2", changing: 15)
+            _ = try await store.pause(whilePaused.jobID, by: "carol")
+            try await store.release(whilePaused)
+            #expect(try await store.cancel(whilePaused.jobID, by: "carol").state == .cancelled)
+            let failed = try await started("h3", changing: 7)
+            _ = try await store.finish(failed, .failed("the migrations folder is invalid"))
+            let untouched = try await started("h4", changing: 0)
+            _ = try await store.finish(untouched, .cancelled)
+
+            let history = try await store.history().sorted { ($0.job?.rawValue ?? 0) < ($1.job?.rawValue ?? 0) }
+            #expect(history.map(\.job) == [byWorker.jobID, whilePaused.jobID, failed.jobID])
+            #expect(history.map(\.status) == [.partial, .partial, .failed])
+            #expect(history.map(\.items) == [20, 15, 7])
+            #expect(history.allSatisfy { $0.appliedBy == "w1" && $0.direction == .up }, "\(history)")
+        }
+    }
+
     @Test func pausedJobsKeepTheirGraphAndResumeWhereTheyWere() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let worker = WorkerIdentity(rawValue: "w1")
