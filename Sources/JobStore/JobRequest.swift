@@ -2,6 +2,11 @@ import Foundation
 
 /// What `sluice enqueue` asks for: a migration, a direction and a target graph.
 public struct JobRequest: Sendable {
+    /// The batch sizes a job row holds (a Postgres `integer`): commands check theirs against it to name the flag.
+    public static let batchSizes = 1...Int(Int32.max)
+    /// The priorities a job row holds, as ``batchSizes``.
+    public static let priorities = Int(Int32.min)...Int(Int32.max)
+
     public var migrationVersion: String
     public var migrationName: String
     public var migrationChecksum: String

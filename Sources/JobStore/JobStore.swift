@@ -99,7 +99,14 @@ public final class JobStore: Sendable {
     /// ``enqueue(_:exclusive:)``, for each request. Not retried on a lost connection.
     public func enqueueChain(_ requests: [JobRequest], exclusive: Bool = false) async throws(JobStoreError) -> [Job] {
         guard !requests.isEmpty else { return [] }
-        guard requests.allSatisfy({ $0.batchSize > 0 }) else { throw .invalidArgument("batch size must be positive") }
+        for request in requests {
+            guard JobRequest.batchSizes.contains(request.batchSize) else {
+                throw .invalidArgument("batch size \(request.batchSize) is outside \(JobRequest.batchSizes)")
+            }
+            guard JobRequest.priorities.contains(request.priority) else {
+                throw .invalidArgument("priority \(request.priority) is outside \(JobRequest.priorities)")
+            }
+        }
         let statements = statements
         let channel = schema.controlChannel
         let lockPrefix = "sluice.enqueue.\(schema.name)."

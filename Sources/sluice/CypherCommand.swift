@@ -13,7 +13,7 @@ struct CypherCommand: AsyncParsableCommand {
 
             Examples:
               sluice cypher "RETURN 1 AS x"
-              sluice cypher --param name='"Ada"' --param n=3 "UNWIND range(1, $n) AS i RETURN $name, i"
+              sluice cypher --param name='"Ada"' --param n=3 'UNWIND range(1, $n) AS i RETURN $name, i'
             """
     )
 

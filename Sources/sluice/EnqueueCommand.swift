@@ -124,8 +124,14 @@ struct EnqueueCommand: AsyncParsableCommand {
         default:
             break
         }
-        if let batchSize, batchSize < 1 {
-            throw CommandError("--batch-size must be at least 1, got \(batchSize)")
+        if let batchSize, !JobRequest.batchSizes.contains(batchSize) {
+            throw CommandError("--batch-size must be from 1 to \(JobRequest.batchSizes.upperBound), got \(batchSize)")
+        }
+        guard JobRequest.priorities.contains(priority) else {
+            throw CommandError(
+                "--priority must be from \(JobRequest.priorities.lowerBound) to \(JobRequest.priorities.upperBound), "
+                    + "got \(priority)"
+            )
         }
         let notBefore = try self.notBefore.map { try ZonedInstant.parse($0, option: "--not-before") }
         return JobRequest(

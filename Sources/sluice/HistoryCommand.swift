@@ -79,7 +79,10 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         var output = StandardOutput()
         guard !entries.isEmpty else {
-            output.write("no history yet: nothing has finished\(target.map { " on \($0)" } ?? "")\n")
+            let what =
+                version.map { "no history of \($0): no job of it has finished" }
+                ?? "no history yet: nothing has finished"
+            output.write("\(what)\(target.map { " on \($0)" } ?? "")\n")
             return
         }
         let header = ["FINISHED", "MIGRATION", "STATUS", "GRAPH", "JOB", "BY", "TOOK", "ITEMS", "QUARANTINED"]

@@ -153,7 +153,12 @@ public struct DaemonConfiguration: Sendable {
         )
 
         // [engine]
-        let batchSize = try reader.integer(Setting.engineBatchSize, default: 10_000, minimum: 1)
+        let batchSize = try reader.integer(
+            Setting.engineBatchSize,
+            default: 10_000,
+            minimum: 1,
+            maximum: JobRequest.batchSizes.upperBound
+        )
         let batchTimeout = try reader.duration(Setting.engineBatchTimeout, default: .seconds(120), minimum: .seconds(1))
         let planChunk = try reader.integer(Setting.enginePlanChunk, default: 100_000, minimum: 1)
 
