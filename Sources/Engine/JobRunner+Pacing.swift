@@ -150,10 +150,13 @@ extension JobRunner {
         if let latency = decision.latency {
             metadata[SluiceLogKey.latencyMilliseconds] = "\(Int((latency.p99 / .milliseconds(1)).rounded()))"
         }
-        switch decision.state {
-        case .running: logger.notice("throttle: full speed", metadata: metadata)
-        case .throttled: logger.notice("throttle: slowed down", metadata: metadata)
-        case .paused: logger.notice("throttle: paused", metadata: metadata)
+        switch (decision.state, decision.reason) {
+        case (.running, _): logger.notice("throttle: full speed", metadata: metadata)
+        // The slow start after a start or a pause, and the climb back after a cut: not a slow-down.
+        case (.throttled, .recovering): logger.notice("throttle: speeding up", metadata: metadata)
+        case (.throttled, .noLatencySignal): logger.notice("throttle: holding the rate", metadata: metadata)
+        case (.throttled, _): logger.notice("throttle: slowed down", metadata: metadata)
+        case (.paused, _): logger.notice("throttle: paused", metadata: metadata)
         }
     }
 }

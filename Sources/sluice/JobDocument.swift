@@ -44,7 +44,7 @@ struct JobDocument: Encodable, Sendable {
     }
 
     struct Throttle: Encodable, Sendable {
-        /// As the worker reported it: `none` (or `running`) when not slowed down.
+        /// As the worker reported it: `none` (or `running`) when not slowed down, and for a finished job.
         var state: String
         @Nullable var reason: String?
         /// `sluice throttle JOB --max-rate N`; null when not set.
@@ -122,8 +122,8 @@ struct JobDocument: Encodable, Sendable {
         )
         batchSize = BatchSize(requested: job.requestedBatchSize, current: job.currentBatchSize)
         throttle = Throttle(
-            state: job.throttle.state,
-            reason: job.throttle.reason,
+            state: view.throttle.state,
+            reason: view.throttle.reason,
             operatorMaxRate: job.operatorMaxRate
         )
         worker = Worker(

@@ -42,12 +42,16 @@ struct JobView {
         return (Double(job.planDone) / Double(total) * 1000).rounded() / 10
     }
 
+    /// The throttle as its worker last reported it; none for a finished job, which nothing slows any more.
+    var throttle: JobThrottle { job.state.isFinished ? .none : job.throttle }
+
     /// Why the job runs slower than it could: the throttle's reason, or the operator's cap while the throttle has
-    /// not reported (no worker yet).
+    /// not reported (no worker yet). Nil for a finished job.
     var throttleText: String? {
+        guard !job.state.isFinished else { return nil }
         var parts: [String] = []
-        if !["none", "running"].contains(job.throttle.state) {
-            parts.append(job.throttle.reason ?? job.throttle.state)
+        if !["none", "running"].contains(throttle.state) {
+            parts.append(throttle.reason ?? throttle.state)
         }
         if let cap = job.operatorMaxRate, !parts.contains(where: { $0.contains("operator") }) {
             parts.append("operator max \(ProgressText.count(cap)) items/s")

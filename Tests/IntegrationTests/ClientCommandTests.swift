@@ -292,6 +292,11 @@ extension JobStoreIntegrationTests {
         #expect(run.output.contains("`sluice enqueue 001 --down` undoes them"))
         #expect(try await fixture.store.heartbeat(again).cancelRequested)
         _ = try await fixture.store.finish(again, .cancelled)
+        // Ended, it is not throttled any more, whatever its worker reported last.
+        run = try await fixture.sluice("status", "1", "--json")
+        #expect((try fixture.object(run)["throttle"] as? [String: Any])?["state"] as? String == "none")
+        run = try await fixture.sluice("status", "1")
+        #expect(run.status == 0 && !run.output.contains("throttled"), "\(run.output)")
         run = try await fixture.sluice("cancel", "1")
         #expect(run.status == 0 && run.output.contains("already cancelled"))
 
