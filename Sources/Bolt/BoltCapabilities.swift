@@ -11,7 +11,8 @@ public struct BoltCapabilities: Sendable, Hashable, CustomStringConvertible {
     /// `EXPLAIN` returns a plan in the summary, so a batch statement can be checked before it runs.
     public var explainReturnsPlan: Bool
     /// `tx_metadata` and `tx_timeout` in RUN and BEGIN leave the query alone. FalkorDB takes the first
-    /// key of that map as the name of the graph to query, so there they must not be sent.
+    /// key of that map as the name of the graph to query, so there they must not be sent, and `db` selects no
+    /// database (``BoltError/databaseNotSelectable(_:)``).
     public var honoursTransactionMetadata: Bool
 
     public init(
@@ -91,8 +92,10 @@ extension BoltCapabilities {
         )
     }
 
-    /// Writes a probe node without metadata, then counts it with metadata and a timeout: a server
-    /// that reads that map as something else (FalkorDB: the graph's name) finds no node.
+    /// Writes a probe node without metadata, then counts it with metadata, a timeout and empty `bookmarks`: a server
+    /// that reads that map as something else (FalkorDB: its first key as the graph's name) finds no node. The map is
+    /// sent sorted, and `bookmarks` (a key every Bolt server knows) sorts before `db`: without it, a named database
+    /// would come first in both maps and send both statements to one graph, called "db".
     private static func probeTransactionMetadata(
         _ connection: BoltConnection,
         options: BoltTransactionOptions
@@ -108,10 +111,13 @@ extension BoltCapabilities {
         var withMetadata = options
         withMetadata.metadata["sluice_probe"] = .boolean(true)
         withMetadata.timeout = .seconds(30)
+        var extra = withMetadata.extra
+        extra["bookmarks"] = .list([])
         let seen = try await connection.run(
             "MATCH (n:SluiceCapabilityProbe) WHERE n.token = $token RETURN count(n) AS seen",
             parameters: parameters,
-            options: withMetadata
+            extra: extra,
+            fetchSize: 1000
         ).collect()
         try await connection.run(
             "MATCH (n:SluiceCapabilityProbe) WHERE n.token = $token DELETE n",

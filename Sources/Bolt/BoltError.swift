@@ -35,6 +35,10 @@ public enum BoltError: Error, Sendable, Equatable {
     case connectionLost(reason: String)
     /// The client used the connection in a way the protocol does not allow, e.g. two results at once.
     case misuse(String)
+    /// A database was named on a server that cannot select one over Bolt: FalkorDB takes the first key of the
+    /// `extra` map as its graph's name, so `db` would send each statement to a graph called "db" (or, beside other
+    /// keys, to whichever comes first), never the one named.
+    case databaseNotSelectable(String)
 }
 
 extension BoltError {
@@ -74,7 +78,7 @@ extension BoltError {
         case .connectionFailed, .connectionClosed, .connectionLost:
             true
         case .invalidURL, .tls, .handshakeRejected, .authenticationFailed, .batchTooLarge, .unknownOutcome, .ignored,
-            .malformedMessage, .protocolViolation, .messageTooLarge, .misuse:
+            .malformedMessage, .protocolViolation, .messageTooLarge, .misuse, .databaseNotSelectable:
             false
         }
     }
@@ -113,6 +117,9 @@ extension BoltError: CustomStringConvertible {
             "the connection to the server was lost: \(reason)"
         case .misuse(let reason):
             "invalid use of a Bolt connection: \(reason)"
+        case .databaseNotSelectable(let database):
+            "this server cannot select database '\(database)' over Bolt (it reads the first key of a query's "
+                + "metadata as a graph's name, as FalkorDB does): leave the database unset to use its default graph"
         }
     }
 }

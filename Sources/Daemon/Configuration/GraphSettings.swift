@@ -76,9 +76,18 @@ public struct GraphSettings: Sendable {
         try await BoltConnection.connect(to: url, auth: auth, tls: tls, sendsGoodbye: false)
     }
 
-    /// The dialect's capabilities when one is configured, else what probing the server finds.
+    /// The dialect's capabilities when one is configured, else what probing the server finds. A database named on a
+    /// server that cannot select one is refused: its statements would land in other graphs.
     public func capabilities(of connection: BoltConnection) async throws(BoltError) -> BoltCapabilities {
-        if let dialect { return dialect.capabilities }
-        return try await BoltCapabilities.probe(connection, options: BoltTransactionOptions(database: database))
+        let capabilities =
+            if let dialect {
+                dialect.capabilities
+            } else {
+                try await BoltCapabilities.probe(connection, options: BoltTransactionOptions(database: database))
+            }
+        if let database, !capabilities.honoursTransactionMetadata {
+            throw .databaseNotSelectable(database)
+        }
+        return capabilities
     }
 }
