@@ -48,9 +48,10 @@ final class ProgressDisplay: Sendable {
     }
 
     /// After a batch of `sluice run`, and when its throttle changes: the rate is measured from the first update this
-    /// display saw. A new throttle reason is drawn at once.
+    /// display saw, once a second has passed (before, it is one batch over the time it took, without the pause a rate
+    /// cap puts after it: several times the cap). A new throttle reason is drawn at once.
     func update(_ progress: JobRunner.Progress) {
-        let (rate, throttleChanged): (Double, Bool) = state.withLock { state in
+        let (rate, throttleChanged): (Double?, Bool) = state.withLock { state in
             let now = ContinuousClock.now
             if state.startDone == nil {
                 state.startDone = progress.done
@@ -59,7 +60,7 @@ final class ProgressDisplay: Sendable {
             let elapsed = (now - state.started).seconds
             let changed = progress.throttle?.reason.kind != state.throttle
             state.throttle = progress.throttle?.reason.kind
-            return (elapsed > 0 ? Double(progress.done - (state.startDone ?? 0)) / elapsed : 0, changed)
+            return (elapsed >= 1 ? Double(progress.done - (state.startDone ?? 0)) / elapsed : nil, changed)
         }
         let throttle = progress.throttle.flatMap { $0.state == .running ? nil : "\($0.reason)" }
         show(
