@@ -7,10 +7,25 @@ import JobStore
 struct JobView {
     let job: Job
     let now: Date
+    /// For a queued job: the unfinished job on the same graph that a daemon takes first, as ``ahead(of:among:)``
+    /// finds it; nil when none is known.
+    var behind: Job?
 
-    init(_ job: Job, now: Date = Date()) {
+    init(_ job: Job, now: Date = Date(), behind: Job? = nil) {
         self.job = job
         self.now = now
+        self.behind = behind
+    }
+
+    /// The unfinished job on `job`'s graph that runs before it, when `job` is queued: the one that holds the graph
+    /// (planning, running, or paused after it started), else the queued one a daemon claims first (higher priority,
+    /// then older), as the job store's claim orders them.
+    static func ahead(of job: Job, among jobs: [Job]) -> Job? {
+        guard job.state == .queued else { return nil }
+        let others = jobs.filter { $0.id != job.id && $0.target == job.target && !$0.state.isFinished }
+        if let holder = others.first(where: { $0.state != .queued }) { return holder }
+        return others.filter { ($0.priority, -$0.id.rawValue) > (job.priority, -job.id.rawValue) }
+            .max { ($0.priority, -$0.id.rawValue) < ($1.priority, -$1.id.rawValue) }
     }
 
     /// `007 normalize_project_names up`, `(dry run)` added for a dry run.
@@ -86,6 +101,7 @@ struct JobView {
                 waits.append("not before \(Self.instant(notBefore))")
             }
             if let after = job.after { waits.append("after job \(after)") }
+            if let behind { waits.append("behind job \(behind.id), \(behind.state.rawValue) on the same graph") }
             if !waits.isEmpty { text += " (\(waits.joined(separator: ", ")))" }
         case .planning, .running:
             if hasLiveWorker, let owner = job.leaseOwner {

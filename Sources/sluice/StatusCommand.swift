@@ -11,7 +11,8 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             Without JOB: every unfinished job (queued, planning, running, paused), or the newest job when none is \
             unfinished. Reads Postgres only, so it works whether or not a daemon runs; "no worker holds it" on a \
-            running job means no daemon has renewed its lease (is the daemon running?).
+            running job means no daemon has renewed its lease (is the daemon running?). A queued job says what it \
+            waits for: its --not-before time, the job before it in its chain, or the job ahead of it on the same graph.
 
             The rate is plan entries per second over the recent batches, measured by the job store's clock; the \
             ETA is what remains at that rate. "throttled:" gives the throttle's reason (latency, a time window, an \
@@ -54,11 +55,11 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             let jobs: [Job]
+            let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused], limit: 1000)
             if let id {
                 guard let job = try await store.job(id) else { throw JobStoreError.jobNotFound(id) }
                 jobs = [job]
             } else {
-                let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused], limit: 1000)
                 jobs = unfinished.isEmpty ? try await store.jobs(limit: 1) : unfinished.reversed()
             }
             var quarantines: [JobID: [QuarantinedItem]] = [:]
@@ -87,7 +88,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
             for (index, job) in jobs.enumerated() {
                 if index > 0 { output.write("\n") }
-                output.write(Self.text(JobView(job, now: now), quarantine: quarantines[job.id] ?? []))
+                let view = JobView(job, now: now, behind: JobView.ahead(of: job, among: unfinished))
+                output.write(Self.text(view, quarantine: quarantines[job.id] ?? []))
             }
         }
     }

@@ -260,6 +260,9 @@ extension JobStoreIntegrationTests {
         run = try await fixture.sluice("jobs", "--state", "queued", "--json")
         let queued = try #require(try fixture.object(run)["jobs"] as? [[String: Any]])
         #expect(queued.map { $0["id"] as? Int } == [3, 2] && queued.allSatisfy { Set($0.keys) == Self.jobKeys })
+        // A queued job says what it waits for.
+        run = try await fixture.sluice("status", "2")
+        #expect(run.output.contains(", behind job 1, running on the same graph)"), "\(run.output)")
 
         // throttle: the cap reaches the worker's next heartbeat, and the log says who set it.
         run = try await fixture.sluice("throttle", "1", "--max-rate", "500")
