@@ -56,7 +56,7 @@ public struct Job: Sendable, Equatable, Identifiable {
     /// The job this one waits for: it is claimed only once that one has succeeded, and cancelled when that one fails
     /// or is cancelled (`sluice enqueue --all`).
     public var after: JobID?
-    /// Plan entries per second over the recent batches since the job was last claimed (Postgres's clock); `nil`
+    /// Plan entries per second over the last half minute since the job was last claimed (Postgres's clock); `nil`
     /// before the first batch.
     public var rate: Double?
 

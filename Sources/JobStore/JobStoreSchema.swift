@@ -300,6 +300,13 @@ public struct JobStoreSchema: Sendable, Equatable {
                 SELECT id FROM \(s).jobs WHERE state IN ('succeeded', 'failed', 'cancelled'));
             """
         },
+        Step(version: 7, description: "the rate measured over a window of batches") { s in
+            """
+            -- The plan offset at the start of the rate's window; checkpoint_at is now that window's start (the claim,
+            -- the plan's end, or the checkpoint that restarted it), no longer the last checkpoint's time.
+            ALTER TABLE \(s).jobs ADD COLUMN rate_window_done bigint;
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

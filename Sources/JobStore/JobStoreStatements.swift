@@ -93,6 +93,7 @@ public struct JobStoreStatements: Sendable {
             started_at = coalesce(j.started_at, now()),
             rate = NULL,
             checkpoint_at = now(),
+            rate_window_done = j.plan_done,
             updated_at = now()
         FROM candidate
         WHERE j.id = candidate.id
@@ -126,8 +127,11 @@ public struct JobStoreStatements: Sendable {
 
     /// Records a batch: job `$1`, token `$2`, from offset `$3` to `$4`; counters `$5` changed, `$6` skipped;
     /// batch size `$7`, throttle `$8`/`$9`; lease renewed for `$10` seconds. No row back: lease lost or offset moved.
-    /// The rate is smoothed over batches (weight 0.3 for the newest), measured from the previous checkpoint or the
-    /// claim, so pauses between batches count and a stop does not.
+    /// The rate is the entries recorded since the window's start (`checkpoint_at`, `rate_window_done`: the claim, the
+    /// plan's end, or a checkpoint) over the time since, so pauses between batches count and a stop does not. Over a
+    /// window of many batches, a batch counted before the pause a rate cap puts after it weighs little (measured batch
+    /// by batch, a slow start read as several times the cap); the window restarts after 30 s so the rate follows
+    /// changes.
     public var checkpoint: String {
         """
         UPDATE \(s).jobs
@@ -137,10 +141,13 @@ public struct JobStoreStatements: Sendable {
             items_quarantined = (SELECT count(*) FROM \(s).quarantine AS q WHERE q.job_id = $1::bigint),
             batches_done = batches_done + 1,
             rate = CASE WHEN checkpoint_at IS NULL OR now() <= checkpoint_at THEN rate
-                        ELSE coalesce(0.7 * rate, 0) + CASE WHEN rate IS NULL THEN 1.0 ELSE 0.3 END
-                             * ($4::bigint - $3::bigint) / extract(epoch FROM now() - checkpoint_at)::double precision
+                        ELSE greatest(0, $4::bigint - coalesce(rate_window_done, $3::bigint))
+                             / extract(epoch FROM now() - checkpoint_at)::double precision
                    END,
-            checkpoint_at = now(),
+            checkpoint_at = CASE WHEN checkpoint_at IS NULL OR now() - checkpoint_at >= interval '30 seconds'
+                                 THEN now() ELSE checkpoint_at END,
+            rate_window_done = CASE WHEN checkpoint_at IS NULL OR now() - checkpoint_at >= interval '30 seconds'
+                                    THEN $4::bigint ELSE coalesce(rate_window_done, $3::bigint) END,
             current_batch_size = coalesce($7::integer, current_batch_size),
             throttle_state = coalesce($8::text, throttle_state),
             throttle_reason = CASE WHEN $8::text IS NULL THEN throttle_reason ELSE $9::text END,
@@ -410,6 +417,7 @@ public struct JobStoreStatements: Sendable {
         UPDATE \(s).jobs
         SET plan_total = $2::bigint, late_arrivals = late_arrivals + $3::bigint,
             checkpoint_at = CASE WHEN state = 'planning' THEN now() ELSE checkpoint_at END,
+            rate_window_done = CASE WHEN state = 'planning' THEN plan_done ELSE rate_window_done END,
             state = CASE WHEN state = 'planning' THEN 'running' ELSE state END, updated_at = now()
         WHERE id = $1::bigint
         """

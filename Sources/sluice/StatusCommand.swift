@@ -14,8 +14,8 @@ struct StatusCommand: AsyncParsableCommand {
             running job means no daemon has renewed its lease (is the daemon running?). A queued job says what it \
             waits for: its --not-before time, the job before it in its chain, or the job ahead of it on the same graph.
 
-            The rate is plan entries per second over the recent batches, measured by the job store's clock; the \
-            ETA is what remains at that rate. "throttled:" gives the throttle's reason (latency, a time window, an \
+            The rate is plan entries per second over the last half minute (pauses between batches included), \
+            measured by the job store's clock; the ETA is what remains at that rate. "throttled:" gives the throttle's reason (latency, a time window, an \
             operator's --max-rate).
 
             --watch redraws the progress line every second (a bar on a terminal, a line every 5 s otherwise) until \

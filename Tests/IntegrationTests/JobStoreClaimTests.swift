@@ -298,6 +298,30 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// Batches growing after a start under a rate cap (each is recorded at once, the cap's pause comes after it): the
+    /// rate is what was recorded over the time it took, pauses included, not one batch over the time since the last.
+    @Test func theRateCountsThePausesBetweenGrowingBatches() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            _ = try await store.enqueue(JobStoreTestDatabase.request(target: "rate"))
+            let lease = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(30))
+            )
+            try await store.storePlan(lease, entries: Array(0..<1_000))
+            let started = ContinuousClock.now
+            var done: Int64 = 0
+            for size: Int64 in [100, 200, 400] {
+                _ = try await store.checkpoint(lease, JobCheckpoint(from: done, to: done + size, itemsChanged: size))
+                done += size
+                if size < 400 { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            let elapsed = (ContinuousClock.now - started).seconds
+            let rate = try #require(try await store.job(lease.jobID)?.rate)
+            // 700 items in about a second: within a factor of two of that (the machine may be slow).
+            print("rate \(Int(rate)) items/s for 700 items in \(elapsed) s")
+            #expect(rate > 700 / elapsed / 2 && rate < 700 / elapsed * 2, "rate \(rate)")
+        }
+    }
+
     @Test func pausedJobsKeepTheirGraphAndResumeWhereTheyWere() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let worker = WorkerIdentity(rawValue: "w1")
