@@ -69,6 +69,17 @@ public struct DryRun: Sendable {
             throw .migration("\(migration.version) has no \(kind) direction")
         }
         if sample != nil, let refusal = sampleRefusal { throw .migration(refusal) }
+        // Counting a finalized migration's down finds nothing (its bookkeeping is gone): say why instead.
+        if kind == .down {
+            stillWorking?()
+            let refusal: String?
+            do {
+                refusal = try await Finalizer.downRefusal(migration, connection: connection, options: options)
+            } catch {
+                throw .bolt(error)
+            }
+            if let refusal { throw .migration(refusal) }
+        }
         let preflight = Preflight(
             connection: connection,
             capabilities: capabilities,

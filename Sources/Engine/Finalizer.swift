@@ -57,6 +57,20 @@ public struct Finalizer: Sendable {
         return records.first?["finalizedAt"]?.stringValue
     }
 
+    /// Why `migration`'s down may not run on the graph behind `connection`, or nil: the graph says it was finalized
+    /// (``finalized(_:connection:options:)``), so what its down needs to restore the graph is gone. The engine refuses
+    /// such a down before its first write; `sluice enqueue --down` and `sluice run --down` before they make a job.
+    public static func downRefusal(
+        _ migration: MigrationFile,
+        connection: BoltConnection,
+        options: BoltTransactionOptions
+    ) async throws(BoltError) -> String? {
+        try await finalized(migration, connection: connection, options: options).map { when in
+            "\(migration.version) was finalized at \(when): the bookkeeping its down needs is gone, so down cannot "
+                + "restore it"
+        }
+    }
+
     /// Returns how many items lost their bookkeeping and the finalize verify's answer, if it has one.
     public func run() async throws(EngineError) -> (changed: Int64, verify: VerifyResult?) {
         guard let direction = migration.finalize else {

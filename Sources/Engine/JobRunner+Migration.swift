@@ -41,13 +41,11 @@ extension JobRunner {
         let fresh = job.planDone == 0 && job.planTotal == nil
         let preflight = preflight(job: job, options: options, logger: logger)
         if fresh, job.direction == .down,
-            let when = try await bolt({ () async throws(BoltError) in
-                try await Finalizer.finalized(migration, connection: connection, options: options)
+            let refusal = try await bolt({ () async throws(BoltError) in
+                try await Finalizer.downRefusal(migration, connection: connection, options: options)
             })
         {
-            throw .migration(
-                "\(migration.version) was finalized at \(when): the bookkeeping its down needs is gone, so down cannot restore it"
-            )
+            throw .migration(refusal)
         }
         if fresh { try await preflight.checkServer(migration) }
         let parameters = try await bindParameters(lease, options: options)

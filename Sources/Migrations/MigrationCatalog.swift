@@ -35,6 +35,58 @@ public struct MigrationCatalog: Sendable {
 
     /// Reads every migration in `folder`.
     public static func load(folder: String) throws(InvalidMigrations) -> MigrationCatalog {
+        let read = try read(folder: folder)
+        let catalog: MigrationCatalog
+        do {
+            catalog = try MigrationCatalog(folder: folder, migrations: read.migrations, ignored: read.ignored)
+        } catch {
+            throw InvalidMigrations(read.errors + error.errors)
+        }
+        guard read.errors.isEmpty else { throw InvalidMigrations(read.errors) }
+        return catalog
+    }
+
+    /// The migration with `version` in `folder`, read for a job that needs only that file: a problem in another
+    /// file (one that does not parse, a misnamed one, two files sharing another version) does not stop it and is
+    /// returned in `otherProblems` instead, so that a file added to the folder during a long job cannot fail it.
+    ///
+    /// Throws when the folder cannot be listed, when a file of `version` (by the number its name starts with) is
+    /// unreadable or invalid, or when two files hold `version`. `migration` is nil when no file has it.
+    public static func migration(
+        _ version: MigrationVersion,
+        folder: String
+    ) throws(InvalidMigrations) -> (migration: MigrationFile?, otherProblems: [MigrationError]) {
+        let read = try read(folder: folder)
+        let isOwn = { (path: String) in Self.leadingVersion(ofPath: path) == version }
+        let own = read.migrations.filter { $0.version == version }
+        var problems = read.errors.filter { isOwn($0.path) }
+        do {
+            _ = try MigrationCatalog(folder: folder, migrations: own)
+        } catch {
+            problems += error.errors
+        }
+        guard problems.isEmpty else { throw InvalidMigrations(problems) }
+        var otherProblems = read.errors.filter { !isOwn($0.path) }
+        do {
+            _ = try MigrationCatalog(folder: folder, migrations: read.migrations.filter { $0.version != version })
+        } catch {
+            otherProblems += error.errors
+        }
+        return (own.first, InvalidMigrations(otherProblems).errors)
+    }
+
+    /// The version a file's name starts with (`010` in `010_oops.cypher`, also when the rest of the name is
+    /// invalid), or nil when it starts with none.
+    private static func leadingVersion(ofPath path: String) -> MigrationVersion? {
+        let name = path.split(separator: "/").last ?? ""
+        return MigrationVersion(name.prefix { $0.isASCII && $0.isNumber })
+    }
+
+    /// Every `.cypher` file of `folder` parsed: the migrations that parsed, the other files, and every file's
+    /// problems. Throws only when the folder cannot be listed.
+    private static func read(
+        folder: String
+    ) throws(InvalidMigrations) -> (migrations: [MigrationFile], ignored: [String], errors: [MigrationError]) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
@@ -64,14 +116,7 @@ public struct MigrationCatalog: Sendable {
                 errors += error.errors
             }
         }
-        let catalog: MigrationCatalog
-        do {
-            catalog = try MigrationCatalog(folder: folder, migrations: migrations, ignored: ignored)
-        } catch {
-            throw InvalidMigrations(errors + error.errors)
-        }
-        guard errors.isEmpty else { throw InvalidMigrations(errors) }
-        return catalog
+        return (migrations, ignored, errors)
     }
 
     /// The migration with `version`, if the folder has it.

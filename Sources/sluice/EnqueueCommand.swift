@@ -1,4 +1,6 @@
 import ArgumentParser
+import Bolt
+import Daemon
 import Engine
 import Foundation
 import JobStore
@@ -11,12 +13,13 @@ struct EnqueueCommand: AsyncParsableCommand {
         abstract: "Queue a migration as a job for the daemon; prints the job id and returns at once.",
         discussion: """
             Talks to Postgres only: no daemon needs to run, and the graph is not contacted (the daemon plans the \
-            job when it claims it). The job is for the graph named by --url and --database, else by the daemon's \
-            configuration file (--config): a daemon takes jobs for its configured graph server only.
+            job when it claims it), except by --down, which asks the graph whether the migration was finalized. \
+            The job is for the graph named by --url and --database, else by the daemon's configuration file \
+            (--config): a daemon takes jobs for its configured graph server only.
 
             Refused, with nothing queued: an unknown version; an up of a migration the history shows applied on \
-            that graph, or a down of one that is not; a migration that already has an unfinished job on that graph \
-            (dry runs excepted); a time without a time zone.
+            that graph, or a down of one that is not, or that was finalized (sluice finalize); a migration that \
+            already has an unfinished job on that graph (dry runs excepted); a time without a time zone.
 
             --all queues every pending migration in version order as a chain: each job waits until the one before \
             it has succeeded, and when one fails or is cancelled, the rest of the chain is cancelled (as `sluice \
@@ -88,7 +91,16 @@ struct EnqueueCommand: AsyncParsableCommand {
             if all {
                 return try await enqueueAll(catalog, history: history, target: target, store: store, requestTemplate)
             }
-            return [try await enqueueOne(catalog, history: history, target: target, store: store, requestTemplate)]
+            return [
+                try await enqueueOne(
+                    catalog,
+                    history: history,
+                    target: target,
+                    configuration: configuration,
+                    store: store,
+                    requestTemplate
+                )
+            ]
         }
         if json {
             try JSONOutput.write(["jobs": jobs.map { JobDocument(JobView($0)) }])
@@ -162,6 +174,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         _ catalog: MigrationCatalog,
         history: GraphHistory,
         target: JobTarget,
+        configuration: DaemonConfiguration,
         store: JobStore,
         _ template: JobRequest
     ) async throws -> Job {
@@ -178,7 +191,41 @@ struct EnqueueCommand: AsyncParsableCommand {
         if let refusal = history.refusal(migration, template.direction) {
             throw CommandError(refusal + ": nothing queued")
         }
+        if template.direction == .down, let refusal = await finalizedRefusal(migration, configuration: configuration) {
+            throw CommandError(refusal + ": nothing queued")
+        }
         return try await store.enqueue(request(template, migration, target: target), exclusive: true)
+    }
+
+    /// Why `migration`'s down must not be queued: the graph says it was finalized (what the daemon would find before
+    /// the down's first write, failing the job). The one question enqueue asks the graph; when the graph cannot be
+    /// asked, a warning, and nil: the job is queued and the daemon checks again.
+    private func finalizedRefusal(_ migration: MigrationFile, configuration: DaemonConfiguration) async -> String? {
+        do {
+            let settings = try target.settings(configuration: configuration)
+            let connection = try await settings.connect()
+            let answer: Result<String?, BoltError>
+            do {
+                answer = .success(
+                    try await Finalizer.downRefusal(
+                        migration,
+                        connection: connection,
+                        options: BoltTransactionOptions(database: settings.database)
+                    )
+                )
+            } catch {
+                answer = .failure(error)
+            }
+            await connection.close()
+            return try answer.get()
+        } catch {
+            var errors = StandardOutput.error
+            errors.write(
+                "warning: could not ask the graph whether \(migration.version) was finalized (\(error)); queued anyway: "
+                    + "the daemon refuses its down if it was\n"
+            )
+            return nil
+        }
     }
 
     private func enqueueAll(

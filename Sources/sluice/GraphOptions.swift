@@ -58,7 +58,23 @@ struct GraphOptions: ParsableArguments {
         if let url { settings.url = try BoltURL(parsing: url) }
         if let database { settings.database = database.isEmpty ? nil : database }
         if let tlsCA { settings.tls = BoltTLSConfiguration(caFile: tlsCA.isEmpty ? nil : tlsCA) }
-        // The login, here and not when the configuration was read: the flags first, then the configuration.
+        settings.auth = try Self.login(
+            user: user,
+            passwordFile: passwordFile,
+            configured: configured,
+            environment: environment
+        )
+        return settings
+    }
+
+    /// The login, resolved here and not when the configuration was read: `user` and `passwordFile` (a command's
+    /// flags) first, then the `configured` graph's.
+    static func login(
+        user: String?,
+        passwordFile: String?,
+        configured: GraphSettings,
+        environment: [String: String]
+    ) throws -> BoltAuth {
         var configuredUser: String?
         if case .basic(let name, _) = configured.auth { configuredUser = name }
         let password: String?
@@ -73,8 +89,7 @@ struct GraphOptions: ParsableArguments {
         guard let auth = GraphSettings.auth(user: user ?? configuredUser, password: password) else {
             throw CommandError("a password was given but no user: set --user, [graph] user or SLUICE_BOLT_USER")
         }
-        settings.auth = auth
-        return settings
+        return auth
     }
 
     /// Connects with the resolved settings, runs `body`, and closes the connection however it ends.

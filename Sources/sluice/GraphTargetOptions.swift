@@ -6,8 +6,8 @@ import JobStore
 
 /// Which graph, for commands that name it without connecting to it (`sluice enqueue`): `--url` and `--database`,
 /// then the daemon's configuration file when there is one (a daemon takes jobs for its configured URL only), then
-/// `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, then the defaults, as ``GraphOptions`` has them, without the
-/// credentials such a command has no use for.
+/// `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, then the defaults, as ``GraphOptions`` has them, without login
+/// flags: the one question such a command may ask the graph uses the configuration's login (``settings(configuration:environment:)``).
 struct GraphTargetOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -27,6 +27,24 @@ struct GraphTargetOptions: ParsableArguments {
         var url = configuration.graph.url
         if let text = self.url { url = try BoltURL(parsing: text) }
         return JobTarget(url: "\(url)", database: database ?? configuration.graph.database ?? "")
+    }
+
+    /// How to reach the graph ``jobTarget(configuration:)`` names, with the configuration's login, for the one
+    /// question `sluice enqueue --down` asks the graph (was the migration finalized?).
+    func settings(
+        configuration: DaemonConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> GraphSettings {
+        var settings = configuration.graph
+        if let url { settings.url = try BoltURL(parsing: url) }
+        if let database { settings.database = database.isEmpty ? nil : database }
+        settings.auth = try GraphOptions.login(
+            user: nil,
+            passwordFile: nil,
+            configured: configuration.graph,
+            environment: environment
+        )
+        return settings
     }
 
     /// The job store's key for the graph at `url` (parsed and spelled as ``jobTarget(configuration:)`` spells it).

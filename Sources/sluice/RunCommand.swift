@@ -193,7 +193,9 @@ struct RunCommand: AsyncParsableCommand {
                 migration: migration,
                 direction: direction,
                 target: target,
-                batchSize: batchSize
+                batchSize: batchSize,
+                connection: connection,
+                database: graph.database
             )
         } catch let done as AlreadyDone {
             var output = StandardOutput()
@@ -395,13 +397,16 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The unfinished job of this migration, direction and graph, or a new one (`enqueued`: this command made it, so
-    /// it cancels it when it cannot start it).
+    /// it cancels it when it cannot start it). A new down is refused before its job is made when the graph behind
+    /// `connection` says the migration was finalized.
     static func findOrEnqueue(
         _ store: JobStore,
         migration: MigrationFile,
         direction: JobDirection,
         target: JobTarget,
-        batchSize: Int
+        batchSize: Int,
+        connection: BoltConnection,
+        database: String?
     ) async throws -> (job: Job, enqueued: Bool) {
         let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused])
         if let job = unfinished.first(where: {
@@ -427,6 +432,19 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let refusal = history.refusal(migration, direction) {
             throw CommandError(refusal)
+        }
+        if direction == .down {
+            let refusal: String?
+            do {
+                refusal = try await Finalizer.downRefusal(
+                    migration,
+                    connection: connection,
+                    options: BoltTransactionOptions(database: database)
+                )
+            } catch {
+                throw CommandError("could not ask the graph whether \(migration.version) was finalized: \(error)")
+            }
+            if let refusal { throw CommandError("\(refusal): nothing was run") }
         }
         let job = try await store.enqueue(
             JobRequest(

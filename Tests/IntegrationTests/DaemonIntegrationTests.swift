@@ -149,6 +149,47 @@ struct DaemonIntegrationTests {
         }
     }
 
+    /// A broken file dropped into the migrations folder during a job (a `git pull` of work in progress) does not
+    /// fail it when the daemon reads its migration again (here after a pause and resume; a restart or a reclaim reads
+    /// it the same way): the job needs only its own file, and the broken one is journaled as a warning.
+    @Test func aBrokenFileAddedToTheFolderMidJobDoesNotFailTheJob() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aBrokenFileAddedToTheFolderMidJobDoesNotFailTheJob on \(server)")
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: 3_000
+        ) { fixture in
+            let daemon = try fixture.start(
+                worker: "broken-neighbour",
+                environment: ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "1000"]
+            )
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") { $0.planDone >= 300 }
+            _ = try await fixture.store.pause(job.id, by: "test")
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(10), "paused") {
+                $0.state == .paused && $0.leaseExpiresAt == nil
+            }
+            let broken = fixture.folder.appendingPathComponent("010_oops.cypher")
+            try "// sluice:description no down yet\n\n// sluice:up data\nMATCH (n:X) WHERE n.a IS NULL SET n.a = 1\n"
+                .write(to: broken, atomically: true, encoding: .utf8)
+
+            _ = try await fixture.store.resume(job.id, by: "test")
+            let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "ended") {
+                $0.state == .succeeded || $0.state == .failed
+            }
+            #expect(done.state == .succeeded, "job ended \(done.state): \(done.lastError ?? "")")
+            try await fixture.expectEveryNodeChangedOnce(3_000)
+            let warned = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+                daemon.standardError.contains("010_oops.cypher") && daemon.standardError.contains("left alone")
+            }
+            #expect(warned, "\(daemon.standardError.suffix(3_000))")
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
     /// A pause during a long batch stops the job after that batch: the NOTIFY makes the session read the job's
     /// control row at once, where it used to learn of the pause from that batch's checkpoint, read only after the
     /// next batch (a batch of an hour would have meant an hour more).

@@ -146,9 +146,40 @@ extension GuideMigrationsTests {
         let stripped = try await graph.snapshot()
         #expect(stripped == applied.withoutBookkeeping, "finalize changed more than the bookkeeping")
 
+        // Refused before a job is made: no job row is left behind (enqueue used to queue one the daemon then failed,
+        // run left a failed one), and the dry run says why instead of planning nothing.
+        func jobs() async throws -> [ListedJob] {
+            let listed = try await CypherCommandTests.sluice(
+                ["jobs", "--json", "--schema", schema],
+                environment: graph.environment
+            )
+            #expect(listed.status == 0, "\(listed.errors)")
+            return try JSONDecoder().decode(JobList.self, from: Data(listed.output.utf8)).jobs
+        }
+        let before = try await jobs()
         let down = try await graph.sluice(["run", "001", "--down"], schema: schema)
         #expect(down.status == 1)
-        #expect(down.errors.contains("was finalized at"), "\(down.errors)")
+        #expect(down.errors.contains("001 was finalized at"), "\(down.errors)")
+        #expect(down.errors.filter { $0 == "\n" }.count == 1, "\(down.errors)")
+        let queued = try await graph.sluice(["enqueue", "001", "--down"], schema: schema)
+        #expect(queued.status == 1, "\(queued.output)")
+        #expect(queued.errors.contains("001 was finalized at"), "\(queued.errors)")
+        #expect(queued.errors.contains("nothing queued"), "\(queued.errors)")
+        #expect(queued.errors.filter { $0 == "\n" }.count == 1, "\(queued.errors)")
+        let preview = try await graph.sluice(["run", "001", "--down", "--dry-run"], schema: schema)
+        #expect(preview.status == 1, "\(preview.output)")
+        #expect(preview.errors.contains("001 was finalized at"), "\(preview.errors)")
+        #expect(try await jobs() == before, "a refused down left a job row")
         await #expect(try graph.snapshot() == stripped, "a refused down wrote")
+    }
+
+    /// `sluice jobs --json`, as far as these tests read it.
+    struct JobList: Decodable {
+        var jobs: [ListedJob]
+    }
+
+    struct ListedJob: Decodable, Equatable {
+        var id: Int64
+        var state: String
     }
 }

@@ -22,6 +22,46 @@ import Testing
         }
     }
 
+    /// A job needs only its own file: the others' problems come back beside it instead of failing the lookup.
+    @Test func oneMigrationIsReadWithoutTheOtherFilesProblems() throws {
+        try withTemporaryFolder { folder in
+            try write(minimalMigration, to: folder + "/001_one.cypher")
+            try write("// sluice:description no sections", to: folder + "/010_oops.cypher")
+            try write(minimalMigration, to: folder + "/Oops.cypher")
+            try write(minimalMigration, to: folder + "/012_a.cypher")
+            try write(minimalMigration, to: folder + "/12_b.cypher")
+            let found = try MigrationCatalog.migration(MigrationVersion(1), folder: folder)
+            #expect(found.migration?.path == folder + "/001_one.cypher")
+            #expect(
+                Set(found.otherProblems.map(\.path)) == [
+                    folder + "/010_oops.cypher", folder + "/Oops.cypher", folder + "/12_b.cypher",
+                ]
+            )
+            #expect(throws: InvalidMigrations.self) { try MigrationCatalog.load(folder: folder) }
+            #expect(try MigrationCatalog.migration(MigrationVersion(2), folder: folder).migration == nil)
+        }
+    }
+
+    /// The job's own file invalid, or its version held by two files, still fails the lookup, naming only that file.
+    @Test func oneMigrationThatIsInvalidOrAmbiguousIsRefused() throws {
+        try withTemporaryFolder { folder in
+            try write("// sluice:description no sections", to: folder + "/010_oops.cypher")
+            try write(minimalMigration, to: folder + "/007_first.cypher")
+            try write(minimalMigration, to: folder + "/7_second.cypher")
+            try write(minimalMigration, to: folder + "/001_one.cypher")
+            for (version, path) in [(10, "/010_oops.cypher"), (7, "/7_second.cypher")] {
+                #expect {
+                    try MigrationCatalog.migration(MigrationVersion(version), folder: folder)
+                } throws: { error in
+                    Set(((error as? InvalidMigrations)?.errors ?? []).map(\.path)) == [folder + path]
+                }
+            }
+            #expect(throws: InvalidMigrations.self) {
+                try MigrationCatalog.migration(MigrationVersion(1), folder: folder + "/missing")
+            }
+        }
+    }
+
     @Test func duplicateVersionsNameBothFiles() throws {
         try withTemporaryFolder { folder in
             try write(minimalMigration, to: folder + "/007_first.cypher")

@@ -137,7 +137,7 @@ struct JobSession {
         )
 
         let migration: MigrationFile
-        switch loadMigration() {
+        switch loadMigration(logger: logger) {
         case .success(let found): migration = found
         case .failure(let problem): return await fail(problem.reason, logger: logger)
         }
@@ -627,15 +627,29 @@ struct JobSession {
     }
 
     /// The job's migration from the folder, as it was when the job was enqueued (same checksum).
-    private func loadMigration() -> Result<MigrationFile, MigrationProblem> {
+    ///
+    /// Only the job's own file counts: another file of the folder that is invalid (a migration added during a long
+    /// job, a `git pull` of work in progress) is journaled as a warning and otherwise left alone, since the job does
+    /// not need it; `sluice check` and the operator's commands still refuse it.
+    private func loadMigration(logger: Logger) -> Result<MigrationFile, MigrationProblem> {
         let folder = MigrationsFolder.toRead(explicit: configuration.migrationsFolder)
-        let catalog: MigrationCatalog
+        guard let version = MigrationVersion(job.migrationVersion) else {
+            return .failure(MigrationProblem(reason: "no migration \(job.migrationVersion) in \(folder)"))
+        }
+        let found: (migration: MigrationFile?, otherProblems: [MigrationError])
         do {
-            catalog = try MigrationCatalog.load(folder: folder)
+            found = try MigrationCatalog.migration(version, folder: folder)
         } catch {
             return .failure(MigrationProblem(reason: "the migrations in \(folder) are invalid: \(error.description)"))
         }
-        guard let version = MigrationVersion(job.migrationVersion), let migration = catalog.migration(version) else {
+        if !found.otherProblems.isEmpty {
+            let files = Set(found.otherProblems.map(\.path)).count
+            let problems = found.otherProblems.map(\.description).joined(separator: "; ")
+            logger.warning(
+                "\(files == 1 ? "an invalid file" : "\(files) invalid files") in \(folder) left alone: the job needs only \(version)'s file (\(problems)); sluice check --migrations \(folder) lists the problems"
+            )
+        }
+        guard let migration = found.migration else {
             return .failure(MigrationProblem(reason: "no migration \(job.migrationVersion) in \(folder)"))
         }
         guard migration.checksum == job.migrationChecksum else {
