@@ -412,7 +412,7 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
             if job.state == .paused {
-                return (try await store.resume(job.id, by: "sluice run"), nil)
+                return (try await store.resume(job.id, by: Self.requester), nil)
             }
             return (job, nil)
         }
@@ -434,7 +434,7 @@ struct RunCommand: AsyncParsableCommand {
             target: target,
             batchSize: batchSize,
             priority: 0,
-            enqueuedBy: "sluice run"
+            enqueuedBy: Self.requester
         )
         guard
             let lease = try await store.enqueue(
@@ -451,6 +451,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         return (lease.job, lease)
     }
+
+    /// Who a job this command queues or resumes is recorded as requested by: the operator, as `sluice enqueue`
+    /// records them, and that it was a foreground run.
+    static var requester: String { OperatorName.current(via: "sluice run") }
 
     /// Why a job is not claimed now, as ``JobStore/claim(_:worker:leaseDuration:)`` refuses it.
     private static let notDue = "another job holds its graph, or an earlier one is queued first"

@@ -65,6 +65,11 @@ import Testing
                 let owners = events.filter { $0.kind == .lease }.compactMap(\.newValue)
                 #expect(owners.allSatisfy { $0 == worker } && owners.first == worker, "job \(job.id): \(owners)")
                 #expect(!events.contains { $0.actor == "idle" }, "the daemon acted on job \(job.id)")
+                // Who ran it, as `sluice enqueue` names them, and that it was a foreground run.
+                #expect(
+                    job.enqueuedBy.hasSuffix("@\(Self.host) (sluice run)") && !job.enqueuedBy.hasPrefix("@"),
+                    "enqueued by \(job.enqueuedBy)"
+                )
             }
             let counts = try await fixture.counts()
             #expect(counts.count == 1 && counts.first?["steps"] == .string("1;2;3;"), "\(counts.map(\.values))")
@@ -75,5 +80,10 @@ import Testing
             #expect(!daemon.standardError.contains("job failed"), "the daemon failed a job")
             if status != 0 || jobs.contains(where: { $0.state != .succeeded }) { DaemonFixture.dump(daemon, "daemon") }
         }
+    }
+
+    /// The short host name, as the operator's name carries it.
+    static var host: String {
+        ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
     }
 }
