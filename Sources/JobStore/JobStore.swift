@@ -93,63 +93,136 @@ public final class JobStore: Sendable {
         try await enqueueChain([request], exclusive: exclusive)[0]
     }
 
+    /// Refuses what a job row cannot hold (a Postgres `integer`), naming the value.
+    private static func check(_ request: JobRequest) throws(JobStoreError) {
+        guard JobRequest.batchSizes.contains(request.batchSize) else {
+            throw .invalidArgument("batch size \(request.batchSize) is outside \(JobRequest.batchSizes)")
+        }
+        guard JobRequest.priorities.contains(request.priority) else {
+            throw .invalidArgument("priority \(request.priority) is outside \(JobRequest.priorities)")
+        }
+    }
+
     /// Adds jobs that run one after another, all or none: each after the first waits until the one before it has
     /// succeeded, and is cancelled when that one fails or is cancelled (a chain stops at its first failure, as
     /// `sluice run --all` does). The first waits for `requests[0].after`, if set. `exclusive` as in
     /// ``enqueue(_:exclusive:)``, for each request. Not retried on a lost connection.
     public func enqueueChain(_ requests: [JobRequest], exclusive: Bool = false) async throws(JobStoreError) -> [Job] {
         guard !requests.isEmpty else { return [] }
-        for request in requests {
-            guard JobRequest.batchSizes.contains(request.batchSize) else {
-                throw .invalidArgument("batch size \(request.batchSize) is outside \(JobRequest.batchSizes)")
-            }
-            guard JobRequest.priorities.contains(request.priority) else {
-                throw .invalidArgument("priority \(request.priority) is outside \(JobRequest.priorities)")
-            }
-        }
+        for request in requests { try Self.check(request) }
         let statements = statements
         let channel = schema.controlChannel
-        let lockPrefix = "sluice.enqueue.\(schema.name)."
+        let lockPrefix = enqueueLockPrefix
         return try await run("enqueue", retry: false) { connection in
-            var jobs: [Job] = []
-            for request in requests {
-                if exclusive && !request.dryRun {
-                    let key =
-                        lockPrefix
-                        + [request.target.url, request.target.database, request.migrationVersion]
-                        .joined(separator: "\u{1}")
-                    try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", [key])
-                    let existing = try connection.query(
-                        statements.unfinishedForMigration,
-                        [request.target.url, request.target.database, request.migrationVersion]
-                    )
-                    if let row = existing.first {
-                        let job = try Job(row: row)
-                        throw JobStoreError.migrationAlreadyQueued(
-                            migration: request.migrationVersion,
-                            target: request.target,
-                            existing: job.id,
-                            state: job.state
-                        )
-                    }
-                }
-                try connection.query(statements.setActor, [request.enqueuedBy])
-                let rows = try connection.query(
-                    statements.enqueue,
-                    [
-                        request.migrationVersion, request.migrationName, request.migrationChecksum,
-                        request.direction.rawValue, request.dryRun, request.target.url, request.target.database,
-                        request.batchSize, request.priority, request.notBefore, request.enqueuedBy,
-                        request.options, jobs.last?.id ?? request.after,
-                    ]
-                )
-                jobs.append(try Job(row: rows[0]))
-            }
+            let jobs = try Self.insert(
+                requests,
+                exclusive: exclusive,
+                on: connection,
+                statements: statements,
+                lockPrefix: lockPrefix
+            )
             for job in jobs {
                 try connection.query(statements.notify, [channel, job.id.description])
             }
             return jobs
         }
+    }
+
+    /// Adds a job already leased to `worker`: the insert and the claim (``JobStoreStatements/claimJob``) are one
+    /// transaction, so no other worker (a daemon's claim loop) can take the job between them, and nobody ever sees
+    /// it queued. `sluice run` starts its own job this way.
+    ///
+    /// Refused as ``enqueue(_:exclusive:)`` refuses (`exclusive`), and as ``claim(_:worker:leaseDuration:)``
+    /// refuses: when another job holds the graph, or an earlier job is queued first on it, this returns `nil` and
+    /// nothing was added. Not retried on a lost connection (its outcome is unknown); a claim that loses the
+    /// one-job-per-graph race to a concurrent claimer is tried again, as ``claim(worker:leaseDuration:url:)`` does,
+    /// since its transaction left nothing behind. No NOTIFY: there is nothing for a daemon to claim.
+    public func enqueue(
+        _ request: JobRequest,
+        exclusive: Bool = false,
+        leasedTo worker: WorkerIdentity,
+        leaseDuration: Duration
+    ) async throws(JobStoreError) -> JobLease? {
+        try Self.check(request)
+        guard leaseDuration > .zero else { throw .invalidArgument("lease duration must be positive") }
+        let statements = statements
+        let lockPrefix = enqueueLockPrefix
+        let seconds = leaseDuration.seconds
+        for _ in 0..<8 {
+            do {
+                return try await run("enqueue", retry: false) { connection in
+                    let job = try Self.insert(
+                        [request],
+                        exclusive: exclusive,
+                        on: connection,
+                        statements: statements,
+                        lockPrefix: lockPrefix
+                    )[0]
+                    // The claim's events name the worker, as any claim's do, not the operator who enqueued.
+                    try connection.query(statements.setActor, [""])
+                    let rows = try connection.query(statements.claimJob, [worker.rawValue, seconds, job.id])
+                    guard let row = rows.first else {
+                        // Not due on its graph: rolled back, the job was never there.
+                        throw JobStoreError.targetBusy(request.target)
+                    }
+                    return try Self.lease(row, worker: worker, duration: leaseDuration)
+                }
+            } catch .targetBusy {
+                return nil
+            } catch .postgres(let error) where Self.isTargetRace(error) {
+                logger.debug("enqueue lost a race for a graph, retrying", metadata: ["worker": "\(worker)"])
+                continue
+            }
+        }
+        return nil
+    }
+
+    private var enqueueLockPrefix: String { "sluice.enqueue.\(schema.name)." }
+
+    /// Inserts `requests` as a chain (each after the one before it), with ``enqueue(_:exclusive:)``'s check when
+    /// `exclusive`; in the caller's transaction.
+    private static func insert(
+        _ requests: [JobRequest],
+        exclusive: Bool,
+        on connection: isolated PostgresConnection,
+        statements: JobStoreStatements,
+        lockPrefix: String
+    ) throws -> [Job] {
+        var jobs: [Job] = []
+        for request in requests {
+            if exclusive && !request.dryRun {
+                let key =
+                    lockPrefix
+                    + [request.target.url, request.target.database, request.migrationVersion]
+                    .joined(separator: "\u{1}")
+                try connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", [key])
+                let existing = try connection.query(
+                    statements.unfinishedForMigration,
+                    [request.target.url, request.target.database, request.migrationVersion]
+                )
+                if let row = existing.first {
+                    let job = try Job(row: row)
+                    throw JobStoreError.migrationAlreadyQueued(
+                        migration: request.migrationVersion,
+                        target: request.target,
+                        existing: job.id,
+                        state: job.state
+                    )
+                }
+            }
+            try connection.query(statements.setActor, [request.enqueuedBy])
+            let rows = try connection.query(
+                statements.enqueue,
+                [
+                    request.migrationVersion, request.migrationName, request.migrationChecksum,
+                    request.direction.rawValue, request.dryRun, request.target.url, request.target.database,
+                    request.batchSize, request.priority, request.notBefore, request.enqueuedBy,
+                    request.options, jobs.last?.id ?? request.after,
+                ]
+            )
+            jobs.append(try Job(row: rows[0]))
+        }
+        return jobs
     }
 
     /// The job with `id`, or `nil`.
@@ -254,16 +327,9 @@ public final class JobStore: Sendable {
         for _ in 0..<8 {
             do {
                 return try await run("claim", retry: true, transaction: false) { connection in
-                    let rows = try connection.query(sql, parameters)
-                    guard let row = rows.first else { return nil }
-                    let job = try Job(row: row)
-                    return JobLease(
-                        job: job,
-                        token: job.leaseToken,
-                        owner: worker.rawValue,
-                        duration: leaseDuration,
-                        previousOwner: try row.decode("previous_owner")
-                    )
+                    try connection.query(sql, parameters).first.map { row throws(PostgresError) in
+                        try Self.lease(row, worker: worker, duration: leaseDuration)
+                    }
                 }
             } catch .postgres(let error) where Self.isTargetRace(error) {
                 logger.debug("claim lost a race for a graph, retrying", metadata: ["worker": "\(worker)"])
@@ -271,6 +337,22 @@ public final class JobStore: Sendable {
             }
         }
         return nil
+    }
+
+    /// The lease a claim statement's row grants `worker`.
+    private static func lease(
+        _ row: PostgresRow,
+        worker: WorkerIdentity,
+        duration: Duration
+    ) throws(PostgresError) -> JobLease {
+        let job = try Job(row: row)
+        return JobLease(
+            job: job,
+            token: job.leaseToken,
+            owner: worker.rawValue,
+            duration: duration,
+            previousOwner: try row.decode("previous_owner")
+        )
     }
 
     /// Renews the lease and optionally records the throttle state and batch size.

@@ -185,37 +185,34 @@ struct RunCommand: AsyncParsableCommand {
     ) async throws {
         let target = graph.target
         let batchSize = migration.batchSize(self.batchSize, configured: configuredBatchSize)
-        let job: Job
-        let enqueuedHere: Bool
+        let worker = worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run")
+        let leaseDuration = Duration.seconds(leaseSeconds)
+        let found: (job: Job, lease: JobLease?)
         do {
-            (job, enqueuedHere) = try await Self.findOrEnqueue(
+            found = try await Self.findOrEnqueue(
                 jobStore,
                 migration: migration,
                 direction: direction,
                 target: target,
                 batchSize: batchSize,
                 connection: connection,
-                database: graph.database
+                database: graph.database,
+                worker: worker,
+                leaseDuration: leaseDuration
             )
         } catch let done as AlreadyDone {
             var output = StandardOutput()
             output.write(done.message + "\n")
             return
         }
+        // A job enqueued here is leased to this run as it is inserted; one found unfinished is claimed now.
         let lease: JobLease
-        do {
-            lease = try await Self.claim(
-                job.id,
-                in: jobStore,
-                worker: worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run"),
-                leaseDuration: .seconds(leaseSeconds)
-            )
-        } catch let refused as CommandError where enqueuedHere {
-            // A foreground run that cannot start leaves nothing behind: its job, queued, would run later under a
-            // daemon, which is not what `sluice run` asked for.
-            _ = try await jobStore.cancel(job.id, by: "sluice run")
-            throw CommandError("\(refused.description); job \(job.id) cancelled, nothing was changed")
+        if let leased = found.lease {
+            lease = leased
+        } else {
+            lease = try await Self.claim(found.job.id, in: jobStore, worker: worker, leaseDuration: leaseDuration)
         }
+        let job = lease.job
         let pacer =
             throttle.noThrottle
             ? nil
@@ -396,9 +393,11 @@ struct RunCommand: AsyncParsableCommand {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
     }
 
-    /// The unfinished job of this migration, direction and graph, or a new one (`enqueued`: this command made it, so
-    /// it cancels it when it cannot start it). A new down is refused before its job is made when the graph behind
-    /// `connection` says the migration was finalized.
+    /// The unfinished job of this migration, direction and graph (`lease` nil: the caller claims it), or a new one
+    /// inserted already leased to `worker` (`lease`), so that no daemon sharing the job store can take it before this
+    /// run holds it. A new job that could not start now (another job holds the graph, or an earlier one is queued
+    /// first) is not added at all: a one-line error, nothing queued, nothing changed. A new down is refused before
+    /// its job is made when the graph behind `connection` says the migration was finalized.
     static func findOrEnqueue(
         _ store: JobStore,
         migration: MigrationFile,
@@ -406,8 +405,10 @@ struct RunCommand: AsyncParsableCommand {
         target: JobTarget,
         batchSize: Int,
         connection: BoltConnection,
-        database: String?
-    ) async throws -> (job: Job, enqueued: Bool) {
+        database: String?,
+        worker: WorkerIdentity,
+        leaseDuration: Duration
+    ) async throws -> (job: Job, lease: JobLease?) {
         let unfinished = try await store.jobs(states: [.queued, .planning, .running, .paused])
         if let job = unfinished.first(where: {
             $0.migrationVersion == "\(migration.version)" && $0.direction == direction && $0.target == target
@@ -420,9 +421,9 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
             if job.state == .paused {
-                return (try await store.resume(job.id, by: "sluice run"), false)
+                return (try await store.resume(job.id, by: Self.requester), nil)
             }
-            return (job, false)
+            return (job, nil)
         }
         // Nothing unfinished: a finished job of this migration decides whether there is work. A run
         // killed after its job succeeded must not apply the migration a second time when started again.
@@ -446,22 +447,39 @@ struct RunCommand: AsyncParsableCommand {
             }
             if let refusal { throw CommandError("\(refusal): nothing was run") }
         }
-        let job = try await store.enqueue(
-            JobRequest(
-                migrationVersion: "\(migration.version)",
-                migrationName: migration.name,
-                migrationChecksum: migration.checksum,
-                direction: direction,
-                dryRun: false,
-                target: target,
-                batchSize: batchSize,
-                priority: 0,
-                enqueuedBy: "sluice run"
-            ),
-            exclusive: true
+        let request = JobRequest(
+            migrationVersion: "\(migration.version)",
+            migrationName: migration.name,
+            migrationChecksum: migration.checksum,
+            direction: direction,
+            dryRun: false,
+            target: target,
+            batchSize: batchSize,
+            priority: 0,
+            enqueuedBy: Self.requester
         )
-        return (job, true)
+        guard
+            let lease = try await store.enqueue(
+                request,
+                exclusive: true,
+                leasedTo: worker,
+                leaseDuration: leaseDuration
+            )
+        else {
+            throw CommandError(
+                "\(migration.version) \(direction.rawValue) cannot start now on \(target): \(Self.notDue); "
+                    + "no job was queued, nothing was changed"
+            )
+        }
+        return (lease.job, lease)
     }
+
+    /// Who a job this command queues or resumes is recorded as requested by: the operator, as `sluice enqueue`
+    /// records them, and that it was a foreground run.
+    static var requester: String { OperatorName.current(via: "sluice run") }
+
+    /// Why a job is not claimed now, as ``JobStore/claim(_:worker:leaseDuration:)`` refuses it.
+    private static let notDue = "another job holds its graph, or an earlier one is queued first"
 
     /// The migration is already where the command would take it: not an error, nothing to do.
     struct AlreadyDone: Error {
@@ -478,9 +496,7 @@ struct RunCommand: AsyncParsableCommand {
         leaseDuration: Duration
     ) async throws -> JobLease {
         guard let lease = try await store.claim(job, worker: worker, leaseDuration: leaseDuration) else {
-            throw CommandError(
-                "job \(job) cannot be claimed now: another job holds its graph, or an earlier one is queued first"
-            )
+            throw CommandError("job \(job) cannot be claimed now: \(notDue)")
         }
         return lease
     }

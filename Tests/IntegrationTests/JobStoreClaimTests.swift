@@ -373,3 +373,129 @@ extension JobStoreIntegrationTests {
         }
     }
 }
+
+/// `sluice run`'s job: inserted already leased to the run's worker, in the transaction of the enqueue, so that a
+/// daemon's claim loop on the same store never takes it (before, the run enqueued the job and then claimed it, and a
+/// daemon woken by the enqueue's NOTIFY claimed it in between).
+extension JobStoreIntegrationTests {
+    @Test func aJobEnqueuedLeasedIsHeldFromItsInsertAndRefusedAsAClaimIsWithNothingAdded() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let run = WorkerIdentity(rawValue: "host/sluice-run")
+            let daemon = WorkerIdentity(rawValue: "daemon")
+            let request = JobStoreTestDatabase.request(target: "graph-l")
+            let lease = try #require(
+                try await store.enqueue(request, exclusive: true, leasedTo: run, leaseDuration: .seconds(60))
+            )
+            #expect(lease.owner == run.rawValue && lease.job.leaseOwner == run.rawValue)
+            #expect(lease.job.state == .planning && lease.token == 1 && lease.job.attempts == 1)
+            #expect(!lease.isResumption && lease.previousOwner == nil && lease.job.enqueuedBy == "test")
+            #expect(try await store.claim(worker: daemon, leaseDuration: .seconds(60)) == nil)
+            #expect(try await store.claim(lease.jobID, worker: daemon, leaseDuration: .seconds(60)) == nil)
+            _ = try await store.heartbeat(lease)
+            // Queued by whoever asked for it, then leased by the worker: one transaction, as any claim logs it.
+            let events = try await store.events(of: lease.jobID).map { [$0.kind.rawValue, $0.newValue, $0.actor] }
+            #expect(
+                events == [
+                    ["state", "queued", "test"], ["lease", run.rawValue, run.rawValue],
+                    ["state", "planning", run.rawValue],
+                ],
+                "\(events)"
+            )
+
+            // Refused as a claim of the job would be, and then the job was never added: the graph is held...
+            let held = JobStoreTestDatabase.request(target: "graph-l", version: "008")
+            #expect(try await store.enqueue(held, exclusive: true, leasedTo: run, leaseDuration: .seconds(60)) == nil)
+            // ...or an earlier job is queued first on the graph.
+            let earlier = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-m", version: "001"))
+            let behind = JobStoreTestDatabase.request(target: "graph-m", version: "002")
+            #expect(try await store.enqueue(behind, exclusive: true, leasedTo: run, leaseDuration: .seconds(60)) == nil)
+            #expect(Set(try await store.jobs().map(\.id)) == [lease.jobID, earlier.id])
+            #expect(try await store.job(earlier.id)?.state == .queued)
+            // `exclusive` as in a plain enqueue: a second unfinished job of the migration on the graph.
+            await #expect(
+                throws: JobStoreError.migrationAlreadyQueued(
+                    migration: "007",
+                    target: request.target,
+                    existing: lease.jobID,
+                    state: .planning
+                )
+            ) {
+                try await store.enqueue(request, exclusive: true, leasedTo: run, leaseDuration: .seconds(60))
+            }
+            // Once the graph is free the next leased enqueue goes through.
+            _ = try await store.finish(lease, .succeeded)
+            let next = try #require(
+                try await store.enqueue(held, exclusive: true, leasedTo: run, leaseDuration: .seconds(60))
+            )
+            #expect(next.job.migrationVersion == "008" && next.job.state == .planning)
+        }
+    }
+
+    /// A claimer on a session of its own (a daemon's claim loop) claims without a pause while jobs are enqueued
+    /// leased: it never gets one of them, and each is leased once, to the worker that enqueued it.
+    @Test func aClaimLoopBesideLeasedEnqueuesNeverTakesTheirJobs() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let schema = store.schema.name
+            let claimer = try JobStore(JobStoreTestDatabase.configuration(schema: schema))
+            let loop = Task { () throws -> (attempts: Int, taken: [JobID]) in
+                var attempts = 0
+                var taken: [JobID] = []
+                while !Task.isCancelled {
+                    attempts += 1
+                    if let lease = try await claimer.claim(
+                        worker: WorkerIdentity(rawValue: "daemon"),
+                        leaseDuration: .seconds(300)
+                    ) {
+                        taken.append(lease.jobID)
+                    }
+                }
+                return (attempts, taken)
+            }
+            let run = WorkerIdentity(rawValue: "host/sluice-run")
+            var leased: [JobID] = []
+            for i in 0..<40 {
+                let request = JobStoreTestDatabase.request(target: "leased-\(i)")
+                let lease = try #require(
+                    try await store.enqueue(request, exclusive: true, leasedTo: run, leaseDuration: .seconds(300))
+                )
+                leased.append(lease.jobID)
+            }
+            loop.cancel()
+            let (attempts, taken) = try await loop.value
+            await claimer.close()
+            print("claim loop beside 40 leased enqueues: \(attempts) claims, \(taken.count) jobs taken")
+            #expect(attempts > 1, "the claim loop ran")
+            #expect(taken.isEmpty, "the claim loop took \(taken)")
+            for id in leased {
+                let owners = try await store.events(of: id).filter { $0.kind == .lease }.map(\.newValue)
+                #expect(owners == [run.rawValue], "job \(id) leased to \(owners)")
+            }
+        }
+    }
+
+    /// Racing leased enqueues of different migrations on one graph: one gets the graph, the others get `nil` and add
+    /// nothing (the loser of the partial unique index's race tries again, and then sees the winner).
+    @Test func leasedEnqueuesRacingForOneGraphLeaveOneJob() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let schema = store.schema.name
+            let leases = try await withThrowingTaskGroup(of: JobLease?.self) { group in
+                for racer in 0..<8 {
+                    group.addTask {
+                        let store = try JobStore(JobStoreTestDatabase.configuration(schema: schema))
+                        defer { Task { await store.close() } }
+                        return try await store.enqueue(
+                            JobStoreTestDatabase.request(target: "graph-r", version: String(format: "%03d", racer + 1)),
+                            exclusive: true,
+                            leasedTo: WorkerIdentity(rawValue: "run-\(racer)"),
+                            leaseDuration: .seconds(60)
+                        )
+                    }
+                }
+                return try await group.reduce(into: [JobLease]()) { if let lease = $1 { $0.append(lease) } }
+            }
+            #expect(leases.count == 1, "\(leases.count) runs got the graph")
+            let jobs = try await store.jobs()
+            #expect(jobs.map(\.id) == leases.map(\.jobID), "\(jobs.map { ($0.id, $0.state) })")
+        }
+    }
+}
