@@ -328,7 +328,8 @@ struct JobSession {
             )
             return .done
         case .success(.stopped(let control)):
-            return await stopped(control ?? progress.state.withLock { $0.stoppedBy }, logger: logger)
+            let (stoppedBy, done) = progress.state.withLock { ($0.stoppedBy, $0.done) }
+            return await stopped(control ?? stoppedBy, done: done, logger: logger)
         case .success(.fenced):
             logger.warning("job taken over by another worker: this one stopped without writing")
             return .done
@@ -511,11 +512,13 @@ struct JobSession {
 
     // MARK: Endings
 
-    private func stopped(_ control: JobControl?, logger: Logger) async -> End {
+    /// The runner stopped after its batch in flight: on an operator's `control`, or for the daemon's shutdown (nil),
+    /// with `done` the progress of its last checkpoint.
+    private func stopped(_ control: JobControl?, done: Int64, logger: Logger) async -> End {
         guard let control else {
             logger.notice(
-                "job stopped for shutdown after its batch in flight; it resumes from offset \(job.planDone) or later",
-                metadata: [SluiceLogKey.itemsDone: "\(job.planDone)"]
+                "job stopped for shutdown after its batch in flight; it resumes from offset \(done)",
+                metadata: [SluiceLogKey.offset: "\(done)", SluiceLogKey.itemsDone: "\(done)"]
             )
             return .done
         }
