@@ -95,11 +95,11 @@ public struct SluiceDaemon: Service {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
             do {
-                // The store's own reconnect attempts stay out of the journal below warnings: the daemon says
-                // once per wait that it is waiting for Postgres, and why.
-                var storeLogger = logger
-                storeLogger.logLevel = max(.warning, logger.logLevel)
-                let store = try await JobStore.open(configuration.jobStore, logger: storeLogger, migrate: true)
+                let store = try await JobStore.open(
+                    configuration.jobStore,
+                    logger: storeLogger,
+                    migrate: true
+                ) { [outage] _ in outage.connectionFailed(reaching: "Postgres") }
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
                 return store
@@ -110,6 +110,14 @@ public struct SluiceDaemon: Service {
         return nil
     }
 
+    /// The logger of the job store's connections and listener: their own reconnect attempts stay out of the journal
+    /// below warnings, since the daemon says once per outage that it is waiting for Postgres, and why.
+    private var storeLogger: Logger {
+        var storeLogger = logger
+        storeLogger.logLevel = max(.warning, logger.logLevel)
+        return storeLogger
+    }
+
     /// Turns NOTIFYs on the control channel into wake-ups of the claim loop, and of the session whose job they are
     /// about. The listener reconnects by itself.
     private func listen(_ store: JobStore, wakeup: Wakeup, changes: JobChanges, backoff: Backoff) async {
@@ -117,9 +125,11 @@ public struct SluiceDaemon: Service {
         while !Task.isCancelled {
             let listener: PostgresListener
             do {
-                listener = try await store.listen(logger: logger)
+                listener = try await store.listen(logger: storeLogger)
             } catch {
-                logger.warning(
+                // Postgres unreachable is the outage the work loop journals once; anything else is worth a warning.
+                logger.log(
+                    level: error.postgresError?.isConnectionProblem == true ? .debug : .warning,
                     "cannot listen for job changes; polling only until it works",
                     metadata: ["error": "\(error)"]
                 )
