@@ -19,10 +19,13 @@ public final class JobStore: Sendable {
     public let connection: PostgresConnection
     private let logger: Logger
 
-    /// A store over a new connection. Nothing is sent until the first operation; see ``open(_:logger:migrate:)``.
+    /// A store over a new connection. Nothing is sent until the first operation; see
+    /// ``open(_:logger:migrate:unreachable:)``. `unreachable` hears of each connection attempt that found no server
+    /// answering (``PostgresConnection/init(configuration:logger:unreachable:)``).
     public init(
         _ configuration: JobStoreConfiguration,
-        logger: Logger = Logger(label: "sluice.jobstore")
+        logger: Logger = Logger(label: "sluice.jobstore"),
+        unreachable: @escaping @Sendable (PostgresError) -> Void = { _ in }
     )
         throws(JobStoreError)
     {
@@ -30,16 +33,21 @@ public final class JobStore: Sendable {
         self.schema = try JobStoreSchema(configuration.schema)
         self.statements = JobStoreStatements(schema: schema)
         self.logger = logger
-        self.connection = PostgresConnection(configuration: configuration.postgres, logger: logger)
+        self.connection = PostgresConnection(
+            configuration: configuration.postgres,
+            logger: logger,
+            unreachable: unreachable
+        )
     }
 
     /// Connects (surfacing a bad conninfo or password at once) and, with `migrate`, brings the schema up to date.
     public static func open(
         _ configuration: JobStoreConfiguration,
         logger: Logger = Logger(label: "sluice.jobstore"),
-        migrate: Bool = true
+        migrate: Bool = true,
+        unreachable: @escaping @Sendable (PostgresError) -> Void = { _ in }
     ) async throws(JobStoreError) -> JobStore {
-        let store = try JobStore(configuration, logger: logger)
+        let store = try JobStore(configuration, logger: logger, unreachable: unreachable)
         do {
             try await store.connection.ensureConnected()
         } catch {

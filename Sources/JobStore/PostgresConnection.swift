@@ -28,6 +28,8 @@ public actor PostgresConnection {
     private var inTransaction = false
     private var isClosed = false
     private let logger: Logger
+    /// Told of every connection attempt that failed because the server did not answer.
+    private let unreachable: @Sendable (PostgresError) -> Void
 
     /// How many times the connection was re-established after it broke (for diagnostics and tests).
     public private(set) var reconnectCount = 0
@@ -38,10 +40,16 @@ public actor PostgresConnection {
         executor.asUnownedSerialExecutor()
     }
 
-    /// A connection that connects on first use.
-    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "sluice.postgres")) {
+    /// A connection that connects on first use; `unreachable` hears of each attempt to (re)connect that found no
+    /// server answering (a daemon's outage starts with the first).
+    public init(
+        configuration: PostgresConfiguration,
+        logger: Logger = Logger(label: "sluice.postgres"),
+        unreachable: @escaping @Sendable (PostgresError) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.unreachable = unreachable
         self.executor = PostgresThreadExecutor(name: "sluice-postgres")
     }
 
@@ -203,7 +211,8 @@ public actor PostgresConnection {
                 metadata: ["postgres.error": "\(message)", "postgres.conninfo": "\(configuration.redactedConnInfo)"]
             )
         }
-        let connection = try PostgresConnector.connect(configuration, logger: logger) { seconds in
+        let connection = try PostgresConnector.connect(configuration, logger: logger, unreachable: unreachable) {
+            seconds in
             if Task.isCancelled { return false }
             Thread.sleep(forTimeInterval: seconds)
             return !Task.isCancelled

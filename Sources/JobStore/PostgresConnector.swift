@@ -45,12 +45,16 @@ enum PostgresConnector {
         return .success(connection)
     }
 
-    /// Connects, retrying transient failures with exponential backoff within the configuration's policy.
+    /// Connects, retrying transient failures with exponential backoff within the configuration's policy. Each retry
+    /// is logged at debug level: whoever waits for the connection says once that Postgres is unreachable.
     ///
-    /// - Parameter sleep: waits the given seconds; returns false to stop retrying (shutdown or cancellation).
+    /// - Parameters:
+    ///   - unreachable: told of every attempt that failed because the server did not answer (or not yet).
+    ///   - sleep: waits the given seconds; returns false to stop retrying (shutdown or cancellation).
     static func connect(
         _ configuration: PostgresConfiguration,
         logger: Logger,
+        unreachable: (PostgresError) -> Void = { _ in },
         sleep: (Double) -> Bool
     ) throws(PostgresError) -> OpaquePointer {
         let policy = configuration.reconnect
@@ -71,11 +75,12 @@ enum PostgresConnector {
                 }
                 return connection
             case .failure(let failure):
+                if failure.transient { unreachable(failure.error) }
                 let elapsed = (ContinuousClock.now - started).seconds
                 guard failure.transient, let delay = delays.next(), delay > 0,
                     elapsed + delay <= policy.giveUpAfter.seconds
                 else { throw failure.error }
-                logger.notice(
+                logger.debug(
                     "Postgres unreachable, retrying",
                     metadata: [
                         "postgres.attempt": "\(attempt)",

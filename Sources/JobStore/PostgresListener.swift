@@ -149,7 +149,9 @@ public final class PostgresListener: Sendable {
                         report(.failure(error))
                         return
                     }
-                    logger.error(
+                    // A server still down is the outage its user reports once; anything else is worth an error.
+                    logger.log(
+                        level: error.isConnectionProblem ? .debug : .error,
                         "cannot re-establish the Postgres listener, will keep trying",
                         metadata: ["postgres.error": "\(error)"]
                     )
@@ -208,8 +210,8 @@ public final class PostgresListener: Sendable {
                     if let result = PQexec(connection, "") { PQclear(result) }
                 } else if fds[0].revents != 0 {
                     if PQconsumeInput(connection) == 0 {
-                        // A notice: the listener reconnects; the daemon's work loop warns once per outage.
-                        logger.notice(
+                        // The listener reconnects; the daemon's work loop warns once per outage.
+                        logger.debug(
                             "Postgres listener connection lost",
                             metadata: [
                                 "postgres.error":

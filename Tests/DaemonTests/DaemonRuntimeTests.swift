@@ -67,6 +67,26 @@ import Testing
         #expect(outage.failed(waitingFor: "Postgres"), "a new outage after work went on is journalled again")
     }
 
+    /// The connection's own reconnect attempts start the outage and count as attempts: an outage of 12 s whose first
+    /// 8 s the store rode out alone ends with "after 12s", not with the time since the work loop heard of it.
+    @Test func anOutageLastsFromTheFirstFailedConnectionAndCountsEveryAttempt() {
+        let outage = OutageLog()
+        let lines = LinesLogged()
+        let logger = Logger(label: "test") { _ in lines }
+        let start = ContinuousClock.now
+        for second in 0..<8 { outage.connectionFailed(reaching: "Postgres", at: start + .seconds(second)) }
+        #expect(outage.failed(waitingFor: "Postgres", at: start + .seconds(8)), "the first wait is journalled")
+        outage.connectionFailed(reaching: "Postgres", at: start + .seconds(10))
+        #expect(!outage.failed(waitingFor: "Postgres", at: start + .seconds(10)))
+        outage.workGoesOn(logger: logger, at: start + .seconds(12))
+        #expect(lines.messages == ["Postgres answers again after 12s (9 failed attempts): work goes on"])
+
+        // Reconnects the connection rode out alone are no outage the work loop waited for: nothing to journal.
+        outage.connectionFailed(reaching: "Postgres", at: start + .seconds(20))
+        outage.workGoesOn(logger: logger, at: start + .seconds(21))
+        #expect(lines.messages.count == 1, "\(lines.messages)")
+    }
+
     @Test func backoffDoublesUpToItsMaximumAndResets() {
         var backoff = Backoff(initial: .seconds(1), maximum: .seconds(5))
         #expect(
@@ -115,5 +135,25 @@ import Testing
         #expect(TestFault.from(environment: [:]) == nil)
         #expect(TestFault.from(environment: ["SLUICE_TEST_FAULT": "hang-work-loop"]) == .hangWorkLoop)
         #expect(TestFault.from(environment: ["SLUICE_TEST_FAULT": "nonsense"]) == nil)
+    }
+}
+
+/// Keeps the messages logged through it.
+private struct LinesLogged: LogHandler {
+    private final class Box: @unchecked Sendable {
+        var messages: [String] = []
+    }
+    private let box = Box()
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    var messages: [String] { box.messages }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        box.messages.append("\(event.message)")
     }
 }

@@ -367,6 +367,11 @@ struct DaemonIntegrationTests {
             )
             if stopped.state.isFinished { DaemonFixture.dump(first, "first") }
             #expect(stopped.leaseExpiresAt == nil, "the lease was not released")
+            // The stop line names the offset of the job's last checkpoint, not the one it was claimed at (0 here).
+            #expect(
+                first.standardError.contains("it resumes from offset \(stopped.planDone)"),
+                "the stop line does not give offset \(stopped.planDone)"
+            )
             try await Task.sleep(for: .milliseconds(500))
             let after = try #require(try await fixture.store.job(job.id))
             #expect(after.planDone == stopped.planDone, "progress after the daemon exited")

@@ -204,6 +204,7 @@ struct PostgresFaultTests {
 
             func signed(_ text: some StringProtocol) -> Bool { sign.map { text.contains($0) } ?? true }
             var cleared = false
+            var lasted = Duration.zero
             do {
                 let appliedAt = ContinuousClock.now
                 try await apply(fixture)
@@ -236,6 +237,7 @@ struct PostgresFaultTests {
                         + "\(progress)after \(waits().count - seen) more attempts): \(first?.text ?? "none")"
                 )
                 cleared = true
+                lasted = ContinuousClock.now - appliedAt
                 try await clear(fixture)
                 // Reconnects back off (the connection's own, 50 ms doubling up to 5 s, then the work loop's): a long
                 // fault costs a bounded number of attempts.
@@ -260,7 +262,21 @@ struct PostgresFaultTests {
             let log = daemon.standardError.split(separator: "\n")
             let warnings = log.filter { $0.contains(" warning ") && $0.contains("waiting for Postgres") }
             #expect(warnings.count == 1 && warnings.allSatisfy { signed($0) }, "\(warnings)")
-            #expect(log.filter { $0.contains("Postgres answers again after") }.count == 1, "not one end of the wait")
+            let ends = log.filter { $0.contains("Postgres answers again after") }
+            #expect(ends.count == 1, "not one end of the wait")
+            // The end gives the whole fault's length, not the time since the work loop heard of it (the job store's
+            // connection rides out a few seconds on its own first).
+            if let end = ends.first, let after = end.range(of: "answers again after ") {
+                let seconds = Int(end[after.upperBound...].prefix { $0.isNumber }) ?? 0
+                #expect(seconds >= Int(lasted.components.seconds) - 5, "\(end) for a fault of \(lasted)")
+            }
+            // The reconnect attempts in between are at debug level: neither a notice each nor an error entry (its
+            // level follows the line's time stamp).
+            let retries = log.filter {
+                $0.contains("Postgres unreachable, retrying") || $0.contains("cannot re-establish")
+                    || $0.contains("Z error ")
+            }
+            #expect(retries.isEmpty, "\(retries.count) retry lines: \(retries.prefix(3))")
             #expect(!log.contains { $0.contains("job failed") }, "a job failed line while \(fault)")
             print("daemon log while \(fault):\n" + log.filter { !$0.contains(" info ") }.joined(separator: "\n"))
             if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }

@@ -56,12 +56,19 @@ public struct Setting: Sendable, Hashable {
         environment: "SLUICE_BOLT_URL",
         default: "\"bolt://localhost:7687\""
     )
-    public static let graphUser = Setting("graph", "user", environment: "SLUICE_BOLT_USER", default: "\"\"")
+    public static let graphUser = Setting(
+        "graph",
+        "user",
+        environment: "SLUICE_BOLT_USER",
+        default: "\"\"",
+        reloadable: true
+    )
     public static let graphPasswordFile = Setting(
         "graph",
         "password_file",
         environment: "SLUICE_BOLT_PASSWORD_FILE",
-        default: "\"\""
+        default: "\"\"",
+        reloadable: true
     )
     /// Never in the file: from `password_file`, the credential `bolt-password` or `SLUICE_BOLT_PASSWORD`.
     public static let graphPassword = Setting(
@@ -70,6 +77,7 @@ public struct Setting: Sendable, Hashable {
         environment: "SLUICE_BOLT_PASSWORD",
         default: "\"\"",
         secret: true,
+        reloadable: true,
         fileKey: false
     )
     public static let graphDatabase = Setting(

@@ -12,6 +12,8 @@ public final class DaemonSettingsStore: Sendable {
     public var current: DaemonConfiguration { configuration.withLock { $0 } }
 
     /// Installs `new`, keeping the settings that only a restart may change; returns the previous configuration.
+    /// The graph's credentials are not among them: a password fixed in its file or credential reaches the next job
+    /// session (one the graph refused waits for it).
     @discardableResult
     func replace(with new: DaemonConfiguration) -> DaemonConfiguration {
         configuration.withLock { current in
@@ -19,6 +21,7 @@ public final class DaemonSettingsStore: Sendable {
             var next = new
             next.jobStore = old.jobStore
             next.graph = old.graph
+            next.graph.auth = new.graph.auth
             next.daemon.worker = old.daemon.worker
             next.daemon.lease = old.daemon.lease
             next.daemon.watchdogMargin = old.daemon.watchdogMargin

@@ -25,6 +25,9 @@ struct JobSession {
         case done
         case postgresUnavailable(String)
         case graphUnavailable(String)
+        /// The graph refused the configured credentials: a configuration problem, not an outage, and no fault of the
+        /// job, which stays resumable until the password is fixed.
+        case graphRefusedCredentials(String)
         /// A job of another job store holds the items the job changes (``GraphHold``): the job waits, resumable.
         case graphBusy(GraphHold.Holder)
     }
@@ -44,8 +47,9 @@ struct JobSession {
     let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
-    /// This daemon let the job go a moment ago because Postgres or the graph was unreachable: claiming it again is
-    /// the same run going on, not a reclaim after a crash (which the journal's reclaim entry tells an operator of).
+    /// This daemon let the job go a moment ago because Postgres or the graph was unreachable (or refused the
+    /// credentials): claiming it again is the same run going on, not a reclaim after a crash (which the journal's
+    /// reclaim entry tells an operator of), and it is journalled once the graph answers, not at every attempt.
     var afterOutage = false
     /// This daemon let the job go a moment ago because a job of another store held its items: claiming it again is
     /// the same wait going on, which the work loop journals once, so its start lines go to the debug level.
@@ -99,51 +103,31 @@ struct JobSession {
         if job.cancelRequested {
             return await finishCancelled(logger: logger)
         }
-        let resumed = lease.previousOwner == nil || afterHoldWait ? nil : await resumedBy()
-        if afterHoldWait {
-            logger.debug(
-                "job claimed again after waiting for its items' hold",
-                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
-            )
-        } else if let resumed {
-            logger.notice(
-                "job resumed by \(resumed) at offset \(job.planDone)",
-                metadata: [
-                    SluiceLogKey.messageID: "\(SluiceMessageID.jobResumed)", SluiceLogKey.offset: "\(job.planDone)",
-                ]
-            )
-        } else if afterOutage {
-            logger.info(
-                "job taken up again after the outage at offset \(job.planDone)",
-                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
-            )
-        } else if let previous = lease.previousOwner {
-            logger.notice(
-                "job reclaimed: it was left unfinished by \(previous == lease.owner ? "this worker's previous run" : "worker \(previous)")",
-                metadata: [
-                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
-                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
-                ]
-            )
-        }
-        logger.log(
-            level: afterHoldWait ? .debug : .info,
-            "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue) on \(job.target)",
-            metadata: [
-                SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
-                SluiceLogKey.itemsDone: "\(job.planDone)",
-                SluiceLogKey.itemsTotal: "\(job.planTotal.map { "\($0)" } ?? "")",
-            ]
-        )
-
+        await journalClaim(logger: logger)
         let migration: MigrationFile
         switch loadMigration(logger: logger) {
         case .success(let found): migration = found
-        case .failure(let problem): return await fail(problem.reason, logger: logger)
+        case .failure(let problem):
+            journalStart(logger: logger)
+            return await fail(problem.reason, logger: logger)
         }
 
         var graph = configuration.graph
         graph.database = job.target.database.isEmpty ? nil : job.target.database
+        let connection: BoltConnection
+        let capabilities: BoltCapabilities
+        do {
+            connection = try await graph.connect()
+        } catch {
+            return await letGo(after: error, logger: logger)
+        }
+        do {
+            capabilities = try await graph.capabilities(of: connection)
+        } catch {
+            await connection.close()
+            return await letGo(after: error, logger: logger)
+        }
+        journalStart(logger: logger)
         status(
             job.planTotal == nil
                 ? StatusLine.planning(
@@ -153,19 +137,6 @@ struct JobSession {
                 )
                 : progressLine(Progress(done: job.planDone, total: job.planTotal, lastProgress: .now))
         )
-        let connection: BoltConnection
-        let capabilities: BoltCapabilities
-        do {
-            connection = try await graph.connect()
-        } catch {
-            return await graphUnavailable("\(error)", logger: logger)
-        }
-        do {
-            capabilities = try await graph.capabilities(of: connection)
-        } catch {
-            await connection.close()
-            return await graphUnavailable("\(error)", logger: logger)
-        }
         let end =
             job.dryRun
             ? await preview(
@@ -184,6 +155,54 @@ struct JobSession {
             )
         await connection.close()
         return end
+    }
+
+    /// Journals how the job came to this daemon, when it is news: resumed after a pause, reclaimed after a crash. Not
+    /// when the daemon claims it again after an outage or a hold (the same run going on), so once per claim of the
+    /// job, however many attempts its graph takes to answer.
+    private func journalClaim(logger: Logger) async {
+        guard !afterOutage, !afterHoldWait, let previous = lease.previousOwner else { return }
+        if let resumed = await resumedBy() {
+            logger.notice(
+                "job resumed by \(resumed) at offset \(job.planDone)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobResumed)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+        } else {
+            logger.notice(
+                "job reclaimed: it was left unfinished by \(previous == lease.owner ? "this worker's previous run" : "worker \(previous)")",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
+                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+        }
+    }
+
+    /// Journals that the job runs: once its graph has answered (or it cannot run at all), so a retry that finds the
+    /// graph still down journals nothing and the work loop says once that it waits.
+    private func journalStart(logger: Logger) {
+        if afterHoldWait {
+            logger.debug(
+                "job claimed again after waiting for its items' hold",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
+            )
+        } else if afterOutage {
+            logger.info(
+                "job taken up again after the outage at offset \(job.planDone)",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
+            )
+        }
+        logger.log(
+            level: afterHoldWait ? .debug : .info,
+            "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue) on \(job.target)",
+            metadata: [
+                SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
+                SluiceLogKey.itemsDone: "\(job.planDone)",
+                SluiceLogKey.itemsTotal: "\(job.planTotal.map { "\($0)" } ?? "")",
+            ]
+        )
     }
 
     /// A dry-run job (`sluice enqueue --dry-run`) is previewed, never run: what `sluice run --dry-run` shows (the
@@ -328,7 +347,8 @@ struct JobSession {
             )
             return .done
         case .success(.stopped(let control)):
-            return await stopped(control ?? progress.state.withLock { $0.stoppedBy }, logger: logger)
+            let (stoppedBy, done) = progress.state.withLock { ($0.stoppedBy, $0.done) }
+            return await stopped(control ?? stoppedBy, done: done, logger: logger)
         case .success(.fenced):
             logger.warning("job taken over by another worker: this one stopped without writing")
             return .done
@@ -511,11 +531,13 @@ struct JobSession {
 
     // MARK: Endings
 
-    private func stopped(_ control: JobControl?, logger: Logger) async -> End {
+    /// The runner stopped after its batch in flight: on an operator's `control`, or for the daemon's shutdown (nil),
+    /// with `done` the progress of its last checkpoint.
+    private func stopped(_ control: JobControl?, done: Int64, logger: Logger) async -> End {
         guard let control else {
             logger.notice(
-                "job stopped for shutdown after its batch in flight; it resumes from offset \(job.planDone) or later",
-                metadata: [SluiceLogKey.itemsDone: "\(job.planDone)"]
+                "job stopped for shutdown after its batch in flight; it resumes from offset \(done)",
+                metadata: [SluiceLogKey.offset: "\(done)", SluiceLogKey.itemsDone: "\(done)"]
             )
             return .done
         }
@@ -570,8 +592,8 @@ struct JobSession {
                 return .done
             }
             return await fail("\(error)", logger: logger)
-        case .bolt(let boltError) where Self.isUnavailability(boltError):
-            return await graphUnavailable("\(boltError)", logger: logger)
+        case .bolt(let boltError) where Self.isUnavailability(boltError) || Self.isRefusedCredentials(boltError):
+            return await letGo(after: boltError, logger: logger)
         case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .schema, .preflight:
             return await fail("\(error)", logger: logger)
         }
@@ -584,14 +606,23 @@ struct JobSession {
         return false
     }
 
-    private func graphUnavailable(_ reason: String, logger: Logger) async -> End {
-        logger.warning("graph \(job.target) unreachable: \(reason)")
+    /// A wrong password: waiting alone cannot cure it, but it is the daemon's configuration that is wrong, not the
+    /// job (``End/graphRefusedCredentials(_:)``).
+    static func isRefusedCredentials(_ error: BoltError) -> Bool {
+        if case .authenticationFailed = error { return true }
+        return false
+    }
+
+    /// Lets the job go, resumable, when the graph is unreachable or refused the credentials: the work loop waits and
+    /// says so once (STATUS= at every attempt), so this logs at debug level only.
+    private func letGo(after error: BoltError, logger: Logger) async -> End {
+        logger.debug("graph \(job.target) did not let the job run: \(error)")
         do {
             try await store.release(lease)
         } catch {
             return storeProblem(error, doing: "release the lease", logger: logger)
         }
-        return .graphUnavailable(reason)
+        return Self.isRefusedCredentials(error) ? .graphRefusedCredentials("\(error)") : .graphUnavailable("\(error)")
     }
 
     private func fail(_ reason: String, logger: Logger) async -> End {

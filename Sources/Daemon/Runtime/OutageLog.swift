@@ -5,6 +5,11 @@ import Systemd
 /// What the daemon waits for, if anything, and since when: so that an outage makes one journal warning when it
 /// begins and one notice when work goes on again, however many attempts lie between (STATUS= shows each of those).
 ///
+/// The outage begins with the first attempt that failed, the job store connection's own reconnect attempts included
+/// (``connectionFailed(reaching:at:)``): they ride out a short outage before the work loop hears of it, and the notice
+/// at the end gives the outage's whole length and every attempt. An outage the connection rode out alone, which the
+/// work loop never waited for, is no outage to report: it is forgotten without an entry.
+///
 /// The outage ends when work is seen to go on (a batch commits, a job ends, nothing is left to claim), not when a
 /// first statement gets through: a Postgres out of disk space still grants a claim and refuses the job's next write,
 /// and a log that said "answers again" at every claim would bury the one warning that matters.
@@ -13,39 +18,58 @@ final class OutageLog: Sendable {
         var what: String
         var since: ContinuousClock.Instant
         var attempts: Int
+        /// The work loop has journalled the outage's beginning.
+        var journalled = false
+        /// A connection attempt was counted since the work loop last waited: the failure the loop waits for now.
+        var connectionCounted = false
     }
 
     private let state = Mutex<Outage?>(nil)
 
-    /// Counts an attempt that failed; true for the first of an outage (the one to journal as a warning).
-    func failed(waitingFor what: String, at now: ContinuousClock.Instant = .now) -> Bool {
+    /// Counts a connection attempt that failed (below the work loop, which may not hear of it at all).
+    func connectionFailed(reaching what: String, at now: ContinuousClock.Instant = .now) {
         state.withLock { outage in
             if outage == nil {
-                outage = Outage(what: what, since: now, attempts: 1)
-                return true
+                outage = Outage(what: what, since: now, attempts: 0)
             }
             outage?.attempts += 1
-            return false
+            outage?.connectionCounted = true
         }
     }
 
-    /// Journals the end of the outage, if there is one, with how long it lasted.
+    /// The work loop waits after a failed attempt: counts it (unless the connection counted it already) and is true
+    /// for the first wait of an outage (the one to journal as a warning).
+    func failed(waitingFor what: String, at now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { outage in
+            if outage == nil {
+                outage = Outage(what: what, since: now, attempts: 0)
+            }
+            if outage?.connectionCounted == false { outage?.attempts += 1 }
+            outage?.connectionCounted = false
+            defer { outage?.journalled = true }
+            return outage?.journalled == false
+        }
+    }
+
+    /// Journals the end of the outage, if one was journalled, with how long it lasted and how many attempts failed.
     func workGoesOn(logger: Logger, at now: ContinuousClock.Instant = .now) {
         guard
             let outage = state.withLock({ outage in
                 defer { outage = nil }
                 return outage
-            })
+            }),
+            outage.journalled
         else { return }
         let waited = now - outage.since
         logger.notice(
             """
             \(outage.what) answers again after \(DurationText.format(waited.roundedToSeconds)) \
-            (\(outage.attempts) attempts): work goes on
+            (\(outage.attempts) failed \(outage.attempts == 1 ? "attempt" : "attempts")): work goes on
             """,
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.waitOver)",
                 "waited_seconds": "\(waited.components.seconds)",
+                "attempts": "\(outage.attempts)",
             ]
         )
     }

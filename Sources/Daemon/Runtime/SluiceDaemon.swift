@@ -95,11 +95,11 @@ public struct SluiceDaemon: Service {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
             do {
-                // The store's own reconnect attempts stay out of the journal below warnings: the daemon says
-                // once per wait that it is waiting for Postgres, and why.
-                var storeLogger = logger
-                storeLogger.logLevel = max(.warning, logger.logLevel)
-                let store = try await JobStore.open(configuration.jobStore, logger: storeLogger, migrate: true)
+                let store = try await JobStore.open(
+                    configuration.jobStore,
+                    logger: storeLogger,
+                    migrate: true
+                ) { [outage] _ in outage.connectionFailed(reaching: "Postgres") }
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
                 return store
@@ -110,6 +110,14 @@ public struct SluiceDaemon: Service {
         return nil
     }
 
+    /// The logger of the job store's connections and listener: their own reconnect attempts stay out of the journal
+    /// below warnings, since the daemon says once per outage that it is waiting for Postgres, and why.
+    private var storeLogger: Logger {
+        var storeLogger = logger
+        storeLogger.logLevel = max(.warning, logger.logLevel)
+        return storeLogger
+    }
+
     /// Turns NOTIFYs on the control channel into wake-ups of the claim loop, and of the session whose job they are
     /// about. The listener reconnects by itself.
     private func listen(_ store: JobStore, wakeup: Wakeup, changes: JobChanges, backoff: Backoff) async {
@@ -117,9 +125,11 @@ public struct SluiceDaemon: Service {
         while !Task.isCancelled {
             let listener: PostgresListener
             do {
-                listener = try await store.listen(logger: logger)
+                listener = try await store.listen(logger: storeLogger)
             } catch {
-                logger.warning(
+                // Postgres unreachable is the outage the work loop journals once; anything else is worth a warning.
+                logger.log(
+                    level: error.postgresError?.isConnectionProblem == true ? .debug : .warning,
                     "cannot listen for job changes; polling only until it works",
                     metadata: ["error": "\(error)"]
                 )
@@ -149,6 +159,8 @@ public struct SluiceDaemon: Service {
         var interrupted: JobID?
         /// The job the last session let go because a job of another store held its items.
         var heldBack: JobID?
+        /// The last session let its job go because the graph refused the credentials (journalled once).
+        var credentialsRefused = false
         while !Task.isCancelled {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
@@ -196,6 +208,7 @@ public struct SluiceDaemon: Service {
             let end = await session.run()
             interrupted = nil
             heldBack = nil
+            if case .graphRefusedCredentials = end {} else { credentialsRefused = false }
             switch end {
             case .done:
                 outage.workGoesOn(logger: logger)
@@ -205,9 +218,15 @@ public struct SluiceDaemon: Service {
                 guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
             case .graphUnavailable(let reason):
                 interrupted = lease.job.id
-                guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
+                let what = "the graph \(lease.job.target)"
+                guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff) else { return }
+            case .graphRefusedCredentials(let reason):
+                interrupted = lease.job.id
+                let journal = !credentialsRefused
+                guard await waitForCredentials(refused: configuration.graph, reason: reason, journal: journal) else {
                     return
                 }
+                credentialsRefused = true
             case .graphBusy(let holder):
                 heldBack = lease.job.id
                 // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
@@ -247,6 +266,30 @@ public struct SluiceDaemon: Service {
         } else {
             logger.debug("\(line)")
         }
+        return await sleep(for: delay)
+    }
+
+    /// The graph refused the configured credentials: no outage (waiting alone cannot fix it) but no fault of the job
+    /// either, which keeps its checkpoint. STATUS= says what to fix and the journal says it once (`journal`) at error
+    /// level. The job is tried again as soon as a reload (SIGHUP) brings other credentials (a fixed password file or
+    /// credential), else only every ``credentialsRetry``: a server may lock the account out after a few refusals in
+    /// a row (ArcadeDB does), for the application too, so the backoff of an outage would do harm here.
+    private func waitForCredentials(refused graph: GraphSettings, reason: String, journal: Bool) async -> Bool {
+        let line = StatusLine.credentialsRefused(by: "\(graph.target)", retryIn: Self.credentialsRetry)
+        send(.status(line))
+        logger.log(level: journal ? .error : .debug, "\(line)", metadata: ["error": "\(reason)"])
+        let deadline = ContinuousClock.now + Self.credentialsRetry
+        while ContinuousClock.now < deadline, settings.current.graph.auth == graph.auth {
+            guard await sleep(for: .seconds(1)) else { return false }
+        }
+        return true
+    }
+
+    /// How long a job waits for other credentials before the same ones are tried again.
+    static let credentialsRetry = Duration.seconds(300)
+
+    /// Sleeps `delay` with the watchdog told to allow it; false when stopping.
+    private func sleep(for delay: Duration) async -> Bool {
         pulse.beat(allowing: delay + settings.current.daemon.watchdogMargin)
         do {
             try await Task.sleep(for: delay)

@@ -40,6 +40,15 @@ public enum StatusLine {
         "idle, waiting for jobs (worker \(worker))"
     }
 
+    /// The graph refused the credentials: a configuration problem, not an outage, so the line says what to fix.
+    public static func credentialsRefused(by graph: String, retryIn: Duration) -> String {
+        """
+        graph \(graph) refused the credentials: fix the password (password_file, credential bolt-password or \
+        SLUICE_BOLT_PASSWORD) and reload or restart sluice; the job waits, next attempt at the reload or in \
+        \(DurationText.format(retryIn.roundedToSeconds))
+        """
+    }
+
     /// An outage: `waiting for Postgres: connection refused; next attempt in 4s`.
     public static func waiting(for what: String, reason: String, retryIn: Duration) -> String {
         "waiting for \(what): \(reason); next attempt in \(DurationText.format(retryIn.roundedToSeconds))"
