@@ -234,6 +234,27 @@ struct DaemonIntegrationTests {
         }
     }
 
+    /// A job naming a database on FalkorDB, which cannot select one over Bolt, fails with the reason at once, rather
+    /// than running in a graph called "db" or being waited on as an outage.
+    @Test func aJobNamingADatabaseTheServerCannotSelectFailsWithTheReason() async throws {
+        guard let server = try BoltTestServer.named("falkordb") else { return }
+        print("RAN aJobNamingADatabaseTheServerCannotSelectFailsWithTheReason on \(server)")
+        try await DaemonFixture.with(
+            server: server,
+            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            nodes: 100
+        ) { fixture in
+            let daemon = try fixture.start(worker: "named-database")
+            let job = try await fixture.enqueue(1, database: "elsewhere", batchSize: 100)
+            let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(30), "failed") { $0.state.isFinished }
+            #expect(done.state == .failed, "job ended \(done.state)")
+            #expect(done.lastError?.contains("cannot select database 'elsewhere'") == true, "\(done.lastError ?? "")")
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            if status != 0 || done.state != .failed { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
     /// A job claimed under an operator's cap: `sluice throttle JOB --clear` lifts it from the next batches on (it fell
     /// back to the cap read at the claim while the job ran).
     @Test func anOperatorsCapClearedMidJobIsLifted() async throws {

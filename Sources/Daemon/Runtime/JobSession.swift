@@ -125,7 +125,13 @@ struct JobSession {
             capabilities = try await graph.capabilities(of: connection)
         } catch {
             await connection.close()
-            return await letGo(after: error, logger: logger)
+            if Self.isUnavailability(error) || Self.isRefusedCredentials(error) {
+                return await letGo(after: error, logger: logger)
+            }
+            // The server answered, and what it said rules the job out (a database it cannot select, a probe it
+            // refuses): waiting would not change it.
+            journalStart(logger: logger)
+            return await fail("\(error)", logger: logger)
         }
         journalStart(logger: logger)
         status(
