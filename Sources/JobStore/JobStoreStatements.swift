@@ -44,7 +44,10 @@ public struct JobStoreStatements: Sendable {
     /// and while it waits it holds up no one. Rows locked by a concurrent claimer are skipped (`SKIP LOCKED`), and a
     /// row that no longer qualifies once locked is re-checked and passed over, so two claimers never get the same
     /// job. Every claim raises
-    /// `lease_token`, which fences the previous holder. Times are Postgres's `now()`, never the caller's clock.
+    /// `lease_token`, which fences the previous holder. Times are Postgres's, never the caller's clock: leases from
+    /// `now()`, `started_at` (as `finished_at` in ``finish``) from `clock_timestamp()`, the moment of the change, since
+    /// `now()` is when the statement's transaction began, which can precede the commit of the job it waited for: a
+    /// job would then seem to start before the one before it on its graph had ended.
     public var claim: String { claim(only: nil) }
 
     /// ``claim`` for a worker that serves one graph server only: parameter `$3` is the target URL it may take jobs
@@ -90,7 +93,7 @@ public struct JobStoreStatements: Sendable {
             lease_expires_at = now() + make_interval(secs => $2::double precision),
             heartbeat_at = now(),
             attempts = j.attempts + 1,
-            started_at = coalesce(j.started_at, now()),
+            started_at = coalesce(j.started_at, clock_timestamp()),
             rate = NULL,
             checkpoint_at = now(),
             rate_window_done = j.plan_done,
@@ -230,7 +233,7 @@ public struct JobStoreStatements: Sendable {
             state = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
                          THEN 'cancelled' ELSE state END,
             finished_at = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
-                               THEN now() ELSE finished_at END,
+                               THEN clock_timestamp() ELSE finished_at END,
             lease_expires_at = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
                                     THEN NULL ELSE lease_expires_at END,
             updated_at = now()
@@ -277,7 +280,7 @@ public struct JobStoreStatements: Sendable {
     var finish: String {
         """
         UPDATE \(s).jobs
-        SET state = $3::text, finished_at = now(), last_error = coalesce($4::text, last_error),
+        SET state = $3::text, finished_at = clock_timestamp(), last_error = coalesce($4::text, last_error),
             lease_expires_at = NULL, updated_at = now()
         WHERE id = $1::bigint AND lease_token = $2::bigint AND state IN ('planning', 'running', 'paused')
         RETURNING \(Self.jobColumns)
