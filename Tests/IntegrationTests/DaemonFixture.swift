@@ -251,6 +251,9 @@ struct DaemonFixture {
     static func migrationFile(step: Int) -> String {
         String(format: "%03d_step_%d.cypher", step, step)
     }
+
+    /// The folder most daemon tests run: step 1's counting migration alone.
+    static let firstStep = [migrationFile(step: 1): countingMigration(step: 1)]
 }
 
 /// What a daemon sent to its NOTIFY_SOCKET, stamped with when it arrived; read on a thread of its own.

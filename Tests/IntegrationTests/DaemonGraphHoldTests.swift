@@ -14,7 +14,7 @@ import Testing
         guard let server = try BoltTestServer.named(name) else { return }
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: Self.nodes
         ) { fixture in
             print("RAN aJobWhoseItemsAnotherStoreHoldsWaitsAndRunsOnceTheHoldExpires on \(server)")

@@ -9,14 +9,13 @@ import Testing
 /// not tried again at the outage's pace, which would lock the account out.
 @Suite(.serialized, .enabled(if: JobStoreTestDatabase.shouldRun()))
 struct DaemonGraphRefusalTests {
-    static let migrations = [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)]
     /// Retries every second at most, so the 8 s of each test hold about ten of them.
     static let retries = ["retry_initial": "\"200ms\"", "retry_maximum": "\"1s\""]
 
     @Test func aGraphNothingListensOnIsJournalledOnceNotAtEveryRetry() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         print("RAN aGraphNothingListensOnIsJournalledOnceNotAtEveryRetry beside \(server)")
-        try await DaemonFixture.with(server: server, migrations: Self.migrations, nodes: 10) { fixture in
+        try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: 10) { fixture in
             let url = "bolt://127.0.0.1:1"
             let number = try #require(fixture.catalog.migrations.first)
             var request = JobRequest.test(number, on: server, batchSize: 100)
@@ -56,7 +55,7 @@ struct DaemonGraphRefusalTests {
         }
         print("RAN aRefusedPasswordIsSaidOnceAndAReloadWithTheRightOneLetsTheJobGoOn on \(server)")
         let nodes = 1_000
-        try await DaemonFixture.with(server: server, migrations: Self.migrations, nodes: nodes) { fixture in
+        try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: nodes) { fixture in
             let passwordFile = fixture.folder.appendingPathComponent("bolt-password")
             try "not-the-password\n".write(to: passwordFile, atomically: true, encoding: .utf8)
             let job = try await fixture.enqueue(1, batchSize: 100)

@@ -14,7 +14,7 @@ extension DaemonIntegrationTests {
         let batch = 100
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: nodes
         ) { fixture in
             let daemon = try fixture.start(worker: "metrics", sections: "[metrics]\nlisten = \"127.0.0.1:0\"")

@@ -16,7 +16,7 @@ struct DaemonIntegrationTests {
         let nodes = 3_000
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: nodes
         ) { fixture in
             let notify = try NotifyRecorder()
@@ -58,7 +58,7 @@ struct DaemonIntegrationTests {
         let nodes = 1_200
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: nodes
         ) { fixture in
             let daemon = try fixture.start(worker: "dry-run")
@@ -88,7 +88,7 @@ struct DaemonIntegrationTests {
         print("RAN pauseResumeAndCancelTakeEffectWithinASecond on \(server)")
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: 20_000
         ) { fixture in
             // At most 1,000 items/s: the job lasts 20 s, so a test process starved for a few seconds on a loaded
@@ -157,7 +157,7 @@ struct DaemonIntegrationTests {
         print("RAN aBrokenFileAddedToTheFolderMidJobDoesNotFailTheJob on \(server)")
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: 3_000
         ) { fixture in
             let daemon = try fixture.start(
@@ -241,7 +241,7 @@ struct DaemonIntegrationTests {
         print("RAN aJobNamingADatabaseTheServerCannotSelectFailsWithTheReason on \(server)")
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: 100
         ) { fixture in
             let daemon = try fixture.start(worker: "named-database")
@@ -263,7 +263,7 @@ struct DaemonIntegrationTests {
         let nodes = 3_000
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: nodes
         ) { fixture in
             let job = try await fixture.enqueue(1, batchSize: 100)
@@ -366,7 +366,7 @@ struct DaemonIntegrationTests {
         let nodes = 20_000
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: nodes
         ) { fixture in
             // With the metrics endpoint on: it is shut down last, after the batch in flight, and the exit stays clean.
@@ -429,7 +429,7 @@ struct DaemonIntegrationTests {
         print("RAN aHungWorkLoopStopsTheWatchdogPingsAndIsReportedStuck on \(server)")
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: 2_000
         ) { fixture in
             let notify = try NotifyRecorder()
@@ -559,7 +559,7 @@ struct DaemonIntegrationTests {
         print("RAN sighupReloadsTheConfiguration on \(server)")
         try await DaemonFixture.with(
             server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: 10
         ) { fixture in
             let notify = try NotifyRecorder()

@@ -15,13 +15,12 @@ struct GraphServerFaultTests {
     /// The fault proxy's test arms its cut once the job is past 1,000 items and needs a batch's COMMIT after that: at
     /// 2,000 items/s a CI run beside every other suite saw the job end before any (the cut never fired), so 20 s here.
     static let proxyRate = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "600"]
-    static let migrations = [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)]
 
     @Test func daemonWaitsOutAKilledArcadeDBAndChangesEveryNodeOnce() async throws {
         guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
         print("RAN daemonWaitsOutAKilledArcadeDB on \(graph.server)")
         do {
-            try await DaemonFixture.with(server: graph.server, migrations: Self.migrations, nodes: Self.nodes) {
+            try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
                 try await Self.killGraphMidJob($0, graph: graph)
             }
         } catch {
@@ -85,7 +84,7 @@ struct GraphServerFaultTests {
         guard let graph = try await PrivateGraphServer.start(.falkordb) else { return }
         print("RAN daemonFailsAJobWhoseFalkorDBLostCommittedBatches on \(graph.server)")
         do {
-            try await DaemonFixture.with(server: graph.server, migrations: Self.migrations, nodes: Self.nodes) {
+            try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
                 fixture in
                 try await graph.save()
                 let notify = try NotifyRecorder()
@@ -141,7 +140,7 @@ struct GraphServerFaultTests {
         )
         print("RAN daemonRidesOutCutAndDelayedConnections on \(server) (\(proxy.url()))")
         do {
-            try await DaemonFixture.with(server: server, migrations: Self.migrations, nodes: Self.nodes) {
+            try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
                 try await Self.cutAndDelay($0, proxy: proxy)
             }
         } catch {

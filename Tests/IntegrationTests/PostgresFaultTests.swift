@@ -103,7 +103,7 @@ struct PostgresFaultTests {
         try await DaemonFixture.with(
             server: server,
             cluster: cluster,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: Self.nodes
         ) { fixture in
             let environment = CypherCommandTests.environment(for: server).merging(cluster.libpqEnvironment) { $1 }
@@ -192,7 +192,7 @@ struct PostgresFaultTests {
         try await DaemonFixture.with(
             server: server,
             cluster: cluster,
-            migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+            migrations: DaemonFixture.firstStep,
             nodes: nodes
         ) { fixture in
             try await prepare(fixture)

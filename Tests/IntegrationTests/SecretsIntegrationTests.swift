@@ -40,7 +40,7 @@ struct SecretsIntegrationTests {
             result = .success(
                 try await DaemonFixture.with(
                     server: server,
-                    migrations: [DaemonFixture.migrationFile(step: 1): DaemonFixture.countingMigration(step: 1)],
+                    migrations: DaemonFixture.firstStep,
                     nodes: 300
                 ) { fixture in
                     // The README's GRANTs, as written there, for this fixture's schema and roles of this test.
