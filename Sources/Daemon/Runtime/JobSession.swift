@@ -125,7 +125,7 @@ struct JobSession {
             capabilities = try await graph.capabilities(of: connection)
         } catch {
             await connection.close()
-            if Self.isUnavailability(error) || Self.isRefusedCredentials(error) {
+            if Self.letsTheJobWait(error) {
                 return await letGo(after: error, logger: logger)
             }
             // The server answered, and what it said rules the job out (a database it cannot select, a probe it
@@ -598,7 +598,7 @@ struct JobSession {
                 return .done
             }
             return await fail("\(error)", logger: logger)
-        case .bolt(let boltError) where Self.isUnavailability(boltError) || Self.isRefusedCredentials(boltError):
+        case .bolt(let boltError) where Self.letsTheJobWait(boltError):
             return await letGo(after: boltError, logger: logger)
         case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .schema, .preflight:
             return await fail("\(error)", logger: logger)
@@ -617,6 +617,12 @@ struct JobSession {
     static func isRefusedCredentials(_ error: BoltError) -> Bool {
         if case .authenticationFailed = error { return true }
         return false
+    }
+
+    /// The graph errors that let the job go to wait (``letGo(after:logger:)``) rather than fail it: an unreachable
+    /// graph, or refused credentials.
+    static func letsTheJobWait(_ error: BoltError) -> Bool {
+        isUnavailability(error) || isRefusedCredentials(error)
     }
 
     /// Lets the job go, resumable, when the graph is unreachable or refused the credentials: the work loop waits and
