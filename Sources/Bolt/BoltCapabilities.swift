@@ -96,7 +96,7 @@ extension BoltCapabilities {
     /// that reads that map as something else (FalkorDB: its first key as the graph's name) finds no node. The map is
     /// sent sorted, and `bookmarks` (a key every Bolt server knows) sorts before `db`: without it, a named database
     /// would come first in both maps and send both statements to one graph, called "db".
-    private static func probeTransactionMetadata(
+    public static func probeTransactionMetadata(
         _ connection: BoltConnection,
         options: BoltTransactionOptions
     ) async throws(BoltError) -> Bool {

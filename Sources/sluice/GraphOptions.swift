@@ -92,7 +92,9 @@ struct GraphOptions: ParsableArguments {
         return auth
     }
 
-    /// Connects with the resolved settings, runs `body`, and closes the connection however it ends.
+    /// Connects with the resolved settings, runs `body`, and closes the connection however it ends. A database named on
+    /// a server that cannot select one is refused first: every statement would land in another graph (FalkorDB's
+    /// "db"), so `cypher` would write there and `verify` would answer for it.
     func withConnection<Result>(
         configuration: DaemonConfiguration,
         _ body: (BoltConnection, Resolved) async throws -> Result
@@ -100,6 +102,7 @@ struct GraphOptions: ParsableArguments {
         let resolved = try resolve(configuration: configuration)
         let connection = try await resolved.connect()
         do {
+            try await resolved.checkDatabaseSelectable(on: connection)
             let result = try await body(connection, resolved)
             await connection.close()
             return result

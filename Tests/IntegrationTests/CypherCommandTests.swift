@@ -66,4 +66,26 @@ import Testing
             #expect(!wrong.errors.contains("not-the-password"))
         }
     }
+
+    /// FalkorDB takes the first key of a query's metadata map as its graph's name: with a database named, the query ran
+    /// in a graph called "db" and said nothing. It is refused now, before the query runs; a server that selects
+    /// databases runs it there (`environment(for:)` names the test server's database, so the others pass above).
+    @Test func aDatabaseTheServerCannotSelectIsRefusedBeforeTheQueryRuns() async throws {
+        guard let server = try BoltTestServer.named("falkordb") else { return }
+        print("RAN aDatabaseTheServerCannotSelectIsRefusedBeforeTheQueryRuns on \(server)")
+        let label = BoltTestServer.uniqueLabel("CypherNamed")
+        var environment = Self.environment(for: server)
+        environment["SLUICE_BOLT_DATABASE"] = "elsewhere"
+        let run = try await Self.sluice(["cypher", "CREATE (:\(label))"], environment: environment)
+        #expect(run.status != 0)
+        #expect(run.errors.hasPrefix("sluice: error: ") && run.errors.filter { $0 == "\n" }.count == 1)
+        #expect(run.errors.contains("cannot select database 'elsewhere' over Bolt"), "stderr: \(run.errors)")
+        // Read where the query would have gone (the same metadata map) and in the default graph.
+        let connection = try await server.connect()
+        let count = "MATCH (n:\(label)) RETURN count(n) AS n"
+        let misread = try await connection.run(count, options: BoltTransactionOptions(database: "elsewhere")).collect()
+        let plain = try await connection.run(count).collect()
+        await connection.close()
+        #expect(misread.first?["n"] == 0 && plain.first?["n"] == 0, "created: \(misread) \(plain)")
+    }
 }

@@ -90,4 +90,20 @@ public struct GraphSettings: Sendable {
         }
         return capabilities
     }
+
+    /// Refuses a named database the server cannot select, for commands that need no other capability (`cypher`,
+    /// `verify`, `baseline`): asks only the question of ``capabilities(of:)`` that decides it.
+    public func checkDatabaseSelectable(on connection: BoltConnection) async throws(BoltError) {
+        guard let database else { return }
+        let honoured =
+            if let dialect {
+                dialect.capabilities.honoursTransactionMetadata
+            } else {
+                try await BoltCapabilities.probeTransactionMetadata(
+                    connection,
+                    options: BoltTransactionOptions(database: database)
+                )
+            }
+        if !honoured { throw .databaseNotSelectable(database) }
+    }
 }
