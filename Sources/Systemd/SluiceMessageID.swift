@@ -34,6 +34,9 @@ public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvert
     case waiting = "9ee9de239057457580e3c155c80eab68"
     /// What the daemon waited for answers again; work goes on. Once per outage, with how long it lasted.
     case waitOver = "38472d834f3a4facafa309ffe192fe45"
+    /// The graph refused the configured credentials: the job waits, resumable, for a fixed password. Once per refusal
+    /// until a job is taken up again.
+    case credentialsRefused = "31431191721f48ed897eed0992ba4f30"
 
     /// The id as the journal spells it: 32 lower-case hexadecimal digits.
     public var description: String { rawValue }

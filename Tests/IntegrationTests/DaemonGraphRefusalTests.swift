@@ -1,5 +1,6 @@
 import Foundation
 import JobStore
+import Systemd
 import Testing
 
 /// A daemon whose graph cannot be used journals it once, however often it tries again: nothing listening on the
@@ -91,6 +92,13 @@ struct DaemonGraphRefusalTests {
             let credentials = log.filter { $0.contains("refused the credentials") }
             #expect(credentials.count == 1, "\(credentials.count) lines for one refused password: \(credentials)")
             #expect(credentials.allSatisfy { $0.contains(" error ") && $0.contains("bolt-password") }, "\(credentials)")
+            let messageID = "message_id=\(SluiceMessageID.credentialsRefused)"
+            #expect(credentials.allSatisfy { $0.contains(messageID) }, "no catalog entry linked: \(credentials)")
+            let takenUp = log.filter { $0.contains("job taken up again") }
+            #expect(
+                takenUp.count == 1 && takenUp.allSatisfy { $0.contains("accepted the credentials") },
+                "after the reload: \(takenUp)"
+            )
             #expect(!log.contains { $0.contains("unreachable") }, "a refused password journalled as an outage")
             #expect(log.filter { $0.contains("job started") }.count == 1, "the job's start journalled more than once")
             print("refused password: said once, job \(done.state) \(Int(after.milliseconds)) ms after the reload")

@@ -26,7 +26,9 @@ import Testing
         for id in SluiceMessageID.allCases {
             let line = listed.first { $0.hasPrefix(id.rawValue + " ") }
             // Job events name their job in the subject; the daemon's waits may come with no job at all.
-            let subject = [.waiting, .waitOver].contains(id) ? " sluice: sluice " : " sluice: sluice job @SLUICE_JOB@"
+            let subject =
+                [.waiting, .waitOver, .credentialsRefused].contains(id)
+                ? " sluice: sluice " : " sluice: sluice job @SLUICE_JOB@"
             #expect(line?.contains(subject) == true, "\(id): \(line ?? "not listed")")
             let entry = try await JournalTestJournal.journalctl(["--root", root.path, "--dump-catalog", id.rawValue])
             #expect(entry.contains("Defined-By: sluice"), "\(id): \(entry)")

@@ -47,13 +47,20 @@ struct JobSession {
     let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
-    /// This daemon let the job go a moment ago because Postgres or the graph was unreachable (or refused the
-    /// credentials): claiming it again is the same run going on, not a reclaim after a crash (which the journal's
-    /// reclaim entry tells an operator of), and it is journalled once the graph answers, not at every attempt.
-    var afterOutage = false
-    /// This daemon let the job go a moment ago because a job of another store held its items: claiming it again is
-    /// the same wait going on, which the work loop journals once, so its start lines go to the debug level.
-    var afterHoldWait = false
+    /// Why this daemon let the job go a moment ago, when it did: claiming it again is the same run going on, not a
+    /// reclaim after a crash (which the journal's reclaim entry tells an operator of).
+    enum Interruption: Sendable {
+        /// Postgres or the graph was unreachable: the job is journalled as taken up again once the graph answers, not
+        /// at every attempt.
+        case outage
+        /// The graph refused the credentials: the job is journalled as taken up again once it accepts them.
+        case refusedCredentials
+        /// A job of another store held its items: the same wait going on, which the work loop journals once, so the
+        /// start lines go to the debug level.
+        case heldItems
+    }
+
+    var interrupted: Interruption?
 
     /// What the status line and the stuck check know of the job, updated after each batch.
     private struct Progress {
@@ -167,7 +174,7 @@ struct JobSession {
     /// when the daemon claims it again after an outage or a hold (the same run going on), so once per claim of the
     /// job, however many attempts its graph takes to answer.
     private func journalClaim(logger: Logger) async {
-        guard !afterOutage, !afterHoldWait, let previous = lease.previousOwner else { return }
+        guard interrupted == nil, let previous = lease.previousOwner else { return }
         if let resumed = await resumedBy() {
             logger.notice(
                 "job resumed by \(resumed) at offset \(job.planDone)",
@@ -189,19 +196,26 @@ struct JobSession {
     /// Journals that the job runs: once its graph has answered (or it cannot run at all), so a retry that finds the
     /// graph still down journals nothing and the work loop says once that it waits.
     private func journalStart(logger: Logger) {
-        if afterHoldWait {
+        switch interrupted {
+        case .heldItems:
             logger.debug(
                 "job claimed again after waiting for its items' hold",
                 metadata: [SluiceLogKey.offset: "\(job.planDone)"]
             )
-        } else if afterOutage {
+        case .outage:
             logger.info(
                 "job taken up again after the outage at offset \(job.planDone)",
                 metadata: [SluiceLogKey.offset: "\(job.planDone)"]
             )
+        case .refusedCredentials:
+            logger.notice(
+                "job taken up again at offset \(job.planDone): the graph accepted the credentials",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
+            )
+        case nil: break
         }
         logger.log(
-            level: afterHoldWait ? .debug : .info,
+            level: interrupted == .heldItems ? .debug : .info,
             "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue) on \(job.target)",
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",

@@ -155,10 +155,8 @@ public struct SluiceDaemon: Service {
 
     private func claimLoop(_ store: JobStore, wakeup: Wakeup, changes: JobChanges, backoff: inout Backoff) async {
         var idleReported = false
-        /// The job the last session let go because Postgres or the graph was unreachable.
-        var interrupted: JobID?
-        /// The job the last session let go because a job of another store held its items.
-        var heldBack: JobID?
+        /// The job the last session let go, and why: Postgres or the graph unreachable, refused credentials, held items.
+        var interrupted: (job: JobID, why: JobSession.Interruption)?
         /// The last session let its job go because the graph refused the credentials (journalled once).
         var credentialsRefused = false
         while !Task.isCancelled {
@@ -202,33 +200,31 @@ public struct SluiceDaemon: Service {
                 metrics: metrics,
                 fault: fault,
                 logger: logger,
-                afterOutage: interrupted == lease.job.id,
-                afterHoldWait: heldBack == lease.job.id
+                interrupted: interrupted?.job == lease.job.id ? interrupted?.why : nil
             )
             let end = await session.run()
             interrupted = nil
-            heldBack = nil
             if case .graphRefusedCredentials = end {} else { credentialsRefused = false }
             switch end {
             case .done:
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
             case .postgresUnavailable(let reason):
-                interrupted = lease.job.id
+                interrupted = (lease.job.id, .outage)
                 guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
             case .graphUnavailable(let reason):
-                interrupted = lease.job.id
+                interrupted = (lease.job.id, .outage)
                 let what = "the graph \(lease.job.target)"
                 guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff) else { return }
             case .graphRefusedCredentials(let reason):
-                interrupted = lease.job.id
+                interrupted = (lease.job.id, .refusedCredentials)
                 let journal = !credentialsRefused
                 guard await waitForCredentials(refused: configuration.graph, reason: reason, journal: journal) else {
                     return
                 }
                 credentialsRefused = true
             case .graphBusy(let holder):
-                heldBack = lease.job.id
+                interrupted = (lease.job.id, .heldItems)
                 // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
                 let reason = "job \(lease.job.id) waits: its items are held by \(holder)"
                 guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
@@ -277,7 +273,11 @@ public struct SluiceDaemon: Service {
     private func waitForCredentials(refused graph: GraphSettings, reason: String, journal: Bool) async -> Bool {
         let line = StatusLine.credentialsRefused(by: "\(graph.target)", retryIn: Self.credentialsRetry)
         send(.status(line))
-        logger.log(level: journal ? .error : .debug, "\(line)", metadata: ["error": "\(reason)"])
+        logger.log(
+            level: journal ? .error : .debug,
+            "\(line)",
+            metadata: ["error": "\(reason)", SluiceLogKey.messageID: "\(SluiceMessageID.credentialsRefused)"]
+        )
         let deadline = ContinuousClock.now + Self.credentialsRetry
         while ContinuousClock.now < deadline, settings.current.graph.auth == graph.auth {
             guard await sleep(for: .seconds(1)) else { return false }
