@@ -136,14 +136,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         default:
             break
         }
-        if let batchSize, !JobRequest.batchSizes.contains(batchSize) {
-            throw CommandError("--batch-size must be from 1 to \(JobRequest.batchSizes.upperBound), got \(batchSize)")
-        }
-        guard JobRequest.priorities.contains(priority) else {
-            throw CommandError(
-                "--priority must be from \(JobRequest.priorities.lowerBound) to \(JobRequest.priorities.upperBound), "
-                    + "got \(priority)"
-            )
+        if let refusal = JobRequest.batchSizeRefusal(batchSize) ?? JobRequest.priorityRefusal(priority) {
+            throw CommandError(refusal)
         }
         let notBefore = try self.notBefore.map { try ZonedInstant.parse($0, option: "--not-before") }
         return JobRequest(

@@ -78,11 +78,7 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if let batchSize, !JobRequest.batchSizes.contains(batchSize) {
-            throw ValidationError(
-                "--batch-size must be from 1 to \(JobRequest.batchSizes.upperBound), got \(batchSize)"
-            )
-        }
+        if let refusal = JobRequest.batchSizeRefusal(batchSize) { throw ValidationError(refusal) }
         if leaseSeconds < 1 { throw ValidationError("--lease-seconds must be at least 1") }
         if let worker, worker.isEmpty { throw ValidationError("--worker must not be empty") }
         if all == (version != nil) { throw ValidationError("give one migration version, or --all") }
