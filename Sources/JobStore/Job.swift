@@ -60,6 +60,12 @@ public struct Job: Sendable, Equatable, Identifiable {
     /// before the first batch.
     public var rate: Double?
 
+    /// No other job on its graph may start: it is planning or running, or was paused after it started (what
+    /// ``JobStoreStatements/holdsTarget(_:)`` says in SQL).
+    public var holdsItsGraph: Bool {
+        state == .planning || state == .running || (state == .paused && startedAt != nil)
+    }
+
     /// Reads a job from a row that has all of ``JobStoreStatements/jobColumns``.
     init(row: PostgresRow) throws(PostgresError) {
         id = JobID(rawValue: try row.decode("id"))

@@ -18,14 +18,19 @@ struct JobView {
     }
 
     /// The unfinished job on `job`'s graph that runs before it, when `job` is queued: the one that holds the graph
-    /// (planning, running, or paused after it started), else the queued one a daemon claims first (higher priority,
-    /// then older), as the job store's claim orders them.
+    /// (``Job/holdsItsGraph``), else the queued one a daemon claims first (higher priority, then older), as the job
+    /// store's claim orders them. A queued job that waits for the job before it in its chain holds up no one: the
+    /// claim passes it over, and so does this. `jobs` are the unfinished jobs.
     static func ahead(of job: Job, among jobs: [Job]) -> Job? {
         guard job.state == .queued else { return nil }
-        let others = jobs.filter { $0.id != job.id && $0.target == job.target && !$0.state.isFinished }
-        if let holder = others.first(where: { $0.state != .queued }) { return holder }
-        return others.filter { ($0.priority, -$0.id.rawValue) > (job.priority, -job.id.rawValue) }
-            .max { ($0.priority, -$0.id.rawValue) < ($1.priority, -$1.id.rawValue) }
+        let others = jobs.filter { $0.id != job.id && $0.target == job.target }
+        if let holder = others.first(where: \.holdsItsGraph) { return holder }
+        let unfinished = Set(jobs.map(\.id))
+        return others.filter { other in
+            other.state == .queued && !(other.after.map(unfinished.contains) ?? false)
+                && (other.priority, -other.id.rawValue) > (job.priority, -job.id.rawValue)
+        }
+        .max { ($0.priority, -$0.id.rawValue) < ($1.priority, -$1.id.rawValue) }
     }
 
     /// `007 normalize_project_names up`, `(dry run)` added for a dry run.

@@ -379,6 +379,14 @@ extension JobStoreIntegrationTests {
         run = try await fixture.sluice("enqueue", "--all", "--json")
         let chain = try #require(try fixture.object(run)["jobs"] as? [[String: Any]])
         #expect(chain.map { $0["id"] as? Int } == [4, 5] && chain.map { $0["after"] as? Int } == [nil, 4])
+        // Paused before it started, 004 holds no graph, and 005 waits only for its chain: status says just that
+        // (it said "behind job 4, paused on the same graph").
+        run = try await fixture.sluice("pause", "4")
+        #expect(run.status == 0, "\(run.errors)")
+        run = try await fixture.sluice("status", "5")
+        #expect(run.output.contains("state:      queued (after job 4)\n"), "\(run.output)")
+        run = try await fixture.sluice("resume", "4")
+        #expect(run.status == 0, "\(run.errors)")
         let fourth = try #require(try await fixture.claim())
         #expect(fourth.jobID == 4)
         try await fixture.store.storePlan(fourth, entries: [])
