@@ -266,6 +266,47 @@ public final class JobStore: Sendable {
         }
     }
 
+    // MARK: workers
+
+    /// Says that `worker` serves graph server `url` (a ``JobTarget/url``) and will say so again within `aliveFor`:
+    /// ``liveWorkers()`` lists it until then.
+    public func announce(
+        _ worker: WorkerIdentity,
+        serving url: String,
+        version: String,
+        aliveFor: Duration
+    ) async throws(JobStoreError) {
+        let statements = statements
+        let seconds = aliveFor.seconds
+        try await run("announce worker", retry: true, transaction: false) { connection in
+            try connection.query(statements.announceWorker, [worker.rawValue, url, version, seconds])
+        }
+    }
+
+    /// `worker` stops serving: it is no longer listed.
+    public func retire(_ worker: WorkerIdentity) async throws(JobStoreError) {
+        let statements = statements
+        try await run("retire worker", retry: true, transaction: false) { connection in
+            try connection.query(statements.retireWorker, [worker.rawValue])
+        }
+    }
+
+    /// The workers alive now, by name.
+    public func liveWorkers() async throws(JobStoreError) -> [WorkerPresence] {
+        let statements = statements
+        return try await run("workers", retry: true, transaction: false) { connection in
+            try connection.query(statements.liveWorkers).map { row throws(PostgresError) in
+                WorkerPresence(
+                    worker: WorkerIdentity(rawValue: try row.decode("worker")),
+                    url: try row.decode("target_url"),
+                    version: try row.decode("version"),
+                    startedAt: try row.decode("started_at"),
+                    seenAt: try row.decode("seen_at")
+                )
+            }
+        }
+    }
+
     /// A job's event log, oldest first.
     public func events(of id: JobID) async throws(JobStoreError) -> [JobEvent] {
         let statements = statements

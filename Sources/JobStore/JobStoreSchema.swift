@@ -307,6 +307,22 @@ public struct JobStoreSchema: Sendable, Equatable {
             ALTER TABLE \(s).jobs ADD COLUMN rate_window_done bigint;
             """
         },
+        Step(version: 8, description: "the daemons that serve the store") { s in
+            """
+            -- Each daemon says here which graph server it serves and renews how long it is alive for, as a lease: a
+            -- queued job that no live daemon serves (none runs, or they serve its URL spelled otherwise) is told so
+            -- by `sluice enqueue` and `sluice status` instead of waiting in silence. A daemon that stops deletes its
+            -- row; a killed one's lapses.
+            CREATE TABLE \(s).workers (
+                worker     text PRIMARY KEY,
+                target_url text NOT NULL,
+                version    text NOT NULL,
+                started_at timestamptz NOT NULL DEFAULT now(),
+                seen_at    timestamptz NOT NULL DEFAULT now(),
+                alive_until timestamptz NOT NULL
+            );
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

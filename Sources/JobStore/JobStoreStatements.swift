@@ -204,6 +204,29 @@ public struct JobStoreStatements: Sendable {
 
     var countsByState: String { "SELECT state, count(*) AS n FROM \(s).jobs GROUP BY state" }
 
+    /// Worker `$1` serves graph server `$2` with sluice `$3` and is alive for `$4` seconds more; a worker that was
+    /// gone (its row lapsed) starts again.
+    var announceWorker: String {
+        """
+        INSERT INTO \(s).workers AS w (worker, target_url, version, alive_until)
+        VALUES ($1::text, $2::text, $3::text, now() + make_interval(secs => $4::double precision))
+        ON CONFLICT (worker) DO UPDATE
+        SET target_url = EXCLUDED.target_url, version = EXCLUDED.version, seen_at = now(),
+            alive_until = EXCLUDED.alive_until,
+            started_at = CASE WHEN w.alive_until < now() THEN now() ELSE w.started_at END
+        """
+    }
+
+    var retireWorker: String { "DELETE FROM \(s).workers WHERE worker = $1::text" }
+
+    /// The workers whose time alive has not lapsed, on Postgres's clock.
+    var liveWorkers: String {
+        """
+        SELECT worker, target_url, version, started_at, seen_at FROM \(s).workers
+        WHERE alive_until > now() ORDER BY worker
+        """
+    }
+
     var pause: String {
         """
         UPDATE \(s).jobs SET state = 'paused', updated_at = now()

@@ -86,21 +86,26 @@ struct EnqueueCommand: AsyncParsableCommand {
         requestTemplate.batchSize = configuration.engine.batchSize
         let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         let target = try self.target.jobTarget(configuration: configuration)
-        let jobs: [Job] = try await db.withClientStore(migrate: true) { store in
+        let (jobs, daemons): ([Job], [WorkerPresence]) = try await db.withClientStore(migrate: true) { store in
             let history = try await GraphHistory.load(store, target: target)
-            if all {
-                return try await enqueueAll(catalog, history: history, target: target, store: store, requestTemplate)
-            }
-            return [
-                try await enqueueOne(
-                    catalog,
-                    history: history,
-                    target: target,
-                    configuration: configuration,
-                    store: store,
-                    requestTemplate
-                )
-            ]
+            let jobs =
+                all
+                ? try await enqueueAll(catalog, history: history, target: target, store: store, requestTemplate)
+                : [
+                    try await enqueueOne(
+                        catalog,
+                        history: history,
+                        target: target,
+                        configuration: configuration,
+                        store: store,
+                        requestTemplate
+                    )
+                ]
+            return (jobs, try await store.liveWorkers())
+        }
+        if !jobs.isEmpty, let unserved = JobView.unserved(target.url, by: daemons) {
+            var errors = StandardOutput.error
+            errors.write("warning: \(unserved): queued anyway, the job waits until one does\n")
         }
         if json {
             try JSONOutput.write(["jobs": jobs.map { JobDocument(JobView($0)) }])

@@ -10,11 +10,23 @@ struct JobView {
     /// For a queued job: the unfinished job on the same graph that a daemon takes first, as ``ahead(of:among:)``
     /// finds it; nil when none is known.
     var behind: Job?
+    /// The daemons alive now, when known: a queued job no live daemon serves says so.
+    var daemons: [WorkerPresence]?
 
-    init(_ job: Job, now: Date = Date(), behind: Job? = nil) {
+    init(_ job: Job, now: Date = Date(), behind: Job? = nil, daemons: [WorkerPresence]? = nil) {
         self.job = job
         self.now = now
         self.behind = behind
+        self.daemons = daemons
+    }
+
+    /// Why a job queued for graph server `url` is taken by none of `daemons` (the live ones), or nil when one serves
+    /// it. A daemon takes only jobs queued for its configured URL as written: `localhost` is not `127.0.0.1`.
+    static func unserved(_ url: String, by daemons: [WorkerPresence]) -> String? {
+        guard !daemons.contains(where: { $0.url == url }) else { return nil }
+        guard !daemons.isEmpty else { return "no daemon runs for this job store now" }
+        let served = Set(daemons.map(\.url)).sorted().joined(separator: ", ")
+        return "no daemon serves \(url) now (the running ones serve \(served))"
     }
 
     /// The unfinished job on `job`'s graph that runs before it, when `job` is queued: the one that holds the graph
@@ -107,6 +119,7 @@ struct JobView {
             }
             if let after = job.after { waits.append("after job \(after)") }
             if let behind { waits.append("behind job \(behind.id), \(behind.state.rawValue) on the same graph") }
+            if let daemons, let unserved = Self.unserved(job.target.url, by: daemons) { waits.append(unserved) }
             if !waits.isEmpty { text += " (\(waits.joined(separator: ", ")))" }
         case .planning, .running:
             if hasLiveWorker, let owner = job.leaseOwner {

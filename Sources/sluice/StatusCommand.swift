@@ -12,7 +12,9 @@ struct StatusCommand: AsyncParsableCommand {
             Without JOB: every unfinished job (queued, planning, running, paused), or the newest job when none is \
             unfinished. Reads Postgres only, so it works whether or not a daemon runs; "no worker holds it" on a \
             running job means no daemon has renewed its lease (is the daemon running?). A queued job says what it \
-            waits for: its --not-before time, the job before it in its chain, or the job ahead of it on the same graph.
+            waits for: its --not-before time, the job before it in its chain, the job ahead of it on the same graph, \
+            or a daemon: each running daemon says in the job store which graph server URL it serves, and takes only \
+            jobs queued for that URL as written (localhost is not 127.0.0.1).
 
             The rate is plan entries per second over the last half minute (pauses between batches included), \
             measured by the job store's clock; the ETA is what remains at that rate. "throttled:" gives the throttle's reason (latency, a time window, an \
@@ -66,6 +68,7 @@ struct StatusCommand: AsyncParsableCommand {
             for job in jobs where job.itemsQuarantined > 0 {
                 quarantines[job.id] = try await store.quarantine(of: job.id, limit: JobDocument.quarantineLimit)
             }
+            let daemons = try await store.liveWorkers()
             let now = Date()
             if json {
                 let documents = jobs.map { JobDocument(JobView($0, now: now), quarantine: quarantines[$0.id] ?? []) }
@@ -88,7 +91,12 @@ struct StatusCommand: AsyncParsableCommand {
             }
             for (index, job) in jobs.enumerated() {
                 if index > 0 { output.write("\n") }
-                let view = JobView(job, now: now, behind: JobView.ahead(of: job, among: unfinished))
+                let view = JobView(
+                    job,
+                    now: now,
+                    behind: JobView.ahead(of: job, among: unfinished),
+                    daemons: daemons
+                )
                 output.write(Self.text(view, quarantine: quarantines[job.id] ?? []))
             }
         }

@@ -152,10 +152,15 @@ extension JobStoreIntegrationTests {
         let fixture = try await ClientFixture.make()
         defer { Task { await fixture.close() } }
 
-        // enqueue: a line with the id, at once, no daemon.
+        // enqueue: a line with the id, at once, no daemon; a warning that none runs.
         var run = try await fixture.sluice("enqueue", "1")
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.hasPrefix("queued job 1: 001 first up on \(fixture.url)\n"), "\(run.output)")
+        #expect(
+            run.errors
+                == "warning: no daemon runs for this job store now: queued anyway, the job waits until one does\n",
+            "\(run.errors)"
+        )
 
         // enqueue --json, every option: the values come back as given.
         run = try await fixture.sluice(
@@ -202,6 +207,12 @@ extension JobStoreIntegrationTests {
         // plans it and commits two batches.
         let lease = try #require(try await fixture.claim())
         #expect(lease.jobID == 1)
+        try await fixture.store.announce(
+            WorkerIdentity(rawValue: lease.owner),
+            serving: fixture.url,
+            version: "0.1.0",
+            aliveFor: .seconds(60)
+        )
         try await fixture.store.storePlan(lease, entries: Array(1...1000))
         try await Task.sleep(for: .milliseconds(200))
         _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 100, itemsChanged: 100))
@@ -384,7 +395,10 @@ extension JobStoreIntegrationTests {
         run = try await fixture.sluice("pause", "4")
         #expect(run.status == 0, "\(run.errors)")
         run = try await fixture.sluice("status", "5")
-        #expect(run.output.contains("state:      queued (after job 4)\n"), "\(run.output)")
+        #expect(
+            run.output.contains("state:      queued (after job 4, no daemon runs for this job store now)\n"),
+            "\(run.output)"
+        )
         run = try await fixture.sluice("resume", "4")
         #expect(run.status == 0, "\(run.errors)")
         let fourth = try #require(try await fixture.claim())
@@ -421,6 +435,25 @@ extension JobStoreIntegrationTests {
         #expect(run.errors.contains("queued anyway"), "\(run.errors)")
         run = try await fixture.sluice("enqueue", "002", "--down")
         #expect(run.isOneLineError(containing: "002 is not applied on \(fixture.url): nothing to undo"))
+
+        // A daemon serves the graph under one spelling; a job queued under another is told it waits for nobody.
+        try await fixture.store.announce(
+            WorkerIdentity(rawValue: "daemon-1"),
+            serving: fixture.url,
+            version: "0.1.0",
+            aliveFor: .seconds(60)
+        )
+        let alias = fixture.url.replacingOccurrences(of: "graph-", with: "alias-")
+        run = try await fixture.sluice("enqueue", "3", "--url", alias)
+        #expect(run.status == 0, "\(run.errors)")
+        let unserved = "no daemon serves \(alias) now (the running ones serve \(fixture.url))"
+        #expect(run.errors == "warning: \(unserved): queued anyway, the job waits until one does\n", "\(run.errors)")
+        let aliased = try #require(try await fixture.store.jobs(states: [.queued]).first { $0.target.url == alias })
+        run = try await fixture.sluice("status", "\(aliased.id)")
+        #expect(run.output.contains("state:      queued (\(unserved))\n"), "\(run.output)")
+        // Served: no warning.
+        run = try await fixture.sluice("enqueue", "2", "--dry-run")
+        #expect(run.status == 0 && run.errors.isEmpty, "\(run.errors)")
     }
 
     @Test func badInputIsOneLineNamingWhatIsWrong() async throws {

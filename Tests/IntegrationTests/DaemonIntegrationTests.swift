@@ -36,6 +36,9 @@ struct DaemonIntegrationTests {
             print("job of \(nodes) items in batches of 250 done in \(Int(took.milliseconds)) ms")
 
             try await fixture.expectEveryNodeChangedOnce(nodes)
+            // The daemon says which graph server it serves (what `sluice status` checks a queued job against).
+            let serving = try await fixture.store.liveWorkers().filter { $0.worker.rawValue == "exactly-once" }
+            #expect(serving.map(\.url) == [done.target.url], "\(serving)")
 
             let statuses = notify.messages.map(\.text).filter { $0.hasPrefix("STATUS=") }
             #expect(
@@ -46,6 +49,8 @@ struct DaemonIntegrationTests {
             let (status, stopTook) = await DaemonFixture.stop(daemon)
             #expect(status == 0, "daemon exit status \(status.map { "\($0)" } ?? "none: killed")")
             #expect(notify.messages.contains { $0.text.contains("STOPPING=1") })
+            let gone = try await fixture.store.liveWorkers().filter { $0.worker.rawValue == "exactly-once" }
+            #expect(gone.isEmpty, "a stopped daemon is still listed as serving: \(gone)")
             print("idle daemon stopped by SIGTERM in \(Int(stopTook.milliseconds)) ms")
             if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
         }

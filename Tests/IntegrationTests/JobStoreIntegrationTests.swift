@@ -30,7 +30,7 @@ struct JobStoreIntegrationTests {
             #expect(
                 tables == [
                     "history", "job_events", "jobs", "plan_chunks", "plan_runs", "plans", "quarantine",
-                    "schema_version",
+                    "schema_version", "workers",
                 ]
             )
             let versions = try await store.connection.query(
@@ -39,6 +39,38 @@ struct JobStoreIntegrationTests {
             #expect(versions == Array(1...JobStoreSchema.latestVersion))
             let counts = try await store.countsByState()
             #expect(counts.values.allSatisfy { $0 == 0 } && counts.count == JobState.allCases.count)
+        }
+    }
+
+    /// Daemons announce the graph server they serve, as alive for a while: listed until that lapses or they retire.
+    @Test func workersAreListedWhileTheirAnnouncementLasts() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let first = WorkerIdentity(rawValue: "host-a/sluice.service")
+            let second = WorkerIdentity(rawValue: "host-b/sluice.service")
+            try await store.announce(first, serving: "bolt://127.0.0.1:7687", version: "0.1.0", aliveFor: .seconds(60))
+            try await store.announce(second, serving: "bolt://db:7687", version: "0.1.0", aliveFor: .seconds(1))
+            var live = try await store.liveWorkers()
+            #expect(
+                live.map(\.worker) == [first, second] && live.map(\.url) == ["bolt://127.0.0.1:7687", "bolt://db:7687"]
+            )
+            let started = try #require(live.first?.startedAt)
+
+            // Announced again: the same worker, its start kept, now serving what its reloaded configuration names.
+            try await store.announce(first, serving: "bolt://localhost:7687", version: "0.1.1", aliveFor: .seconds(60))
+            try await Task.sleep(for: .milliseconds(1_200))
+            live = try await store.liveWorkers()
+            #expect(live.map(\.worker) == [first], "the second's second lapsed: \(live)")
+            #expect(live.first?.url == "bolt://localhost:7687" && live.first?.version == "0.1.1")
+            #expect(live.first?.startedAt == started && live.first.map { $0.seenAt > started } == true)
+
+            // A lapsed worker that announces itself again starts again.
+            try await store.announce(second, serving: "bolt://db:7687", version: "0.1.0", aliveFor: .seconds(60))
+            live = try await store.liveWorkers()
+            #expect(live.count == 2 && live[1].startedAt > started)
+
+            try await store.retire(first)
+            try await store.retire(second)
+            #expect(try await store.liveWorkers().isEmpty)
         }
     }
 

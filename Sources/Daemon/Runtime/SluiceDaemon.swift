@@ -83,10 +83,36 @@ public struct SluiceDaemon: Service {
         let listenerBackoff = backoff
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await listen(store, wakeup: wakeup, changes: changes, backoff: listenerBackoff) }
+            group.addTask { await announce(store) }
             await claimLoop(store, wakeup: wakeup, changes: changes, backoff: &backoff)
             group.cancelAll()
         }
+        do {
+            try await store.retire(WorkerIdentity(rawValue: settings.current.daemon.worker))
+        } catch {
+            logger.debug("could not take this daemon off the job store's workers", metadata: ["error": "\(error)"])
+        }
         await store.close()
+    }
+
+    /// Tells the job store which graph server this daemon serves, every third of a lease, as alive for a lease: a job
+    /// queued for a server no live daemon serves is then told so (`sluice enqueue`, `sluice status`) instead of
+    /// waiting in silence. Failures are Postgres's outage, which the work loop journals.
+    private func announce(_ store: JobStore) async {
+        while !Task.isCancelled {
+            let current = settings.current
+            do {
+                try await store.announce(
+                    WorkerIdentity(rawValue: current.daemon.worker),
+                    serving: current.graph.target.url,
+                    version: SluiceVersion.current,
+                    aliveFor: current.daemon.lease
+                )
+            } catch {
+                logger.debug("could not announce this daemon in the job store", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: current.daemon.lease / 3) } catch { return }
+        }
     }
 
     /// Opens the job store (and brings its schema up to date), waiting as long as it takes.
