@@ -7,7 +7,7 @@ struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract:
-            "Cancel a job for good; what it already changed stays (undo it with `sluice enqueue VERSION --down`).",
+            "Cancel a job for good; what it already changed stays (an up's changes: undo them with `sluice enqueue VERSION --down`).",
         discussion: """
             A job no worker holds is cancelled at once; a running one is asked to stop, and its worker ends it \
             after the batch in flight (the daemon hears of it within a second; `sluice run` after that batch or the \
@@ -34,9 +34,8 @@ struct CancelCommand: AsyncParsableCommand {
             } else {
                 text = "cancel requested; its worker ends the job after the batch in flight"
             }
-            if after.planDone > 0 && before.state != .cancelled {
-                text += ". The \(ProgressText.count(after.planDone)) items done stay changed: "
-                text += "`sluice enqueue \(after.migrationVersion) --down` undoes them"
+            if before.state != .cancelled, let kept = JobView(after).keptChanges {
+                text += "; " + kept
             }
             return text
         }

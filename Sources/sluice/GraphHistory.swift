@@ -24,10 +24,14 @@ struct GraphHistory {
         latest(version).map { $0.direction == .up && $0.status == .applied } ?? false
     }
 
-    /// An up of `version` changed the graph, completely or part-way, and was not undone since: its down has work.
+    /// An up of `version` changed the graph, completely or part-way, and was not undone since, or a down undid part
+    /// of it and stopped (cancelled, failed): its down has work.
     func canUndo(_ version: MigrationVersion) -> Bool {
         latest(version).map { entry in
-            entry.direction == .up && (entry.status == .applied || [.partial, .failed].contains(entry.status))
+            switch entry.direction {
+            case .up: entry.status == .applied || [.partial, .failed].contains(entry.status)
+            case .down: [.partial, .failed].contains(entry.status)
+            }
         } ?? false
     }
 

@@ -45,6 +45,20 @@ struct JobView {
         .max { ($0.priority, -$0.id.rawValue) < ($1.priority, -$1.id.rawValue) }
     }
 
+    /// What a job cancelled part-way leaves, and the command that deals with it; nil when it changed nothing. An up's
+    /// changes are undone by the down; a down's undo is finished by the down again, or redone by the up.
+    var keptChanges: String? {
+        guard job.planDone > 0, !job.dryRun else { return nil }
+        let done = ProgressText.count(job.planDone)
+        let version = job.migrationVersion
+        return switch job.direction {
+        case .up: "the \(done) items done stay changed: `sluice enqueue \(version) --down` undoes them"
+        case .down:
+            "the \(done) items done stay undone: `sluice enqueue \(version) --down` finishes the undo, "
+                + "`sluice enqueue \(version)` applies them again"
+        }
+    }
+
     /// `007 normalize_project_names up`, `(dry run)` added for a dry run.
     var title: String {
         "\(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue)" + (job.dryRun ? " (dry run)" : "")

@@ -281,8 +281,23 @@ struct RunCommand: AsyncParsableCommand {
             )
         case .failed(let job, let reason):
             throw CommandError("\(migration.version) \(direction.rawValue): failed: \(reason) (job \(job.id))")
+        case .stopped(let control?) where control.cancelRequested:
+            // The run holds the job: it ends it, as a daemon would; nobody else would.
+            let ended = try await jobStore.finish(lease, .cancelled)
+            let kept = JobView(ended).keptChanges.map { "; " + $0 } ?? ""
+            throw CommandError(
+                "\(migration.version) \(direction.rawValue): cancelled by an operator at offset \(ended.planDone) "
+                    + "(job \(job.id))\(kept)"
+            )
+        case .stopped(let control?) where control.state == .paused:
+            // The batch in flight when the pause was read went on: the job's own offset, not the control's.
+            let offset = try await jobStore.job(job.id)?.planDone ?? control.planDone
+            throw CommandError(
+                "\(migration.version) \(direction.rawValue): paused by an operator at offset \(offset) "
+                    + "(job \(job.id)): `sluice resume \(job.id)` lets it go on, then run the command again"
+            )
         case .stopped(let control):
-            let why = control.map { $0.cancelRequested ? "cancelled" : "\($0.state.rawValue)" } ?? "interrupted"
+            let why = control.map { "\($0.state.rawValue)" } ?? "interrupted"
             output.write(
                 "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))\n"
             )
@@ -417,7 +432,10 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
             if job.state == .paused {
-                return (try await store.resume(job.id, by: Self.requester), nil)
+                throw CommandError(
+                    "job \(job.id) of \(migration.version) \(direction.rawValue) is paused: `sluice resume \(job.id)` lets "
+                        + "it go on, then run the command again"
+                )
             }
             return (job, nil)
         }

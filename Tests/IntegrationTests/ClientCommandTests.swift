@@ -456,6 +456,51 @@ extension JobStoreIntegrationTests {
         #expect(run.status == 0 && run.errors.isEmpty, "\(run.errors)")
     }
 
+    /// A down cancelled part-way leaves the migration partially applied: its down can be queued again to finish the
+    /// undo (it was refused as "not applied: nothing to undo"), and the cancel names that command, not the up's.
+    @Test func aDownStoppedPartWayCanBeFinished() async throws {
+        let fixture = try await ClientFixture.make()
+        defer { Task { await fixture.close() } }
+        var run = try await fixture.sluice("enqueue", "1")
+        let up = try #require(try await fixture.claim())
+        try await fixture.store.storePlan(up, entries: [1, 2])
+        _ = try await fixture.store.checkpoint(up, JobCheckpoint(from: 0, to: 2, itemsChanged: 2))
+        _ = try await fixture.store.finish(
+            up,
+            .succeeded,
+            history: MigrationHistoryEntry(
+                migrationVersion: "001",
+                migrationName: "first",
+                checksum: up.job.migrationChecksum,
+                direction: .up,
+                target: fixture.target,
+                appliedBy: up.owner,
+                duration: .seconds(1),
+                items: 2,
+                status: .applied
+            )
+        )
+        run = try await fixture.sluice("enqueue", "1", "--down")
+        #expect(run.status == 0, "\(run.errors)")
+        let down = try #require(try await fixture.claim())
+        try await fixture.store.storePlan(down, entries: [1, 2])
+        _ = try await fixture.store.checkpoint(down, JobCheckpoint(from: 0, to: 1, itemsChanged: 1))
+        run = try await fixture.sluice("cancel", "\(down.jobID)")
+        #expect(
+            run.output.contains(
+                "the 1 items done stay undone: `sluice enqueue 001 --down` finishes the undo, `sluice enqueue 001` "
+                    + "applies them again"
+            ),
+            "\(run.output)"
+        )
+        _ = try await fixture.store.finish(down, .cancelled)
+
+        run = try await fixture.sluice("list")
+        #expect(run.output.contains("001      partially applied"), "\(run.output)")
+        run = try await fixture.sluice("enqueue", "1", "--down")
+        #expect(run.status == 0 && run.output.contains("001 first down"), "\(run.errors)")
+    }
+
     @Test func badInputIsOneLineNamingWhatIsWrong() async throws {
         let fixture = try await ClientFixture.make()
         defer { Task { await fixture.close() } }

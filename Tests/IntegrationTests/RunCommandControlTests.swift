@@ -1,0 +1,93 @@
+import Bolt
+import Foundation
+import JobStore
+import Testing
+
+/// An operator's `sluice cancel` and `sluice pause` of a job a foreground `sluice run` holds: the run carries the
+/// cancel out (nobody else would: it holds the job), and leaves a pause for `sluice resume` to lift, not for the next
+/// run of the same command.
+@Suite struct RunCommandControlTests {
+    static let nodes = 2_000
+    /// 50 items a batch at 200 items/s: ten seconds of batches, so the job is mid-way when it is told.
+    static let paced = ["--batch-size", "50"]
+    static let throttle = ["--max-rate", "200", "--target-p99", "2000", "--critical-p99", "10000"]
+
+    @Test func aCancelEndsTheJobAndTheRunSaysWhatStaysChanged() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Cancelled")
+        guard let harness = try await Self.harness(server: server, label: label) else { return }
+        print("RAN aCancelEndsTheJobAndTheRunSaysWhatStaysChanged on \(server)")
+        let running = try await harness.startMidJob("1", Self.paced)
+        let job = try #require(try await harness.job())
+        _ = try await harness.store.cancel(job.id, by: "test")
+        let status = await running.wait()
+        let ended = try #require(try await harness.job())
+        #expect(status == 1, "exit \(status): \(running.standardError)")
+        #expect(ended.state == .cancelled, "the job is \(ended.state): it blocks its graph until cancelled again")
+        #expect(
+            running.standardError.contains("cancelled by an operator at offset \(ended.planDone) (job \(job.id))")
+                && running.standardError.contains("`sluice enqueue 001 --down` undoes them"),
+            "\(running.standardError)"
+        )
+        #expect(ended.planDone > 0 && ended.planDone < Int64(Self.nodes), "not cancelled mid-job: \(ended.planDone)")
+        let counters = try await harness.histogram(of: "counter", label: label)
+        #expect(counters[.integer(1)] == ended.planDone && counters[.integer(2)] == nil, "\(counters)")
+        await harness.cleanUp(label: label)
+    }
+
+    @Test func aPausedJobIsNotResumedByRunningTheCommandAgain() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Paused")
+        guard let harness = try await Self.harness(server: server, label: label) else { return }
+        print("RAN aPausedJobIsNotResumedByRunningTheCommandAgain on \(server)")
+        let running = try await harness.startMidJob("1", Self.paced)
+        let job = try #require(try await harness.job())
+        _ = try await harness.store.pause(job.id, by: "test")
+        let status = await running.wait()
+        let paused = try #require(try await harness.job())
+        #expect(status == 1 && paused.state == .paused, "exit \(status), \(paused.state): \(running.standardError)")
+        #expect(
+            running.standardError.contains("paused by an operator at offset \(paused.planDone) (job \(job.id))")
+                && running.standardError.contains("`sluice resume \(job.id)`"),
+            "\(running.standardError)"
+        )
+
+        let again = try harness.start("1", Self.paced)
+        let againStatus = await again.wait()
+        #expect(againStatus == 1, "\(again.standardOutput)")
+        #expect(
+            again.standardError.contains("job \(job.id) of 001 up is paused: `sluice resume \(job.id)`"),
+            "\(again.standardError)"
+        )
+        let still = try #require(try await harness.job())
+        #expect(still.state == .paused && still.planDone == paused.planDone, "\(still.state) at \(still.planDone)")
+
+        _ = try await harness.store.resume(job.id, by: "test")
+        let resumed = try JobStoreTestDatabase.Child(
+            CypherCommandTests.executable.path,
+            ["run", "1", "--migrations", harness.folder.path, "--schema", harness.schema, "--no-throttle"],
+            environment: harness.environment
+        )
+        #expect(await resumed.wait() == 0, "\(resumed.standardError)")
+        let counters = try await harness.histogram(of: "counter", label: label)
+        #expect(counters == [.integer(1): Int64(Self.nodes)], "every node once: \(counters)")
+        await harness.cleanUp(label: label)
+    }
+
+    static func harness(server: BoltTestServer, label: String) async throws -> SluiceRunHarness? {
+        guard
+            let harness = try await SluiceRunHarness.make(
+                server: server,
+                migration: RunCommandGraphHoldTests.migration(label: label),
+                throttle: throttle
+            )
+        else { return nil }
+        try await server.withConnection { connection in
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, \(nodes)) AS i CREATE (:\(label) {i: i, counter: 0})"
+            )
+        }
+        return harness
+    }
+}
