@@ -29,6 +29,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case heartbeat = "renew the lease"
         case release = "release the lease"
         case finish = "finish the job"
+        case history = "read the migration history"
     }
 
     public var description: String {

@@ -47,6 +47,17 @@ extension JobRunner {
         {
             throw .migration(refusal)
         }
+        if fresh, job.direction == .up,
+            let refusal = try await GraphAlias.upRefusal(
+                version: job.migrationVersion,
+                target: job.target,
+                store: store,
+                connection: connection,
+                options: options
+            )
+        {
+            throw .migration(refusal)
+        }
         if fresh { try await preflight.checkServer(migration) }
         let parameters = try await bindParameters(lease, options: options)
         if fresh { try await preflight.checkCount(migration, direction: direction, parameters: parameters) }

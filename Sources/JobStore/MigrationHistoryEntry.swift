@@ -30,6 +30,12 @@ public struct MigrationHistoryEntry: Sendable, Equatable {
     /// Who enqueued the job (``appliedBy`` is the worker that ran it); `nil` for entries written without a job.
     public var requestedBy: String?
 
+    /// Whether this entry says anything about the graph: a job refused or failed before it changed an item
+    /// (pre-flight, a finalized migration's down) leaves the migration where it was.
+    public var changedTheGraph: Bool {
+        status == .applied || status == .rolledBack || items > 0
+    }
+
     public init(
         migrationVersion: String,
         migrationName: String,

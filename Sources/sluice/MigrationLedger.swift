@@ -45,11 +45,3 @@ struct MigrationLedger {
         statuses.first { $0.version == version }?.state ?? .pending
     }
 }
-
-extension MigrationHistoryEntry {
-    /// Whether this entry says anything about the graph: a job refused or failed before it changed an
-    /// item (pre-flight, a finalized migration's down) leaves the migration where it was.
-    var changedTheGraph: Bool {
-        status == .applied || status == .rolledBack || items > 0
-    }
-}

@@ -448,6 +448,23 @@ struct RunCommand: AsyncParsableCommand {
         if let refusal = history.refusal(migration, direction) {
             throw CommandError(refusal)
         }
+        if direction == .up {
+            let refusal: String?
+            do {
+                refusal = try await GraphAlias.upRefusal(
+                    version: "\(migration.version)",
+                    target: target,
+                    store: store,
+                    connection: connection,
+                    options: BoltTransactionOptions(database: database)
+                )
+            } catch {
+                throw CommandError(
+                    "could not ask the graph whether \(migration.version) was applied under another URL: \(error)"
+                )
+            }
+            if let refusal { throw CommandError("\(refusal): nothing was run") }
+        }
         if direction == .down {
             let refusal: String?
             do {

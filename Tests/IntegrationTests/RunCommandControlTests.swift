@@ -74,7 +74,37 @@ import Testing
         await harness.cleanUp(label: label)
     }
 
-    static func harness(server: BoltTestServer, label: String) async throws -> SluiceRunHarness? {
+    /// The same graph through another spelling of its URL: the history (keyed by the URL as written) says nothing
+    /// there, but the graph holds the node of the job that applied the migration, so the run is refused.
+    @Test func aMigrationAppliedUnderAnotherURLIsNotAppliedAgain() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Aliased")
+        guard let harness = try await Self.harness(server: server, label: label, throttle: ["--no-throttle"]) else {
+            return
+        }
+        print("RAN aMigrationAppliedUnderAnotherURLIsNotAppliedAgain on \(server)")
+        let first = try harness.start("1")
+        #expect(await first.wait() == 0, "\(first.standardError)")
+        let applied = try #require(try await harness.job())
+        let alias = "\(server.url)".replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let again = try harness.start("1", ["--url", alias])
+        #expect(await again.wait() == 1, "\(again.standardOutput)")
+        #expect(
+            again.standardError.contains("001 is already applied on this graph: job \(applied.id) applied it on")
+                && again.standardError.contains("use \(server.url)"),
+            "\(again.standardError)"
+        )
+        let counters = try await harness.histogram(of: "counter", label: label)
+        #expect(counters == [.integer(1): Int64(Self.nodes)], "every node once: \(counters)")
+        #expect(try await harness.store.jobs().count == 1, "the refused run left a job")
+        await harness.cleanUp(label: label)
+    }
+
+    static func harness(
+        server: BoltTestServer,
+        label: String,
+        throttle: [String] = throttle
+    ) async throws -> SluiceRunHarness? {
         guard
             let harness = try await SluiceRunHarness.make(
                 server: server,
