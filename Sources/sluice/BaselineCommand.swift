@@ -54,6 +54,14 @@ struct BaselineCommand: AsyncParsableCommand {
                         "the graph's (:Migration) node for \(migration.version) has status '\(status)', not 'applied'"
                     )
                 }
+                // A version typo in the guide's history would otherwise adopt another migration as applied.
+                if let name = node["name"]?.stringValue, Self.comparable(name) != Self.comparable(migration.name) {
+                    throw CommandError(
+                        "the graph's (:Migration) node for \(migration.version) is named '\(name)', the file "
+                            + "\(migration.path) '\(migration.name)': baseline adopts a migration only under its own "
+                            + "name (rename the file if they are the same migration)"
+                    )
+                }
             }
             var output = StandardOutput()
             for migration in adopted {
@@ -85,5 +93,10 @@ struct BaselineCommand: AsyncParsableCommand {
                 output.write("\(migration.version) \(migration.name): adopted as applied\n")
             }
         }
+    }
+
+    /// A migration's name as both sides may spell it: `add_project_priority`, `Add project priority`.
+    static func comparable(_ name: String) -> String {
+        String(name.lowercased().unicodeScalars.filter(CharacterSet.alphanumerics.contains).map(Character.init))
     }
 }

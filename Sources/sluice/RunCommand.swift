@@ -128,7 +128,14 @@ struct RunCommand: AsyncParsableCommand {
             if let chosen {
                 queue = [chosen]
             } else {
-                (queue, blocker) = try await MigrationLedger.read(jobStore, catalog: catalog, target: target).pending
+                let ledger = try await MigrationLedger.read(jobStore, catalog: catalog, target: target)
+                (queue, blocker) = ledger.pending
+                var errors = StandardOutput.error
+                for changed in ledger.statuses where changed.state == .changedAfterApply {
+                    errors.write(
+                        "warning: \(Self.changedAfterApply(changed.version, applied: changed.applied?.checksum))\n"
+                    )
+                }
                 if queue.isEmpty && blocker == nil {
                     var output = StandardOutput()
                     output.write("nothing pending on \(target)\n")
@@ -442,7 +449,12 @@ struct RunCommand: AsyncParsableCommand {
         // Nothing unfinished: a finished job of this migration decides whether there is work. A run
         // killed after its job succeeded must not apply the migration a second time when started again.
         let history = try await GraphHistory.load(store, target: target)
-        if let reason = history.nothingToDo(migration.version, direction, target: target) {
+        if var reason = history.nothingToDo(migration.version, direction, target: target) {
+            if direction == .up, let applied = history.latest(migration.version)?.checksum,
+                applied != migration.checksum
+            {
+                reason += "; " + changedAfterApply(migration.version, applied: applied)
+            }
             throw AlreadyDone(reason)
         }
         if let refusal = history.refusal(migration, direction) {
@@ -513,6 +525,12 @@ struct RunCommand: AsyncParsableCommand {
     private static let notDue = "another job holds its graph, or an earlier one is queued first"
 
     /// The migration is already where the command would take it: not an error, nothing to do.
+    /// Says that an applied migration's file changed since, which running it cannot bring to the graph.
+    static func changedAfterApply(_ version: MigrationVersion, applied checksum: String?) -> String {
+        "\(version)'s file changed after it was applied\(checksum.map { " (checksum \($0.prefix(12)) then)" } ?? ""): an "
+            + "applied migration is not run again, so the change is not on the graph; put it in a new migration"
+    }
+
     struct AlreadyDone: Error {
         var message: String
         init(_ message: String) { self.message = message }

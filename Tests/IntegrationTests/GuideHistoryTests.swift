@@ -98,6 +98,23 @@ extension GuideMigrationsTests {
         let refused = try await graph.sluice(["baseline", "003"], schema: schema)
         #expect(refused.status == 1)
         #expect(refused.errors.contains("no (:Migration) node for 003 rename_customer_guid"), "\(refused.errors)")
+        // A node under 003 for another migration (a version typo in the guide's history) is not adopted as 003.
+        try await graph.server.withConnection { connection in
+            _ = try await graph.server.query(
+                connection,
+                "CREATE (:Migration {version: 3, name: 'add_customer_tier', appliedBy: 'guide', status: 'applied'})"
+            )
+        }
+        let misnamed = try await graph.sluice(["baseline", "003"], schema: schema)
+        #expect(misnamed.status == 1)
+        #expect(
+            misnamed.errors.contains("node for 003 is named 'add_customer_tier'")
+                && misnamed.errors.filter { $0 == "\n" }.count == 1,
+            "\(misnamed.errors)"
+        )
+        try await graph.server.withConnection { connection in
+            _ = try await graph.server.query(connection, "MATCH (m:Migration {version: 3}) DELETE m")
+        }
 
         let adopted = try await graph.sluice(["baseline", "002"], schema: schema)
         #expect(adopted.status == 0, "\(adopted.errors)")

@@ -97,6 +97,28 @@ import Testing
         let counters = try await harness.histogram(of: "counter", label: label)
         #expect(counters == [.integer(1): Int64(Self.nodes)], "every node once: \(counters)")
         #expect(try await harness.store.jobs().count == 1, "the refused run left a job")
+
+        // The applied file edited afterwards: running it does nothing, and says why the edit is not on the graph.
+        let file = harness.folder.appendingPathComponent("001_test.cypher")
+        try (try String(contentsOf: file, encoding: .utf8) + "\n// edited after it was applied\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let edited = try harness.start("1")
+        #expect(await edited.wait() == 0, "\(edited.standardError)")
+        #expect(
+            edited.standardOutput.contains("001 is already applied")
+                && edited.standardOutput.contains("001's file changed after it was applied (checksum "),
+            "\(edited.standardOutput)"
+        )
+        let all = try JobStoreTestDatabase.Child(
+            CypherCommandTests.executable.path,
+            ["run", "--all", "--migrations", harness.folder.path, "--schema", harness.schema],
+            environment: harness.environment
+        )
+        #expect(await all.wait() == 0, "\(all.standardError)")
+        #expect(
+            all.standardError.contains("warning: 001's file changed after it was applied"),
+            "\(all.standardError)"
+        )
         await harness.cleanUp(label: label)
     }
 

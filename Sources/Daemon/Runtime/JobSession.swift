@@ -714,7 +714,9 @@ struct JobSession {
                 MigrationProblem(
                     reason:
                         "\(migration.path) changed since the job was enqueued (checksum \(migration.checksum.prefix(12)), "
-                        + "job \(job.migrationChecksum.prefix(12))): restore the file or cancel the job"
+                        + "job \(job.migrationChecksum.prefix(12))): a job runs the file it was queued with; queue the migration again "
+                        + "to run the file as it is now (`sluice enqueue \(job.migrationVersion)\(job.direction == .down ? " --down" : "")`), after restoring it if "
+                        + "the change was a mistake"
                 )
             )
         }
