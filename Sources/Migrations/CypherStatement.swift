@@ -33,6 +33,43 @@ struct CypherStatement {
 
     var line: Int { tokens[0].line }
 
+    /// The features beyond the common core this statement uses, whether or not a `requires` line names them: pre-flight
+    /// probes them all, so a server without one refuses the job before its first write, not at the statement.
+    var features: Set<CypherFeature> {
+        var found: Set<CypherFeature> = []
+        for index in tokens.indices {
+            let token = tokens[index]
+            let previous = index > 0 ? tokens[index - 1] : nil
+            func next(_ offset: Int) -> CypherToken? {
+                index + offset < tokens.count ? tokens[index + offset] : nil
+            }
+            func isSymbol(_ token: CypherToken?, _ text: String) -> Bool {
+                token.map { $0.kind == .symbol && $0.text == text } ?? false
+            }
+            func isWord(_ token: CypherToken?, _ word: String) -> Bool {
+                token.map { $0.kind == .word && $0.name.uppercased() == word } ?? false
+            }
+            guard token.kind == .word, !isSymbol(previous, "."), !isSymbol(previous, ":") else { continue }
+            switch token.name.uppercased() {
+            case "IS" where isSymbol(next(1), ":") && isSymbol(next(2), ":"):
+                found.insert(.typePredicate)
+            case "DURATION" where isSymbol(next(1), ".") && next(2)?.name == "inDays":
+                found.insert(.durationInDays)
+            case "DATETIME" where isSymbol(next(1), "("):
+                found.insert(.datetime)
+            case "INDEX" where isWord(next(1), "IF") && isWord(next(2), "NOT") && isWord(next(3), "EXISTS"):
+                found.insert(.indexIfNotExists)
+            case "EXISTS" where isSymbol(next(1), "{"):
+                found.insert(.existsSubquery)
+            case "COUNT" where isSymbol(next(1), "{"):
+                found.insert(.countSubquery)
+            default:
+                break
+            }
+        }
+        return found
+    }
+
     /// The source from the first token of `range` to the end of its last, comments between them kept.
     func text(_ range: Range<Int>) -> String {
         guard !range.isEmpty else { return "" }

@@ -19,8 +19,8 @@ public struct MigrationFile: Sendable, Hashable {
     public let finalize: MigrationDirection?
     public let options: MigrationOptions
     public let parameters: [MigrationParameter]
-    /// Cypher features the migration needs beyond the common core, as the file names them
-    /// (`duration.inDays`, `IS ::`): a server known to lack one is refused before any write.
+    /// Cypher features the migration needs beyond the common core, as the file names them (`duration.inDays`, `IS ::`),
+    /// then those its Cypher uses that it does not name: a server known to lack one is refused before any write.
     public let requires: [String]
     public let indexes: [IndexRequirement]
 

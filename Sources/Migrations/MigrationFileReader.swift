@@ -24,6 +24,11 @@ struct MigrationFileReader {
         self.path = path
     }
 
+    /// The features the file's Cypher uses: required as if a `requires` line named them.
+    private var usedFeatures: Set<CypherFeature> {
+        statements.reduce(into: []) { $0.formUnion($1.statement.features) }
+    }
+
     /// The migration, or nil with ``errors`` saying why not.
     mutating func read(_ bytes: [UInt8]) -> MigrationFile? {
         let fileName = String(path.split(separator: "/").last ?? "")
@@ -53,7 +58,7 @@ struct MigrationFileReader {
             finalize: directions[.finalize],
             options: options,
             parameters: parameters,
-            requires: requires,
+            requires: requires + usedFeatures.map(\.rawValue).filter { !requires.contains($0) }.sorted(),
             indexes: indexes
         )
     }

@@ -57,6 +57,33 @@ import Testing
         #expect(file.indexes[0].properties == ["key", "other"])
     }
 
+    /// A feature the Cypher uses is required as if named: pre-flight then refuses a server without it before the first
+    /// write. Words that only look like one (a property, a label, a map key) are not features.
+    @Test func featuresTheCypherUsesAreRequiredThoughNotNamed() throws {
+        let text =
+            minimalMigration
+            .replacingOccurrences(
+                of: "WHERE t.marked IS NULL\n",
+                with: """
+                    WHERE t.marked IS NULL AND NOT t.due IS :: DATE AND EXISTS { MATCH (t)--() }
+                      AND t.datetime IS NULL AND NOT t:Datetime AND {count: 1}.count = 1
+
+                    """
+            )
+            .replacingOccurrences(of: "SET t.marked = true", with: "SET t.marked = datetime(), t.n = COUNT { (t)--() }")
+        #expect(try parse(text).requires == ["COUNT {}", "EXISTS {}", "IS ::", "datetime"])
+        let named = text.replacingOccurrences(
+            of: "// sluice:description Marks every Thing.\n",
+            with: "// sluice:description Marks every Thing.\n// sluice:requires datetime\n"
+        )
+        #expect(try parse(named).requires == ["datetime", "COUNT {}", "EXISTS {}", "IS ::"])
+        let plain = minimalMigration.replacingOccurrences(
+            of: "SET t.marked = true",
+            with: "SET t.marked = duration.between(t.a, t.b).days, t.c = t.duration.inDays"
+        )
+        #expect(try parse(plain).requires.isEmpty)
+    }
+
     @Test func probeSection() throws {
         let file = try parse(minimalMigration + "// sluice:probe\nMATCH (t:Thing) RETURN t.name LIMIT 10;\n")
         #expect(file.options.probe == MigrationQuery(text: "MATCH (t:Thing) RETURN t.name LIMIT 10", line: 20))
