@@ -23,7 +23,11 @@ struct ThrottleCommand: AsyncParsableCommand {
     @OptionGroup var db: DBOptions
     @OptionGroup var job: JobArgument
 
-    @Option(help: ArgumentHelp("The most items per second the job may run at, at least 1.", valueName: "items/s"))
+    // Unconditional: a negative value (-5) is refused as out of range, not taken for an option.
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("The most items per second the job may run at, at least 1.", valueName: "items/s")
+    )
     var maxRate: Int?
 
     @Flag(help: "Remove the cap set with --max-rate.")

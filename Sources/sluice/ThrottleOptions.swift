@@ -11,6 +11,7 @@ struct ThrottleOptions: ParsableArguments {
     var noThrottle = false
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The probe's p99 latency to keep the graph under (default: [throttle] target_p99, else 50).",
             valueName: "ms"
@@ -19,6 +20,7 @@ struct ThrottleOptions: ParsableArguments {
     var targetP99: Int?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The probe's p99 latency at which work pauses until it recovers (default: [throttle] critical_p99, "
                 + "else 250).",
@@ -28,6 +30,7 @@ struct ThrottleOptions: ParsableArguments {
     var criticalP99: Int?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "A rate the job never exceeds (default: [throttle] max_items_per_second, else none).",
             valueName: "items/s"
@@ -45,6 +48,7 @@ struct ThrottleOptions: ParsableArguments {
     var probe: String?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Time between the starts of two probes (default: [throttle] probe_interval, else 250).",
             valueName: "ms"
@@ -56,6 +60,7 @@ struct ThrottleOptions: ParsableArguments {
 
     func validate() throws {
         if let targetP99, targetP99 < 1 { throw ValidationError("--target-p99 must be at least 1 ms") }
+        if let criticalP99, criticalP99 < 1 { throw ValidationError("--critical-p99 must be at least 1 ms") }
         if let criticalP99, let targetP99, criticalP99 <= targetP99 {
             throw ValidationError("--critical-p99 must be above --target-p99")
         }

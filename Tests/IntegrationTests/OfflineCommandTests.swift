@@ -119,6 +119,13 @@ import Testing
             let run = try await Self.sluice([command, "--limit", "-1"])
             #expect(Self.isOneLineError(run, containing: "--limit must be at least 1, got -1"), "\(run.errors)")
         }
+        // A rate or latency is refused for its value, not taken for a missing one ("Missing value for '--max-rate'").
+        var run = try await Self.sluice(["throttle", "1", "--max-rate", "-5"])
+        #expect(Self.isOneLineError(run, containing: "--max-rate must be at least 1 item/s, got -5"), "\(run.errors)")
+        for option in ["--max-rate", "--target-p99", "--critical-p99", "--probe-interval"] {
+            run = try await Self.sluice(["run", "1", option, "-5"])
+            #expect(run.status != 0 && run.errors.contains("\(option) must be"), "\(option): \(run.errors)")
+        }
         try await Self.withFolder { folder in
             let migrations = folder.path
             _ = try await Self.sluice(["new", "first", "--migrations", migrations])
@@ -161,6 +168,47 @@ import Testing
     }
 
     /// A rate limit near `Int.max` trapped in the throttle controller: every flag that sets one refuses it.
+    /// A metrics port in use stops the daemon at start with the system's reason, not NIO's call
+    /// (`bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`).
+    @Test func aMetricsPortInUseIsRefusedWithTheSystemsReason() async throws {
+        let taken = try TakenPort()
+        defer { taken.close() }
+        let run = try await Self.sluice(
+            ["daemon"],
+            environment: ["SLUICE_METRICS_LISTEN": "127.0.0.1:\(taken.port)", "SLUICE_POSTGRES": "host=/nonexistent"]
+        )
+        #expect(
+            run.status != 0 && run.errors.contains("cannot listen on 127.0.0.1:\(taken.port): Address already in use")
+                && !run.errors.contains("descriptor"),
+            "\(run.errors)"
+        )
+    }
+
+    /// A TCP port on 127.0.0.1 held open by the test.
+    struct TakenPort {
+        let descriptor: Int32
+        let port: Int
+
+        init() throws {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    bind(descriptor, socketAddress, length) == 0 && listen(descriptor, 1) == 0
+                        && getsockname(descriptor, socketAddress, &length) == 0
+                }
+            }
+            try #require(bound, "cannot bind a port for the test: errno \(errno)")
+            self.descriptor = descriptor
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        func close() { _ = Glibc.close(descriptor) }
+    }
+
     @Test func rateLimitsAreCapped() async throws {
         let huge = "9223372036854775807"
         var run = try await Self.sluice(["throttle", "1", "--max-rate", huge])

@@ -24,7 +24,7 @@ public struct MetricsService: Service {
         settings: DaemonSettingsStore,
         logger: Logger
     ) async throws -> MetricsService {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -38,13 +38,25 @@ public struct MetricsService: Service {
                     )
                 }
             }
-            .bind(host: address.host, port: address.port)
-            .get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: address.host, port: address.port).get()
+        } catch let error as IOError {
+            // NIO's description names its own call ("bind(descriptor:ptr:bytes:): ... (errno: 98)"); the system's
+            // message is what an operator can act on.
+            throw BindFailure(reason: String(cString: strerror(error.errnoCode)))
+        }
         let service = MetricsService(channel: channel, metrics: metrics, settings: settings, logger: logger)
         // With port 0 the system picked the port: the line says which.
         let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
         logger.notice("metrics served at http://\(bound)/metrics", metadata: ["metrics.listen": "\(bound)"])
         return service
+    }
+
+    /// Why the endpoint could not bind, as the system says it: `Address already in use`.
+    struct BindFailure: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
     }
 
     public func run() async throws {

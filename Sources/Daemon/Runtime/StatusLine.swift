@@ -43,9 +43,9 @@ public enum StatusLine {
     /// The graph refused the credentials: a configuration problem, not an outage, so the line says what to fix.
     public static func credentialsRefused(by graph: String, retryIn: Duration) -> String {
         """
-        graph \(graph) refused the credentials: fix the password (password_file, credential bolt-password or \
-        SLUICE_BOLT_PASSWORD) and reload or restart sluice; the job waits, next attempt at the reload or in \
-        \(DurationText.format(retryIn.roundedToSeconds))
+        graph \(graph) refused the credentials: fix the password and reload sluice (password_file) or restart it \
+        (credential bolt-password, which systemd hands over at start; SLUICE_BOLT_PASSWORD); the job waits, next \
+        attempt at the reload or in \(DurationText.format(retryIn.roundedToSeconds))
         """
     }
 
