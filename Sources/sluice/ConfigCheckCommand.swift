@@ -19,7 +19,13 @@ struct ConfigCheckCommand: ParsableCommand {
 
     func run() throws {
         var output = StandardOutput()
-        output.write(Self.render(try file.daemonConfiguration(readingPassword: true)))
+        let configuration = try file.daemonConfiguration(readingPassword: true)
+        do {
+            try configuration.checkMigrationsFolder()
+        } catch {
+            throw CommandError(error.description)
+        }
+        output.write(Self.render(configuration))
     }
 
     /// The settings as TOML, each line commented with its source and environment variable.

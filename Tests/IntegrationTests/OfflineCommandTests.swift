@@ -168,6 +168,26 @@ import Testing
     }
 
     /// A rate limit near `Int.max` trapped in the throttle controller: every flag that sets one refuses it.
+    /// A migrations folder the daemon cannot list is a refused configuration (by `config check` and at the daemon's
+    /// start, naming the setting), not a failure of every job the daemon would claim.
+    @Test func aMissingMigrationsFolderIsARefusedConfiguration() async throws {
+        try await Self.withFolder { folder in
+            let file = folder.appendingPathComponent("a-file")
+            try "".write(to: file, atomically: true, encoding: .utf8)
+            for (path, reason) in [("/nonexistent/migrations", "no such folder"), (file.path, "not a folder")] {
+                let environment = ["SLUICE_MIGRATIONS": path, "SLUICE_POSTGRES": "host=/nonexistent"]
+                for command in [["config", "check"], ["daemon"]] {
+                    let run = try await Self.sluice(command, environment: environment)
+                    #expect(
+                        run.status != 0 && run.errors.contains("[migrations] folder: \(path): \(reason)")
+                            && run.errors.contains("SLUICE_MIGRATIONS"),
+                        "\(command): \(run.errors)"
+                    )
+                }
+            }
+        }
+    }
+
     /// A metrics port in use stops the daemon at start with the system's reason, not NIO's call
     /// (`bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`).
     @Test func aMetricsPortInUseIsRefusedWithTheSystemsReason() async throws {

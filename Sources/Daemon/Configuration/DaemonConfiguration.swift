@@ -287,6 +287,27 @@ public struct DaemonConfiguration: Sendable {
         giveUpAfter: .seconds(4)
     )
 
+    /// Refuses a migrations folder the daemon cannot list (missing, a file, unreadable), naming the setting: checked
+    /// when the daemon starts or reloads and by `sluice config check`, so that a mistyped path is a refused
+    /// configuration, not a failure of every job the daemon claims (in a job store other daemons may share).
+    public func checkMigrationsFolder() throws(ConfigurationError) {
+        let folder = MigrationsFolder.toRead(explicit: migrationsFolder)
+        var isFolder: ObjCBool = false
+        let problem: String? =
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+                "no such folder"
+            } else if !isFolder.boolValue {
+                "not a folder"
+            } else if !FileManager.default.isReadableFile(atPath: folder) {
+                "cannot be read"
+            } else {
+                nil
+            }
+        guard let problem else { return }
+        let source = effective.first { $0.setting == .migrationsFolder }?.source ?? .defaultValue
+        throw .invalidValue(source: source, key: Setting.migrationsFolder.name, reason: "\(folder): \(problem)")
+    }
+
     /// The settings that differ between `self` and `other` and need a restart to take effect.
     public func restartOnlyChanges(comparedTo other: DaemonConfiguration) -> [Setting] {
         let old = Dictionary(effective.map { ($0.setting, $0) }, uniquingKeysWith: { first, _ in first })

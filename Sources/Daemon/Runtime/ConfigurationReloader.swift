@@ -44,6 +44,7 @@ public struct ConfigurationReloader: Service {
         let old = settings.current
         do {
             let new = try DaemonConfiguration.load(path: old.path, environment: environment)
+            try new.checkMigrationsFolder()
             let restartOnly = old.restartOnlyChanges(comparedTo: new)
             settings.replace(with: new)
             logLevel.value = new.daemon.logLevel

@@ -17,6 +17,7 @@ public enum DaemonMain {
         try ProcessDumpability.disable()
         let path = DaemonConfiguration.path(explicit: configPath, environment: environment)
         let configuration = try DaemonConfiguration.load(path: path, environment: environment)
+        try configuration.checkMigrationsFolder()
         let logLevel = ReloadableLogLevel(configuration.daemon.logLevel)
         LoggingSystem.bootstrap(
             { label, provider in
