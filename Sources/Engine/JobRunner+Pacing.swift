@@ -52,6 +52,9 @@ extension JobRunner {
     ///   - batch: the batch that just ran, for the rate limits; nil before the first.
     ///   - requested: the job's batch size, which the throttle never exceeds.
     ///   - report: called with each decision that is a change, for the progress line, and again each second of a wait.
+    ///   - settle: waits for the checkpoint of the batch before, when one is in flight; called before the throttle
+    ///     pauses work (a time window, critical latency) or waits a second or more (a rate cap), so that its progress is reported
+    ///     while the job waits, not once the next batch runs (hours later, under a business-hours window).
     func pace(
         _ pacer: BatchPacer<ContinuousClock>,
         lease: JobLease,
@@ -60,7 +63,8 @@ extension JobRunner {
         requested: Int,
         pacing: inout Pacing,
         logger: Logger,
-        report: (ThrottleDecision) -> Void
+        report: (ThrottleDecision) -> Void,
+        settle: () async throws(EngineError) -> JobControl?
     ) async throws(EngineError) -> Paced {
         // The latest control row's cap, even none (an operator's `throttle --clear`), wins over the one read at the
         // claim; that one counts only until a checkpoint has answered.
@@ -78,6 +82,11 @@ extension JobRunner {
                 override.maxItemsPerSecond = control.operatorMaxRate
                 pacing.reported = decision
                 report(decision)
+            }
+            if decision.state == .paused || decision.pause >= Self.waitSlice, let settled = try await settle(),
+                settled.shouldStop
+            {
+                return .stop(settled)
             }
             let clock = ContinuousClock()
             let end = clock.now + decision.pause

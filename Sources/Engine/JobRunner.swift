@@ -278,6 +278,8 @@ public struct JobRunner: Sendable {
                                     committedBatch: false
                                 )
                             )
+                        } settle: { () async throws(EngineError) in
+                            try await settle()
                         }
                         switch paced {
                         case .next(let size): count = min(count, size)

@@ -69,9 +69,10 @@ struct JobView {
         job.state.isActive && (job.leaseExpiresAt.map { $0 > now } ?? false)
     }
 
-    /// Items per second, while a worker runs the job.
+    /// Items per second, while a worker runs the job and the throttle does not pause it (a time window, critical
+    /// latency: the rate before the pause says nothing of when it ends).
     var rate: Double? {
-        guard job.state == .running, hasLiveWorker, let rate = job.rate else { return nil }
+        guard job.state == .running, hasLiveWorker, throttle.state != "paused", let rate = job.rate else { return nil }
         return rate
     }
 

@@ -237,7 +237,9 @@ struct PostgresFaultTests {
                         + "\(progress)after \(waits().count - seen) more attempts): \(first?.text ?? "none")"
                 )
                 cleared = true
-                lasted = ContinuousClock.now - appliedAt
+                // The outage the daemon saw: from its first failed attempt (a fault on the tablespace bites only at
+                // the next write that needs a new page: at the job's end, 9 s after the fault, in one CI run).
+                lasted = ContinuousClock.now - (first?.at ?? appliedAt)
                 try await clear(fixture)
                 // Reconnects back off (the connection's own, 50 ms doubling up to 5 s, then the work loop's): a long
                 // fault costs a bounded number of attempts.

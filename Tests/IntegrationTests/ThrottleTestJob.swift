@@ -136,6 +136,9 @@ final class ThrottleTestJob: Sendable {
 
     var latest: Report? { reports.withLock { $0.last } }
 
+    /// The last report of a committed batch: what the journal's last "batch committed" and STATUS= say.
+    var latestCommitted: Report? { reports.withLock { $0.last { $0.progress.committedBatch } } }
+
     /// Polls the reports until one satisfies `condition`, for at most `timeout`.
     func waitFor(
         _ what: String,

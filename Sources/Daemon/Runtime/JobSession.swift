@@ -71,6 +71,8 @@ struct JobSession {
         var stuckReported = false
         /// Why the throttle holds the job back, when it does.
         var throttle: String?
+        /// The throttle pauses work (critical latency, a time window): no rate or ETA is shown meanwhile.
+        var pausedByThrottle = false
         /// The control row that made the heartbeat stop the run (a pause, a cancel), for the session's ending.
         var stoppedBy: JobControl?
     }
@@ -395,7 +397,10 @@ struct JobSession {
             metrics.throttleDecided(update.throttle, at: now)
             let snapshot = progress.state.withLock { state in
                 state.throttle = throttle
+                state.pausedByThrottle = update.throttle?.state == .paused
                 state.lastProgress = now
+                // A job planned, then held back before its first batch, shows its total, not "planning".
+                state.total = state.total ?? update.total
                 return state
             }
             status(progressLine(snapshot))
@@ -410,6 +415,7 @@ struct JobSession {
             state.stuckReported = false
             state.rate.record(done: update.done, at: now - Self.origin)
             state.throttle = throttle
+            state.pausedByThrottle = update.throttle?.state == .paused
             return (from, state)
         }
         let rate = snapshot.rate.itemsPerSecond
@@ -469,7 +475,7 @@ struct JobSession {
             direction: job.direction.rawValue,
             done: progress.done,
             total: total,
-            itemsPerSecond: progress.rate.itemsPerSecond,
+            itemsPerSecond: progress.pausedByThrottle ? nil : progress.rate.itemsPerSecond,
             throttle: progress.throttle,
             stuckFor: stuckFor
         )
