@@ -176,6 +176,28 @@ extension JobRunner {
         }
     }
 
+    /// Ends a job an operator cancelled (its run stopped after the batch in flight): in Postgres with its history
+    /// entry (`partial` when it changed items), then in the graph, as a job's other endings are: the `(:Migration)`
+    /// node says what the history says (a down cancelled part-way left the migration partly undone, not applied)
+    /// and the job's node is marked finished.
+    public func cancelJob(_ lease: JobLease) async throws(EngineError) -> Job {
+        let options = transactionOptions(job: lease.job)
+        let changed = try await store(.finish) { () async throws(JobStoreError) in
+            try await store.job(lease.jobID)?.itemsChanged ?? lease.job.itemsChanged
+        }
+        let job = try await finish(
+            lease,
+            outcome: .cancelled,
+            items: changed,
+            status: .partial,
+            options: options,
+            mirror: changed > 0,
+            recordsHistory: changed > 0
+        )
+        await finishNode(lease, options: options)
+        return job
+    }
+
     /// Records the job's end in Postgres (job and history in one transaction), then mirrors the
     /// history entry into the graph's `(:Migration)` nodes.
     private func finish(
@@ -184,7 +206,8 @@ extension JobRunner {
         items: Int64,
         status: MigrationHistoryEntry.Status,
         options: BoltTransactionOptions,
-        mirror: Bool = true
+        mirror: Bool = true,
+        recordsHistory: Bool = true
     ) async throws(EngineError) -> Job {
         let job = lease.job
         var history = MigrationHistoryEntry(
@@ -199,8 +222,9 @@ extension JobRunner {
             items: items,
             status: status
         )
+        let entry = recordsHistory ? history : nil
         let finished = try await store(.finish) { () async throws(JobStoreError) in
-            try await store.finish(lease, outcome, history: history)
+            try await store.finish(lease, outcome, history: entry)
         }
         history.appliedAt = finished.finishedAt
         guard mirror else { return finished }

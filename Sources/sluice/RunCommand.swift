@@ -290,7 +290,7 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandError("\(migration.version) \(direction.rawValue): failed: \(reason) (job \(job.id))")
         case .stopped(let control?) where control.cancelRequested:
             // The run holds the job: it ends it, as a daemon would; nobody else would.
-            let ended = try await jobStore.finish(lease, .cancelled)
+            let ended = try await runner.cancelJob(lease)
             let kept = JobView(ended).keptChanges.map { "; " + $0 } ?? ""
             throw CommandError(
                 "\(migration.version) \(direction.rawValue): cancelled by an operator at offset \(ended.planDone) "

@@ -370,7 +370,7 @@ struct JobSession {
             return .done
         case .success(.stopped(let control)):
             let (stoppedBy, done) = progress.state.withLock { ($0.stoppedBy, $0.done) }
-            return await stopped(control ?? stoppedBy, done: done, logger: logger)
+            return await stopped(control ?? stoppedBy, done: done, runner: runner, logger: logger)
         case .success(.fenced):
             logger.warning("job taken over by another worker: this one stopped without writing")
             return .done
@@ -559,7 +559,7 @@ struct JobSession {
 
     /// The runner stopped after its batch in flight: on an operator's `control`, or for the daemon's shutdown (nil),
     /// with `done` the progress of its last checkpoint.
-    private func stopped(_ control: JobControl?, done: Int64, logger: Logger) async -> End {
+    private func stopped(_ control: JobControl?, done: Int64, runner: JobRunner, logger: Logger) async -> End {
         guard let control else {
             logger.notice(
                 "job stopped for shutdown after its batch in flight; it resumes from offset \(done)",
@@ -568,7 +568,7 @@ struct JobSession {
             return .done
         }
         if control.cancelRequested {
-            return await finishCancelled(logger: logger)
+            return await finishCancelled(by: runner, logger: logger)
         }
         if control.state == .paused {
             logger.notice(
@@ -583,9 +583,28 @@ struct JobSession {
         return .done
     }
 
-    private func finishCancelled(logger: Logger) async -> End {
-        do {
-            let job = try await store.finish(lease, .cancelled)
+    /// Ends the job as cancelled: with `runner`, in the graph too (its history node and job node), as the run that
+    /// stopped for the cancel; without (a job claimed with its cancel pending, its worker gone), in Postgres alone.
+    private func finishCancelled(by runner: JobRunner? = nil, logger: Logger) async -> End {
+        do throws(JobStoreError) {
+            let job: Job
+            if let runner {
+                do {
+                    job = try await runner.cancelJob(lease)
+                } catch .store(_, let error) {
+                    throw error
+                } catch .leaseLost {
+                    logger.warning("lease lost: another worker took the job over before it was cancelled")
+                    return .done
+                } catch {
+                    // The graph's side failed after Postgres recorded the end: the job is cancelled all the same.
+                    logger.warning("cancelled job not recorded in the graph: \(error)")
+                    guard let ended = try await store.job(lease.jobID) else { throw .jobNotFound(lease.jobID) }
+                    job = ended
+                }
+            } else {
+                job = try await store.finish(lease, .cancelled)
+            }
             logger.notice(
                 "job cancelled by an operator at offset \(job.planDone)",
                 metadata: [
