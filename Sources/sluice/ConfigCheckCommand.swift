@@ -45,6 +45,10 @@ struct ConfigCheckCommand: ParsableCommand {
             let assignment = (entry.setting.isFileKey ? "" : "# ") + "\(entry.setting.key) = \(entry.displayValue)"
             let padding = String(repeating: " ", count: max(1, width - assignment.count + 2))
             lines.append("\(assignment)\(padding)# \(entry.source) (\(entry.setting.environment))")
+            if entry.setting == .graphPassword, entry.source == .defaultValue {
+                // Run by hand, the check sees no credentials directory; the unit's daemon has one.
+                lines.append("#   under systemd the unit's credential bolt-password applies ($CREDENTIALS_DIRECTORY)")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
