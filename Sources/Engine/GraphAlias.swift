@@ -39,7 +39,7 @@ public enum GraphAlias {
             let found: [BoltRecord]
             do {
                 found = try await connection.run(
-                    "MATCH (n:SluiceJob {id: $sluice_job}) RETURN count(n) AS found",
+                    GraphJobNode.exists,
                     parameters: ["sluice_job": GraphJobNode.key(applier)],
                     options: options
                 ).collect()

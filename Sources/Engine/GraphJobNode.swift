@@ -28,6 +28,9 @@ public enum GraphJobNode {
 
     /// The node's state, for reconciling after an ambiguous batch, and whether the job still holds the items of
     /// `$sluice_graph` (``GraphHold``): a batch whose job lost the hold commits nothing.
+    /// Whether the node of job `$sluice_job` is on this graph: the mark a job leaves on the graph it ran on.
+    static let exists = "MATCH (sluice_job:SluiceJob {id: $sluice_job}) RETURN count(sluice_job) AS found"
+
     public static let read = """
         MATCH (sluice_job:SluiceJob {id: $sluice_job})
         OPTIONAL MATCH (sluice_graph:SluiceGraph {key: $sluice_graph})

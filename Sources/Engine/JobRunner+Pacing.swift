@@ -53,8 +53,9 @@ extension JobRunner {
     ///   - requested: the job's batch size, which the throttle never exceeds.
     ///   - report: called with each decision that is a change, for the progress line, and again each second of a wait.
     ///   - settle: waits for the checkpoint of the batch before, when one is in flight; called before the throttle
-    ///     pauses work (a time window, critical latency) or waits a second or more (a rate cap), so that its progress is reported
-    ///     while the job waits, not once the next batch runs (hours later, under a business-hours window).
+    ///     pauses work (a time window, critical latency) or waits a second or more (a rate cap), so that its
+    ///     progress is reported while the job waits, not once the next batch runs (hours later, under a
+    ///     business-hours window).
     func pace(
         _ pacer: BatchPacer<ContinuousClock>,
         lease: JobLease,
