@@ -400,7 +400,8 @@ public final class JobStore: Sendable {
             token: job.leaseToken,
             owner: worker.rawValue,
             duration: duration,
-            previousOwner: try row.decode("previous_owner")
+            previousOwner: try row.decode("previous_owner"),
+            previousReleased: try row.decode("previous_released")
         )
     }
 

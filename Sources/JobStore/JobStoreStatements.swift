@@ -48,6 +48,11 @@ public struct JobStoreStatements: Sendable {
     /// `now()`, `started_at` (as `finished_at` in ``finish``) from `clock_timestamp()`, the moment of the change, since
     /// `now()` is when the statement's transaction began, which can precede the commit of the job it waited for: a
     /// job would then seem to start before the one before it on its graph had ended.
+    ///
+    /// The row back leads with how the previous lease ended, read before this claim overwrites it: `previous_owner`,
+    /// and `previous_released`, true when that owner let the lease go (``release``: a shutdown, a pause honoured, the
+    /// graph's hold) and false when it did not (a crash, a kill, the watchdog: the lease expired, or this identity
+    /// takes its own live one), which is what tells the journal's "taken up again" from "reclaimed".
     public var claim: String { claim(only: nil) }
 
     /// ``claim`` for a worker that serves one graph server only: parameter `$3` is the target URL it may take jobs
@@ -62,7 +67,8 @@ public struct JobStoreStatements: Sendable {
     private func claim(only condition: String?) -> String {
         """
         WITH candidate AS (
-            SELECT j.id, j.lease_owner AS previous_owner
+            SELECT j.id, j.lease_owner AS previous_owner,
+                   j.lease_owner IS NOT NULL AND j.lease_expires_at IS NULL AS previous_released
             FROM \(s).jobs AS j
             WHERE ((j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= now()))
                    OR (j.state IN ('planning', 'running')
@@ -100,7 +106,7 @@ public struct JobStoreStatements: Sendable {
             updated_at = now()
         FROM candidate
         WHERE j.id = candidate.id
-        RETURNING candidate.previous_owner, \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingSpaces }.joined(separator: ", "))
+        RETURNING candidate.previous_owner, candidate.previous_released, \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingSpaces }.joined(separator: ", "))
         """
     }
 

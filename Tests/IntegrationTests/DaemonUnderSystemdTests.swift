@@ -256,6 +256,16 @@ import Testing
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             #expect(done.planDone == Int64(scenario.nodes))
             try await scenario.expectEveryNodeChangedOnce()
+            // The restarted daemon takes up the job its predecessor let go: no crash's reclaim entry, whose catalog
+            // text sends the operator looking for a crash.
+            let entries = try await sandbox.journal(["-u", "sluice", "SLUICE_JOB=\(job.id)"])
+            let reclaimed = entries.filter { $0["MESSAGE_ID"] == SluiceMessageID.jobReclaimed.rawValue }
+            #expect(reclaimed.isEmpty, "a clean stop journalled as a crash: \(reclaimed.map { $0["MESSAGE"] ?? "" })")
+            let takenUp = entries.compactMap { $0["MESSAGE"] }.filter { $0.hasPrefix("job taken up again") }
+            #expect(
+                takenUp.count == 1 && takenUp.allSatisfy { $0.contains("at offset \(left.planDone), released by") },
+                "\(takenUp)"
+            )
         }
     }
 }

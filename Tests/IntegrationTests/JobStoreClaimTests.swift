@@ -38,10 +38,10 @@ extension JobStoreIntegrationTests {
                 let status = await child.wait()
                 #expect(status == 0, "psql \(p) failed: \(child.standardError)")
                 for line in child.standardOutput.split(separator: "\n") {
-                    // previous_owner | id | migration_version | ... | lease_owner (24th column)
+                    // previous_owner | previous_released | id | migration_version | ... | lease_owner (25th column)
                     let fields = line.split(separator: "|", omittingEmptySubsequences: false)
-                    guard fields.count > 24, let id = Int64(fields[1]) else { continue }
-                    claims.append((id, String(fields[24]), p))
+                    guard fields.count > 25, let id = Int64(fields[2]) else { continue }
+                    claims.append((id, String(fields[25]), p))
                 }
             }
             let elapsed = ContinuousClock.now - started
@@ -107,7 +107,8 @@ extension JobStoreIntegrationTests {
             let lease = try #require(takeover)
             #expect(lease.jobID == a.id)
             #expect(lease.token == claimed.leaseToken + 1)
-            #expect(lease.previousOwner == "holder-1")
+            // Its holder was killed: a reclaim, not a job let go.
+            #expect(lease.previousOwner == "holder-1" && !lease.previousReleased)
             #expect(waited < .seconds(3))
             print(
                 "SIGKILLed lease holder (2 s lease): another worker took the job after \(Int(waited.milliseconds)) ms, token \(claimed.leaseToken) -> \(lease.token)"
@@ -149,8 +150,9 @@ extension JobStoreIntegrationTests {
                 separator: "|",
                 omittingEmptySubsequences: false
             )
-            let reclaimedID = try #require(fields.flatMap { Int64($0[1]) })
-            let reclaimedToken = try #require(fields.flatMap { Int64($0[25]) })
+            let reclaimedID = try #require(fields.flatMap { Int64($0[2]) })
+            let reclaimedToken = try #require(fields.flatMap { Int64($0[26]) })
+            #expect(fields?.prefix(2) == ["holder-2", "f"], "previous owner, released: \(fields?.prefix(2) ?? [])")
             #expect(reclaimedID == b.id.rawValue)
             #expect(reclaimedToken == held.leaseToken + 1)
             #expect(reclaimedAfter < .seconds(2))
@@ -351,6 +353,8 @@ extension JobStoreIntegrationTests {
             )
             #expect(again.jobID == first.id && again.job.planDone == 10 && again.token == lease.token + 1)
             #expect(again.isResumption)
+            // Let go by its worker, not left behind by a crash.
+            #expect(again.previousOwner == "w1" && again.previousReleased)
 
             // Cancel while a worker holds the lease is a request; the worker ends the job.
             let requested = try await store.cancel(first.id, by: "carol")

@@ -170,11 +170,24 @@ struct JobSession {
         return end
     }
 
-    /// Journals how the job came to this daemon, when it is news: resumed after a pause, reclaimed after a crash. Not
-    /// when the daemon claims it again after an outage or a hold (the same run going on), so once per claim of the
-    /// job, however many attempts its graph takes to answer.
+    /// Journals how the job came to this daemon, when it is news: reclaimed after a crash (its previous holder did not
+    /// let the lease go), resumed by an operator (the resume is what this claim follows), or taken up again after its
+    /// holder let it go (a stop, a pause, the graph's hold). Not when this daemon claims it again after an outage or a
+    /// hold of its own (the same run going on), so once per claim of the job, however many attempts its graph takes
+    /// to answer.
     private func journalClaim(logger: Logger) async {
         guard interrupted == nil, let previous = lease.previousOwner else { return }
+        let worker = previous == lease.owner ? "this worker's previous run" : "worker \(previous)"
+        guard lease.previousReleased else {
+            logger.notice(
+                "job reclaimed: it was left unfinished by \(worker)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
+                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+            return
+        }
         if let resumed = await resumedBy() {
             logger.notice(
                 "job resumed by \(resumed) at offset \(job.planDone)",
@@ -183,12 +196,9 @@ struct JobSession {
                 ]
             )
         } else {
-            logger.notice(
-                "job reclaimed: it was left unfinished by \(previous == lease.owner ? "this worker's previous run" : "worker \(previous)")",
-                metadata: [
-                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
-                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
-                ]
+            logger.info(
+                "job taken up again at offset \(job.planDone), released by \(worker)",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
             )
         }
     }
@@ -565,8 +575,9 @@ struct JobSession {
             return await finishCancelled(logger: logger)
         }
         if control.state == .paused {
+            let pausedBy = await pausedBy()
             logger.notice(
-                "job paused by an operator at offset \(control.planDone)",
+                "job paused by \(pausedBy) at offset \(control.planDone)",
                 metadata: [
                     SluiceLogKey.messageID: "\(SluiceMessageID.jobPaused)", SluiceLogKey.offset: "\(control.planDone)",
                 ]
@@ -674,13 +685,27 @@ struct JobSession {
 
     // MARK: Helpers
 
-    /// Who resumed the job, when its last change of state was out of `paused` (then it was not left behind by a
-    /// crash but let go on an operator's pause).
+    /// Who resumed the job, when the resume is what this claim follows: the last change of its state under the
+    /// previous lease was out of `paused`. A resume followed by a run that ended in a stop or a crash is no news now.
     private func resumedBy() async -> String? {
-        guard let events = try? await store.events(of: job.id),
-            let last = events.last(where: { $0.kind == .state }), last.oldValue == JobState.paused.rawValue
+        guard let last = await lastStateChange(underLease: lease.token - 1), last.oldValue == JobState.paused.rawValue
         else { return nil }
         return last.actor ?? "an operator"
+    }
+
+    /// Who paused the job while this session held it, as its events name them.
+    private func pausedBy() async -> String {
+        guard let last = await lastStateChange(underLease: lease.token), last.newValue == JobState.paused.rawValue,
+            let actor = last.actor
+        else { return "an operator" }
+        return actor
+    }
+
+    /// The job's last change of state recorded under lease token `token`, when its events can be read. Each claim
+    /// raises the token by one, and an operator's pause or resume is recorded under the token of the lease it found
+    /// (held or let go): so `lease.token - 1` is the previous lease's time, up to this claim.
+    private func lastStateChange(underLease token: Int64) async -> JobEvent? {
+        (try? await store.events(of: job.id))?.last { $0.kind == .state && $0.leaseToken == token }
     }
 
     /// The job's migration from the folder, as it was when the job was enqueued (same checksum).
