@@ -218,6 +218,12 @@ struct DaemonFixture {
         return (status, ContinuousClock.now - started)
     }
 
+    /// A line of a daemon's stderr carries `job`'s fields (SLUICE_JOB, MIGRATION, DIRECTION in the journal).
+    static func namesJob(_ line: some StringProtocol, _ job: Job) -> Bool {
+        line.contains(" sluice_job=\(job.id)") && line.contains(" migration=\(job.migrationVersion)")
+            && line.contains(" direction=\(job.direction.rawValue)")
+    }
+
     /// The daemon's stderr, for a failing test's record.
     static func dump(_ daemon: JobStoreTestDatabase.Child, _ name: String) {
         print("---- \(name) stderr ----\n\(daemon.standardError.suffix(6_000))\n---- end \(name) ----")

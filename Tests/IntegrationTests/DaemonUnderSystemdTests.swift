@@ -178,6 +178,12 @@ import Testing
             let over = try await sandbox.journal(["-u", "sluice", "MESSAGE_ID=\(SluiceMessageID.waitOver)"])
             #expect(waited.count == 1, "waiting entries: \(waited.map { $0["MESSAGE"] ?? "" })")
             #expect(waited.first?["PRIORITY"] == "4", "\(waited)")
+            // The job the wait holds up: `journalctl SLUICE_JOB=` finds the wait among the job's entries.
+            #expect(
+                waited.first?["SLUICE_JOB"] == "\(job.id)" && waited.first?["MIGRATION"] == job.migrationVersion
+                    && waited.first?["DIRECTION"] == "up",
+                "\(waited)"
+            )
             #expect(over.count == 1, "end-of-wait entries: \(over.map { $0["MESSAGE"] ?? "" })")
             print("journal: \(waited.first?["MESSAGE"] ?? "none") / \(over.first?["MESSAGE"] ?? "none")")
         }

@@ -83,11 +83,16 @@ struct JobSession {
 
     private var job: Job { lease.job }
 
-    private var jobLogger: Logger {
-        var logger = self.logger
-        logger[metadataKey: SluiceLogKey.job] = "\(job.id)"
-        logger[metadataKey: SluiceLogKey.migration] = "\(job.migrationVersion)"
-        logger[metadataKey: SluiceLogKey.direction] = "\(job.direction.rawValue)"
+    private var jobLogger: Logger { Self.logger(logger, for: lease) }
+
+    /// `logger` with the fields of `lease`'s job, so that `journalctl SLUICE_JOB=N` (or `MIGRATION=`) finds the entry:
+    /// the session's own entries, and the work loop's while it waits on the job's account (an outage, refused
+    /// credentials, another store's hold).
+    static func logger(_ logger: Logger, for lease: JobLease) -> Logger {
+        var logger = logger
+        logger[metadataKey: SluiceLogKey.job] = "\(lease.job.id)"
+        logger[metadataKey: SluiceLogKey.migration] = "\(lease.job.migrationVersion)"
+        logger[metadataKey: SluiceLogKey.direction] = "\(lease.job.direction.rawValue)"
         logger[metadataKey: SluiceLogKey.worker] = "\(lease.owner)"
         return logger
     }

@@ -237,25 +237,31 @@ public struct SluiceDaemon: Service {
                 backoff.reset()
             case .postgresUnavailable(let reason):
                 interrupted = (lease.job.id, .outage)
-                guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
+                guard await wait(for: "Postgres", reason: reason, backoff: &backoff, job: lease) else { return }
             case .graphUnavailable(let reason):
                 interrupted = (lease.job.id, .outage)
                 let what = "the graph \(lease.job.target)"
-                guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff) else { return }
+                guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff, job: lease) else {
+                    return
+                }
             case .graphRefusedCredentials(let reason):
                 interrupted = (lease.job.id, .refusedCredentials)
                 let journal = !credentialsRefused
-                guard await waitForCredentials(refused: configuration.graph, reason: reason, journal: journal) else {
-                    return
-                }
+                guard
+                    await waitForCredentials(
+                        refused: configuration.graph,
+                        reason: reason,
+                        journal: journal,
+                        job: lease
+                    )
+                else { return }
                 credentialsRefused = true
             case .graphBusy(let holder):
                 interrupted = (lease.job.id, .heldItems)
                 // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
                 let reason = "job \(lease.job.id) waits: its items are held by \(holder)"
-                guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
-                    return
-                }
+                let what = "the graph \(lease.job.target)"
+                guard await wait(for: what, reason: reason, backoff: &backoff, job: lease) else { return }
             }
         }
     }
@@ -274,12 +280,14 @@ public struct SluiceDaemon: Service {
 
     /// Says why the daemon waits and sleeps the next backoff delay; false when stopping. STATUS= follows every
     /// attempt; the journal gets the first of an outage as a warning (the retries at debug level), and its end from
-    /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage.
-    private func wait(for what: String, reason: String, backoff: inout Backoff) async -> Bool {
+    /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage. The entries name the job the
+    /// wait is for, when it is for one (`job`, the lease it let go).
+    private func wait(for what: String, reason: String, backoff: inout Backoff, job: JobLease? = nil) async -> Bool {
         let first = outage.failed(waitingFor: what)
         let delay = backoff.delay()
         let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
         send(.status(line))
+        let logger = job.map { JobSession.logger(self.logger, for: $0) } ?? self.logger
         if first {
             logger.warning(
                 "\(line)",
@@ -295,11 +303,17 @@ public struct SluiceDaemon: Service {
     /// either, which keeps its checkpoint. STATUS= says what to fix and the journal says it once (`journal`) at error
     /// level. The job is tried again as soon as a reload (SIGHUP) brings other credentials (a fixed password file or
     /// credential), else only every ``credentialsRetry``: a server may lock the account out after a few refusals in
-    /// a row (ArcadeDB does), for the application too, so the backoff of an outage would do harm here.
-    private func waitForCredentials(refused graph: GraphSettings, reason: String, journal: Bool) async -> Bool {
+    /// a row (ArcadeDB does), for the application too, so the backoff of an outage would do harm here. The entry names
+    /// the job that waits (`job`, the lease it let go).
+    private func waitForCredentials(
+        refused graph: GraphSettings,
+        reason: String,
+        journal: Bool,
+        job: JobLease
+    ) async -> Bool {
         let line = StatusLine.credentialsRefused(by: "\(graph.target)", retryIn: Self.credentialsRetry)
         send(.status(line))
-        logger.log(
+        JobSession.logger(logger, for: job).log(
             level: journal ? .error : .debug,
             "\(line)",
             metadata: ["error": "\(reason)", SluiceLogKey.messageID: "\(SluiceMessageID.credentialsRefused)"]
