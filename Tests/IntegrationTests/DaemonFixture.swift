@@ -260,6 +260,16 @@ struct DaemonFixture {
 
     /// The folder most daemon tests run: step 1's counting migration alone.
     static let firstStep = [migrationFile(step: 1): countingMigration(step: 1)]
+
+    /// ``firstStep`` made slow: about a millisecond an item on ArcadeDB, so that something can happen while a batch
+    /// runs (a batch of 1,000 takes about a second).
+    static let slowFirstStep = [
+        migrationFile(step: 1): countingMigration(step: 1).replacingOccurrences(
+            of: "WHERE n.count IS NOT NULL\nSET n.count = n.count + 1",
+            with: "WHERE n.count IS NOT NULL AND reduce(t = 0, i IN range(1, 3000) | t + i) > 0\n"
+                + "SET n.count = n.count + 1"
+        )
+    ]
 }
 
 /// What a daemon sent to its NOTIFY_SOCKET, stamped with when it arrived; read on a thread of its own.

@@ -73,6 +73,8 @@ struct JobSession {
         var throttle: String?
         /// The control row that made the heartbeat stop the run (a pause, a cancel), for the session's ending.
         var stoppedBy: JobControl?
+        /// Another worker took the job over, and the journal has said so (``journalLeaseLost(_:logger:_:)``).
+        var leaseLost = false
     }
 
     /// The progress, shared by the runner's callback and the heartbeat.
@@ -273,7 +275,7 @@ struct JobSession {
         let report: DryRun.Report
         switch previewed {
         case .success(let found): report = found
-        case .failure(let error): return await failed(error, logger: logger)
+        case .failure(let error): return await failed(error, progress: progress, logger: logger)
         }
         for step in report.steps {
             let planned = step.planned.map { ": \(ProgressText.count($0)) items would be changed" } ?? ""
@@ -382,16 +384,18 @@ struct JobSession {
             )
             return .done
         case .success(.stopped(let control)):
-            let (stoppedBy, done) = progress.state.withLock { ($0.stoppedBy, $0.done) }
+            let (stoppedBy, done, leaseLost) = progress.state.withLock { ($0.stoppedBy, $0.done, $0.leaseLost) }
+            // Stopped for the lease the heartbeat found lost, and journalled: no shutdown, no operator's control.
+            if leaseLost, control == nil, stoppedBy == nil { return .done }
             return await stopped(control ?? stoppedBy, done: done, logger: logger)
         case .success(.fenced):
-            logger.warning("job taken over by another worker: this one stopped without writing")
+            journalLeaseLost(progress, logger: logger, "this one stopped without writing")
             return .done
         case .success(.graphBusy(let holder)):
             // Journalled once by the work loop, which waits for its turn.
             return .graphBusy(holder)
         case .failure(let error):
-            return await failed(error, logger: logger)
+            return await failed(error, progress: progress, logger: logger)
         }
     }
 
@@ -534,7 +538,7 @@ struct JobSession {
                     run.requestStop()
                 }
             } catch .leaseLost {
-                logger.warning("lease lost: another worker took the job over; stopping after the batch in flight")
+                journalLeaseLost(progress, logger: logger, "stopping after the batch in flight")
                 run.requestStop()
                 return
             } catch {
@@ -608,7 +612,7 @@ struct JobSession {
         }
     }
 
-    private func failed(_ error: EngineError, logger: Logger) async -> End {
+    private func failed(_ error: EngineError, progress: ProgressBox, logger: Logger) async -> End {
         if Task.isCancelled {
             // Stopping: whatever broke on the way out is no reason to fail the job; it resumes from its checkpoint.
             logger.notice("job interrupted by the shutdown: \(error)")
@@ -617,14 +621,14 @@ struct JobSession {
         }
         switch error {
         case .leaseLost:
-            logger.warning("lease lost: another worker took the job over")
+            journalLeaseLost(progress, logger: logger, "this one stopped")
             return .done
         case .store(_, let storeError):
             if storeError.postgresError?.isTransient == true {
                 return .postgresUnavailable("\(storeError)")
             }
             if case .leaseLost = storeError {
-                logger.warning("lease lost: another worker took the job over")
+                journalLeaseLost(progress, logger: logger, "this one stopped")
                 return .done
             }
             return await fail("\(error)", logger: logger)
@@ -633,6 +637,16 @@ struct JobSession {
         case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .schema, .preflight:
             return await fail("\(error)", logger: logger)
         }
+    }
+
+    /// Journals once per session that another worker took the job over: the heartbeat may hear of it first (and stops
+    /// the run), then the runner's next write or the graph-side node's fence says it again.
+    private func journalLeaseLost(_ progress: ProgressBox, logger: Logger, _ consequence: String) {
+        let first = progress.state.withLock { state in
+            defer { state.leaseLost = true }
+            return !state.leaseLost
+        }
+        if first { logger.warning("lease lost: another worker took the job over; \(consequence)") }
     }
 
     /// Errors that waiting can cure: the server is down, restarting, or the connection broke.
