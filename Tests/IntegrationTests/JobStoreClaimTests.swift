@@ -164,6 +164,57 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// Two daemons under one worker identity (a configuration copied to a second host): the one that announced itself
+    /// last keeps the identity, and the job store refuses the other every claim, its identity's own live lease included
+    /// (they took the job from each other about once a second), until that one's row is gone or lapses. A restart
+    /// after kill -9 is such a newcomer: it takes the identity over from its predecessor's row, still alive, at once.
+    @Test func aWorkerIdentityIsOneLiveInstancesAndTheOtherClaimsNothing() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let identity = WorkerIdentity(rawValue: "copied/sluice.service")
+            let first = WorkerInstance(worker: identity, process: "pid 1 on host-a")
+            let second = WorkerInstance(worker: identity, process: "pid 2 on host-b")
+            let url = "bolt://graph-i:7687"
+            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-i"))
+            func announce(
+                _ instance: WorkerInstance,
+                alive: Duration = .seconds(60),
+                first: Bool = false
+            )
+                async throws -> WorkerPresence?
+            {
+                try await store.announce(instance, serving: url, version: "0.1.0", aliveFor: alive, takingOver: first)
+            }
+            func claim(_ instance: WorkerInstance) async throws -> JobLease? {
+                try await store.claim(as: instance, leaseDuration: .seconds(60), serving: url)
+            }
+            #expect(try await announce(first, first: true) == nil)
+            let held = try #require(try await claim(first))
+
+            // The second starts: as a restart after kill -9 would, it takes the identity, then the live lease, at once.
+            #expect(try await announce(second, alive: .seconds(2), first: true) == nil)
+            let taken = try #require(try await claim(second))
+            #expect(taken.jobID == job.id && taken.token == held.token + 1 && !taken.previousReleased)
+            // The first, alive, cannot take it back, even before its next announcement tells it why.
+            #expect(try await claim(first) == nil)
+            let other = try #require(try await announce(first))
+            #expect(other.worker == identity && other.process == "pid 2 on host-b")
+            #expect(try await claim(first) == nil)
+
+            // The second's row lapses (killed, it no longer renews it): the first takes the identity and the job back.
+            try await Task.sleep(for: .milliseconds(2_200))
+            #expect(try await announce(first) == nil)
+            let back = try #require(try await claim(first))
+            #expect(back.jobID == job.id && back.token == taken.token + 1)
+            // Now the second, were it alive, is the one refused; and its retirement leaves the first's row alone.
+            #expect(try await announce(second)?.process == "pid 1 on host-a")
+            #expect(try await claim(second) == nil)
+            try await store.retire(second)
+            #expect(try await store.liveWorkers().map(\.process) == ["pid 1 on host-a"])
+            try await store.retire(first)
+            #expect(try await store.liveWorkers().isEmpty)
+        }
+    }
+
     @Test func oneJobPerGraphHoldsUnderARace() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let graph = "graph-t"
