@@ -14,6 +14,9 @@ public struct JobLease: Sendable, Equatable {
     public let duration: Duration
     /// The owner before this claim, when the job was taken over from another worker or from a previous incarnation.
     public let previousOwner: String?
+    /// The previous owner let its lease go (a shutdown, a pause honoured, the graph's hold: ``JobStore/release(_:)``)
+    /// rather than lose it (a crash, a kill, the watchdog): the job is taken up again, not reclaimed after a crash.
+    public let previousReleased: Bool
 
     public var jobID: JobID { job.id }
 
@@ -21,11 +24,19 @@ public struct JobLease: Sendable, Equatable {
     public var isResumption: Bool { job.attempts > 1 }
 
     /// A lease from known values: for tests, and for a worker that persisted its lease across an in-process restart.
-    public init(job: Job, token: Int64, owner: String, duration: Duration, previousOwner: String? = nil) {
+    public init(
+        job: Job,
+        token: Int64,
+        owner: String,
+        duration: Duration,
+        previousOwner: String? = nil,
+        previousReleased: Bool = false
+    ) {
         self.job = job
         self.token = token
         self.owner = owner
         self.duration = duration
         self.previousOwner = previousOwner
+        self.previousReleased = previousReleased
     }
 }

@@ -143,7 +143,7 @@ public final class JobStore: Sendable {
     /// Refused as ``enqueue(_:exclusive:)`` refuses (`exclusive`), and as ``claim(_:worker:leaseDuration:)``
     /// refuses: when another job holds the graph, or an earlier job is queued first on it, this returns `nil` and
     /// nothing was added. Not retried on a lost connection (its outcome is unknown); a claim that loses the
-    /// one-job-per-graph race to a concurrent claimer is tried again, as ``claim(worker:leaseDuration:url:)`` does,
+    /// one-job-per-graph race to a concurrent claimer is tried again, as ``claim(worker:leaseDuration:)`` does,
     /// since its transaction left nothing behind. No NOTIFY: there is nothing for a daemon to claim.
     public func enqueue(
         _ request: JobRequest,
@@ -268,26 +268,39 @@ public final class JobStore: Sendable {
 
     // MARK: workers
 
-    /// Says that `worker` serves graph server `url` (a ``JobTarget/url``) and will say so again within `aliveFor`:
-    /// ``liveWorkers()`` lists it until then.
+    /// Says that `instance` serves graph server `url` (a ``JobTarget/url``) and will say so again within `aliveFor`:
+    /// ``liveWorkers()`` lists its worker until then.
+    ///
+    /// Returns `nil` when the worker identity is the instance's now, else the other live instance that announced it
+    /// since this one last did, which keeps it: ``claim(as:leaseDuration:serving:)`` gives this one no job until that
+    /// one's row is gone or lapses, and this returns `nil` again once it has. `takingOver` (a daemon's first
+    /// announcement) takes the identity from whichever instance had it: a predecessor killed before it could retire
+    /// leaves its row alive for up to a lease, and its restart must not wait for that. A live daemon the newcomer took
+    /// it from learns so at its own next announcement.
     public func announce(
-        _ worker: WorkerIdentity,
+        _ instance: WorkerInstance,
         serving url: String,
         version: String,
-        aliveFor: Duration
-    ) async throws(JobStoreError) {
+        aliveFor: Duration,
+        takingOver: Bool
+    ) async throws(JobStoreError) -> WorkerPresence? {
         let statements = statements
-        let seconds = aliveFor.seconds
-        try await run("announce worker", retry: true, transaction: false) { connection in
-            try connection.query(statements.announceWorker, [worker.rawValue, url, version, seconds])
+        let parameters: [any PostgresEncodable] = [
+            instance.worker.rawValue, url, version, aliveFor.seconds, instance.id.uuidString, instance.process,
+            takingOver,
+        ]
+        return try await run("announce worker", retry: true, transaction: false) { connection in
+            guard try connection.query(statements.announceWorker, parameters).isEmpty else { return nil }
+            // Not written: another instance holds the row. (Gone or lapsed since, the next announcement takes it.)
+            return try connection.query(statements.liveWorker, [instance.worker.rawValue]).first.map(Self.presence)
         }
     }
 
-    /// `worker` stops serving: it is no longer listed.
-    public func retire(_ worker: WorkerIdentity) async throws(JobStoreError) {
+    /// `instance` stops serving: its worker is no longer listed, unless another instance has announced it since.
+    public func retire(_ instance: WorkerInstance) async throws(JobStoreError) {
         let statements = statements
         try await run("retire worker", retry: true, transaction: false) { connection in
-            try connection.query(statements.retireWorker, [worker.rawValue])
+            try connection.query(statements.retireWorker, [instance.worker.rawValue, instance.id.uuidString])
         }
     }
 
@@ -295,16 +308,20 @@ public final class JobStore: Sendable {
     public func liveWorkers() async throws(JobStoreError) -> [WorkerPresence] {
         let statements = statements
         return try await run("workers", retry: true, transaction: false) { connection in
-            try connection.query(statements.liveWorkers).map { row throws(PostgresError) in
-                WorkerPresence(
-                    worker: WorkerIdentity(rawValue: try row.decode("worker")),
-                    url: try row.decode("target_url"),
-                    version: try row.decode("version"),
-                    startedAt: try row.decode("started_at"),
-                    seenAt: try row.decode("seen_at")
-                )
-            }
+            try connection.query(statements.liveWorkers).map(Self.presence)
         }
+    }
+
+    /// A row of the `workers` table.
+    private static func presence(_ row: PostgresRow) throws(PostgresError) -> WorkerPresence {
+        WorkerPresence(
+            worker: WorkerIdentity(rawValue: try row.decode("worker")),
+            url: try row.decode("target_url"),
+            version: try row.decode("version"),
+            startedAt: try row.decode("started_at"),
+            seenAt: try row.decode("seen_at"),
+            process: try row.decode("process")
+        )
     }
 
     /// A job's event log, oldest first.
@@ -334,19 +351,24 @@ public final class JobStore: Sendable {
 
     /// Claims the next runnable job for `worker` (see ``JobStoreStatements/claim``), or `nil` when there is none.
     ///
-    /// - Parameters:
-    ///   - leaseDuration: how long the lease lasts without a heartbeat, on Postgres's clock.
-    ///   - url: only jobs for this graph server (a ``JobTarget/url``), any database on it; `nil` takes any job.
+    /// - Parameter leaseDuration: how long the lease lasts without a heartbeat, on Postgres's clock.
+    public func claim(worker: WorkerIdentity, leaseDuration: Duration) async throws(JobStoreError) -> JobLease? {
+        try await claim(worker: worker, leaseDuration: leaseDuration, sql: statements.claim, [])
+    }
+
+    /// A daemon's claim (``JobStoreStatements/claimServingURL``): the next runnable job for graph server `url` (a
+    /// ``JobTarget/url``, any database on it) for `instance`'s worker, or `nil` when there is none or another live
+    /// instance announced that worker after `instance` did (``announce(_:serving:version:aliveFor:takingOver:)``).
     public func claim(
-        worker: WorkerIdentity,
+        as instance: WorkerInstance,
         leaseDuration: Duration,
-        url: String? = nil
+        serving url: String
     ) async throws(JobStoreError) -> JobLease? {
         try await claim(
-            worker: worker,
+            worker: instance.worker,
             leaseDuration: leaseDuration,
-            sql: url == nil ? statements.claim : statements.claimServingURL,
-            url.map { [$0] } ?? []
+            sql: statements.claimServingURL,
+            [url, instance.id.uuidString]
         )
     }
 
@@ -400,7 +422,8 @@ public final class JobStore: Sendable {
             token: job.leaseToken,
             owner: worker.rawValue,
             duration: duration,
-            previousOwner: try row.decode("previous_owner")
+            previousOwner: try row.decode("previous_owner"),
+            previousReleased: try row.decode("previous_released")
         )
     }
 

@@ -323,6 +323,18 @@ public struct JobStoreSchema: Sendable, Equatable {
             );
             """
         },
+        Step(version: 9, description: "each daemon process's instance on its worker's row") { s in
+            """
+            -- A worker identity is one live daemon's: a claim lets an identity take its own live lease at once (the
+            -- restart after kill -9), so two daemons sharing one (a configuration copied to a second host) took the job
+            -- from each other about once a second. Each daemon process now announces itself as an instance of its own,
+            -- with where it runs; one that finds its worker announced by another live instance since its own
+            -- announcement takes no jobs (its claims are refused) until that row is gone or lapses. Rows announced
+            -- before this step have neither.
+            ALTER TABLE \(s).workers ADD COLUMN instance uuid;
+            ALTER TABLE \(s).workers ADD COLUMN process text;
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

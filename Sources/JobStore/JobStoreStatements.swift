@@ -48,11 +48,29 @@ public struct JobStoreStatements: Sendable {
     /// `now()`, `started_at` (as `finished_at` in ``finish``) from `clock_timestamp()`, the moment of the change, since
     /// `now()` is when the statement's transaction began, which can precede the commit of the job it waited for: a
     /// job would then seem to start before the one before it on its graph had ended.
+    ///
+    /// The row back leads with how the previous lease ended, read before this claim overwrites it: `previous_owner`,
+    /// and `previous_released`, true when that owner let the lease go (``release``: a shutdown, a pause honoured, the
+    /// graph's hold) and false when it did not (a crash, a kill, the watchdog: the lease expired, or this identity
+    /// takes its own live one), which is what tells the journal's "taken up again" from "reclaimed".
     public var claim: String { claim(only: nil) }
 
-    /// ``claim`` for a worker that serves one graph server only: parameter `$3` is the target URL it may take jobs
-    /// for (every database on it), so jobs for other servers stay queued for the workers that serve them.
-    public var claimServingURL: String { claim(only: "j.target_url = $3::text") }
+    /// ``claim`` for a daemon, which serves one graph server only: parameter `$3` is the target URL it may take jobs
+    /// for (every database on it), so jobs for other servers stay queued for the workers that serve them; `$4` is the
+    /// daemon's instance (``announceWorker``), which gets no job while another live instance has announced worker `$1`
+    /// since it did. Two live daemons under one identity would otherwise take the job from each other about once a
+    /// second, each claim taking the identity's own live lease as after a crash; the announcement alone would see it
+    /// only up to a third of a lease later.
+    public var claimServingURL: String {
+        claim(
+            only: """
+                j.target_url = $3::text
+                      AND NOT EXISTS (
+                          SELECT 1 FROM \(s).workers AS w
+                          WHERE w.worker = $1::text AND w.instance IS DISTINCT FROM $4::uuid AND w.alive_until > now())
+                """
+        )
+    }
 
     /// ``claim`` of job `$3` alone, when it is the one due on its graph: `sluice run` takes the job it enqueued or
     /// found, never another graph's that happens to be due first.
@@ -62,7 +80,8 @@ public struct JobStoreStatements: Sendable {
     private func claim(only condition: String?) -> String {
         """
         WITH candidate AS (
-            SELECT j.id, j.lease_owner AS previous_owner
+            SELECT j.id, j.lease_owner AS previous_owner,
+                   j.lease_owner IS NOT NULL AND j.lease_expires_at IS NULL AS previous_released
             FROM \(s).jobs AS j
             WHERE ((j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= now()))
                    OR (j.state IN ('planning', 'running')
@@ -100,7 +119,7 @@ public struct JobStoreStatements: Sendable {
             updated_at = now()
         FROM candidate
         WHERE j.id = candidate.id
-        RETURNING candidate.previous_owner, \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingSpaces }.joined(separator: ", "))
+        RETURNING candidate.previous_owner, candidate.previous_released, \(Self.jobColumns.split(separator: ",").map { "j." + $0.trimmingSpaces }.joined(separator: ", "))
         """
     }
 
@@ -204,25 +223,40 @@ public struct JobStoreStatements: Sendable {
 
     var countsByState: String { "SELECT state, count(*) AS n FROM \(s).jobs GROUP BY state" }
 
-    /// Worker `$1` serves graph server `$2` with sluice `$3` and is alive for `$4` seconds more; a worker that was
-    /// gone (its row lapsed) starts again.
+    /// Worker `$1` serves graph server `$2` with sluice `$3` and is alive for `$4` seconds more, as instance `$5` (a
+    /// UUID) running as `$6` (``WorkerInstance``): written when the row is this instance's, gone or lapsed, or when
+    /// `$7` (taking over: the instance's first announcement) says to take it from any other. No row back: another
+    /// live instance announced the worker since this one did, and keeps it. A worker that was gone (its row lapsed)
+    /// or is another instance now starts again.
     var announceWorker: String {
         """
-        INSERT INTO \(s).workers AS w (worker, target_url, version, alive_until)
-        VALUES ($1::text, $2::text, $3::text, now() + make_interval(secs => $4::double precision))
+        INSERT INTO \(s).workers AS w (worker, target_url, version, alive_until, instance, process)
+        VALUES ($1::text, $2::text, $3::text, now() + make_interval(secs => $4::double precision), $5::uuid, $6::text)
         ON CONFLICT (worker) DO UPDATE
         SET target_url = EXCLUDED.target_url, version = EXCLUDED.version, seen_at = now(),
-            alive_until = EXCLUDED.alive_until,
-            started_at = CASE WHEN w.alive_until < now() THEN now() ELSE w.started_at END
+            alive_until = EXCLUDED.alive_until, instance = EXCLUDED.instance, process = EXCLUDED.process,
+            started_at = CASE WHEN w.alive_until < now() OR w.instance IS DISTINCT FROM EXCLUDED.instance
+                              THEN now() ELSE w.started_at END
+        WHERE $7::boolean OR w.instance IS NOT DISTINCT FROM EXCLUDED.instance OR w.alive_until <= now()
+        RETURNING worker
         """
     }
 
-    var retireWorker: String { "DELETE FROM \(s).workers WHERE worker = $1::text" }
+    /// Worker `$1`'s row, as long as its time alive has not lapsed.
+    var liveWorker: String {
+        """
+        SELECT worker, target_url, version, started_at, seen_at, process FROM \(s).workers
+        WHERE worker = $1::text AND alive_until > now()
+        """
+    }
+
+    /// Instance `$2` of worker `$1` stops serving; a row another instance announced since is not its own to delete.
+    var retireWorker: String { "DELETE FROM \(s).workers WHERE worker = $1::text AND instance = $2::uuid" }
 
     /// The workers whose time alive has not lapsed, on Postgres's clock.
     var liveWorkers: String {
         """
-        SELECT worker, target_url, version, started_at, seen_at FROM \(s).workers
+        SELECT worker, target_url, version, started_at, seen_at, process FROM \(s).workers
         WHERE alive_until > now() ORDER BY worker
         """
     }

@@ -3,7 +3,8 @@ import Foundation
 /// A daemon's stable name in the job table's lease columns.
 ///
 /// Stable across restarts on purpose: after `kill -9` or a reboot, the successor (same identity) reclaims its lease
-/// at once instead of waiting for it to expire. Two live daemons must never share one identity.
+/// at once instead of waiting for it to expire. Two live daemons must never share one identity: each announces itself
+/// as a ``WorkerInstance``, and one that finds another live instance announced under its identity takes no jobs.
 public struct WorkerIdentity: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
 

@@ -37,6 +37,9 @@ public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvert
     /// The graph refused the configured credentials: the job waits, resumable, for a fixed password. Once per refusal
     /// until a job is taken up again.
     case credentialsRefused = "31431191721f48ed897eed0992ba4f30"
+    /// Another live daemon announced this daemon's worker identity: this one takes no jobs until it is gone. Once per
+    /// clash.
+    case workerShared = "81f73dbff921463596a950497cd37b0b"
 
     /// The id as the journal spells it: 32 lower-case hexadecimal digits.
     public var description: String { rawValue }

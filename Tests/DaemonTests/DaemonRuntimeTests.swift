@@ -1,3 +1,5 @@
+import Foundation
+import JobStore
 import Logging
 import Testing
 
@@ -54,6 +56,19 @@ import Testing
         #expect(
             StatusLine.waiting(for: "Postgres", reason: "connection refused", retryIn: .milliseconds(3_900))
                 == "waiting for Postgres: connection refused; next attempt in 4s"
+        )
+        let other = WorkerPresence(
+            worker: WorkerIdentity(rawValue: "host/sluice.service"),
+            url: "bolt://db:7687",
+            version: "0.1.0",
+            startedAt: Date(timeIntervalSince1970: 1_795_784_050),
+            seenAt: Date(timeIntervalSince1970: 1_795_784_060),
+            process: "pid 4242 on host-b"
+        )
+        #expect(
+            StatusLine.workerShared("host/sluice.service", by: other)
+                == "another live daemon uses worker host/sluice.service (since 2026-11-27T12:54:10Z, pid 4242 on "
+                + "host-b): give each daemon its own [daemon] worker; this one takes no jobs until that one stops"
         )
     }
 

@@ -207,11 +207,12 @@ extension JobStoreIntegrationTests {
         // plans it and commits two batches.
         let lease = try #require(try await fixture.claim())
         #expect(lease.jobID == 1)
-        try await fixture.store.announce(
-            WorkerIdentity(rawValue: lease.owner),
+        _ = try await fixture.store.announce(
+            WorkerInstance(worker: WorkerIdentity(rawValue: lease.owner)),
             serving: fixture.url,
             version: "0.1.0",
-            aliveFor: .seconds(60)
+            aliveFor: .seconds(60),
+            takingOver: true
         )
         try await fixture.store.storePlan(lease, entries: Array(1...1000))
         try await Task.sleep(for: .milliseconds(200))
@@ -437,11 +438,12 @@ extension JobStoreIntegrationTests {
         #expect(run.isOneLineError(containing: "002 is not applied on \(fixture.url): nothing to undo"))
 
         // A daemon serves the graph under one spelling; a job queued under another is told it waits for nobody.
-        try await fixture.store.announce(
-            WorkerIdentity(rawValue: "daemon-1"),
+        _ = try await fixture.store.announce(
+            WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-1")),
             serving: fixture.url,
             version: "0.1.0",
-            aliveFor: .seconds(60)
+            aliveFor: .seconds(60),
+            takingOver: true
         )
         let alias = fixture.url.replacingOccurrences(of: "graph-", with: "alias-")
         run = try await fixture.sluice("enqueue", "3", "--url", alias)

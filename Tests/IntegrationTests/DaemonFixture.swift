@@ -218,6 +218,12 @@ struct DaemonFixture {
         return (status, ContinuousClock.now - started)
     }
 
+    /// A line of a daemon's stderr carries `job`'s fields (SLUICE_JOB, MIGRATION, DIRECTION in the journal).
+    static func namesJob(_ line: some StringProtocol, _ job: Job) -> Bool {
+        line.contains(" sluice_job=\(job.id)") && line.contains(" migration=\(job.migrationVersion)")
+            && line.contains(" direction=\(job.direction.rawValue)")
+    }
+
     /// The daemon's stderr, for a failing test's record.
     static func dump(_ daemon: JobStoreTestDatabase.Child, _ name: String) {
         print("---- \(name) stderr ----\n\(daemon.standardError.suffix(6_000))\n---- end \(name) ----")
@@ -254,6 +260,16 @@ struct DaemonFixture {
 
     /// The folder most daemon tests run: step 1's counting migration alone.
     static let firstStep = [migrationFile(step: 1): countingMigration(step: 1)]
+
+    /// ``firstStep`` made slow: about a millisecond an item on ArcadeDB, so that something can happen while a batch
+    /// runs (a batch of 1,000 takes about a second).
+    static let slowFirstStep = [
+        migrationFile(step: 1): countingMigration(step: 1).replacingOccurrences(
+            of: "WHERE n.count IS NOT NULL\nSET n.count = n.count + 1",
+            with: "WHERE n.count IS NOT NULL AND reduce(t = 0, i IN range(1, 3000) | t + i) > 0\n"
+                + "SET n.count = n.count + 1"
+        )
+    ]
 }
 
 /// What a daemon sent to its NOTIFY_SOCKET, stamped with when it arrived; read on a thread of its own.

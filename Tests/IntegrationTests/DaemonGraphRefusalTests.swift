@@ -40,6 +40,8 @@ struct DaemonGraphRefusalTests {
             #expect(attempts >= 4, "only \(attempts) attempts in 8 s")
             #expect(unreachable.count == 1, "\(unreachable.count) lines for one outage: \(unreachable)")
             #expect(unreachable.allSatisfy { $0.contains(" warning ") }, "\(unreachable)")
+            // The wait is the job's: `journalctl SLUICE_JOB=` finds it.
+            #expect(unreachable.allSatisfy { DaemonFixture.namesJob($0, job) }, "\(unreachable)")
             #expect(!log.contains { $0.contains("job started") }, "the job was journalled started while it waited")
             #expect(!log.contains { $0.contains("taken up again") }, "the job was journalled taken up at a retry")
             let still = try #require(try await fixture.store.job(job.id))
@@ -94,6 +96,7 @@ struct DaemonGraphRefusalTests {
             #expect(credentials.allSatisfy { $0.contains(" error ") && $0.contains("bolt-password") }, "\(credentials)")
             let messageID = "message_id=\(SluiceMessageID.credentialsRefused)"
             #expect(credentials.allSatisfy { $0.contains(messageID) }, "no catalog entry linked: \(credentials)")
+            #expect(credentials.allSatisfy { DaemonFixture.namesJob($0, job) }, "\(credentials)")
             let takenUp = log.filter { $0.contains("job taken up again") }
             #expect(
                 takenUp.count == 1 && takenUp.allSatisfy { $0.contains("accepted the credentials") },

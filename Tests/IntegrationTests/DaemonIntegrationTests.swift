@@ -135,7 +135,11 @@ struct DaemonIntegrationTests {
             #expect(cancelTook < .seconds(2))
             #expect(cancelled.planDone < 20_000)
 
-            #expect(daemon.standardError.contains("job paused by an operator"))
+            // Who paused and who resumed, as the job's events name them.
+            #expect(
+                daemon.standardError.contains("job paused by test at offset"),
+                "\(daemon.standardError.suffix(3_000))"
+            )
             #expect(daemon.standardError.contains("job resumed by test"), "\(daemon.standardError.suffix(3_000))")
             // The job store says cancelled before the daemon has noticed and said so: wait for its line.
             let cancelLogged = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
@@ -151,6 +155,53 @@ struct DaemonIntegrationTests {
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)
             if status != 0 { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
+    /// A job an operator paused and resumed, then its daemon killed: the restarted daemon reclaims it, as after any
+    /// crash. The resume lies before the run the kill ended, so it is no news at this claim (the journal said "job
+    /// resumed by root@vm" after every later crash).
+    @Test func aCrashAfterAResumeIsJournalledAsAReclaim() async throws {
+        // Not FalkorDB: a client killed mid-query can crash it (``PrivateGraphServer/falkorCrash``).
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aCrashAfterAResumeIsJournalledAsAReclaim on \(server)")
+        try await DaemonFixture.with(
+            server: server,
+            migrations: DaemonFixture.firstStep,
+            nodes: 10_000
+        ) { fixture in
+            // 1,000 items/s: the job lasts 10 s, past the pause, the resume and the kill.
+            let capped = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "1000"]
+            let first = try fixture.start(worker: "resumed-then-killed", environment: capped)
+            defer { first.kill(SIGKILL) }
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") { $0.planDone >= 300 }
+            _ = try await fixture.store.pause(job.id, by: "alice")
+            let (paused, _) = try await fixture.waitFor(job.id, timeout: .seconds(10), "paused") {
+                $0.state == .paused && $0.leaseExpiresAt == nil
+            }
+            _ = try await fixture.store.resume(job.id, by: "bob")
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(10), "resumed") { $0.planDone > paused.planDone }
+            #expect(first.standardError.contains("job resumed by bob"), "\(first.standardError.suffix(3_000))")
+            first.kill(SIGKILL)
+            _ = await first.wait()
+            let killed = try #require(try await fixture.store.job(job.id))
+            #expect(!killed.state.isFinished, "killed too late: the job is \(killed.state)")
+
+            let second = try fixture.start(worker: "resumed-then-killed", environment: capped)
+            let (again, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "taken again") {
+                $0.planDone > killed.planDone || $0.state.isFinished
+            }
+            let log = second.standardError
+            #expect(
+                log.contains("job reclaimed: it was left unfinished by this worker's previous run"),
+                "\(log.suffix(3_000))"
+            )
+            #expect(!log.contains("job resumed by"), "a crash journalled as the resume before it")
+            print("paused at \(paused.planDone), resumed, killed, reclaimed and going on at \(again.planDone)")
+            let (status, _) = await DaemonFixture.stop(second)
+            #expect(status == 0)
+            if status != 0 || !log.contains("job reclaimed") { DaemonFixture.dump(second, "second") }
         }
     }
 
@@ -201,17 +252,8 @@ struct DaemonIntegrationTests {
     @Test func aPauseDuringALongBatchStopsTheJobAfterThatBatch() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         print("RAN aPauseDuringALongBatchStopsTheJobAfterThatBatch on \(server)")
-        // About a millisecond an item on the server: batches of 1,000 take about a second.
-        let slow = DaemonFixture.countingMigration(step: 1).replacingOccurrences(
-            of: "WHERE n.count IS NOT NULL\nSET n.count = n.count + 1",
-            with: "WHERE n.count IS NOT NULL AND reduce(t = 0, i IN range(1, 3000) | t + i) > 0\n"
-                + "SET n.count = n.count + 1"
-        )
-        try await DaemonFixture.with(
-            server: server,
-            migrations: [DaemonFixture.migrationFile(step: 1): slow],
-            nodes: 8_000
-        ) { fixture in
+        // Batches of 1,000 take about a second.
+        try await DaemonFixture.with(server: server, migrations: DaemonFixture.slowFirstStep, nodes: 8_000) { fixture in
             let daemon = try fixture.start(
                 worker: "long-batch",
                 environment: ["SLUICE_THROTTLE_MIN_BATCH_SIZE": "1000", "SLUICE_THROTTLE_MAX_BATCH_SIZE": "1000"]
@@ -416,6 +458,14 @@ struct DaemonIntegrationTests {
                     + "batch committed \(Int(nextBatch.milliseconds)) ms"
             )
             #expect(nextBatch < .seconds(10))
+            // The first let the job go: it is taken up again, not reclaimed as after a crash.
+            #expect(
+                second.standardError.contains(
+                    "job taken up again at offset \(stopped.planDone), released by this worker's previous run"
+                ),
+                "\(second.standardError.suffix(3_000))"
+            )
+            #expect(!second.standardError.contains("job reclaimed"), "a clean stop journalled as a crash")
             let (done, _) = try await fixture.waitFor(job.id, timeout: .seconds(180), "succeeded") {
                 $0.state.isFinished
             }

@@ -178,6 +178,12 @@ import Testing
             let over = try await sandbox.journal(["-u", "sluice", "MESSAGE_ID=\(SluiceMessageID.waitOver)"])
             #expect(waited.count == 1, "waiting entries: \(waited.map { $0["MESSAGE"] ?? "" })")
             #expect(waited.first?["PRIORITY"] == "4", "\(waited)")
+            // The job the wait holds up: `journalctl SLUICE_JOB=` finds the wait among the job's entries.
+            #expect(
+                waited.first?["SLUICE_JOB"] == "\(job.id)" && waited.first?["MIGRATION"] == job.migrationVersion
+                    && waited.first?["DIRECTION"] == "up",
+                "\(waited)"
+            )
             #expect(over.count == 1, "end-of-wait entries: \(over.map { $0["MESSAGE"] ?? "" })")
             print("journal: \(waited.first?["MESSAGE"] ?? "none") / \(over.first?["MESSAGE"] ?? "none")")
         }
@@ -256,6 +262,16 @@ import Testing
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             #expect(done.planDone == Int64(scenario.nodes))
             try await scenario.expectEveryNodeChangedOnce()
+            // The restarted daemon takes up the job its predecessor let go: no crash's reclaim entry, whose catalog
+            // text sends the operator looking for a crash.
+            let entries = try await sandbox.journal(["-u", "sluice", "SLUICE_JOB=\(job.id)"])
+            let reclaimed = entries.filter { $0["MESSAGE_ID"] == SluiceMessageID.jobReclaimed.rawValue }
+            #expect(reclaimed.isEmpty, "a clean stop journalled as a crash: \(reclaimed.map { $0["MESSAGE"] ?? "" })")
+            let takenUp = entries.compactMap { $0["MESSAGE"] }.filter { $0.hasPrefix("job taken up again") }
+            #expect(
+                takenUp.count == 1 && takenUp.allSatisfy { $0.contains("at offset \(left.planDone), released by") },
+                "\(takenUp)"
+            )
         }
     }
 }

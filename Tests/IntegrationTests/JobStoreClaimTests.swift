@@ -38,10 +38,10 @@ extension JobStoreIntegrationTests {
                 let status = await child.wait()
                 #expect(status == 0, "psql \(p) failed: \(child.standardError)")
                 for line in child.standardOutput.split(separator: "\n") {
-                    // previous_owner | id | migration_version | ... | lease_owner (24th column)
+                    // previous_owner | previous_released | id | migration_version | ... | lease_owner (25th column)
                     let fields = line.split(separator: "|", omittingEmptySubsequences: false)
-                    guard fields.count > 24, let id = Int64(fields[1]) else { continue }
-                    claims.append((id, String(fields[24]), p))
+                    guard fields.count > 25, let id = Int64(fields[2]) else { continue }
+                    claims.append((id, String(fields[25]), p))
                 }
             }
             let elapsed = ContinuousClock.now - started
@@ -107,7 +107,8 @@ extension JobStoreIntegrationTests {
             let lease = try #require(takeover)
             #expect(lease.jobID == a.id)
             #expect(lease.token == claimed.leaseToken + 1)
-            #expect(lease.previousOwner == "holder-1")
+            // Its holder was killed: a reclaim, not a job let go.
+            #expect(lease.previousOwner == "holder-1" && !lease.previousReleased)
             #expect(waited < .seconds(3))
             print(
                 "SIGKILLed lease holder (2 s lease): another worker took the job after \(Int(waited.milliseconds)) ms, token \(claimed.leaseToken) -> \(lease.token)"
@@ -149,8 +150,9 @@ extension JobStoreIntegrationTests {
                 separator: "|",
                 omittingEmptySubsequences: false
             )
-            let reclaimedID = try #require(fields.flatMap { Int64($0[1]) })
-            let reclaimedToken = try #require(fields.flatMap { Int64($0[25]) })
+            let reclaimedID = try #require(fields.flatMap { Int64($0[2]) })
+            let reclaimedToken = try #require(fields.flatMap { Int64($0[26]) })
+            #expect(fields?.prefix(2) == ["holder-2", "f"], "previous owner, released: \(fields?.prefix(2) ?? [])")
             #expect(reclaimedID == b.id.rawValue)
             #expect(reclaimedToken == held.leaseToken + 1)
             #expect(reclaimedAfter < .seconds(2))
@@ -159,6 +161,57 @@ extension JobStoreIntegrationTests {
             )
             let events = try await store.events(of: b.id).filter { $0.kind == .lease }
             #expect(events.map(\.newValue) == ["holder-2", "holder-2"])
+        }
+    }
+
+    /// Two daemons under one worker identity (a configuration copied to a second host): the one that announced itself
+    /// last keeps the identity, and the job store refuses the other every claim, its identity's own live lease included
+    /// (they took the job from each other about once a second), until that one's row is gone or lapses. A restart
+    /// after kill -9 is such a newcomer: it takes the identity over from its predecessor's row, still alive, at once.
+    @Test func aWorkerIdentityIsOneLiveInstancesAndTheOtherClaimsNothing() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let identity = WorkerIdentity(rawValue: "copied/sluice.service")
+            let first = WorkerInstance(worker: identity, process: "pid 1 on host-a")
+            let second = WorkerInstance(worker: identity, process: "pid 2 on host-b")
+            let url = "bolt://graph-i:7687"
+            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "graph-i"))
+            func announce(
+                _ instance: WorkerInstance,
+                alive: Duration = .seconds(60),
+                first: Bool = false
+            )
+                async throws -> WorkerPresence?
+            {
+                try await store.announce(instance, serving: url, version: "0.1.0", aliveFor: alive, takingOver: first)
+            }
+            func claim(_ instance: WorkerInstance) async throws -> JobLease? {
+                try await store.claim(as: instance, leaseDuration: .seconds(60), serving: url)
+            }
+            #expect(try await announce(first, first: true) == nil)
+            let held = try #require(try await claim(first))
+
+            // The second starts: as a restart after kill -9 would, it takes the identity, then the live lease, at once.
+            #expect(try await announce(second, alive: .seconds(2), first: true) == nil)
+            let taken = try #require(try await claim(second))
+            #expect(taken.jobID == job.id && taken.token == held.token + 1 && !taken.previousReleased)
+            // The first, alive, cannot take it back, even before its next announcement tells it why.
+            #expect(try await claim(first) == nil)
+            let other = try #require(try await announce(first))
+            #expect(other.worker == identity && other.process == "pid 2 on host-b")
+            #expect(try await claim(first) == nil)
+
+            // The second's row lapses (killed, it no longer renews it): the first takes the identity and the job back.
+            try await Task.sleep(for: .milliseconds(2_200))
+            #expect(try await announce(first) == nil)
+            let back = try #require(try await claim(first))
+            #expect(back.jobID == job.id && back.token == taken.token + 1)
+            // Now the second, were it alive, is the one refused; and its retirement leaves the first's row alone.
+            #expect(try await announce(second)?.process == "pid 1 on host-a")
+            #expect(try await claim(second) == nil)
+            try await store.retire(second)
+            #expect(try await store.liveWorkers().map(\.process) == ["pid 1 on host-a"])
+            try await store.retire(first)
+            #expect(try await store.liveWorkers().isEmpty)
         }
     }
 
@@ -351,6 +404,8 @@ extension JobStoreIntegrationTests {
             )
             #expect(again.jobID == first.id && again.job.planDone == 10 && again.token == lease.token + 1)
             #expect(again.isResumption)
+            // Let go by its worker, not left behind by a crash.
+            #expect(again.previousOwner == "w1" && again.previousReleased)
 
             // Cancel while a worker holds the lease is a request; the worker ends the job.
             let requested = try await store.cancel(first.id, by: "carol")

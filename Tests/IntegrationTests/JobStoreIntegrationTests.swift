@@ -45,26 +45,39 @@ struct JobStoreIntegrationTests {
     /// Daemons announce the graph server they serve, as alive for a while: listed until that lapses or they retire.
     @Test func workersAreListedWhileTheirAnnouncementLasts() async throws {
         try await JobStoreTestDatabase.withStore { store in
-            let first = WorkerIdentity(rawValue: "host-a/sluice.service")
-            let second = WorkerIdentity(rawValue: "host-b/sluice.service")
-            try await store.announce(first, serving: "bolt://127.0.0.1:7687", version: "0.1.0", aliveFor: .seconds(60))
-            try await store.announce(second, serving: "bolt://db:7687", version: "0.1.0", aliveFor: .seconds(1))
+            let first = WorkerInstance(worker: WorkerIdentity(rawValue: "host-a/sluice.service"))
+            let second = WorkerInstance(worker: WorkerIdentity(rawValue: "host-b/sluice.service"))
+            func announce(_ instance: WorkerInstance, _ url: String, _ version: String, _ alive: Duration) async throws
+            {
+                let other = try await store.announce(
+                    instance,
+                    serving: url,
+                    version: version,
+                    aliveFor: alive,
+                    takingOver: false
+                )
+                #expect(other == nil, "\(instance.worker) is held by \(String(describing: other))")
+            }
+            try await announce(first, "bolt://127.0.0.1:7687", "0.1.0", .seconds(60))
+            try await announce(second, "bolt://db:7687", "0.1.0", .seconds(1))
             var live = try await store.liveWorkers()
             #expect(
-                live.map(\.worker) == [first, second] && live.map(\.url) == ["bolt://127.0.0.1:7687", "bolt://db:7687"]
+                live.map(\.worker) == [first.worker, second.worker]
+                    && live.map(\.url) == ["bolt://127.0.0.1:7687", "bolt://db:7687"]
             )
+            #expect(live.map(\.process) == [WorkerInstance.thisProcess, WorkerInstance.thisProcess])
             let started = try #require(live.first?.startedAt)
 
             // Announced again: the same worker, its start kept, now serving what its reloaded configuration names.
-            try await store.announce(first, serving: "bolt://localhost:7687", version: "0.1.1", aliveFor: .seconds(60))
+            try await announce(first, "bolt://localhost:7687", "0.1.1", .seconds(60))
             try await Task.sleep(for: .milliseconds(1_200))
             live = try await store.liveWorkers()
-            #expect(live.map(\.worker) == [first], "the second's second lapsed: \(live)")
+            #expect(live.map(\.worker) == [first.worker], "the second's second lapsed: \(live)")
             #expect(live.first?.url == "bolt://localhost:7687" && live.first?.version == "0.1.1")
             #expect(live.first?.startedAt == started && live.first.map { $0.seenAt > started } == true)
 
             // A lapsed worker that announces itself again starts again.
-            try await store.announce(second, serving: "bolt://db:7687", version: "0.1.0", aliveFor: .seconds(60))
+            try await announce(second, "bolt://db:7687", "0.1.0", .seconds(60))
             live = try await store.liveWorkers()
             #expect(live.count == 2 && live[1].startedAt > started)
 

@@ -264,6 +264,7 @@ struct PostgresFaultTests {
             let log = daemon.standardError.split(separator: "\n")
             let warnings = log.filter { $0.contains(" warning ") && $0.contains("waiting for Postgres") }
             #expect(warnings.count == 1 && warnings.allSatisfy { signed($0) }, "\(warnings)")
+            #expect(warnings.allSatisfy { DaemonFixture.namesJob($0, job) }, "the wait does not name its job")
             let ends = log.filter { $0.contains("Postgres answers again after") }
             #expect(ends.count == 1, "not one end of the wait")
             // The end gives the whole fault's length, not the time since the work loop heard of it (the job store's

@@ -75,6 +75,8 @@ struct JobSession {
         var pausedByThrottle = false
         /// The control row that made the heartbeat stop the run (a pause, a cancel), for the session's ending.
         var stoppedBy: JobControl?
+        /// Another worker took the job over, and the journal has said so (``journalLeaseLost(_:logger:_:)``).
+        var leaseLost = false
     }
 
     /// The progress, shared by the runner's callback and the heartbeat.
@@ -85,11 +87,16 @@ struct JobSession {
 
     private var job: Job { lease.job }
 
-    private var jobLogger: Logger {
-        var logger = self.logger
-        logger[metadataKey: SluiceLogKey.job] = "\(job.id)"
-        logger[metadataKey: SluiceLogKey.migration] = "\(job.migrationVersion)"
-        logger[metadataKey: SluiceLogKey.direction] = "\(job.direction.rawValue)"
+    private var jobLogger: Logger { Self.logger(logger, for: lease) }
+
+    /// `logger` with the fields of `lease`'s job, so that `journalctl SLUICE_JOB=N` (or `MIGRATION=`) finds the entry:
+    /// the session's own entries, and the work loop's while it waits on the job's account (an outage, refused
+    /// credentials, another store's hold).
+    static func logger(_ logger: Logger, for lease: JobLease) -> Logger {
+        var logger = logger
+        logger[metadataKey: SluiceLogKey.job] = "\(lease.job.id)"
+        logger[metadataKey: SluiceLogKey.migration] = "\(lease.job.migrationVersion)"
+        logger[metadataKey: SluiceLogKey.direction] = "\(lease.job.direction.rawValue)"
         logger[metadataKey: SluiceLogKey.worker] = "\(lease.owner)"
         return logger
     }
@@ -172,11 +179,24 @@ struct JobSession {
         return end
     }
 
-    /// Journals how the job came to this daemon, when it is news: resumed after a pause, reclaimed after a crash. Not
-    /// when the daemon claims it again after an outage or a hold (the same run going on), so once per claim of the
-    /// job, however many attempts its graph takes to answer.
+    /// Journals how the job came to this daemon, when it is news: reclaimed after a crash (its previous holder did not
+    /// let the lease go), resumed by an operator (the resume is what this claim follows), or taken up again after its
+    /// holder let it go (a stop, a pause, the graph's hold). Not when this daemon claims it again after an outage or a
+    /// hold of its own (the same run going on), so once per claim of the job, however many attempts its graph takes
+    /// to answer.
     private func journalClaim(logger: Logger) async {
         guard interrupted == nil, let previous = lease.previousOwner else { return }
+        let worker = previous == lease.owner ? "this worker's previous run" : "worker \(previous)"
+        guard lease.previousReleased else {
+            logger.notice(
+                "job reclaimed: it was left unfinished by \(worker)",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
+                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
+                ]
+            )
+            return
+        }
         if let resumed = await resumedBy() {
             logger.notice(
                 "job resumed by \(resumed) at offset \(job.planDone)",
@@ -185,12 +205,9 @@ struct JobSession {
                 ]
             )
         } else {
-            logger.notice(
-                "job reclaimed: it was left unfinished by \(previous == lease.owner ? "this worker's previous run" : "worker \(previous)")",
-                metadata: [
-                    SluiceLogKey.messageID: "\(SluiceMessageID.jobReclaimed)",
-                    SluiceLogKey.previousWorker: "\(previous)", SluiceLogKey.offset: "\(job.planDone)",
-                ]
+            logger.info(
+                "job taken up again at offset \(job.planDone), released by \(worker)",
+                metadata: [SluiceLogKey.offset: "\(job.planDone)"]
             )
         }
     }
@@ -260,7 +277,7 @@ struct JobSession {
         let report: DryRun.Report
         switch previewed {
         case .success(let found): report = found
-        case .failure(let error): return await failed(error, logger: logger)
+        case .failure(let error): return await failed(error, progress: progress, logger: logger)
         }
         for step in report.steps {
             let planned = step.planned.map { ": \(ProgressText.count($0)) items would be changed" } ?? ""
@@ -369,16 +386,18 @@ struct JobSession {
             )
             return .done
         case .success(.stopped(let control)):
-            let (stoppedBy, done) = progress.state.withLock { ($0.stoppedBy, $0.done) }
+            let (stoppedBy, done, leaseLost) = progress.state.withLock { ($0.stoppedBy, $0.done, $0.leaseLost) }
+            // Stopped for the lease the heartbeat found lost, and journalled: no shutdown, no operator's control.
+            if leaseLost, control == nil, stoppedBy == nil { return .done }
             return await stopped(control ?? stoppedBy, done: done, runner: runner, logger: logger)
         case .success(.fenced):
-            logger.warning("job taken over by another worker: this one stopped without writing")
+            journalLeaseLost(progress, logger: logger, "this one stopped without writing")
             return .done
         case .success(.graphBusy(let holder)):
             // Journalled once by the work loop, which waits for its turn.
             return .graphBusy(holder)
         case .failure(let error):
-            return await failed(error, logger: logger)
+            return await failed(error, progress: progress, logger: logger)
         }
     }
 
@@ -525,7 +544,7 @@ struct JobSession {
                     run.requestStop()
                 }
             } catch .leaseLost {
-                logger.warning("lease lost: another worker took the job over; stopping after the batch in flight")
+                journalLeaseLost(progress, logger: logger, "stopping after the batch in flight")
                 run.requestStop()
                 return
             } catch {
@@ -571,8 +590,9 @@ struct JobSession {
             return await finishCancelled(by: runner, logger: logger)
         }
         if control.state == .paused {
+            let pausedBy = await pausedBy()
             logger.notice(
-                "job paused by an operator at offset \(control.planDone)",
+                "job paused by \(pausedBy) at offset \(control.planDone)",
                 metadata: [
                     SluiceLogKey.messageID: "\(SluiceMessageID.jobPaused)", SluiceLogKey.offset: "\(control.planDone)",
                 ]
@@ -617,7 +637,7 @@ struct JobSession {
         }
     }
 
-    private func failed(_ error: EngineError, logger: Logger) async -> End {
+    private func failed(_ error: EngineError, progress: ProgressBox, logger: Logger) async -> End {
         if Task.isCancelled {
             // Stopping: whatever broke on the way out is no reason to fail the job; it resumes from its checkpoint.
             logger.notice("job interrupted by the shutdown: \(error)")
@@ -626,14 +646,14 @@ struct JobSession {
         }
         switch error {
         case .leaseLost:
-            logger.warning("lease lost: another worker took the job over")
+            journalLeaseLost(progress, logger: logger, "this one stopped")
             return .done
         case .store(_, let storeError):
             if storeError.postgresError?.isTransient == true {
                 return .postgresUnavailable("\(storeError)")
             }
             if case .leaseLost = storeError {
-                logger.warning("lease lost: another worker took the job over")
+                journalLeaseLost(progress, logger: logger, "this one stopped")
                 return .done
             }
             return await fail("\(error)", logger: logger)
@@ -642,6 +662,16 @@ struct JobSession {
         case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .schema, .preflight:
             return await fail("\(error)", logger: logger)
         }
+    }
+
+    /// Journals once per session that another worker took the job over: the heartbeat may hear of it first (and stops
+    /// the run), then the runner's next write or the graph-side node's fence says it again.
+    private func journalLeaseLost(_ progress: ProgressBox, logger: Logger, _ consequence: String) {
+        let first = progress.state.withLock { state in
+            defer { state.leaseLost = true }
+            return !state.leaseLost
+        }
+        if first { logger.warning("lease lost: another worker took the job over; \(consequence)") }
     }
 
     /// Errors that waiting can cure: the server is down, restarting, or the connection broke.
@@ -699,13 +729,27 @@ struct JobSession {
 
     // MARK: Helpers
 
-    /// Who resumed the job, when its last change of state was out of `paused` (then it was not left behind by a
-    /// crash but let go on an operator's pause).
+    /// Who resumed the job, when the resume is what this claim follows: the last change of its state under the
+    /// previous lease was out of `paused`. A resume followed by a run that ended in a stop or a crash is no news now.
     private func resumedBy() async -> String? {
-        guard let events = try? await store.events(of: job.id),
-            let last = events.last(where: { $0.kind == .state }), last.oldValue == JobState.paused.rawValue
+        guard let last = await lastStateChange(underLease: lease.token - 1), last.oldValue == JobState.paused.rawValue
         else { return nil }
         return last.actor ?? "an operator"
+    }
+
+    /// Who paused the job while this session held it, as its events name them.
+    private func pausedBy() async -> String {
+        guard let last = await lastStateChange(underLease: lease.token), last.newValue == JobState.paused.rawValue,
+            let actor = last.actor
+        else { return "an operator" }
+        return actor
+    }
+
+    /// The job's last change of state recorded under lease token `token`, when its events can be read. Each claim
+    /// raises the token by one, and an operator's pause or resume is recorded under the token of the lease it found
+    /// (held or let go): so `lease.token - 1` is the previous lease's time, up to this claim.
+    private func lastStateChange(underLease token: Int64) async -> JobEvent? {
+        (try? await store.events(of: job.id))?.last { $0.kind == .state && $0.leaseToken == token }
     }
 
     /// The job's migration from the folder, as it was when the job was enqueued (same checksum).

@@ -21,6 +21,8 @@ public struct SluiceDaemon: Service {
     let metrics: DaemonMetrics
     let fault: TestFault?
     let logger: Logger
+    /// This process under its worker identity, as it announces itself in the job store.
+    let instance: WorkerInstance
 
     public init(
         settings: DaemonSettingsStore,
@@ -36,6 +38,8 @@ public struct SluiceDaemon: Service {
         self.logger = logger
         let configuration = settings.current
         pulse = WorkLoopPulse(allowance: Self.idleAllowance(configuration))
+        // The identity needs a restart to change (DaemonSettingsStore keeps it on reload).
+        instance = WorkerInstance(worker: WorkerIdentity(rawValue: configuration.daemon.worker))
     }
 
     public func run() async throws {
@@ -44,7 +48,7 @@ public struct SluiceDaemon: Service {
         logger.notice(
             "sluice daemon started",
             metadata: [
-                SluiceLogKey.worker: "\(configuration.daemon.worker)",
+                SluiceLogKey.worker: "\(configuration.daemon.worker)", "instance": "\(instance.id)",
                 "config": "\(configuration.path ?? "(none: defaults and environment)")",
                 "graph": "\(configuration.graph.target.url)",
             ]
@@ -81,37 +85,68 @@ public struct SluiceDaemon: Service {
         let wakeup = Wakeup()
         let changes = JobChanges()
         let listenerBackoff = backoff
+        let standing = WorkerStanding()
+        // Before the first claim, which the job store refuses while another instance's row holds the identity: the
+        // first announcement takes it over.
+        await announce(store, standing: standing)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await listen(store, wakeup: wakeup, changes: changes, backoff: listenerBackoff) }
-            group.addTask { await announce(store) }
-            await claimLoop(store, wakeup: wakeup, changes: changes, backoff: &backoff)
+            group.addTask { await keepAnnouncing(store, standing: standing) }
+            await claimLoop(store, standing: standing, wakeup: wakeup, changes: changes, backoff: &backoff)
             group.cancelAll()
         }
         do {
-            try await store.retire(WorkerIdentity(rawValue: settings.current.daemon.worker))
+            try await store.retire(instance)
         } catch {
             logger.debug("could not take this daemon off the job store's workers", metadata: ["error": "\(error)"])
         }
         await store.close()
     }
 
-    /// Tells the job store which graph server this daemon serves, every third of a lease, as alive for a lease: a job
-    /// queued for a server no live daemon serves is then told so (`sluice enqueue`, `sluice status`) instead of
-    /// waiting in silence. Failures are Postgres's outage, which the work loop journals.
-    private func announce(_ store: JobStore) async {
+    /// Tells the job store which graph server this daemon serves, as alive for a lease: a job queued for a server no
+    /// live daemon serves is then told so (`sluice enqueue`, `sluice status`) instead of waiting in silence. And learns
+    /// whether the worker identity is still this daemon's: the first announcement takes it over (``WorkerStanding``);
+    /// a later one that finds another live daemon announced under it since says so once, at error level, and the claim
+    /// loop takes no job until that daemon's row is gone or lapses, which is said once more, as a notice. Failures are
+    /// Postgres's outage, which the work loop journals.
+    private func announce(_ store: JobStore, standing: WorkerStanding) async {
+        let current = settings.current
+        let other: WorkerPresence?
+        do {
+            other = try await store.announce(
+                instance,
+                serving: current.graph.target.url,
+                version: SluiceVersion.current,
+                aliveFor: current.daemon.lease,
+                takingOver: standing.current == .unannounced
+            )
+        } catch {
+            logger.debug("could not announce this daemon in the job store", metadata: ["error": "\(error)"])
+            return
+        }
+        switch (standing.announced(other), other) {
+        case (.displaced, nil):
+            logger.notice(
+                "worker \(instance.worker) is this daemon's again: the other daemon that used it is gone; taking jobs again",
+                metadata: [SluiceLogKey.worker: "\(instance.worker)"]
+            )
+        case (.displaced, .some), (_, nil): break
+        case (_, .some(let other)):
+            logger.error(
+                "\(StatusLine.workerShared(instance.worker.rawValue, by: other))",
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.workerShared)",
+                    SluiceLogKey.worker: "\(instance.worker)",
+                ]
+            )
+        }
+    }
+
+    /// Announces this daemon again (``announce(_:standing:)``) every third of a lease, until cancelled.
+    private func keepAnnouncing(_ store: JobStore, standing: WorkerStanding) async {
         while !Task.isCancelled {
-            let current = settings.current
-            do {
-                try await store.announce(
-                    WorkerIdentity(rawValue: current.daemon.worker),
-                    serving: current.graph.target.url,
-                    version: SluiceVersion.current,
-                    aliveFor: current.daemon.lease
-                )
-            } catch {
-                logger.debug("could not announce this daemon in the job store", metadata: ["error": "\(error)"])
-            }
-            do { try await Task.sleep(for: current.daemon.lease / 3) } catch { return }
+            do { try await Task.sleep(for: settings.current.daemon.lease / 3) } catch { return }
+            await announce(store, standing: standing)
         }
     }
 
@@ -179,7 +214,13 @@ public struct SluiceDaemon: Service {
         }
     }
 
-    private func claimLoop(_ store: JobStore, wakeup: Wakeup, changes: JobChanges, backoff: inout Backoff) async {
+    private func claimLoop(
+        _ store: JobStore,
+        standing: WorkerStanding,
+        wakeup: Wakeup,
+        changes: JobChanges,
+        backoff: inout Backoff
+    ) async {
         var idleReported = false
         /// The job the last session let go, and why: Postgres or the graph unreachable, refused credentials, held items.
         var interrupted: (job: JobID, why: JobSession.Interruption)?
@@ -188,12 +229,19 @@ public struct SluiceDaemon: Service {
         while !Task.isCancelled {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
+            if let other = standing.displacedBy {
+                // Journalled once by the announcement that found it; the job store would refuse the claim anyway.
+                send(.status(StatusLine.workerShared(configuration.daemon.worker, by: other)))
+                idleReported = false
+                await wakeup.wait(upTo: configuration.daemon.pollInterval)
+                continue
+            }
             let lease: JobLease?
             do {
                 lease = try await store.claim(
-                    worker: WorkerIdentity(rawValue: configuration.daemon.worker),
+                    as: instance,
                     leaseDuration: configuration.daemon.lease,
-                    url: configuration.graph.target.url
+                    serving: configuration.graph.target.url
                 )
             } catch {
                 guard await wait(for: "Postgres", reason: "\(error)", backoff: &backoff) else { return }
@@ -237,25 +285,31 @@ public struct SluiceDaemon: Service {
                 backoff.reset()
             case .postgresUnavailable(let reason):
                 interrupted = (lease.job.id, .outage)
-                guard await wait(for: "Postgres", reason: reason, backoff: &backoff) else { return }
+                guard await wait(for: "Postgres", reason: reason, backoff: &backoff, job: lease) else { return }
             case .graphUnavailable(let reason):
                 interrupted = (lease.job.id, .outage)
                 let what = "the graph \(lease.job.target)"
-                guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff) else { return }
+                guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff, job: lease) else {
+                    return
+                }
             case .graphRefusedCredentials(let reason):
                 interrupted = (lease.job.id, .refusedCredentials)
                 let journal = !credentialsRefused
-                guard await waitForCredentials(refused: configuration.graph, reason: reason, journal: journal) else {
-                    return
-                }
+                guard
+                    await waitForCredentials(
+                        refused: configuration.graph,
+                        reason: reason,
+                        journal: journal,
+                        job: lease
+                    )
+                else { return }
                 credentialsRefused = true
             case .graphBusy(let holder):
                 interrupted = (lease.job.id, .heldItems)
                 // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
                 let reason = "job \(lease.job.id) waits: its items are held by \(holder)"
-                guard await wait(for: "the graph \(lease.job.target)", reason: reason, backoff: &backoff) else {
-                    return
-                }
+                let what = "the graph \(lease.job.target)"
+                guard await wait(for: what, reason: reason, backoff: &backoff, job: lease) else { return }
             }
         }
     }
@@ -274,12 +328,14 @@ public struct SluiceDaemon: Service {
 
     /// Says why the daemon waits and sleeps the next backoff delay; false when stopping. STATUS= follows every
     /// attempt; the journal gets the first of an outage as a warning (the retries at debug level), and its end from
-    /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage.
-    private func wait(for what: String, reason: String, backoff: inout Backoff) async -> Bool {
+    /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage. The entries name the job the
+    /// wait is for, when it is for one (`job`, the lease it let go).
+    private func wait(for what: String, reason: String, backoff: inout Backoff, job: JobLease? = nil) async -> Bool {
         let first = outage.failed(waitingFor: what)
         let delay = backoff.delay()
         let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
         send(.status(line))
+        let logger = job.map { JobSession.logger(self.logger, for: $0) } ?? self.logger
         if first {
             logger.warning(
                 "\(line)",
@@ -295,11 +351,17 @@ public struct SluiceDaemon: Service {
     /// either, which keeps its checkpoint. STATUS= says what to fix and the journal says it once (`journal`) at error
     /// level. The job is tried again as soon as a reload (SIGHUP) brings other credentials (a fixed password file or
     /// credential), else only every ``credentialsRetry``: a server may lock the account out after a few refusals in
-    /// a row (ArcadeDB does), for the application too, so the backoff of an outage would do harm here.
-    private func waitForCredentials(refused graph: GraphSettings, reason: String, journal: Bool) async -> Bool {
+    /// a row (ArcadeDB does), for the application too, so the backoff of an outage would do harm here. The entry names
+    /// the job that waits (`job`, the lease it let go).
+    private func waitForCredentials(
+        refused graph: GraphSettings,
+        reason: String,
+        journal: Bool,
+        job: JobLease
+    ) async -> Bool {
         let line = StatusLine.credentialsRefused(by: "\(graph.target)", retryIn: Self.credentialsRetry)
         send(.status(line))
-        logger.log(
+        JobSession.logger(logger, for: job).log(
             level: journal ? .error : .debug,
             "\(line)",
             metadata: ["error": "\(reason)", SluiceLogKey.messageID: "\(SluiceMessageID.credentialsRefused)"]

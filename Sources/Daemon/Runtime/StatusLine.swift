@@ -1,3 +1,6 @@
+import Foundation
+import JobStore
+
 /// The one line `systemctl status sluice` shows (STATUS=), built from what the daemon knows now. Pure, so each
 /// shape is tested without systemd.
 public enum StatusLine {
@@ -47,6 +50,16 @@ public enum StatusLine {
         (credential bolt-password, which systemd hands over at start; SLUICE_BOLT_PASSWORD); the job waits, next \
         attempt at the reload or in \(DurationText.format(retryIn.roundedToSeconds))
         """
+    }
+
+    /// Another live daemon uses this daemon's worker identity: `another live daemon uses worker host/sluice.service
+    /// (since 2026-11-27T13:14:10Z, pid 4242 on host-b): give each daemon its own [daemon] worker; ...`.
+    public static func workerShared(_ worker: String, by other: WorkerPresence) -> String {
+        let since = ISO8601DateFormatter().string(from: other.startedAt)
+        return """
+            another live daemon uses worker \(worker) (since \(since)\(other.process.map { ", \($0)" } ?? "")): give \
+            each daemon its own [daemon] worker; this one takes no jobs until that one stops
+            """
     }
 
     /// An outage: `waiting for Postgres: connection refused; next attempt in 4s`.
