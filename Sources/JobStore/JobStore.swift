@@ -21,11 +21,12 @@ public final class JobStore: Sendable {
 
     /// A store over a new connection. Nothing is sent until the first operation; see
     /// ``open(_:logger:migrate:unreachable:)``. `unreachable` hears of each connection attempt that found no server
-    /// answering (``PostgresConnection/init(configuration:logger:unreachable:)``).
+    /// answering, and of each statement left unanswered, with the moment the server was last known to answer
+    /// (``PostgresConnection/init(configuration:logger:unreachable:)``).
     public init(
         _ configuration: JobStoreConfiguration,
         logger: Logger = Logger(label: "sluice.jobstore"),
-        unreachable: @escaping @Sendable (PostgresError) -> Void = { _ in }
+        unreachable: @escaping @Sendable (PostgresError, ContinuousClock.Instant) -> Void = { _, _ in }
     )
         throws(JobStoreError)
     {
@@ -45,7 +46,7 @@ public final class JobStore: Sendable {
         _ configuration: JobStoreConfiguration,
         logger: Logger = Logger(label: "sluice.jobstore"),
         migrate: Bool = true,
-        unreachable: @escaping @Sendable (PostgresError) -> Void = { _ in }
+        unreachable: @escaping @Sendable (PostgresError, ContinuousClock.Instant) -> Void = { _, _ in }
     ) async throws(JobStoreError) -> JobStore {
         let store = try JobStore(configuration, logger: logger, unreachable: unreachable)
         do {

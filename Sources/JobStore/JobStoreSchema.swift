@@ -357,7 +357,16 @@ public struct JobStoreSchema: Sendable, Equatable {
             }
             return (version, version)
         }
-        return try connection.withTransaction { connection in
+        // DDL waits for other sessions' locks and works through whole tables: no bound on the server's silence.
+        return try connection.withoutAnswerTimeout { connection in try migrateLocked(on: connection, logger: logger) }
+    }
+
+    /// Applies the missing steps in one transaction, under the schema's advisory lock.
+    private func migrateLocked(
+        on connection: isolated PostgresConnection,
+        logger: Logger
+    ) throws -> (from: Int, to: Int) {
+        try connection.withTransaction { connection in
             // Serializes concurrent migrators of this schema; released at commit or rollback.
             try connection.query(
                 "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",

@@ -9,13 +9,15 @@ import Logging
 /// hops there, blocks only that thread, and hops back. Actor isolation also serializes use of the `PGconn`, which
 /// libpq requires.
 ///
-/// Statements take parameters (`$1`, `$2`...) sent separately from the SQL text (`PQexecParams`): values are never
-/// spliced into SQL.
+/// Statements take parameters (`$1`, `$2`...) sent separately from the SQL text (`PQsendQueryParams`): values are
+/// never spliced into SQL. Each waits for its answer at most the configuration's
+/// ``PostgresConfiguration/answerTimeout`` of silence (``PostgresExchange``).
 ///
 /// Reconnecting: before each statement outside a transaction, a connection found broken (status bad, or the server
 /// has closed its end, as on restart) is re-opened with backoff (``PostgresReconnectPolicy``). A connection that
-/// breaks while a statement is in flight fails that statement with ``PostgresError/connectionLost(message:query:)``,
-/// since its outcome is unknown; the next statement reconnects.
+/// breaks while a statement is in flight, or a server that does not answer it in time, fails that statement with
+/// ``PostgresError/connectionLost(message:query:)``, since its outcome is unknown; the session is closed, and the
+/// next statement reconnects.
 public actor PostgresConnection {
     /// How this connection reaches its server.
     public nonisolated let configuration: PostgresConfiguration
@@ -27,9 +29,23 @@ public actor PostgresConnection {
     }
     private var inTransaction = false
     private var isClosed = false
+    /// Why the last session was closed under a statement, until the next statement reconnects (or, in the same
+    /// transaction, fails: the transaction went with the session).
+    private var lostSession: String?
+    /// The last connection attempt that found no server answering, and when it failed. Operations queued on the
+    /// connection run one after the other, and each would wait out an attempt of its own: up to `connect_timeout`
+    /// against a server that accepts connections but never answers (hung, or behind a partition), so that the
+    /// daemon's heartbeat and announcement queued behind its checkpoint would hold the work loop for minutes before
+    /// it could say that Postgres is gone. For the reconnect policy's longest delay after such an attempt, a new
+    /// operation fails with its error at once instead, as the policy would not have tried again any sooner.
+    private var unanswered: (error: PostgresError, at: ContinuousClock.Instant)?
+    /// How long a statement may wait in silence for its answer; `nil` inside ``withoutAnswerTimeout(_:)``.
+    private var answerTimeout: Duration?
     private let logger: Logger
-    /// Told of every connection attempt that failed because the server did not answer.
-    private let unreachable: @Sendable (PostgresError) -> Void
+    /// Told of every connection attempt that failed because the server did not answer, and of every statement it
+    /// did not answer in time, with the moment the server was last known to answer: when the attempt began, or the
+    /// statement's last sign of life.
+    private let unreachable: @Sendable (PostgresError, ContinuousClock.Instant) -> Void
 
     /// How many times the connection was re-established after it broke (for diagnostics and tests).
     public private(set) var reconnectCount = 0
@@ -41,15 +57,17 @@ public actor PostgresConnection {
     }
 
     /// A connection that connects on first use; `unreachable` hears of each attempt to (re)connect that found no
-    /// server answering (a daemon's outage starts with the first).
+    /// server answering, and of each statement the server left unanswered, with the moment the server was last known
+    /// to answer (a daemon's outage starts with the first).
     public init(
         configuration: PostgresConfiguration,
         logger: Logger = Logger(label: "sluice.postgres"),
-        unreachable: @escaping @Sendable (PostgresError) -> Void = { _ in }
+        unreachable: @escaping @Sendable (PostgresError, ContinuousClock.Instant) -> Void = { _, _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
         self.unreachable = unreachable
+        self.answerTimeout = configuration.answerTimeout
         self.executor = PostgresThreadExecutor(name: "sluice-postgres")
     }
 
@@ -101,11 +119,23 @@ public actor PostgresConnection {
             )
         }
         try ensureConnected()
-        guard let connection = handle else { throw .closed }
-        let result = parameters.withArguments { n, types, values, lengths, formats in
-            PQexecParams(connection, sql, n, types, values, lengths, formats, resultFormat.rawValue)
+        return try execute(sql) { connection in
+            parameters.withArguments { n, types, values, lengths, formats in
+                PQsendQueryParams(connection, sql, n, types, values, lengths, formats, resultFormat.rawValue)
+            }
         }
-        return try check(result, sql: sql, connection: connection)
+    }
+
+    /// Runs `body` with no bound on how long the server may take to answer: for the schema migration, whose DDL
+    /// waits for every other session's lock on the tables it alters (another migrator's advisory lock included) and
+    /// may scan or delete whole tables (version 6 deleted every plan finished jobs left), for as long as the data
+    /// takes. A daemon's watchdog still bounds it (the idle allowance, 60 s by default); the migration runs only
+    /// when the store's schema is older than the binary.
+    func withoutAnswerTimeout<T>(_ body: (isolated PostgresConnection) throws -> T) rethrows -> T {
+        let bound = answerTimeout
+        answerTimeout = nil
+        defer { answerTimeout = bound }
+        return try body(self)
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
@@ -139,26 +169,45 @@ public actor PostgresConnection {
     /// scripts whose only variable part is a validated, quoted identifier. Never pass values through here.
     func runScript(_ sql: String) throws(PostgresError) {
         try ensureConnected()
-        guard let connection = handle else { throw .closed }
-        _ = try check(PQexec(connection, sql), sql: sql, connection: connection)
+        try execute(sql) { PQsendQuery($0, sql) }
     }
 
     private func command(_ sql: String) throws(PostgresError) {
-        guard let connection = handle else { throw .closed }
-        _ = try check(PQexec(connection, sql), sql: sql, connection: connection)
+        try execute(sql) { PQsendQuery($0, sql) }
+    }
+
+    /// Runs the statement `send` sends on the session (``PostgresExchange``) and reads its result. A session that
+    /// broke under it, or whose server did not answer in time, is closed: it is mid-statement, of unknown outcome.
+    @discardableResult
+    private func execute(_ sql: String, send: (OpaquePointer) -> Int32) throws(PostgresError) -> PostgresRows {
+        guard let connection = handle else {
+            throw lostSession.map { .connectionLost(message: $0, query: summarize(sql: sql)) } ?? .closed
+        }
+        let result: OpaquePointer
+        do {
+            result = try PostgresExchange.run(
+                on: connection,
+                sql: sql,
+                answerTimeout: answerTimeout,
+                configuration: configuration,
+                send: send
+            )
+        } catch {
+            // libpq saw nothing wrong: the server went silent, an answer timeout ago (a daemon's outage begins).
+            if PQstatus(connection) == CONNECTION_OK { unreachable(error, .now - (answerTimeout ?? .zero)) }
+            closeLostSession(because: error)
+            throw error
+        }
+        return try check(result, sql: sql, connection: connection)
     }
 
     private func check(
-        _ result: OpaquePointer?,
+        _ result: OpaquePointer,
         sql: String,
         connection: OpaquePointer
     ) throws(PostgresError)
         -> PostgresRows
     {
-        guard let result else {
-            let message = PostgresConnector.scrubbed(String(cString: PQerrorMessage(connection)), configuration)
-            throw .connectionLost(message: message, query: summarize(sql: sql))
-        }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return PostgresRows(result: result, query: summarize(sql: sql))
@@ -194,15 +243,14 @@ public actor PostgresConnection {
         if let connection = handle {
             if PQstatus(connection) == CONNECTION_OK && !Self.peerHasClosed(connection) { return }
             let message = PostgresConnector.scrubbed(String(cString: PQerrorMessage(connection)), configuration)
+            lostSession = message.isEmpty ? "server closed the connection" : message
             PQfinish(connection)
             handle = nil
             backendPID = 0
-            if inTransaction {
-                throw .connectionLost(
-                    message: message.isEmpty ? "server closed the connection" : message,
-                    query: "transaction"
-                )
-            }
+        }
+        if let message = lostSession {
+            if inTransaction { throw .connectionLost(message: message, query: "transaction") }
+            lostSession = nil
             reconnectCount += 1
             // A notice: the reconnect may well work; a caller that cannot go on says so (the daemon's one
             // "waiting for Postgres" warning per outage).
@@ -211,14 +259,41 @@ public actor PostgresConnection {
                 metadata: ["postgres.error": "\(message)", "postgres.conninfo": "\(configuration.redactedConnInfo)"]
             )
         }
-        let connection = try PostgresConnector.connect(configuration, logger: logger, unreachable: unreachable) {
-            seconds in
-            if Task.isCancelled { return false }
-            Thread.sleep(forTimeInterval: seconds)
-            return !Task.isCancelled
+        if let unanswered, ContinuousClock.now - unanswered.at < configuration.reconnect.maximumDelay {
+            throw unanswered.error
         }
+        var lastUnanswered: PostgresError?
+        let connection: OpaquePointer
+        do {
+            connection = try PostgresConnector.connect(
+                configuration,
+                logger: logger,
+                unreachable: { error, since in
+                    lastUnanswered = error
+                    unreachable(error, since)
+                }
+            ) { seconds in
+                if Task.isCancelled { return false }
+                Thread.sleep(forTimeInterval: seconds)
+                return !Task.isCancelled
+            }
+        } catch {
+            unanswered = error == lastUnanswered ? (error, .now) : nil
+            throw error
+        }
+        unanswered = nil
         handle = connection
         backendPID = PQbackendPID(connection)
+    }
+
+    /// Closes a session left mid-statement by `error`, so that the next statement reconnects (or, in the same
+    /// transaction, fails).
+    private func closeLostSession(because error: PostgresError) {
+        guard let connection = handle else { return }
+        PQfinish(connection)
+        handle = nil
+        backendPID = 0
+        lostSession = if case .connectionLost(let message, _) = error { message } else { "\(error)" }
     }
 
     /// True when the server has closed its end: on restart or `pg_terminate_backend` it sends a FATAL error and

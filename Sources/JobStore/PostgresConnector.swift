@@ -4,7 +4,8 @@ import Logging
 
 /// Opens libpq connections: one attempt, or attempts with backoff while the server is unreachable.
 ///
-/// Every call here blocks (DNS, TCP, TLS, authentication), so it runs only on a connection's own thread.
+/// Every call here blocks (DNS, TCP, TLS, authentication, for at most `connect_timeout` a host), so it runs only on a
+/// connection's own thread.
 enum PostgresConnector {
     /// A failed attempt, and whether waiting might help.
     struct Failure: Error {
@@ -12,7 +13,8 @@ enum PostgresConnector {
         let transient: Bool
     }
 
-    /// One `PQconnectdbParams` call, then the session settings sluice's decoders rely on.
+    /// One `PQconnectdbParams` call, then the session settings sluice's decoders rely on. The connection is left in
+    /// non-blocking mode, as ``PostgresExchange`` needs it.
     static func connectOnce(_ configuration: PostgresConfiguration) -> Result<OpaquePointer, Failure> {
         let (keywords, values) = parameters(configuration)
         let connection = withCStringArrays(keywords, values) { k, v in PQconnectdbParams(k, v, 1) }
@@ -25,18 +27,40 @@ enum PostgresConnector {
             let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
             PQfinish(connection)
             // PQping tells "server down or starting/stopping" (worth waiting for) from "server answered and said no"
-            // (password, database, pg_hba: waiting cannot fix those) without parsing localized messages.
-            let ping = withCStringArrays(keywords, values) { k, v in PQpingParams(k, v, 1) }
+            // (password, database, pg_hba: waiting cannot fix those) without parsing localized messages. It waits
+            // at most `pingTimeoutSeconds` for the server: the attempt that failed waited out `connect_timeout` for a
+            // server that accepts connections but never answers (hung, or behind a partition), and the ping would
+            // wait as long again to say so. A server that answers only later counts as not answering: tried again,
+            // the side to err on.
+            let (pingKeywords, pingValues) = parameters(configuration, connectTimeoutSeconds: pingTimeoutSeconds)
+            let ping = withCStringArrays(pingKeywords, pingValues) { k, v in PQpingParams(k, v, 1) }
             let transient = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT
             return .failure(Failure(error: .connectionFailed(message: message), transient: transient))
         }
         // Server notices (NOTICE, WARNING) go to the log, not to the process's standard error.
         PQsetNoticeProcessor(connection, postgresNoticeProcessor, nil)
+        guard PQsetnonblocking(connection, 1) == 0 else {
+            let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
+            PQfinish(connection)
+            return .failure(Failure(error: .connectionFailed(message: message), transient: true))
+        }
         // Timestamps come back as ISO text in UTC whatever the server's or role's defaults, so decoding never
         // depends on configuration we do not control.
-        let setup = PQexec(connection, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'")
-        let ok = setup.map { PQresultStatus($0) == PGRES_COMMAND_OK } ?? false
-        if let setup { PQclear(setup) }
+        let settings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'"
+        let setup: OpaquePointer
+        do {
+            setup = try PostgresExchange.run(
+                on: connection,
+                sql: settings,
+                answerTimeout: configuration.answerTimeout,
+                configuration: configuration
+            ) { PQsendQuery($0, settings) }
+        } catch {
+            PQfinish(connection)
+            return .failure(Failure(error: error, transient: true))
+        }
+        let ok = PQresultStatus(setup) == PGRES_COMMAND_OK
+        PQclear(setup)
         guard ok else {
             let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
             PQfinish(connection)
@@ -45,16 +69,20 @@ enum PostgresConnector {
         return .success(connection)
     }
 
+    /// How long the ping after a failed attempt waits for the server: libpq's shortest `connect_timeout`.
+    static let pingTimeoutSeconds = 2
+
     /// Connects, retrying transient failures with exponential backoff within the configuration's policy. Each retry
     /// is logged at debug level: whoever waits for the connection says once that Postgres is unreachable.
     ///
     /// - Parameters:
-    ///   - unreachable: told of every attempt that failed because the server did not answer (or not yet).
+    ///   - unreachable: told of every attempt that failed because the server did not answer (or not yet), and when
+    ///     the attempt began.
     ///   - sleep: waits the given seconds; returns false to stop retrying (shutdown or cancellation).
     static func connect(
         _ configuration: PostgresConfiguration,
         logger: Logger,
-        unreachable: (PostgresError) -> Void = { _ in },
+        unreachable: (PostgresError, ContinuousClock.Instant) -> Void = { _, _ in },
         sleep: (Double) -> Bool
     ) throws(PostgresError) -> OpaquePointer {
         let policy = configuration.reconnect
@@ -63,6 +91,7 @@ enum PostgresConnector {
         var attempt = 0
         while true {
             attempt += 1
+            let attempted = ContinuousClock.now
             switch connectOnce(configuration) {
             case .success(let connection):
                 if attempt > 1 {
@@ -75,7 +104,7 @@ enum PostgresConnector {
                 }
                 return connection
             case .failure(let failure):
-                if failure.transient { unreachable(failure.error) }
+                if failure.transient { unreachable(failure.error, attempted) }
                 let elapsed = (ContinuousClock.now - started).seconds
                 guard failure.transient, let delay = delays.next(), delay > 0,
                     elapsed + delay <= policy.giveUpAfter.seconds
@@ -95,10 +124,14 @@ enum PostgresConnector {
 
     /// Keyword/value arrays for `PQconnectdbParams`. Our defaults come before `dbname`, so that anything in the
     /// user's conninfo (expanded from `dbname`) overrides them; PG* variables still apply to whatever neither sets.
-    static func parameters(_ configuration: PostgresConfiguration) -> ([String], [String]) {
+    /// `connectTimeoutSeconds`: instead of the configuration's (``PostgresConfiguration/effectiveConnectTimeoutSeconds``).
+    static func parameters(
+        _ configuration: PostgresConfiguration,
+        connectTimeoutSeconds: Int? = nil
+    ) -> ([String], [String]) {
         var keywords = ["fallback_application_name"]
         var values = [configuration.applicationName]
-        if let timeout = configuration.connectTimeoutSeconds,
+        if let timeout = connectTimeoutSeconds ?? configuration.effectiveConnectTimeoutSeconds,
             ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil
         {
             keywords.append("connect_timeout")

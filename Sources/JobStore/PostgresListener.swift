@@ -8,7 +8,9 @@ import Logging
 /// the moment it arrives, without polling the database, without blocking an event loop or Swift's cooperative
 /// threads. When the server goes away the listener reconnects with backoff for as long as it lives, re-issues its
 /// `LISTEN`s and emits ``Event/reconnected``: notifications sent while it was away are lost, so a consumer should
-/// then re-read the state it cares about.
+/// then re-read the state it cares about. A server that stops answering without closing the connection (hung, or
+/// behind a partition) counts as gone once its idle probe or a `LISTEN` has waited the configuration's
+/// ``PostgresConfiguration/answerTimeout`` (``PostgresExchange``); ``stop()`` takes effect after such a wait.
 public final class PostgresListener: Sendable {
     /// What the listener reports.
     public enum Event: Sendable, Equatable {
@@ -173,10 +175,12 @@ public final class PostgresListener: Sendable {
         private func listen(_ connection: OpaquePointer) throws(PostgresError) {
             for channel in channels {
                 let sql = "LISTEN " + PostgresIdentifier.quote(channel)
-                guard let result = PQexec(connection, sql) else {
-                    let message = PostgresConnector.scrubbed(String(cString: PQerrorMessage(connection)), configuration)
+                let result: OpaquePointer
+                do {
+                    result = try exchange(sql, on: connection)
+                } catch {
                     PQfinish(connection)
-                    throw .connectionLost(message: message, query: summarize(sql: sql))
+                    throw error
                 }
                 let ok = PQresultStatus(result) == PGRES_COMMAND_OK
                 let message = String(cString: PQresultErrorMessage(result))
@@ -186,6 +190,16 @@ public final class PostgresListener: Sendable {
                     throw .connectionFailed(message: PostgresConnector.scrubbed(message, configuration))
                 }
             }
+        }
+
+        /// Runs `sql` on the listener's connection within the answer timeout (``PostgresExchange``).
+        private func exchange(_ sql: String, on connection: OpaquePointer) throws(PostgresError) -> OpaquePointer {
+            try PostgresExchange.run(
+                on: connection,
+                sql: sql,
+                answerTimeout: configuration.answerTimeout,
+                configuration: configuration
+            ) { PQsendQuery($0, sql) }
         }
 
         /// Returns when the connection broke or the listener is stopping.
@@ -206,8 +220,13 @@ public final class PostgresListener: Sendable {
                 if fds[1].revents != 0 { drainWakePipe() }
                 if isStopping { return }
                 if ready == 0 {
-                    // Idle probe: an empty query is one round trip and fails if the server is gone.
-                    if let result = PQexec(connection, "") { PQclear(result) }
+                    // Idle probe: an empty query is one round trip and fails if the server is gone, or does not answer.
+                    do {
+                        PQclear(try exchange("", on: connection))
+                    } catch {
+                        logger.debug("Postgres listener's probe failed", metadata: ["postgres.error": "\(error)"])
+                        return
+                    }
                 } else if fds[0].revents != 0 {
                     if PQconsumeInput(connection) == 0 {
                         // The listener reconnects; the daemon's work loop warns once per outage.

@@ -2,9 +2,10 @@ import Foundation
 
 /// A serial executor backed by one dedicated OS thread.
 ///
-/// libpq is blocking: `PQexecParams` waits for the server, `PQconnectdb` for DNS and TCP. Run on Swift's cooperative
-/// pool (a handful of threads for the whole process) such calls would stall unrelated tasks, so every
-/// ``PostgresConnection`` actor runs on one of these instead, and awaiting it from async code just hops threads.
+/// libpq is blocking: `PQconnectdb` waits for DNS, TCP and the server, a statement for its answer (in `poll`, up to
+/// the answer timeout: ``PostgresExchange``). Run on Swift's cooperative pool (a handful of threads for the whole
+/// process) such calls would stall unrelated tasks, so every ``PostgresConnection`` actor runs on one of these
+/// instead, and awaiting it from async code just hops threads.
 final class PostgresThreadExecutor: SerialExecutor, @unchecked Sendable {
     private enum Work {
         case job(UnownedJob)

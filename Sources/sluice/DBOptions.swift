@@ -33,6 +33,7 @@ struct DBOptions: ParsableArguments {
         let postgres = PostgresConfiguration(
             conninfo: conninfo,
             applicationName: "sluice db",
+            answerTimeout: file.jobStore.postgres.answerTimeout,
             reconnect: .none
         )
         return JobStoreConfiguration(postgres: postgres, schema: schema ?? file.jobStore.schema)

@@ -19,6 +19,7 @@ import Throttle
         #expect(config.daemon.lease == .seconds(60))
         #expect(config.engine.batchSize == 10_000)
         #expect(config.jobStore.schema == "sluice")
+        #expect(config.jobStore.postgres.answerTimeout == .seconds(30))
         let longest = String(repeating: "s", count: 40)
         #expect(try configuration("[postgres]\nschema = \"\(longest)\"\n").jobStore.schema == longest)
         #expect("\(config.graph.url)" == "bolt://localhost:7687")
@@ -33,6 +34,8 @@ import Throttle
         )
         #expect(config.daemon.lease == .seconds(45))
         #expect(config.daemon.pollInterval == .seconds(2))
+        let answering = try configuration("", environment: ["SLUICE_POSTGRES_ANSWER_TIMEOUT": "5s"])
+        #expect(answering.jobStore.postgres.answerTimeout == .seconds(5))
         #expect(config.engine.batchSize == 500)
         let sources = Dictionary(uniqueKeysWithValues: config.effective.map { ($0.setting.key, $0.source) })
         #expect(sources["lease"] == .environment("SLUICE_DAEMON_LEASE"))
@@ -88,6 +91,10 @@ import Throttle
                 "environment SLUICE_THROTTLE_MIN_PAUSE: [throttle] min_pause: min_pause 2s is above max_pause 1s"
             ),
             ("[postgres]\nschema = \"Robert'); DROP\"\n", [:], "/etc/sluice/sluice.toml:2: [postgres] schema"),
+            (
+                "[postgres]\nanswer_timeout = \"500ms\"\n", [:],
+                "/etc/sluice/sluice.toml:2: [postgres] answer_timeout: must be at least 1s"
+            ),
             (
                 "[postgres]\nschema = \"Sluice\"\n", [:],
                 "/etc/sluice/sluice.toml:2: [postgres] schema: invalid schema name \"Sluice\": use lower-case"

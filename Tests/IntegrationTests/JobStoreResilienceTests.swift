@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import JobStore
 import Testing
@@ -60,6 +61,71 @@ extension JobStoreIntegrationTests {
             print(
                 "Postgres restart took \(Int(restartTime.milliseconds)) ms; the next store operation succeeded in "
                     + "\(Int(firstOperation.milliseconds)) ms; the listener re-subscribed and delivered again"
+            )
+        }
+    }
+
+    /// A Postgres that stops answering without refusing or closing anything (its postmaster and backends SIGSTOPped,
+    /// as a hung host or a partition that drops packets leaves it): a statement fails as a lost connection once the
+    /// answer timeout has passed, instead of waiting as long as the server is stopped; connecting again is bounded
+    /// too, an operation queued right behind fails at once instead of waiting as long again, and once the server
+    /// answers the store works on a new session. The daemon's reconnect policy: an operation rides out 4 s.
+    @Test func aStatementToAServerThatStopsAnsweringFailsWithinTheAnswerTimeout() async throws {
+        let cluster = PostgresTestCluster.outage
+        guard cluster.isConfigured, cluster.servicesCommand("stop") != nil else {
+            return cluster.reportUncontrollable(skipping: "aStatementToAServerThatStopsAnswering")
+        }
+        let bound = Duration.seconds(2)
+        try await JobStoreTestDatabase.withStore(
+            cluster: cluster,
+            answerTimeout: bound,
+            reconnect: DaemonConfiguration.postgresReconnect
+        ) { store in
+            let job = try await store.enqueue(JobStoreTestDatabase.request(target: "hung"))
+            let pidBefore = await store.connection.backendPID
+            let frozen = try #require(cluster.freeze(), "cannot stop \(cluster)")
+            defer { cluster.thaw(frozen) }
+
+            var started = ContinuousClock.now
+            do throws(PostgresError) {
+                try await store.connection.query(
+                    "SELECT state FROM \(store.schema.quoted).jobs WHERE id = $1::bigint",
+                    [job.id]
+                )
+                Issue.record("a statement to a stopped Postgres succeeded")
+            } catch {
+                guard case .connectionLost(let message, _) = error else { throw error }
+                #expect(message == "no answer from Postgres for 2s")
+            }
+            let unanswered = ContinuousClock.now - started
+            #expect(unanswered >= bound && unanswered < bound + .seconds(3), "a statement failed after \(unanswered)")
+
+            // The next operation connects anew, which the stopped server does not answer either: bounded by the
+            // connect timeout (the answer timeout's 2 s here), then the one right after fails at once.
+            started = ContinuousClock.now
+            await #expect(throws: JobStoreError.self) { try await store.job(job.id) }
+            let reconnecting = ContinuousClock.now - started
+            started = ContinuousClock.now
+            do throws(JobStoreError) {
+                _ = try await store.job(job.id)
+                Issue.record("an operation on a stopped Postgres succeeded")
+            } catch {
+                #expect(error.postgresError?.isConnectionProblem == true, "\(error)")
+            }
+            let queued = ContinuousClock.now - started
+            #expect(reconnecting < .seconds(10), "connecting to a stopped Postgres took \(reconnecting)")
+            #expect(queued < .seconds(1), "the operation right after waited \(queued)")
+
+            cluster.thaw(frozen)
+            let answers = try await SluiceSandbox.waitUntil(timeout: .seconds(20)) {
+                (try? await store.job(job.id))?.id == job.id
+            }
+            #expect(answers, "the store did not work again once Postgres answered")
+            #expect(await store.connection.reconnectCount >= 1)
+            #expect(await store.connection.backendPID != pidBefore)
+            print(
+                "stopped Postgres: a statement gave up after \(Int(unanswered.milliseconds)) ms, reconnecting after "
+                    + "\(Int(reconnecting.milliseconds)) ms, the operation after it after \(Int(queued.milliseconds)) ms"
             )
         }
     }

@@ -44,10 +44,16 @@ enum JobStoreTestDatabase {
         schema: String,
         conninfo: String = "",
         applicationName: String = "sluice-test",
+        answerTimeout: Duration = .seconds(30),
         reconnect: PostgresReconnectPolicy = .default
     ) -> JobStoreConfiguration {
         JobStoreConfiguration(
-            postgres: PostgresConfiguration(conninfo: conninfo, applicationName: applicationName, reconnect: reconnect),
+            postgres: PostgresConfiguration(
+                conninfo: conninfo,
+                applicationName: applicationName,
+                answerTimeout: answerTimeout,
+                reconnect: reconnect
+            ),
             schema: schema
         )
     }
@@ -57,6 +63,8 @@ enum JobStoreTestDatabase {
     static func withStore<T: Sendable>(
         cluster: PostgresTestCluster = .shared,
         migrate: Bool = true,
+        answerTimeout: Duration = .seconds(30),
+        reconnect: PostgresReconnectPolicy = .default,
         _ body: (JobStore) async throws -> T
     ) async throws -> T {
         try cluster.requireConfigured()
@@ -64,7 +72,13 @@ enum JobStoreTestDatabase {
             let schema = uniqueSchema()
             do {
                 let store = try await JobStore.open(
-                    configuration(schema: schema, conninfo: cluster.conninfo, applicationName: "sluice-test-" + schema),
+                    configuration(
+                        schema: schema,
+                        conninfo: cluster.conninfo,
+                        applicationName: "sluice-test-" + schema,
+                        answerTimeout: answerTimeout,
+                        reconnect: reconnect
+                    ),
                     migrate: migrate
                 )
                 let result = try await body(store)

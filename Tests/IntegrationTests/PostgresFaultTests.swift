@@ -2,12 +2,13 @@ import Foundation
 import JobStore
 import Testing
 
-/// The job store's Postgres refusing writes in the middle of a daemon's job, for real, on the outage cluster (no other
-/// suite uses it meanwhile): made read-only (`default_transaction_read_only`, as after a failover to a standby) and
-/// out of disk space (the job store's tables on a tablespace in a tiny tmpfs, filled up: the kernel's ENOSPC, which
-/// Postgres reports as `53100 disk_full`). The daemon must say so (STATUS= and one journal warning), keep the job
-/// running and waiting rather than failing it, and once the condition is fixed finish it with every node changed
-/// exactly once: a batch whose checkpoint was refused is reconciled, not repeated.
+/// The job store's Postgres failing in the middle of a daemon's job, for real, on the outage cluster (no other suite
+/// uses it meanwhile): stopped, hung (SIGSTOP: it neither refuses nor answers), made read-only
+/// (`default_transaction_read_only`, as after a failover to a standby) and out of disk space (the job store's tables
+/// on a tablespace in a tiny tmpfs, filled up: the kernel's ENOSPC, which Postgres reports as `53100 disk_full`). The
+/// daemon must say so (STATUS= and one journal warning), keep the job running and waiting rather than failing it,
+/// and once the condition is fixed finish it with every node changed exactly once: a batch whose checkpoint was
+/// refused or lost is reconciled, not repeated.
 @Suite(.serialized, .enabled(if: JobStoreTestDatabase.shouldRun()))
 struct PostgresFaultTests {
     static let nodes = 20_000
@@ -33,6 +34,36 @@ struct PostgresFaultTests {
                 let (started, output) = try await JobStoreTestDatabase.shell(start)
                 #expect(started == 0, "starting Postgres failed: \(output)")
             }
+        )
+    }
+
+    /// Postgres hung rather than down: its postmaster and backends SIGSTOPped, as a hung host or a partition that
+    /// drops packets leaves it, for as long as the daemon takes to say it waits and try twice more. With a 2 s answer
+    /// timeout (so that the test takes seconds) its statements give up and the outage is waited out as any other,
+    /// `sluice_job_store_up` saying 0 meanwhile (the endpoint's own read gives up too). Without the timeout the daemon
+    /// waited in silence, STATUS= showing the job's rate, until the watchdog killed it.
+    @Test func hungPostgresMidJobIsWaitedOutAndTheJobFinishes() async throws {
+        let cluster = PostgresTestCluster.outage
+        guard cluster.isConfigured, cluster.servicesCommand("stop") != nil else {
+            return cluster.reportUncontrollable(skipping: "hungPostgresMidJob")
+        }
+        var frozen: [pid_t] = []
+        defer { cluster.thaw(frozen) }
+        try await Self.jobSurvives(
+            "Postgres hung (SIGSTOP)",
+            sign: nil,
+            readable: false,
+            on: cluster,
+            environment: ["SLUICE_POSTGRES_ANSWER_TIMEOUT": "2s"],
+            sections: "[metrics]\nlisten = \"127.0.0.1:0\"",
+            apply: { _ in frozen = try #require(cluster.freeze(), "cannot stop \(cluster)") },
+            whileFaulty: { daemon in
+                let scrape = try await MetricsScrape.of(daemon)
+                _ = try await scrape.waitFor("the job store down", timeout: .seconds(30)) {
+                    $0["sluice_job_store_up"] == 0
+                }
+            },
+            clear: { _ in cluster.thaw(frozen) }
         )
     }
 
@@ -173,16 +204,20 @@ struct PostgresFaultTests {
     }
 
     /// A daemon's job of ``nodes`` items, `apply` done to Postgres once a few batches are in, `clear` once the daemon
-    /// said it waits with `sign` (a SQLSTATE; `nil` for any reason) in the reason and tried again twice; `clear` also
-    /// runs when the test fails on the way, so the cluster is left as it was. `readable`: whether Postgres answers
-    /// the test's reads during the fault (a stopped one does not; the job's state is then checked once it is over).
+    /// said it waits with `sign` (a SQLSTATE; `nil` for any reason) in the reason, tried again twice, and
+    /// `whileFaulty` checked the daemon; `clear` also runs when the test fails on the way, so the cluster is left as
+    /// it was. `readable`: whether Postgres answers the test's reads during the fault (a stopped one does not; the
+    /// job's state is then checked once it is over). `environment` and `sections` go to the daemon.
     static func jobSurvives(
         _ fault: String,
         sign: String?,
         readable: Bool = true,
         on cluster: PostgresTestCluster,
+        environment: [String: String] = [:],
+        sections: String = "",
         prepare: (DaemonFixture) async throws -> Void = { _ in },
         apply: (DaemonFixture) async throws -> Void,
+        whileFaulty: (JobStoreTestDatabase.Child) async throws -> Void = { _ in },
         clear: (DaemonFixture) async throws -> Void,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
@@ -198,7 +233,12 @@ struct PostgresFaultTests {
             try await prepare(fixture)
             let notify = try NotifyRecorder()
             defer { notify.stop() }
-            let daemon = try fixture.start(worker: "fault", notifySocket: notify.socket.path)
+            let daemon = try fixture.start(
+                worker: "fault",
+                notifySocket: notify.socket.path,
+                environment: environment,
+                sections: sections
+            )
             let job = try await fixture.enqueue(1, batchSize: 100)
             _ = try await fixture.waitFor(job.id, timeout: .seconds(90), "running") { $0.planDone >= 500 }
 
@@ -230,6 +270,7 @@ struct PostgresFaultTests {
                     )
                 }
                 #expect(daemon.process.isRunning, "the daemon exited while \(fault)")
+                try await whileFaulty(daemon)
                 let progress =
                     if let held, let still { "at \(held.planDone)/\(nodes) done (\(still.planDone) " } else { "(" }
                 print(

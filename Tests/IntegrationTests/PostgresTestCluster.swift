@@ -85,12 +85,41 @@ struct PostgresTestCluster: Sendable, CustomStringConvertible {
     /// at the cluster `scripts/services` runs (never at a Postgres of someone else's).
     func servicesCommand(_ verb: String) -> String? {
         let script = JobStoreTestDatabase.repositoryRoot.appendingPathComponent("scripts/services").path
-        let socketDirectory = JobStoreTestDatabase.repositoryRoot.appendingPathComponent(".services")
-            .appendingPathComponent(servicesDirectory).path
         guard FileManager.default.isExecutableFile(atPath: script), host == socketDirectory, let port,
             port.allSatisfy(\.isNumber)
         else { return nil }
         return "\(portVariable)=\(port) '\(script)' \(verb) \(service)"
+    }
+
+    /// The socket directory `scripts/services` gives the cluster (its data directory is `data` in it).
+    private var socketDirectory: String {
+        JobStoreTestDatabase.repositoryRoot.appendingPathComponent(".services").appendingPathComponent(
+            servicesDirectory
+        ).path
+    }
+
+    /// Makes the cluster hang instead of refusing, as a hung host or a partition that drops packets does: SIGSTOP to
+    /// its postmaster, then to every process it forked (backends, checkpointer...). The kernel still accepts
+    /// connections and takes what is sent, and nothing answers. Returns the processes stopped for ``thaw(_:)``,
+    /// which the test must call in a `defer` too, so that a failing test never leaves the cluster stopped; nil when
+    /// the cluster is not the one `scripts/services` runs (its postmaster is not ours to stop).
+    func freeze() -> [pid_t]? {
+        guard servicesCommand("stop") != nil,
+            let text = try? String(contentsOfFile: socketDirectory + "/data/postmaster.pid", encoding: .utf8),
+            let postmaster = text.split(separator: "\n").first.flatMap({ pid_t($0) }),
+            kill(postmaster, SIGSTOP) == 0
+        else { return nil }
+        // Stopped, the postmaster forks no more: its children are all there is to stop.
+        let children =
+            (try? String(contentsOfFile: "/proc/\(postmaster)/task/\(postmaster)/children", encoding: .utf8)) ?? ""
+        let stopped = [postmaster] + children.split(separator: " ").compactMap { pid_t($0) }
+        for child in stopped.dropFirst() { kill(child, SIGSTOP) }
+        return stopped
+    }
+
+    /// Lets the processes ``freeze()`` stopped go on (SIGCONT); harmless when they run already.
+    func thaw(_ processes: [pid_t]) {
+        for process in processes { kill(process, SIGCONT) }
     }
 
     /// Runs `body`, a test's use of the cluster: on the outage cluster once no other test of this process uses it

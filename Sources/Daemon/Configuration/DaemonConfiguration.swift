@@ -83,6 +83,11 @@ public struct DaemonConfiguration: Sendable {
         } catch {
             throw .invalidValue(source: reader.lastSource, key: Setting.postgresSchema.name, reason: "\(error)")
         }
+        let answerTimeout = try reader.duration(
+            Setting.postgresAnswerTimeout,
+            default: .seconds(30),
+            minimum: .seconds(1)
+        )
 
         // [graph]
         let urlText = try reader.string(Setting.graphURL, default: "bolt://localhost:7687")
@@ -246,6 +251,7 @@ public struct DaemonConfiguration: Sendable {
             postgres: PostgresConfiguration(
                 conninfo: conninfo,
                 applicationName: "sluice daemon",
+                answerTimeout: answerTimeout,
                 reconnect: Self.postgresReconnect
             ),
             schema: schema

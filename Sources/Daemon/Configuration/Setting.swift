@@ -48,6 +48,7 @@ public struct Setting: Sendable, Hashable {
         secret: true
     )
     public static let postgresSchema = Setting("postgres", "schema", default: "\"sluice\"")
+    public static let postgresAnswerTimeout = Setting("postgres", "answer_timeout", default: "\"30s\"")
 
     // MARK: [graph]
     public static let graphURL = Setting(
@@ -147,7 +148,7 @@ public struct Setting: Sendable, Hashable {
 
     /// Every setting, in the order `config check` prints them.
     public static let all: [Setting] = [
-        postgresConnInfo, postgresSchema,
+        postgresConnInfo, postgresSchema, postgresAnswerTimeout,
         graphURL, graphUser, graphPasswordFile, graphPassword, graphDatabase, graphTLSCA, graphDialect,
         migrationsFolder,
         daemonWorker, daemonLease, daemonPollInterval, daemonRetryInitial, daemonRetryMaximum, daemonStuckAfter,

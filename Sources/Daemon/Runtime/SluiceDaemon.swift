@@ -160,7 +160,7 @@ public struct SluiceDaemon: Service {
                     configuration.jobStore,
                     logger: storeLogger,
                     migrate: true
-                ) { [outage] _ in outage.connectionFailed(reaching: "Postgres") }
+                ) { [outage] _, since in outage.connectionFailed(reaching: "Postgres", at: since) }
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
                 return store
