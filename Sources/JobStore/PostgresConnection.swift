@@ -33,10 +33,11 @@ public actor PostgresConnection {
     /// transaction, fails: the transaction went with the session).
     private var lostSession: String?
     /// The last connection attempt that found no server answering, and when it failed. Operations queued on the
-    /// connection run one after the other, and each would wait out an attempt of its own: up to `connect_timeout`
-    /// against a server that accepts connections but never answers (hung, or behind a partition), so that the
-    /// daemon's heartbeat and announcement queued behind its checkpoint would hold the work loop for minutes before
-    /// it could say that Postgres is gone. For the reconnect policy's longest delay after such an attempt, a new
+    /// connection run one after the other, and each would wait out attempts of its own, up to `connect_timeout` each
+    /// against a server that accepts connections but never answers (hung, or behind a partition): at the defaults an
+    /// idle daemon's claim queued behind its announcement would wait 66 s (the announcement's 30 s answer timeout and
+    /// 12 s attempt, then two attempts of its own), past the watchdog's idle allowance of 60 s, before the daemon
+    /// could say that Postgres is gone. For the reconnect policy's longest delay after such an attempt, a new
     /// operation fails with its error at once instead, as the policy would not have tried again any sooner.
     private var unanswered: (error: PostgresError, at: ContinuousClock.Instant)?
     /// How long a statement may wait in silence for its answer; `nil` inside ``withoutAnswerTimeout(_:)``.
@@ -271,12 +272,13 @@ public actor PostgresConnection {
                 unreachable: { error, since in
                     lastUnanswered = error
                     unreachable(error, since)
+                },
+                sleep: { seconds in
+                    if Task.isCancelled { return false }
+                    Thread.sleep(forTimeInterval: seconds)
+                    return !Task.isCancelled
                 }
-            ) { seconds in
-                if Task.isCancelled { return false }
-                Thread.sleep(forTimeInterval: seconds)
-                return !Task.isCancelled
-            }
+            )
         } catch {
             unanswered = error == lastUnanswered ? (error, .now) : nil
             throw error
