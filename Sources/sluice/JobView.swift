@@ -38,11 +38,12 @@ struct JobView {
         let others = jobs.filter { $0.id != job.id && $0.target == job.target }
         if let holder = others.first(where: \.holdsItsGraph) { return holder }
         let unfinished = Set(jobs.map(\.id))
+        /// The claim's order among queued jobs: higher priority, then older.
+        func rank(_ job: Job) -> (Int, Int64) { (job.priority, -job.id.rawValue) }
         return others.filter { other in
-            other.state == .queued && !(other.after.map(unfinished.contains) ?? false)
-                && (other.priority, -other.id.rawValue) > (job.priority, -job.id.rawValue)
+            other.state == .queued && !(other.after.map(unfinished.contains) ?? false) && rank(other) > rank(job)
         }
-        .max { ($0.priority, -$0.id.rawValue) < ($1.priority, -$1.id.rawValue) }
+        .max { rank($0) < rank($1) }
     }
 
     /// What a job cancelled part-way leaves, and the command that deals with it; nil when it changed nothing. An up's

@@ -460,36 +460,27 @@ struct RunCommand: AsyncParsableCommand {
         if let refusal = history.refusal(migration, direction) {
             throw CommandError(refusal)
         }
-        if direction == .up {
-            let refusal: String?
-            do {
-                refusal = try await GraphAlias.upRefusal(
-                    version: "\(migration.version)",
-                    target: target,
-                    store: store,
-                    connection: connection,
-                    options: BoltTransactionOptions(database: database)
-                )
-            } catch {
-                throw CommandError(
-                    "could not ask the graph whether \(migration.version) was applied under another URL: \(error)"
-                )
-            }
-            if let refusal { throw CommandError("\(refusal): nothing was run") }
+        // What only the graph knows: an up applied there under another URL, a down of a finalized migration.
+        let refusal: String?
+        do {
+            let options = BoltTransactionOptions(database: database)
+            refusal =
+                switch direction {
+                case .up:
+                    try await GraphAlias.upRefusal(
+                        version: "\(migration.version)",
+                        target: target,
+                        store: store,
+                        connection: connection,
+                        options: options
+                    )
+                case .down: try await Finalizer.downRefusal(migration, connection: connection, options: options)
+                }
+        } catch {
+            let question = direction == .up ? "was applied under another URL" : "was finalized"
+            throw CommandError("could not ask the graph whether \(migration.version) \(question): \(error)")
         }
-        if direction == .down {
-            let refusal: String?
-            do {
-                refusal = try await Finalizer.downRefusal(
-                    migration,
-                    connection: connection,
-                    options: BoltTransactionOptions(database: database)
-                )
-            } catch {
-                throw CommandError("could not ask the graph whether \(migration.version) was finalized: \(error)")
-            }
-            if let refusal { throw CommandError("\(refusal): nothing was run") }
-        }
+        if let refusal { throw CommandError("\(refusal): nothing was run") }
         let request = JobRequest(
             migrationVersion: "\(migration.version)",
             migrationName: migration.name,

@@ -224,8 +224,6 @@ public struct SluiceDaemon: Service {
         var idleReported = false
         /// The job the last session let go, and why: Postgres or the graph unreachable, refused credentials, held items.
         var interrupted: (job: JobID, why: JobSession.Interruption)?
-        /// The last session let its job go because the graph refused the credentials (journalled once).
-        var credentialsRefused = false
         while !Task.isCancelled {
             let configuration = settings.current
             pulse.beat(allowing: Self.idleAllowance(configuration))
@@ -277,8 +275,9 @@ public struct SluiceDaemon: Service {
                 interrupted: interrupted?.job == lease.job.id ? interrupted?.why : nil
             )
             let end = await session.run()
+            // A refusal is journalled once however many sessions in a row meet it.
+            let credentialsRefused = interrupted?.why == .refusedCredentials
             interrupted = nil
-            if case .graphRefusedCredentials = end {} else { credentialsRefused = false }
             switch end {
             case .done:
                 outage.workGoesOn(logger: logger)
@@ -294,16 +293,14 @@ public struct SluiceDaemon: Service {
                 }
             case .graphRefusedCredentials(let reason):
                 interrupted = (lease.job.id, .refusedCredentials)
-                let journal = !credentialsRefused
                 guard
                     await waitForCredentials(
                         refused: configuration.graph,
                         reason: reason,
-                        journal: journal,
+                        journal: !credentialsRefused,
                         job: lease
                     )
                 else { return }
-                credentialsRefused = true
             case .graphBusy(let holder):
                 interrupted = (lease.job.id, .heldItems)
                 // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
