@@ -25,7 +25,14 @@ enum PostgresConnector {
         }
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
+            // A server that asked for a password answered: the password (or its absence) was refused. No ping then,
+            // which would be a second failed login in the server's log.
+            let askedForPassword =
+                PQconnectionUsedPassword(connection) != 0 || PQconnectionNeedsPassword(connection) != 0
             PQfinish(connection)
+            if askedForPassword {
+                return .failure(Failure(error: .connectionRefused(message: message), transient: false))
+            }
             // PQping tells "server down or starting/stopping" (worth waiting for) from "server answered and said no"
             // (password, database, pg_hba: waiting cannot fix those) without parsing localized messages. It waits
             // at most `pingTimeoutSeconds` for the server: the attempt that failed waited out `connect_timeout` for a
@@ -33,9 +40,16 @@ enum PostgresConnector {
             // wait as long again to say so. A server that answers only later counts as not answering: tried again,
             // the side to err on.
             let (pingKeywords, pingValues) = parameters(configuration, connectTimeoutSeconds: pingTimeoutSeconds)
+            // PQPING_OK: the server answered the ping, so the attempt was refused, not unanswered.
             let ping = withCStringArrays(pingKeywords, pingValues) { k, v in PQpingParams(k, v, 1) }
-            let transient = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT
-            return .failure(Failure(error: .connectionFailed(message: message), transient: transient))
+            switch ping {
+            case PQPING_OK:
+                return .failure(Failure(error: .connectionRefused(message: message), transient: false))
+            case PQPING_NO_RESPONSE, PQPING_REJECT:
+                return .failure(Failure(error: .connectionFailed(message: message), transient: true))
+            default:
+                return .failure(Failure(error: .connectionFailed(message: message), transient: false))
+            }
         }
         // Server notices (NOTICE, WARNING) go to the log, not to the process's standard error.
         PQsetNoticeProcessor(connection, postgresNoticeProcessor, nil)

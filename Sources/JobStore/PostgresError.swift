@@ -6,6 +6,10 @@
 public enum PostgresError: Error, Sendable, Equatable {
     /// No connection could be made (libpq's message: host, port, authentication...).
     case connectionFailed(message: String)
+    /// The server answered and refused the connection: a wrong password, an unknown user or database, no
+    /// `pg_hba.conf` entry, or no free connection slot. Unlike ``connectionFailed(message:)``, trying again at once
+    /// cannot help (and each try is one more failed login in the server's log): an operator fixes it.
+    case connectionRefused(message: String)
     /// The connection broke while a statement was in flight, so its outcome is unknown to us.
     case connectionLost(message: String, query: String)
     /// The server rejected a statement; `sqlState` is the five-character SQLSTATE code (`23505` unique violation...).
@@ -51,9 +55,15 @@ public enum PostgresError: Error, Sendable, Equatable {
         return ["40001", "40P01", "55P03", "57014"].contains(state)
     }
 
-    /// Waiting and trying again may help: the connection broke, the server refuses writes for now, or the statement
-    /// met a conflict.
-    public var isTransient: Bool { isConnectionProblem || isServerCondition || isConflict }
+    /// True when the server refused the connection itself (``connectionRefused(message:)``).
+    public var isRefusedConnection: Bool {
+        if case .connectionRefused = self { return true }
+        return false
+    }
+
+    /// Waiting and trying again may help: the connection broke, the server refuses writes for now, the statement
+    /// met a conflict, or the server refused the connection (which waits for an operator's fix, not for a job's).
+    public var isTransient: Bool { isConnectionProblem || isServerCondition || isConflict || isRefusedConnection }
 }
 
 extension PostgresError: CustomStringConvertible {
@@ -62,6 +72,8 @@ extension PostgresError: CustomStringConvertible {
         switch self {
         case .connectionFailed(let message):
             return "cannot connect to Postgres: \(message.oneLine)"
+        case .connectionRefused(let message):
+            return "Postgres refused the connection: \(message.oneLine)"
         case .connectionLost(let message, let query):
             return "lost the Postgres connection during \(query) (outcome unknown): \(message.oneLine)"
         case .queryFailed(let state, let message, let detail, _, let query):

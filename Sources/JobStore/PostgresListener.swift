@@ -151,13 +151,16 @@ public final class PostgresListener: Sendable {
                         report(.failure(error))
                         return
                     }
-                    // A server still down is the outage its user reports once; anything else is worth an error.
+                    // A server still down or refusing the login is what its user reports once; anything else is
+                    // worth an error.
                     logger.log(
-                        level: error.isConnectionProblem ? .debug : .error,
+                        level: error.isConnectionProblem || error.isRefusedConnection ? .debug : .error,
                         "cannot re-establish the Postgres listener, will keep trying",
                         metadata: ["postgres.error": "\(error)"]
                     )
-                    if !sleep(configuration.reconnect.maximumDelay.seconds.clamped(min: 1)) { return }
+                    let policy = configuration.reconnect
+                    let delay = error.isRefusedConnection ? policy.afterRefusal : policy.maximumDelay
+                    if !sleep(delay.seconds.clamped(min: 1)) { return }
                     continue
                 }
                 if let report = pendingReady {

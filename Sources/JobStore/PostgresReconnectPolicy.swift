@@ -10,11 +10,21 @@ public struct PostgresReconnectPolicy: Sendable, Equatable {
     public var maximumDelay: Duration
     /// Total time after which to give up and report the last error.
     public var giveUpAfter: Duration
+    /// How long a connection that reconnects by itself (``PostgresListener``) waits after the server refused it
+    /// (``PostgresError/connectionRefused(message:)``): long enough that a wrong password is not a failed login a
+    /// second in the server's log, short enough that the fixed one is picked up without a restart.
+    public var afterRefusal: Duration
 
-    public init(initialDelay: Duration, maximumDelay: Duration, giveUpAfter: Duration) {
+    public init(
+        initialDelay: Duration,
+        maximumDelay: Duration,
+        giveUpAfter: Duration,
+        afterRefusal: Duration = .seconds(30)
+    ) {
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
         self.giveUpAfter = giveUpAfter
+        self.afterRefusal = afterRefusal
     }
 
     /// For daemons: rides out a Postgres restart or failover (up to a minute), polling fast at first.

@@ -37,6 +37,9 @@ public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvert
     /// The graph refused the configured credentials: the job waits, resumable, for a fixed password. Once per refusal
     /// until a job is taken up again.
     case credentialsRefused = "31431191721f48ed897eed0992ba4f30"
+    /// Postgres refused the daemon's connection (password, user, database, pg_hba.conf): work waits for the fix.
+    /// Once per refusal until Postgres accepts the connection.
+    case postgresRefused = "87e65938222b4c70b2edcc0e6415697d"
     /// Another live daemon announced this daemon's worker identity: this one takes no jobs until it is gone. Once per
     /// clash.
     case workerShared = "81f73dbff921463596a950497cd37b0b"

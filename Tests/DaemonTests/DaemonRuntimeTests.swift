@@ -82,6 +82,19 @@ import Testing
         #expect(outage.failed(waitingFor: "Postgres"), "a new outage after work went on is journalled again")
     }
 
+    /// A refused login is an error of its own: journalled once even when it follows an outage already journalled (a
+    /// Postgres back with another password), and once only however often it is tried again.
+    @Test func aRefusedConnectionIsJournalledOnceBesideTheOutage() {
+        let outage = OutageLog()
+        #expect(outage.failed(waitingFor: "Postgres"))
+        #expect(outage.failed(waitingFor: "Postgres", refused: true))
+        #expect(!outage.failed(waitingFor: "Postgres", refused: true))
+        #expect(!outage.failed(waitingFor: "Postgres"), "the outage was journalled already")
+        let refusedFirst = OutageLog()
+        #expect(refusedFirst.failed(waitingFor: "Postgres", refused: true))
+        #expect(!refusedFirst.failed(waitingFor: "Postgres", refused: true))
+    }
+
     /// The connection's own reconnect attempts start the outage and count as attempts: an outage of 12 s whose first
     /// 8 s the store rode out alone ends with "after 12s", not with the time since the work loop heard of it.
     @Test func anOutageLastsFromTheFirstFailedConnectionAndCountsEveryAttempt() {

@@ -1,4 +1,5 @@
 import Bolt
+import Engine
 import Foundation
 import JobStore
 import Testing
@@ -65,6 +66,13 @@ struct GraphServerFaultTests {
         // The same run goes on: no "job reclaimed" (a crash's entry) for each attempt during the outage.
         #expect(log.contains("job taken up again after the outage"), "no entry for taking the job up again")
         #expect(!log.contains("job reclaimed"), "the outage was journalled as a reclaim after a crash")
+        // The first job on this fresh server made the indexes its batches find the job's node and hold by (the shared
+        // server gets them from scripts/services before the suites start).
+        let indexes = try await graph.server.withDatabase(nil) { connection, options in
+            try await IndexCatalog(connection: connection, options: options).indexes()
+        }
+        #expect(indexes.contains(where: GraphJobNode.isIndex), "no index on :SluiceJob(id): \(indexes)")
+        #expect(indexes.contains(where: GraphHold.isIndex), "no index on :SluiceGraph(key): \(indexes)")
         print(
             "private ArcadeDB SIGKILLed at offset \(atKill.planDone): STATUS=waiting after "
                 + "\(waiting.map { "\(Int(($0 - killed).milliseconds)) ms" } ?? "never"), down "

@@ -79,7 +79,7 @@ extension JobStoreIntegrationTests {
         try await JobStoreTestDatabase.withStore(
             cluster: cluster,
             answerTimeout: bound,
-            reconnect: DaemonConfiguration.postgresReconnect
+            reconnect: DaemonConfiguration.postgresReconnect(afterRefusal: .seconds(30))
         ) { store in
             let job = try await store.enqueue(JobStoreTestDatabase.request(target: "hung"))
             let pidBefore = await store.connection.backendPID

@@ -27,7 +27,7 @@ import Testing
             let line = listed.first { $0.hasPrefix(id.rawValue + " ") }
             // Job events name their job in the subject; the daemon's waits may come with no job at all.
             let subject =
-                [.waiting, .waitOver, .credentialsRefused, .workerShared].contains(id)
+                [.waiting, .waitOver, .credentialsRefused, .postgresRefused, .workerShared].contains(id)
                 ? " sluice: sluice " : " sluice: sluice job @SLUICE_JOB@"
             #expect(line?.contains(subject) == true, "\(id): \(line ?? "not listed")")
             let entry = try await JournalTestJournal.journalctl(["--root", root.path, "--dump-catalog", id.rawValue])

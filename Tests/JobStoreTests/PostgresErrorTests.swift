@@ -19,4 +19,13 @@ import Testing
         )
         #expect(error.isTransient == transient)
     }
+
+    /// A refused login waits for an operator's fix, not for a job's: the job waits (transient), but the store does
+    /// not retry the statement at once (no connection problem), which would be one more failed login.
+    @Test func aRefusedConnectionIsWaitedOutButNotRetriedAtOnce() {
+        let refused = PostgresError.connectionRefused(message: "FATAL:  password authentication failed for user \"x\"")
+        #expect(refused.isTransient && refused.isRefusedConnection && !refused.isConnectionProblem)
+        #expect(refused.description.hasPrefix("Postgres refused the connection: FATAL:"))
+        #expect(!PostgresError.connectionFailed(message: "no route").isRefusedConnection)
+    }
 }

@@ -252,7 +252,7 @@ public struct DaemonConfiguration: Sendable {
                 conninfo: conninfo,
                 applicationName: "sluice daemon",
                 answerTimeout: answerTimeout,
-                reconnect: Self.postgresReconnect
+                reconnect: Self.postgresReconnect(afterRefusal: retryMaximum)
             ),
             schema: schema
         )
@@ -287,11 +287,15 @@ public struct DaemonConfiguration: Sendable {
     /// One job-store operation rides out a Postgres restart of a few seconds on its own (the store tries an
     /// operation twice, so about 8 s); a longer outage ends the operation and the daemon's own wait (STATUS=, the
     /// journal, backoff, watchdog fed) takes over.
-    public static let postgresReconnect = PostgresReconnectPolicy(
-        initialDelay: .milliseconds(50),
-        maximumDelay: .seconds(1),
-        giveUpAfter: .seconds(4)
-    )
+    /// A refused connection (a wrong password) waits `afterRefusal`, `[daemon] retry_maximum`, as the work loop does.
+    public static func postgresReconnect(afterRefusal: Duration) -> PostgresReconnectPolicy {
+        PostgresReconnectPolicy(
+            initialDelay: .milliseconds(50),
+            maximumDelay: .seconds(1),
+            giveUpAfter: .seconds(4),
+            afterRefusal: afterRefusal
+        )
+    }
 
     /// Refuses a migrations folder the daemon cannot list (missing, a file, unreadable), naming the setting: checked
     /// when the daemon starts or reloads and by `sluice config check`, so that a mistyped path is a refused

@@ -64,18 +64,27 @@ public struct MetricsService: Service {
         try? await channel.close()
     }
 
-    /// Reads the job counts every poll interval until cancelled, over a connection that reconnects by itself.
+    /// Reads the job counts every poll interval until cancelled, over a connection that reconnects by itself. After
+    /// Postgres refused a connection (a wrong password) it waits `[daemon] retry_maximum` before the next attempt,
+    /// as the work loop does, instead of adding a failed login every poll interval.
     private func refreshJobCounts() async {
         var storeLogger = logger
         // The work loop reports Postgres outages; this connection's retries would only repeat them.
         storeLogger.logLevel = .error
         var store: JobStore?
         while !Task.isCancelled {
-            if store == nil {
-                store = try? await JobStore.open(settings.current.jobStore, logger: storeLogger, migrate: false)
+            let current = settings.current
+            var pause = current.daemon.pollInterval
+            do {
+                if store == nil {
+                    store = try await JobStore.open(current.jobStore, logger: storeLogger, migrate: false)
+                }
+                metrics.jobCounts(try await store?.countsByState())
+            } catch {
+                metrics.jobCounts(nil)
+                if error.postgresError?.isRefusedConnection == true { pause = current.daemon.retryMaximum }
             }
-            metrics.jobCounts(try? await store?.countsByState())
-            do { try await Task.sleep(for: settings.current.daemon.pollInterval) } catch { break }
+            do { try await Task.sleep(for: pause) } catch { break }
         }
         await store?.close()
     }

@@ -23,7 +23,8 @@ struct JobSession {
         /// The job reached an end (succeeded, failed, cancelled), was paused, was taken over, or the daemon is
         /// stopping: claim again.
         case done
-        case postgresUnavailable(String)
+        /// Postgres did not answer, refused writes for now, or refused the connection: the job waits, resumable.
+        case postgresUnavailable(PostgresError)
         case graphUnavailable(String)
         /// The graph refused the configured credentials: a configuration problem, not an outage, and no fault of the
         /// job, which stays resumable until the password is fixed.
@@ -649,8 +650,8 @@ struct JobSession {
             journalLeaseLost(progress, logger: logger, "this one stopped")
             return .done
         case .store(_, let storeError):
-            if storeError.postgresError?.isTransient == true {
-                return .postgresUnavailable("\(storeError)")
+            if let postgres = storeError.postgresError, postgres.isTransient {
+                return .postgresUnavailable(postgres)
             }
             if case .leaseLost = storeError {
                 journalLeaseLost(progress, logger: logger, "this one stopped")
@@ -720,8 +721,8 @@ struct JobSession {
     }
 
     private func storeProblem(_ error: JobStoreError, doing what: String, logger: Logger) -> End {
-        if error.postgresError?.isTransient == true {
-            return .postgresUnavailable("\(error)")
+        if let postgres = error.postgresError, postgres.isTransient {
+            return .postgresUnavailable(postgres)
         }
         logger.error("could not \(what): \(error)")
         return .done

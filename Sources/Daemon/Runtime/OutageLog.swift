@@ -23,6 +23,9 @@ final class OutageLog: Sendable {
         var journalled = false
         /// A connection attempt was counted since the work loop last waited: the failure the loop waits for now.
         var connectionCounted = false
+        /// The work loop has journalled that Postgres refused the connection: an outage that turns into a refusal
+        /// (Postgres back with another password) gets that entry too, once.
+        var refusalJournalled = false
     }
 
     private let state = Mutex<Outage?>(nil)
@@ -39,16 +42,18 @@ final class OutageLog: Sendable {
     }
 
     /// The work loop waits after a failed attempt: counts it (unless the connection counted it already) and is true
-    /// for the first wait of an outage (the one to journal as a warning).
-    func failed(waitingFor what: String, at now: ContinuousClock.Instant = .now) -> Bool {
+    /// for the first wait of an outage (the one to journal as a warning), and for the first refused connection
+    /// (`refused`) in it (the one to journal as an error).
+    func failed(waitingFor what: String, refused: Bool = false, at now: ContinuousClock.Instant = .now) -> Bool {
         state.withLock { outage in
-            if outage == nil {
-                outage = Outage(what: what, since: now, attempts: 0)
-            }
-            if outage?.connectionCounted == false { outage?.attempts += 1 }
-            outage?.connectionCounted = false
-            defer { outage?.journalled = true }
-            return outage?.journalled == false
+            var current = outage ?? Outage(what: what, since: now, attempts: 0)
+            defer { outage = current }
+            if !current.connectionCounted { current.attempts += 1 }
+            current.connectionCounted = false
+            let first = refused ? !current.refusalJournalled : !current.journalled
+            current.journalled = true
+            current.refusalJournalled = current.refusalJournalled || refused
+            return first
         }
     }
 

@@ -165,7 +165,9 @@ public struct SluiceDaemon: Service {
                 backoff.reset()
                 return store
             } catch {
-                guard await wait(for: "Postgres", reason: "\(error)", backoff: &backoff) else { return nil }
+                guard await waitForPostgres(error.postgresError, reason: "\(error)", backoff: &backoff) else {
+                    return nil
+                }
             }
         }
         return nil
@@ -188,9 +190,12 @@ public struct SluiceDaemon: Service {
             do {
                 listener = try await store.listen(logger: storeLogger)
             } catch {
-                // Postgres unreachable is the outage the work loop journals once; anything else is worth a warning.
+                // Postgres unreachable or refusing the connection is what the work loop journals once; anything else
+                // is worth a warning.
+                let postgres = error.postgresError
                 logger.log(
-                    level: error.postgresError?.isConnectionProblem == true ? .debug : .warning,
+                    level: postgres?.isConnectionProblem == true || postgres?.isRefusedConnection == true
+                        ? .debug : .warning,
                     "cannot listen for job changes; polling only until it works",
                     metadata: ["error": "\(error)"]
                 )
@@ -242,7 +247,7 @@ public struct SluiceDaemon: Service {
                     serving: configuration.graph.target.url
                 )
             } catch {
-                guard await wait(for: "Postgres", reason: "\(error)", backoff: &backoff) else { return }
+                guard await waitForPostgres(error.postgresError, reason: "\(error)", backoff: &backoff) else { return }
                 idleReported = false
                 continue
             }
@@ -282,9 +287,9 @@ public struct SluiceDaemon: Service {
             case .done:
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
-            case .postgresUnavailable(let reason):
+            case .postgresUnavailable(let error):
                 interrupted = (lease.job.id, .outage)
-                guard await wait(for: "Postgres", reason: reason, backoff: &backoff, job: lease) else { return }
+                guard await waitForPostgres(error, reason: "\(error)", backoff: &backoff, job: lease) else { return }
             case .graphUnavailable(let reason):
                 interrupted = (lease.job.id, .outage)
                 let what = "the graph \(lease.job.target)"
@@ -321,6 +326,31 @@ public struct SluiceDaemon: Service {
                 metadata: [SluiceLogKey.job: "\(job.id)", SluiceLogKey.migration: "\(job.migrationVersion)"]
             )
         }
+    }
+
+    /// Waits for Postgres after `error` (described by `reason`): as for any outage, or, when Postgres refused the
+    /// connection (a wrong password: waiting alone cannot fix it, and each attempt is a failed login in its log), with
+    /// one error entry saying what to fix and attempts only every `[daemon] retry_maximum`. False when stopping.
+    private func waitForPostgres(
+        _ error: PostgresError?,
+        reason: String,
+        backoff: inout Backoff,
+        job: JobLease? = nil
+    ) async -> Bool {
+        guard error?.isRefusedConnection == true else {
+            return await wait(for: "Postgres", reason: reason, backoff: &backoff, job: job)
+        }
+        let first = outage.failed(waitingFor: "Postgres", refused: true)
+        let delay = settings.current.daemon.retryMaximum
+        let line = StatusLine.postgresRefused(reason: reason, retryIn: delay)
+        send(.status(line))
+        let logger = job.map { JobSession.logger(self.logger, for: $0) } ?? self.logger
+        logger.log(
+            level: first ? .error : .debug,
+            "\(line)",
+            metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.postgresRefused)"]
+        )
+        return await sleep(for: delay)
     }
 
     /// Says why the daemon waits and sleeps the next backoff delay; false when stopping. STATUS= follows every

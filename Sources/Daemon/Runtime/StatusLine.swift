@@ -52,6 +52,16 @@ public enum StatusLine {
         """
     }
 
+    /// Postgres answered and refused the connection (`reason`: ``PostgresError/connectionRefused(message:)``): not an
+    /// outage, so the line says what to fix and where.
+    public static func postgresRefused(reason: String, retryIn: Duration) -> String {
+        """
+        \(reason): waiting alone cannot fix this; fix the user, password or database (a changed [postgres] conninfo \
+        or PGPASSWORD takes a restart, a password file is read at every attempt) or the server's pg_hba.conf; next \
+        attempt in \(DurationText.format(retryIn.roundedToSeconds))
+        """
+    }
+
     /// Another live daemon uses this daemon's worker identity: `another live daemon uses worker host/sluice.service
     /// (since 2026-11-27T13:14:10Z, pid 4242 on host-b): give each daemon its own [daemon] worker; ...`.
     public static func workerShared(_ worker: String, by other: WorkerPresence) -> String {
