@@ -367,7 +367,8 @@ public struct JobRunner: Sendable {
                     action = machine.checkpointed(previous)
                 case .catchUp:
                     // A verify query that counts the step's items to zero answers for the re-plan too: when it passes,
-                    // no item came to qualify while the job ran, and the re-plan's scan is not needed.
+                    // no item came to qualify while the job ran, and the re-plan's scan is not needed; when it fails,
+                    // some did, perhaps inside the planned span, and the re-plan looks for them everywhere.
                     var failedFirst: VerifyResult?
                     if let verify = verifyCountingItems(of: step, direction: direction) {
                         let verdict = try await VerifyResult.run(
@@ -387,14 +388,16 @@ public struct JobRunner: Sendable {
                     // Nothing is written to the graph between the two: when the re-plan finds no item, the verify
                     // query read beside it answers as it would after it, and so does one read just before it (not
                     // read a second time). Otherwise it runs after the new batches.
+                    let everywhere = failedFirst != nil
                     async let beside =
-                        failedFirst == nil ? verifyBeside(direction, parameters: parameters, options: options) : nil
+                        everywhere ? nil : verifyBeside(direction, parameters: parameters, options: options)
                     action = machine.caughtUp(
                         total: try await catchUp(
                             lease,
                             statement: statement,
                             parameters: parameters,
                             total: machine.total,
+                            everywhere: everywhere,
                             options: options,
                             logger: logger
                         )
@@ -638,12 +641,16 @@ public struct JobRunner: Sendable {
         return verify
     }
 
-    /// One catch-up re-plan for items created while the job ran; returns the new total.
+    /// One catch-up re-plan for items that came to qualify while the job ran; returns the new total. It reads the
+    /// ids above the plan's highest (a seek where the server has one), or, `everywhere`, every item that qualifies now
+    /// (a scan) and plans those the plan lacks: the verify query counted items still qualifying, and they may lie
+    /// inside the planned span (``UnplannedItems``).
     private func catchUp(
         _ lease: JobLease,
         statement: BatchStatement,
         parameters: [String: BoltValue],
         total: Int64,
+        everywhere: Bool,
         options: BoltTransactionOptions,
         logger: Logger
     ) async throws(EngineError) -> Int64 {
@@ -651,12 +658,43 @@ public struct JobRunner: Sendable {
         let last = try await planEntries(lease.jobID, offset: total - 1, count: 1)
         guard let highest = last.first else { return total }
         stillWorking?(configuration.batchTimeout)
-        _ = try await planReader(statement, options: options).readLate(after: highest, parameters: parameters) {
-            chunk throws(EngineError) in
+        let stage = { (items: [Int64]) async throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
-                try await store.stagePlanItems(lease, items: chunk)
+                try await store.stagePlanItems(lease, items: items)
             }
             stillWorking?(configuration.batchTimeout)
+        }
+        let reader = planReader(statement, options: options)
+        if everywhere {
+            var found: [Int64] = []
+            _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
+                found.append(contentsOf: chunk)
+                stillWorking?(configuration.batchTimeout)
+            }
+            var unplanned = UnplannedItems(found: found)
+            // Range batches need the plan's whole span, read to its end; lists only the found items' absence.
+            let ranges = statement.addressing == .idRange
+            var span: ClosedRange<Int64>?
+            var offset: Int64 = 0
+            while offset < total, unplanned.count > 0 {
+                let page = try await planEntries(lease.jobID, offset: offset, count: configuration.planChunk)
+                guard let lowest = page.min(), let highest = page.max() else { break }
+                if ranges {
+                    span = min(span?.lowerBound ?? lowest, lowest)...max(span?.upperBound ?? highest, highest)
+                } else {
+                    unplanned.remove(planned: page)
+                }
+                offset += Int64(page.count)
+            }
+            if let span { unplanned.remove(inside: span) }
+            let items = unplanned.items
+            for start in stride(from: 0, to: items.count, by: configuration.planChunk) {
+                try await stage(Array(items[start..<min(start + configuration.planChunk, items.count)]))
+            }
+        } else {
+            _ = try await reader.readLate(after: highest, parameters: parameters) { chunk throws(EngineError) in
+                try await stage(chunk)
+            }
         }
         let newTotal = try await store(.appendPlan) { () async throws(JobStoreError) in
             try await store.appendStagedLateArrivals(lease)

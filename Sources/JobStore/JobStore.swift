@@ -623,17 +623,11 @@ public final class JobStore: Sendable {
     /// index inserts per million. sluice holds no more than a chunk, and the merge a page of each run.
     @discardableResult
     public func stagePlanItems(_ lease: JobLease, items: [Int64]) async throws(JobStoreError) -> Int64 {
-        var sorted = items.sorted()
-        // Adjacent once sorted: each item kept once.
-        var kept = 0
-        for index in sorted.indices where kept == 0 || sorted[index] != sorted[kept - 1] {
-            sorted[kept] = sorted[index]
-            kept += 1
-        }
-        guard kept > 0 else { return 0 }
+        let sorted = items.sortedUnique()
+        guard !sorted.isEmpty else { return 0 }
         let statements = statements
-        let entries = JobPlanCodec.pack(sorted[..<kept])
-        let count = kept
+        let entries = JobPlanCodec.pack(sorted)
+        let count = sorted.count
         return try await run("stage plan items", retry: false) { connection in
             try Self.requireLease(lease, on: connection, statements: statements)
             _ = try Self.lockedPlan(lease.jobID, on: connection, statements: statements)

@@ -111,6 +111,127 @@ import Testing
         }
     }
 
+    /// Items that come to qualify while the job runs (an application clears the field the predicate tests, or a
+    /// server hands a new node a deleted one's id) are caught up once each when the verify query counts the step's
+    /// items: its failure sends the re-plan everywhere, where before it looked only above the plan's highest id and
+    /// the job failed its verify query with those items unchanged. None is changed twice: not one the plan holds
+    /// whose change left it qualifying, and, where batches address id ranges (FalkorDB), none inside the planned span,
+    /// which the batch of its range may have changed already.
+    @Test(arguments: BoltTestServer.names)
+    func itemsThatCameToQualifyWhereverTheirIdsLieAreCaughtUpOnce(serverName: String) async throws {
+        guard let server = try BoltTestServer.named(serverName) else { return }
+        try await JobStoreTestDatabase.withStore { store in
+            let label = BoltTestServer.uniqueLabel("Span")
+            let text = """
+                // sluice:description Marks every \(label) done once.
+
+                // sluice:up data
+                MATCH (n:\(label))
+                WHERE n.done IS NULL
+                SET n.done = true, n.counter = n.counter + 1
+
+                // sluice:up verify
+                MATCH (n:\(label)) WHERE n.done IS NULL RETURN count(n) = 0 AS ok
+
+                // sluice:down data
+                MATCH (n:\(label))
+                WHERE n.done = true
+                REMOVE n.done
+
+                // sluice:down verify
+                MATCH (n:\(label)) WHERE n.done = true RETURN count(n) = 0 AS ok
+
+                """
+            let migration = try MigrationParser.parse(
+                Array(text.utf8),
+                path: "migrations/001_span_\(label.lowercased()).cypher"
+            )
+            let connection = try await server.connect()
+            defer { Task { await connection.close() } }
+            // Held back when the job plans (done, but not by the job): 100 nodes created first, below the planned
+            // ids where ids grow, and every tenth of the 2,000 after them, between planned ids.
+            let early = 100
+            let nodes = 2_000
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, \(early)) AS i CREATE (:\(label) {i: -i, counter: 0, done: false})"
+            )
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, \(nodes)) AS i CREATE (:\(label) {i: i, counter: 0})"
+            )
+            _ = try await server.query(connection, "MATCH (n:\(label)) WHERE n.i % 10 = 5 SET n.done = false")
+            let job = try await store.enqueue(.test(migration, on: server, batchSize: 250))
+            let capabilities = (serverName == "falkordb" ? BoltCapabilities.Dialect.falkordb : .neo4j).capabilities
+            let runner = JobRunner(
+                store: store,
+                connection: connection,
+                capabilities: capabilities,
+                migration: migration,
+                configuration: JobRunner.Configuration(planChunk: 300, planWindow: 700),
+                logger: Logger(label: "sluice.test.planning") { _ in SwiftLogNoOpLogHandler() }
+            )
+            func claim() async throws -> JobLease {
+                try await JobStoreTestDatabase.claim(job, from: store, as: "span-test-\(label)")
+            }
+            let first = try await Task {
+                try await runner.run(try await claim()) { progress in
+                    if progress.committedBatch { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+            }.value
+            guard case .stopped = first else { throw TestFailure("the first run ended \(first), not stopped") }
+            let plan = try await store.planEntries(of: job.id, offset: 0, count: nodes)
+            let span = try #require(plan.min())...(try #require(plan.max()))
+            // While the job is stopped, every held-back node comes to qualify, and so does one planned node that
+            // the first batch changed: the plan holds it, so it is not changed again, and the verify query fails.
+            _ = try await server.query(connection, "MATCH (n:\(label)) WHERE n.done = false REMOVE n.done")
+            _ = try await server.query(
+                connection,
+                "MATCH (n:\(label)) WHERE id(n) = $id REMOVE n.done",
+                ["id": .integer(plan[0])]
+            )
+
+            let second = try await runner.run(try await claim())
+            let records = try await server.query(
+                connection,
+                "MATCH (n:\(label)) RETURN id(n) AS id, n.i AS i, n.counter AS counter"
+            )
+            _ = try await server.query(connection, "MATCH (n:\(label)) DELETE n")
+            _ = try await server.query(
+                connection,
+                "MATCH (j:SluiceJob) WHERE j.id = $id DELETE j",
+                ["id": GraphJobNode.key(job)]
+            )
+            guard case .failed(_, let reason) = second else {
+                throw TestFailure("the resumed run ended \(second), not failed by its verify query")
+            }
+            #expect(reason.contains("verify"), "\(reason)")
+            let done = try #require(try await store.job(job.id))
+            let counters = records.compactMap { record -> (id: Int64, i: Int64, counter: Int64)? in
+                guard let id = record["id"]?.intValue, let i = record["i"]?.intValue,
+                    let counter = record["counter"]?.intValue
+                else { return nil }
+                return (id, i, counter)
+            }
+            #expect(counters.count == early + nodes)
+            #expect(counters.allSatisfy { $0.counter <= 1 }, "changed twice: \(counters.filter { $0.counter > 1 })")
+            // Outside the planned span no batch looked: each such node was caught up by the re-plan.
+            let outside = counters.filter { !span.contains($0.id) }
+            #expect(outside.allSatisfy { $0.counter == 1 }, "missed: \(outside.filter { $0.counter != 1 }.count)")
+            if serverName == "falkordb" {
+                #expect(done.lateArrivals == Int64(outside.count), "late arrivals: \(done.lateArrivals)")
+            } else {
+                // Batches name their items: every node that came to qualify is caught up, wherever its id lies.
+                #expect(counters.allSatisfy { $0.counter == 1 }, "missed: \(counters.filter { $0.counter != 1 })")
+                #expect(done.lateArrivals == Int64(early + nodes / 10), "late arrivals: \(done.lateArrivals)")
+            }
+            print(
+                "\(serverName): \(done.lateArrivals) items caught up (\(outside.count) outside the planned span), "
+                    + "\(counters.filter { $0.counter == 0 }.count) left unchanged"
+            )
+        }
+    }
+
     /// Planning tells the daemon it moves on after each stored chunk of the plan (and before the verify query): a
     /// watchdog that allows one batch's timeout between signs must not take planning a hundred million items, many
     /// chunks and queries, for a hang.
