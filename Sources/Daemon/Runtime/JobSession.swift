@@ -31,6 +31,9 @@ struct JobSession {
         case graphRefusedCredentials(String)
         /// A job of another job store holds the items the job changes (``GraphHold``): the job waits, resumable.
         case graphBusy(GraphHold.Holder)
+        /// The migrations folder cannot be read now (an unmounted volume, a deploy swapping it): no fault of the job,
+        /// which waits, resumable, with its lease let go for a daemon that can read its file.
+        case migrationsUnreadable(String)
     }
 
     let lease: JobLease
@@ -121,6 +124,16 @@ struct JobSession {
             return await finishCancelled(logger: logger)
         }
         await journalClaim(logger: logger)
+        do {
+            try configuration.checkMigrationsFolder()
+        } catch {
+            do {
+                try await store.release(lease)
+            } catch {
+                return storeProblem(error, doing: "release the lease", logger: logger)
+            }
+            return .migrationsUnreadable("\(error)")
+        }
         let migration: MigrationFile
         switch loadMigration(logger: logger) {
         case .success(let found): migration = found

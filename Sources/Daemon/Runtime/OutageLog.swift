@@ -17,6 +17,8 @@ import Systemd
 final class OutageLog: Sendable {
     private struct Outage {
         var what: String
+        /// How the end is said: `Postgres answers again`, `the migrations folder can be read again`.
+        var back = "answers again"
         var since: ContinuousClock.Instant
         var attempts: Int
         /// The work loop has journalled the outage's beginning.
@@ -44,9 +46,14 @@ final class OutageLog: Sendable {
     /// The work loop waits after a failed attempt: counts it (unless the connection counted it already) and is true
     /// for the first wait of an outage (the one to journal as a warning), and for the first refused connection
     /// (`refused`) in it (the one to journal as an error).
-    func failed(waitingFor what: String, refused: Bool = false, at now: ContinuousClock.Instant = .now) -> Bool {
+    func failed(
+        waitingFor what: String,
+        refused: Bool = false,
+        back: String = "answers again",
+        at now: ContinuousClock.Instant = .now
+    ) -> Bool {
         state.withLock { outage in
-            var current = outage ?? Outage(what: what, since: now, attempts: 0)
+            var current = outage ?? Outage(what: what, back: back, since: now, attempts: 0)
             defer { outage = current }
             if !current.connectionCounted { current.attempts += 1 }
             current.connectionCounted = false
@@ -69,7 +76,7 @@ final class OutageLog: Sendable {
         let waited = now - outage.since
         logger.notice(
             """
-            \(outage.what) answers again after \(DurationText.format(waited.roundedToSeconds)) \
+            \(outage.what) \(outage.back) after \(DurationText.format(waited.roundedToSeconds)) \
             (\(outage.attempts) failed \(outage.attempts == 1 ? "attempt" : "attempts")): work goes on
             """,
             metadata: [

@@ -312,6 +312,11 @@ public struct SluiceDaemon: Service {
                 let reason = "job \(lease.job.id) waits: its items are held by \(holder)"
                 let what = "the graph \(lease.job.target)"
                 guard await wait(for: what, reason: reason, backoff: &backoff, job: lease) else { return }
+            case .migrationsUnreadable(let reason):
+                interrupted = (lease.job.id, .outage)
+                let what = "the migrations folder"
+                guard await wait(for: what, reason: reason, back: "can be read again", backoff: &backoff, job: lease)
+                else { return }
             }
         }
     }
@@ -356,9 +361,15 @@ public struct SluiceDaemon: Service {
     /// Says why the daemon waits and sleeps the next backoff delay; false when stopping. STATUS= follows every
     /// attempt; the journal gets the first of an outage as a warning (the retries at debug level), and its end from
     /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage. The entries name the job the
-    /// wait is for, when it is for one (`job`, the lease it let go).
-    private func wait(for what: String, reason: String, backoff: inout Backoff, job: JobLease? = nil) async -> Bool {
-        let first = outage.failed(waitingFor: what)
+    /// wait is for, when it is for one (`job`, the lease it let go); `back` says how the end is put (`answers again`).
+    private func wait(
+        for what: String,
+        reason: String,
+        back: String = "answers again",
+        backoff: inout Backoff,
+        job: JobLease? = nil
+    ) async -> Bool {
+        let first = outage.failed(waitingFor: what, back: back)
         let delay = backoff.delay()
         let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
         send(.status(line))
