@@ -180,11 +180,17 @@ extension JobRunner {
     /// entry (`partial` when it changed items), then in the graph, as a job's other endings are: the `(:Migration)`
     /// node says what the history says (a down cancelled part-way left the migration partly undone, not applied)
     /// and the job's node is marked finished.
+    ///
+    /// The job's node is opened under this lease first: a job claimed with its cancel pending (its worker died) takes
+    /// it over, which fences that worker, and counts what the node says its batches changed where the checkpoint
+    /// lagged. Best effort, as the rest of the graph's side: it never holds up the end in Postgres.
     public func cancelJob(_ lease: JobLease) async throws(EngineError) -> Job {
         let options = transactionOptions(job: lease.job)
-        let changed = try await store(.finish) { () async throws(JobStoreError) in
+        let node = try? await openNode(lease, options: options)
+        let recorded = try await store(.finish) { () async throws(JobStoreError) in
             try await store.job(lease.jobID)?.itemsChanged ?? lease.job.itemsChanged
         }
+        let changed = max(recorded, node?.changed ?? 0)
         let job = try await finish(
             lease,
             outcome: .cancelled,

@@ -708,7 +708,7 @@ public struct JobRunner: Sendable {
 
     // MARK: Graph node and parameters
 
-    private func openNode(
+    func openNode(
         _ lease: JobLease,
         options: BoltTransactionOptions
     ) async throws(EngineError) -> GraphJobNode.State? {

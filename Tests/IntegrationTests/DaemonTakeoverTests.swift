@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import JobStore
 import Testing
@@ -7,6 +8,54 @@ import Testing
 /// by a second daemon under the same worker identity, once, and the first takes no job while the second is alive.
 @Suite(.serialized, .enabled(if: JobStoreTestDatabase.shouldRun()))
 struct DaemonTakeoverTests {
+    /// A job whose daemon died mid-job and which an operator cancelled before another daemon took it: the daemon
+    /// that claims it with its cancel pending ends it as a running job's cancel does, in the graph too (its job node
+    /// finished, its partial history mirrored), where before it ended it in Postgres alone.
+    @Test func aJobClaimedWithItsCancelPendingIsEndedInTheGraphToo() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aJobClaimedWithItsCancelPendingIsEndedInTheGraphToo on \(server)")
+        try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: 2_000) { fixture in
+            let slow = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "300"]
+            let dying = try fixture.start(worker: "dies", environment: slow)
+            defer { dying.kill(SIGKILL) }
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 200 }
+            dying.kill(SIGKILL)
+            _ = await DaemonFixture.stop(dying)
+            let cancelling = try await fixture.store.cancel(job.id, by: "test")
+            #expect(cancelling.cancelRequested && !cancelling.state.isFinished, "\(cancelling.state)")
+            // The dead daemon's lease (6 s) runs out; another daemon claims the job and finds its cancel.
+            let heir = try fixture.start(worker: "heir")
+            defer { heir.kill(SIGKILL) }
+            let (ended, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "finished") {
+                $0.state.isFinished
+            }
+            #expect(ended.state == .cancelled)
+            let (status, _) = await DaemonFixture.stop(heir)
+            #expect(status == 0)
+            let node = try await server.withDatabase(nil) { connection, options in
+                try await connection.run(
+                    "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
+                    parameters: ["id": GraphJobNode.key(ended)],
+                    options: options
+                ).collect()
+            }
+            #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+            let history = try await fixture.store.history().filter { $0.job == job.id }
+            #expect(
+                history.map(\.status) == [.partial] && history.first?.items == ended.itemsChanged,
+                "\(history)"
+            )
+            let log = heir.standardError
+            #expect(log.contains("job cancelled by an operator"), "the cancel was not journalled")
+            #expect(!log.contains("not recorded in the graph"), "the graph's side was left out")
+            print("cancel pending at claim: job \(ended.state) at offset \(ended.planDone), job node \(node)")
+            if ended.state != .cancelled || node.first?["finished"] != .boolean(true) {
+                DaemonFixture.dump(heir, "heir")
+            }
+        }
+    }
+
     /// Taken over while a long batch runs: the heartbeat, woken by the job's NOTIFY, hears of it first and stops the
     /// run after that batch, whose checkpoint is then refused. Each said "lease lost".
     @Test func aJobTakenOverByAnotherWorkerIsJournalledOnce() async throws {

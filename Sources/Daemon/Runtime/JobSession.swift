@@ -121,7 +121,7 @@ struct JobSession {
         )
         defer { metrics.jobEnded() }
         if job.cancelRequested {
-            return await finishCancelled(logger: logger)
+            return await cancelPending(logger: logger)
         }
         await journalClaim(logger: logger)
         do {
@@ -142,8 +142,7 @@ struct JobSession {
             return await fail(problem.reason, logger: logger)
         }
 
-        var graph = configuration.graph
-        graph.database = job.target.database.isEmpty ? nil : job.target.database
+        let graph = jobGraph
         let connection: BoltConnection
         let capabilities: BoltCapabilities
         do {
@@ -325,9 +324,7 @@ struct JobSession {
         capabilities: BoltCapabilities,
         logger: Logger
     ) async -> End {
-        var runnerLogger = logger
-        // The runner's own info lines (planned, succeeded) are the session's journal events, with message ids.
-        runnerLogger.logLevel = max(.notice, logger.logLevel)
+        let runnerLogger = Self.runnerLogger(logger)
         let batchSize = migration.options.batchSize ?? configuration.engine.batchSize
         let throttle = configuration.throttle
         let pacer: BatchPacer<ContinuousClock>
@@ -619,6 +616,57 @@ struct JobSession {
 
     /// Ends the job as cancelled: with `runner`, in the graph too (its history node and job node), as the run that
     /// stopped for the cancel; without (a job claimed with its cancel pending, its worker gone), in Postgres alone.
+    /// The runner's own info lines (planned, succeeded) are the session's journal events, with message ids.
+    private static func runnerLogger(_ logger: Logger) -> Logger {
+        var runnerLogger = logger
+        runnerLogger.logLevel = max(.notice, logger.logLevel)
+        return runnerLogger
+    }
+
+    /// The graph settings with the job's database.
+    private var jobGraph: GraphSettings {
+        var graph = configuration.graph
+        graph.database = job.target.database.isEmpty ? nil : job.target.database
+        return graph
+    }
+
+    /// Ends a job claimed with its cancel pending (its worker died while it ran or was paused, or stopped before the
+    /// cancel reached it) as a running one is ended: when it changed items, its partial history is mirrored to the
+    /// graph's `(:Migration)` node and its job node is marked finished, where migration and graph can be reached. The
+    /// cancel does not wait for them: without them it ends in Postgres alone (with its history there), and says so.
+    private func cancelPending(logger: Logger) async -> End {
+        guard job.itemsChanged > 0 else { return await finishCancelled(logger: logger) }
+        guard case .success(let migration) = loadMigration(logger: logger) else {
+            logger.warning("cancelled job not recorded in the graph: its migration file cannot be read")
+            return await finishCancelled(logger: logger)
+        }
+        let graph = jobGraph
+        let connection: BoltConnection
+        let capabilities: BoltCapabilities
+        do {
+            connection = try await graph.connect()
+        } catch {
+            logger.warning("cancelled job not recorded in the graph: \(error)")
+            return await finishCancelled(logger: logger)
+        }
+        defer { Task { await connection.close() } }
+        do {
+            capabilities = try await graph.capabilities(of: connection)
+        } catch {
+            logger.warning("cancelled job not recorded in the graph: \(error)")
+            return await finishCancelled(logger: logger)
+        }
+        let runner = JobRunner(
+            store: store,
+            connection: connection,
+            capabilities: capabilities,
+            migration: migration,
+            configuration: JobRunner.Configuration(batchTimeout: configuration.engine.batchTimeout),
+            logger: Self.runnerLogger(logger)
+        )
+        return await finishCancelled(by: runner, logger: logger)
+    }
+
     private func finishCancelled(by runner: JobRunner? = nil, logger: Logger) async -> End {
         do throws(JobStoreError) {
             let job: Job
