@@ -666,28 +666,7 @@ public struct JobRunner: Sendable {
         }
         let reader = planReader(statement, options: options)
         if everywhere {
-            var found: [Int64] = []
-            _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
-                found.append(contentsOf: chunk)
-                stillWorking?(configuration.batchTimeout)
-            }
-            var unplanned = UnplannedItems(found: found)
-            // Range batches need the plan's whole span, read to its end; lists only the found items' absence.
-            let ranges = statement.addressing == .idRange
-            var span: ClosedRange<Int64>?
-            var offset: Int64 = 0
-            while offset < total, unplanned.count > 0 {
-                let page = try await planEntries(lease.jobID, offset: offset, count: configuration.planChunk)
-                guard let lowest = page.min(), let highest = page.max() else { break }
-                if ranges {
-                    span = min(span?.lowerBound ?? lowest, lowest)...max(span?.upperBound ?? highest, highest)
-                } else {
-                    unplanned.remove(planned: page)
-                }
-                offset += Int64(page.count)
-            }
-            if let span { unplanned.remove(inside: span) }
-            let items = unplanned.items
+            let items = try await unplanned(lease, reader: reader, parameters: parameters, total: total)
             for start in stride(from: 0, to: items.count, by: configuration.planChunk) {
                 try await stage(Array(items[start..<min(start + configuration.planChunk, items.count)]))
             }
@@ -704,6 +683,37 @@ public struct JobRunner: Sendable {
             logger.info("late arrivals planned", metadata: ["late_arrivals": "\(count)"])
         }
         return newTotal
+    }
+
+    /// Every item that qualifies now and that the job's plan of `total` entries lacks (``UnplannedItems``), ascending.
+    private func unplanned(
+        _ lease: JobLease,
+        reader: PlanReader,
+        parameters: [String: BoltValue],
+        total: Int64
+    ) async throws(EngineError) -> [Int64] {
+        var found: [Int64] = []
+        _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
+            found.append(contentsOf: chunk)
+            stillWorking?(configuration.batchTimeout)
+        }
+        var unplanned = UnplannedItems(found: found)
+        // Range batches need the plan's whole span, read to its end; lists only the found items' absence.
+        let ranges = reader.statement.addressing == .idRange
+        var span: ClosedRange<Int64>?
+        var offset: Int64 = 0
+        while offset < total, unplanned.count > 0 {
+            let page = try await planEntries(lease.jobID, offset: offset, count: configuration.planChunk)
+            guard let lowest = page.min(), let highest = page.max() else { break }
+            if ranges {
+                span = min(span?.lowerBound ?? lowest, lowest)...max(span?.upperBound ?? highest, highest)
+            } else {
+                unplanned.remove(planned: page)
+            }
+            offset += Int64(page.count)
+        }
+        if let span { unplanned.remove(inside: span) }
+        return unplanned.items
     }
 
     // MARK: Graph node and parameters

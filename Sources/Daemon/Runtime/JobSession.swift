@@ -614,8 +614,6 @@ struct JobSession {
         return .done
     }
 
-    /// Ends the job as cancelled: with `runner`, in the graph too (its history node and job node), as the run that
-    /// stopped for the cancel; without (a job claimed with its cancel pending, its worker gone), in Postgres alone.
     /// The runner's own info lines (planned, succeeded) are the session's journal events, with message ids.
     private static func runnerLogger(_ logger: Logger) -> Logger {
         var runnerLogger = logger
@@ -667,6 +665,9 @@ struct JobSession {
         return await finishCancelled(by: runner, logger: logger)
     }
 
+    /// Ends the job as cancelled: with `runner`, in the graph too (its history node and job node), as the run that
+    /// stopped for the cancel; without (``cancelPending(logger:)`` found nothing to mirror, or could not), in
+    /// Postgres alone.
     private func finishCancelled(by runner: JobRunner? = nil, logger: Logger) async -> End {
         do throws(JobStoreError) {
             let job: Job
