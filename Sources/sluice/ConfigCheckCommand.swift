@@ -49,6 +49,11 @@ struct ConfigCheckCommand: ParsableCommand {
                 // Run by hand, the check sees no credentials directory; the unit's daemon has one.
                 lines.append("#   under systemd the unit's credential bolt-password applies ($CREDENTIALS_DIRECTORY)")
             }
+            if entry.setting == .engineBatchTimeout {
+                // Derived, not set: it must stay between the two.
+                let bound = DurationText.format(configuration.graphAnswerTimeout)
+                lines.append("#   a graph connection silent for \(bound) (this + [daemon] watchdog_margin / 2) is lost")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
