@@ -50,9 +50,12 @@ struct ConfigCheckCommand: ParsableCommand {
                 lines.append("#   under systemd the unit's credential bolt-password applies ($CREDENTIALS_DIRECTORY)")
             }
             if entry.setting == .engineBatchTimeout {
-                // Derived, not set: it must stay between the two.
+                // Derived rather than set, so that it stays between batch_timeout and the watchdog's allowance.
                 let bound = DurationText.format(configuration.graphAnswerTimeout)
-                lines.append("#   a graph connection silent for \(bound) (this + [daemon] watchdog_margin / 2) is lost")
+                lines.append(
+                    "#   a graph connection that hears nothing for \(bound) (this + [daemon] watchdog_margin / 2) "
+                        + "while it awaits an answer is lost"
+                )
             }
         }
         return lines.joined(separator: "\n") + "\n"
