@@ -49,6 +49,14 @@ struct ConfigCheckCommand: ParsableCommand {
                 // Run by hand, the check sees no credentials directory; the unit's daemon has one.
                 lines.append("#   under systemd the unit's credential bolt-password applies ($CREDENTIALS_DIRECTORY)")
             }
+            if entry.setting == .engineBatchTimeout {
+                // Derived rather than set, so that it stays between batch_timeout and the watchdog's allowance.
+                let bound = DurationText.format(configuration.graphAnswerTimeout)
+                lines.append(
+                    "#   a graph connection that hears nothing for \(bound) (this + [daemon] watchdog_margin / 2) "
+                        + "while it awaits an answer is lost"
+                )
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

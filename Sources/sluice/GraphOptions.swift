@@ -94,13 +94,15 @@ struct GraphOptions: ParsableArguments {
 
     /// Connects with the resolved settings, runs `body`, and closes the connection however it ends. A database named on
     /// a server that cannot select one is refused first: every statement would land in another graph (FalkorDB's
-    /// "db"), so `cypher` would write there and `verify` would answer for it.
+    /// "db"), so `cypher` would write there and `verify` would answer for it. `answerTimeout` bounds the server's
+    /// silence (``GraphSettings/connect(answerTimeout:)``): for commands whose queries carry a `tx_timeout`.
     func withConnection<Result>(
         configuration: DaemonConfiguration,
+        answerTimeout: Duration? = nil,
         _ body: (BoltConnection, Resolved) async throws -> Result
     ) async throws -> Result {
         let resolved = try resolve(configuration: configuration)
-        let connection = try await resolved.connect()
+        let connection = try await resolved.connect(answerTimeout: answerTimeout)
         do {
             try await resolved.checkDatabaseSelectable(on: connection)
             let result = try await body(connection, resolved)

@@ -111,7 +111,12 @@ struct RunCommand: AsyncParsableCommand {
         let direction: JobDirection = down ? .down : .up
         let throttleSettings = try throttle.settings(over: configuration.throttle)
 
-        try await graph.withConnection(configuration: configuration) { connection, resolved in
+        // Every statement of the job carries [engine] batch_timeout as its tx_timeout: a connection that hears nothing
+        // for longer is lost (a stopped server), and the run ends saying so instead of waiting forever.
+        let answerTimeout = configuration.graphAnswerTimeout
+        try await graph.withConnection(configuration: configuration, answerTimeout: answerTimeout) {
+            connection,
+            resolved in
             // The job store opens while the server is probed: neither needs the other, so the job starts sooner.
             async let probed = dialect.capabilities(connection, settings: resolved)
             let jobStore: JobStore
@@ -150,7 +155,8 @@ struct RunCommand: AsyncParsableCommand {
                     capabilities: capabilities,
                     graph: resolved,
                     throttle: throttleSettings,
-                    configuredBatchSize: configuration.engine.batchSize,
+                    engine: configuration.engine,
+                    answerTimeout: answerTimeout,
                     logger: logger
                 )
             }
@@ -183,11 +189,12 @@ struct RunCommand: AsyncParsableCommand {
         capabilities: BoltCapabilities,
         graph: GraphOptions.Resolved,
         throttle throttleSettings: ThrottleSettings,
-        configuredBatchSize: Int,
+        engine: EngineSettings,
+        answerTimeout: Duration,
         logger: Logger
     ) async throws {
         let target = graph.target
-        let batchSize = migration.batchSize(self.batchSize, configured: configuredBatchSize)
+        let batchSize = migration.batchSize(self.batchSize, configured: engine.batchSize)
         let worker = worker.map(WorkerIdentity.init(rawValue:)) ?? WorkerIdentity.derived(unit: "sluice-run")
         let leaseDuration = Duration.seconds(leaseSeconds)
         let found: (job: Job, lease: JobLease?)
@@ -224,7 +231,7 @@ struct RunCommand: AsyncParsableCommand {
                 schedule: { throttleSettings.schedule }
             )
         let connect = { @Sendable () async throws(BoltError) -> BoltConnection in
-            try await BoltConnection.connect(to: graph.url, auth: graph.auth, tls: graph.tls)
+            try await graph.connect(answerTimeout: answerTimeout)
         }
         let probe = LatencyProbe(
             migration: migration,
@@ -241,6 +248,7 @@ struct RunCommand: AsyncParsableCommand {
             migration: migration,
             configuration: .init(
                 batchSize: batchSize,
+                batchTimeout: engine.batchTimeout,
                 skipPreflight: preflight.checks
             ),
             pacer: pacer,
@@ -261,9 +269,13 @@ struct RunCommand: AsyncParsableCommand {
             display.finish()
             // An outage or a server that refuses writes for now (read-only, disk full) leaves the job resumable.
             var resume = ""
-            if case .store(_, let storeError) = error, storeError.postgresError?.isTransient == true {
+            switch error {
+            case .store(_, let storeError) where storeError.postgresError?.isTransient == true:
                 resume =
                     "; once Postgres accepts writes again, run the command again: the job resumes from its checkpoint"
+            case .bolt(let boltError) where boltError.isConnectionGone:
+                resume = "; once the graph answers again, run the command again: the job resumes from its checkpoint"
+            default: break
             }
             throw CommandError("\(migration.version) \(direction.rawValue): \(error) (job \(job.id))\(resume)")
         }

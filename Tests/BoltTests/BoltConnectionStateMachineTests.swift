@@ -335,10 +335,36 @@ import Testing
         }
         #expect(failing.map(\.0) == [1, 2])
         #expect(failing.allSatisfy { $0.1 == .connectionLost(reason: "reset") && $0.1.isRetryable })
-        guard case .failOperation(3, .connectionClosed) = machine.enqueue(.commit, context: 3) else {
-            Issue.record("operation accepted after close")
+        // Asked for afterwards: failed with why the connection was lost, not only that it is closed.
+        guard case .failOperation(3, .connectionLost(reason: "reset")) = machine.enqueue(.commit, context: 3) else {
+            Issue.record("operation accepted after close, or failed without the reason")
             return
         }
+    }
+
+    /// What the channel handler bounds the server's silence by: a request in flight, not an idle connection nor a
+    /// result that waits for the caller to ask for more.
+    @Test func awaitsAnAnswerOnlyWhileARequestIsInFlight() {
+        var machine = Self.ready()
+        #expect(!machine.isAwaitingAnswer)
+        _ = machine.enqueue(.run(query: "RETURN 1", parameters: [:], extra: [:], fetchSize: 1), context: 1)
+        #expect(machine.isAwaitingAnswer)
+        _ = machine.receive(.success(["fields": ["x"]]))
+        _ = machine.receive(.record([1]))
+        #expect(machine.isAwaitingAnswer)
+        _ = machine.receive(.success(["has_more": true]))
+        #expect(!machine.isAwaitingAnswer, "the server waits for the next PULL")
+        _ = machine.enqueue(.discard, context: 1)
+        #expect(machine.isAwaitingAnswer)
+        _ = machine.receive(.success([:]))
+        #expect(!machine.isAwaitingAnswer)
+        _ = machine.enqueue(.begin(extra: [:]), context: 2)
+        _ = machine.receive(.failure(["code": "Neo.ClientError.Statement.SyntaxError", "message": "bad"]))
+        #expect(machine.isAwaitingAnswer, "the RESET after a FAILURE awaits its answer")
+        _ = machine.receive(.success([:]))
+        #expect(!machine.isAwaitingAnswer)
+        _ = machine.close(.connectionLost(reason: "reset"))
+        #expect(!machine.isAwaitingAnswer)
     }
 
     @Test func connectionLostAtCommitIsAnUnknownOutcome() {

@@ -85,6 +85,161 @@ struct GraphServerFaultTests {
         if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
     }
 
+    /// A graph server that stops answering without closing anything (a private ArcadeDB SIGSTOPped mid-job: it cannot
+    /// enforce the `tx_timeout` it was sent) is waited out like one that died: the batch in flight gives up after
+    /// the graph's answer timeout, `batch_timeout` + `watchdog_margin` / 2, well before the watchdog would take the
+    /// daemon for hung. Before, STATUS= kept the last rate, nothing was journalled, and only the watchdog ended it.
+    @Test func daemonWaitsOutAHungArcadeDBAndChangesEveryNodeOnce() async throws {
+        guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
+        print("RAN daemonWaitsOutAHungArcadeDB on \(graph.server)")
+        defer { graph.thaw() }
+        do {
+            try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
+                try await Self.freezeGraphMidJob($0, graph: graph)
+            }
+        } catch {
+            graph.thaw()
+            print("---- private arcadedb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
+            await graph.stop()
+            throw error
+        }
+        await graph.stop()
+    }
+
+    /// Short timeouts for the hung-server tests: the graph's answer timeout is 3 s + 6 s / 2 = 6 s, the watchdog's
+    /// allowance for a batch 9 s.
+    static let hangTimeouts = ["SLUICE_ENGINE_BATCH_TIMEOUT": "3s", "SLUICE_DAEMON_WATCHDOG_MARGIN": "6s"]
+    static let answerTimeout = Duration.seconds(6)
+
+    private static func freezeGraphMidJob(_ fixture: DaemonFixture, graph: PrivateGraphServer) async throws {
+        let notify = try NotifyRecorder()
+        defer { notify.stop() }
+        // systemd's watchdog environment (WatchdogSec=2s): the daemon pings every second while its work loop beats.
+        let daemon = try fixture.start(
+            worker: "graph-hang",
+            notifySocket: notify.socket.path,
+            environment: rate.merging(hangTimeouts) { $1 }.merging(["WATCHDOG_USEC": "2000000"]) { $1 }
+        )
+        defer { daemon.kill(SIGKILL) }
+        let job = try await fixture.enqueue(1, batchSize: 200)
+        _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 2_000 }
+
+        let frozen = ContinuousClock.now
+        #expect(graph.freeze(), "cannot stop the private ArcadeDB")
+        let atFreeze = try #require(try await fixture.store.job(job.id))
+        let waits = { notify.messages.filter { $0.text.contains("STATUS=waiting for the graph") } }
+        let waiting = try await notify.waitFor("STATUS=waiting for the graph", timeout: answerTimeout + .seconds(30))
+        #expect(waiting != nil, "no STATUS=waiting for the graph while it was stopped: \(notify.messages.suffix(3))")
+        if let waiting {
+            #expect(
+                waiting - frozen < answerTimeout + .seconds(5),
+                "STATUS=waiting came \(waiting - frozen) after the SIGSTOP, the answer timeout being \(answerTimeout)"
+            )
+        }
+        let first = waits().first?.text ?? ""
+        #expect(first.contains("no answer from the server for 6s"), "\(first)")
+        // Held, not failed: it tries again (each attempt's greeting waits the answer timeout too) and keeps running.
+        let seen = waits().count
+        let retried = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) { waits().count >= seen + 2 }
+        #expect(retried, "the daemon did not try again while the graph was stopped")
+        #expect(daemon.process.isRunning, "the daemon exited while the graph was stopped")
+        let thawed = ContinuousClock.now
+        graph.thaw()
+
+        let (done, finishing) = try await fixture.waitFor(job.id, timeout: .seconds(300), "finished") {
+            $0.state.isFinished
+        }
+        #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+        try await fixture.expectEveryNodeChangedOnce(nodes)
+        // The watchdog kept being fed: no attempt, the batch cut by the timeout or a greeting that never came, took
+        // the work loop past its allowance.
+        let pings = notify.messages.filter { $0.text.contains("WATCHDOG=1") && $0.at > frozen && $0.at < thawed }
+        #expect(!pings.isEmpty, "no WATCHDOG=1 while the graph was stopped")
+        let (status, _) = await DaemonFixture.stop(daemon)
+        #expect(status == 0)
+        let log = daemon.standardError.split(separator: "\n")
+        #expect(
+            !log.contains { $0.contains("watchdog pings stop") },
+            "the work loop went past the watchdog's allowance"
+        )
+        // One warning for the whole hang however often the daemon tried, naming the job, and one line when it is over.
+        let warnings = log.filter { $0.contains(" warning ") && $0.contains("waiting for the graph") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.allSatisfy { DaemonFixture.namesJob($0, job) }, "the wait does not name its job")
+        #expect(log.filter { $0.contains("answers again after") }.count == 1, "not one end of the wait")
+        #expect(!log.contains { $0.contains("job failed") }, "a job failed line while the graph was stopped")
+        print(
+            "private ArcadeDB SIGSTOPped at offset \(atFreeze.planDone): STATUS=waiting after "
+                + "\(waiting.map { "\(Int(($0 - frozen).milliseconds)) ms" } ?? "never") (answer timeout "
+                + "\(answerTimeout)), \(waits().count) attempts, \(pings.count) WATCHDOG=1 while stopped, job finished "
+                + "\(Int(finishing.milliseconds)) ms after the SIGCONT; reconciled from the graph: "
+                + "\(log.contains { $0.contains("graph is ahead of the checkpoint") }): \(first)"
+        )
+        if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
+    }
+
+    /// A foreground `sluice run` on a graph server that stops answering ends after the answer timeout, with one line
+    /// saying so and how to go on, instead of waiting forever; run again once the server answers, it finishes the job,
+    /// every node once.
+    @Test func aForegroundRunOnAHungArcadeDBStopsWithOneLineAndResumesWhenRunAgain() async throws {
+        guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
+        print("RAN aForegroundRunOnAHungArcadeDB on \(graph.server)")
+        defer { graph.thaw() }
+        do {
+            try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
+                try await Self.freezeGraphUnderARun($0, graph: graph)
+            }
+        } catch {
+            graph.thaw()
+            print("---- private arcadedb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
+            await graph.stop()
+            throw error
+        }
+        await graph.stop()
+    }
+
+    private static func freezeGraphUnderARun(_ fixture: DaemonFixture, graph: PrivateGraphServer) async throws {
+        let environment = CypherCommandTests.environment(for: graph.server)
+            .merging(fixture.cluster.libpqEnvironment) { $1 }.merging(hangTimeouts) { $1 }
+        let arguments = [
+            "run", "1", "--migrations", fixture.folder.path, "--schema", fixture.schema, "--batch-size", "200",
+            "--max-rate", "2000", "--target-p99", "30000", "--critical-p99", "60000",
+        ]
+        let run = try JobStoreTestDatabase.Child(
+            CypherCommandTests.executable.path,
+            arguments,
+            environment: environment
+        )
+        defer { run.kill(SIGKILL) }
+        let running = try await SluiceSandbox.waitUntil(timeout: .seconds(120)) {
+            (try await fixture.store.jobs().first?.planDone ?? 0) >= 2_000
+        }
+        try #require(running, "sluice run did not get going: \(run.standardError)")
+        let frozen = ContinuousClock.now
+        #expect(graph.freeze(), "cannot stop the private ArcadeDB")
+        let exited = try await SluiceSandbox.waitUntil(timeout: answerTimeout + .seconds(30)) { !run.process.isRunning }
+        let after = ContinuousClock.now - frozen
+        #expect(exited, "sluice run still waits \(after) after the SIGSTOP")
+        #expect(after < answerTimeout + .seconds(5), "sluice run ended \(after) after the SIGSTOP")
+        graph.thaw()
+        let status = await run.wait()
+        #expect(status != 0)
+        // Its stderr also holds the progress lines (no terminal); the error is the one `sluice: error:` line.
+        let errors = run.standardError.split(separator: "\n").filter { $0.hasPrefix("sluice: error:") }
+        #expect(errors.count == 1, "not one error line: \(run.standardError)")
+        let line = errors.first ?? ""
+        #expect(line.contains("no answer from the server for 6s") && line.contains("run the command again"), "\(line)")
+        let job = try #require(try await fixture.store.jobs().first)
+        #expect(job.state == .running, "the job is \(job.state) after the hang: \(job.lastError ?? "")")
+        print(
+            "sluice run on a stopped ArcadeDB: exit \(status) \(Int(after.milliseconds)) ms after the SIGSTOP: \(line)"
+        )
+
+        let again = try await ProcessRun.run(CypherCommandTests.executable, arguments, environment: environment)
+        #expect(again.status == 0, "run again: \(again.errors)")
+        try await fixture.expectEveryNodeChangedOnce(nodes)
+    }
+
     /// FalkorDB runs without persistence here: SIGKILLed, it comes back with its last snapshot (taken before the
     /// job), so the batches it had committed are gone. The daemon must see that from the graph-side job node and
     /// fail the job with the reason, not repeat the lost batches on top of what Postgres recorded nor skip them.

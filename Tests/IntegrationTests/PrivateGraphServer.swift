@@ -117,6 +117,20 @@ final class PrivateGraphServer: @unchecked Sendable {
         _ = await running.wait()
     }
 
+    /// Stops the server's process (SIGSTOP) without closing anything: its connections stay open and the kernel still
+    /// completes new TCP handshakes on its port, but nothing answers, as a hung JVM or a partition that drops packets
+    /// leaves a server. The server cannot enforce any transaction timeout meanwhile. False when no server runs.
+    func freeze() -> Bool {
+        let pid = pid
+        return pid > 0 && Glibc.kill(pid, SIGSTOP) == 0
+    }
+
+    /// Lets a ``freeze()``d server go on (SIGCONT); harmless when it runs.
+    func thaw() {
+        let pid = pid
+        if pid > 0 { Glibc.kill(pid, SIGCONT) }
+    }
+
     /// Starts the server again on the same ports and data; returns once it answers.
     func restart() async throws {
         await kill()

@@ -10,6 +10,14 @@ enum BoltOperationContext {
 
 /// The IO of a Bolt connection: it turns bytes into events for `BoltConnectionStateMachine` and
 /// carries out the actions it returns. All protocol decisions are the state machine's.
+///
+/// It also bounds the server's silence: a server that stops answering without closing the connection (a stopped
+/// process, a partition that drops packets, a hung JVM) would otherwise leave the request in flight waiting forever,
+/// since the server cannot enforce the `tx_timeout` it was sent while it is not running. While the state machine
+/// awaits an answer (``BoltConnectionStateMachine/isAwaitingAnswer``) and reads are not held back for a saturated
+/// consumer, a timer on the event loop closes the connection once no byte came for ``answerTimeout``: the request
+/// in flight then fails as a lost connection (an unknown outcome where it may have committed), as if the server had
+/// reset it. An idle connection is never timed, however long it waits.
 final class BoltChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -30,16 +38,26 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     /// The stream whose consumer is saturated; reads wait until it asks for more.
     private var saturatedStream: BoltResultStream?
     private var readPending = false
+    /// How long the server may send nothing while it owes an answer; nil: as long as it takes.
+    private let answerTimeout: TimeAmount?
+    /// When the server's silence began: the last byte read, or the request that made the connection await an answer.
+    private var silentSince = NIODeadline.uptimeNanoseconds(0)
+    /// Fires at the earliest moment the silence may have lasted ``answerTimeout``; nil while nothing is timed.
+    private var silenceCheck: Scheduled<Void>?
 
+    /// - Parameter answerTimeout: how long the server may send nothing while a request awaits its answer before the
+    ///   connection counts as lost; nil: no bound.
     init(
         hello: BoltConnectionStateMachine<BoltOperationContext>.HelloParameters,
         sendsGoodbye: Bool,
         maximumMessageSize: Int,
+        answerTimeout: TimeAmount?,
         connectPromise: EventLoopPromise<BoltServerInfo>
     ) {
         self.decoder = NIOSingleStepByteToMessageProcessor(BoltChunkDecoder(maximumMessageSize: maximumMessageSize))
         self.hello = hello
         self.sendsGoodbye = sendsGoodbye
+        self.answerTimeout = answerTimeout
         self.connectPromise = connectPromise
     }
 
@@ -54,6 +72,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        timeSilence()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -74,6 +93,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if answerTimeout != nil { silentSince = context.eventLoop.now }
         var buffer = unwrapInboundIn(data)
         if var handshake = handshakeBuffer {
             handshake.writeBuffer(&buffer)
@@ -106,6 +126,8 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     func read(context: ChannelHandlerContext) {
         if let stream = saturatedStream, stream.isConsumerSaturated {
             readPending = true
+            // The server may be sending all along: the client is the one not listening.
+            timeSilence()
             return
         }
         saturatedStream = nil
@@ -127,6 +149,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
         guard readPending, let context else { return }
         readPending = false
         saturatedStream = nil
+        timeSilence()
         context.read()
     }
 
@@ -137,6 +160,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     // MARK: Actions
 
     private func run(_ action: BoltConnectionStateMachine<BoltOperationContext>.Action) {
+        defer { timeSilence() }
         switch action {
         case .none:
             break
@@ -197,6 +221,41 @@ final class BoltChannelHandler: ChannelDuplexHandler {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    // MARK: The server's silence
+
+    /// Starts timing the server's silence when the connection has come to await an answer it reads, stops when not.
+    private func timeSilence() {
+        guard let answerTimeout, let context, !readPending, stateMachine.isAwaitingAnswer else {
+            silenceCheck?.cancel()
+            silenceCheck = nil
+            return
+        }
+        guard silenceCheck == nil else { return }
+        silentSince = context.eventLoop.now
+        scheduleSilenceCheck(at: silentSince + answerTimeout)
+    }
+
+    /// Reads move ``silentSince`` on without touching the timer: when it fires early, it waits for the rest.
+    private func scheduleSilenceCheck(at deadline: NIODeadline) {
+        guard let context else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        silenceCheck = context.eventLoop.scheduleTask(deadline: deadline) { handler.value.silenceCheckDue() }
+    }
+
+    private func silenceCheckDue() {
+        silenceCheck = nil
+        guard let answerTimeout, let context, stateMachine.isAwaitingAnswer, !readPending else { return }
+        let due = silentSince + answerTimeout
+        guard due <= context.eventLoop.now else { return scheduleSilenceCheck(at: due) }
+        run(stateMachine.close(.connectionLost(reason: "no answer from the server for \(Self.text(answerTimeout))")))
+    }
+
+    /// `30s`, `1500ms`: a timeout as errors name it.
+    static func text(_ amount: TimeAmount) -> String {
+        let milliseconds = amount.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
     }
 
     private func send(_ requests: [BoltRequest]) {

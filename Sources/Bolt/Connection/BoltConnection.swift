@@ -45,7 +45,14 @@ public final class BoltConnection: Sendable {
     ///     where the probed capabilities allow (``BoltCapabilities/handlesGoodbye``).
     ///   - connectTimeout: for the TCP connection.
     ///   - greetingTimeout: for the handshake, HELLO and LOGON after it: a server that accepts and then says
-    ///     nothing fails the connect instead of hanging it. Generous, as a busy server greets slowly.
+    ///     nothing fails the connect instead of hanging it. Generous, as a busy server greets slowly. The wait ends
+    ///     early when the calling task is cancelled.
+    ///   - answerTimeout: how long the server may send nothing while a request awaits its answer; then the
+    ///     connection is closed and the request fails as a lost connection (``BoltError/connectionLost(reason:)``,
+    ///     or ``BoltError/unknownOutcome(reason:)`` where it may have committed). A stopped server cannot enforce the
+    ///     `tx_timeout` it was sent, and TCP would wait for it for a quarter of an hour or more. Choose it longer than a
+    ///     live server may take before its first byte (its `tx_timeout`, plus the rollback of what it aborts). An idle
+    ///     connection is never timed. nil: no bound, for queries that may rightly run without end in sight.
     ///   - maximumMessageSize: a server message larger than this fails the connection
     ///     (``BoltError/messageTooLarge(limit:)``) rather than being buffered without bound.
     public static func connect(
@@ -55,6 +62,7 @@ public final class BoltConnection: Sendable {
         sendsGoodbye: Bool = false,
         connectTimeout: TimeAmount = .seconds(10),
         greetingTimeout: TimeAmount = .seconds(60),
+        answerTimeout: Duration? = nil,
         maximumMessageSize: Int = 64 * 1024 * 1024,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(BoltError) -> BoltConnection {
@@ -88,6 +96,7 @@ public final class BoltConnection: Sendable {
                                 hello: hello,
                                 sendsGoodbye: sendsGoodbye,
                                 maximumMessageSize: maximumMessageSize,
+                                answerTimeout: answerTimeout.map { .milliseconds($0.wholeMilliseconds) },
                                 connectPromise: connectPromise
                             )
                         )
@@ -100,12 +109,12 @@ public final class BoltConnection: Sendable {
             throw .connectionFailed(host: url.host, port: url.port, reason: Self.describe(error))
         }
         let greetingDeadline = channel.eventLoop.scheduleTask(in: greetingTimeout) {
-            let seconds = greetingTimeout.nanoseconds / 1_000_000_000
             connectPromise.fail(
                 BoltError.connectionFailed(
                     host: url.host,
                     port: url.port,
-                    reason: "no answer to the Bolt handshake and HELLO within \(seconds) s"
+                    reason:
+                        "no answer to the Bolt handshake and HELLO within \(BoltChannelHandler.text(greetingTimeout))"
                 )
             )
             channel.close(promise: nil)
@@ -120,7 +129,15 @@ public final class BoltConnection: Sendable {
                     eventLoop: channel.eventLoop
                 )
             }.get()
-            let info = try await connectPromise.futureResult.get()
+            // A task cancelled meanwhile (a probe whose job ended) does not wait out a server that says nothing.
+            let info = try await withTaskCancellationHandler {
+                try await connectPromise.futureResult.get()
+            } onCancel: {
+                connectPromise.fail(
+                    BoltError.connectionFailed(host: url.host, port: url.port, reason: "cancelled while it greeted")
+                )
+                channel.close(promise: nil)
+            }
             guard let handler else { throw BoltError.connectionClosed }
             return BoltConnection(serverInfo: info, url: url, channel: channel, handler: handler)
         } catch let error as BoltError {

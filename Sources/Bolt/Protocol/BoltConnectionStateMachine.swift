@@ -93,6 +93,9 @@ struct BoltConnectionStateMachine<Context> {
     private var state: State = .initialized
     private var queue = CircularBuffer<(Operation, Context)>()
     private(set) var serverInfo: BoltServerInfo?
+    /// Why the connection was lost, once it was (a reset, no answer for too long): what an operation asked for
+    /// afterwards fails with, so the caller learns the cause rather than only that the connection is closed.
+    private var lostBecause: BoltError?
 
     init() {}
 
@@ -129,7 +132,7 @@ struct BoltConnectionStateMachine<Context> {
     mutating func enqueue(_ operation: Operation, context: Context) -> Action {
         switch state {
         case .closed:
-            return .failOperation(context, .connectionClosed)
+            return .failOperation(context, lostBecause ?? .connectionClosed)
         case .idle, .streamOpen:
             return start(operation, context: context)
         case .initialized, .handshaking, .authenticating, .awaitingRunSummary, .streaming, .awaitingSummary,
@@ -144,6 +147,16 @@ struct BoltConnectionStateMachine<Context> {
     var isReusable: Bool {
         guard queue.isEmpty, case .idle(inTransaction: false) = state else { return false }
         return true
+    }
+
+    /// Whether a request is sent and its answer not complete: the server owes the client bytes. Not while a result
+    /// waits for the caller to ask for more (the server waits then), nor while idle, however long: a silence bound
+    /// applies only while this holds. The handshake and authentication are bounded by the connect's own timeout.
+    var isAwaitingAnswer: Bool {
+        switch state {
+        case .awaitingRunSummary, .streaming, .awaitingSummary, .resetting: true
+        case .initialized, .handshaking, .authenticating, .idle, .streamOpen, .closed: false
+        }
     }
 
     /// Starts the next queued operation if the connection is free; call after every server message.
@@ -286,6 +299,7 @@ struct BoltConnectionStateMachine<Context> {
 
     /// The connection is gone or unusable (channel closed, IO error, undecodable bytes).
     mutating func close(_ error: BoltError) -> Action {
+        if case .connectionLost = error, !isClosed { lostBecause = error }
         var failing: [Context] = []
         switch state {
         case .awaitingRunSummary(let context, let inTransaction), .streaming(let context, let inTransaction),

@@ -284,6 +284,18 @@ public struct DaemonConfiguration: Sendable {
         effective = reader.effective
     }
 
+    /// How long a connection of the engine to the graph may hear nothing while a request awaits its answer, before it
+    /// counts as lost (``GraphSettings/connect(answerTimeout:)``): `[engine] batch_timeout` plus half of `[daemon]
+    /// watchdog_margin`, 135 s by default.
+    ///
+    /// Longer than a live server keeps silent: every statement of a job carries `batch_timeout` as its `tx_timeout`,
+    /// after which the server aborts it and says so (the rest of the margin covers its rollback). Shorter than what the
+    /// watchdog allows a batch, `batch_timeout` plus `watchdog_margin`: a server that stopped answering without closing
+    /// the connection (a stopped process, a partition that drops packets) is then waited out as an outage (STATUS=, one
+    /// journal entry, backoff, the job resumable) instead of the watchdog killing the daemon as hung. Derived rather
+    /// than set, so that the two stay in that order whatever the configuration says.
+    public var graphAnswerTimeout: Duration { engine.batchTimeout + daemon.watchdogMargin / 2 }
+
     /// One job-store operation rides out a Postgres restart of a few seconds on its own (the store tries an
     /// operation twice, so about 8 s); a longer outage ends the operation and the daemon's own wait (STATUS=, the
     /// journal, backoff, watchdog fed) takes over.

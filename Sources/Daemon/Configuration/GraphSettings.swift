@@ -72,8 +72,37 @@ public struct GraphSettings: Sendable {
 
     /// Connects; no GOODBYE on close (FalkorDB hangs the next connection after one, and a plain close costs any
     /// server nothing).
-    public func connect() async throws(BoltError) -> BoltConnection {
-        try await BoltConnection.connect(to: url, auth: auth, tls: tls, sendsGoodbye: false)
+    ///
+    /// - Parameter answerTimeout: how long the server may send nothing while a request awaits its answer before the
+    ///   connection counts as lost (`BoltConnection.connect`'s), and the longest its greeting may take; nil: no bound,
+    ///   for queries sent without a `tx_timeout` (``DaemonConfiguration/graphAnswerTimeout`` for the engine's, which
+    ///   carry one).
+    public func connect(answerTimeout: Duration? = nil) async throws(BoltError) -> BoltConnection {
+        try await BoltConnection.connect(
+            to: url,
+            auth: auth,
+            tls: tls,
+            sendsGoodbye: false,
+            connectTimeout: .milliseconds(Self.connectTimeout.wholeMilliseconds),
+            greetingTimeout: .milliseconds(Self.greetingTimeout(answerTimeout: answerTimeout).wholeMilliseconds),
+            answerTimeout: answerTimeout
+        )
+    }
+
+    /// The longest ``connect(answerTimeout:)`` takes when the server accepts the connection and then says nothing (a
+    /// stopped process, whose kernel still completes the TCP handshake) or its packets are dropped: what the daemon's
+    /// watchdog allows an attempt to connect.
+    public static func longestConnect(answerTimeout: Duration?) -> Duration {
+        connectTimeout + greetingTimeout(answerTimeout: answerTimeout)
+    }
+
+    /// For the TCP connection.
+    private static let connectTimeout = Duration.seconds(10)
+
+    /// For the handshake, HELLO and LOGON: generous, as a busy server greets slowly, but no longer than a request may
+    /// wait for its answer.
+    private static func greetingTimeout(answerTimeout: Duration?) -> Duration {
+        min(.seconds(60), answerTimeout ?? .seconds(60))
     }
 
     /// The dialect's capabilities when one is configured, else what probing the server finds. A database named on a

@@ -108,6 +108,10 @@ struct JobSession {
     /// The allowance the watchdog gives the work loop between two beats while a job runs.
     var batchAllowance: Duration { configuration.engine.batchTimeout + configuration.daemon.watchdogMargin }
 
+    /// How long the job's graph connections wait for a server that says nothing: within ``batchAllowance``
+    /// (``DaemonConfiguration/graphAnswerTimeout``).
+    private var answerTimeout: Duration { configuration.graphAnswerTimeout }
+
     func run() async -> End {
         let logger = jobLogger
         pulse.beat(allowing: batchAllowance)
@@ -145,11 +149,17 @@ struct JobSession {
         let graph = jobGraph
         let connection: BoltConnection
         let capabilities: BoltCapabilities
+        // A server that takes the connection and says nothing (a stopped one) is waited for up to the connect's
+        // bounds, which may be longer than a batch's: the watchdog allows them.
+        pulse.beat(
+            allowing: GraphSettings.longestConnect(answerTimeout: answerTimeout) + configuration.daemon.watchdogMargin
+        )
         do {
-            connection = try await graph.connect()
+            connection = try await graph.connect(answerTimeout: answerTimeout)
         } catch {
             return await letGo(after: error, logger: logger)
         }
+        pulse.beat(allowing: batchAllowance)
         do {
             capabilities = try await graph.capabilities(of: connection)
         } catch {
@@ -343,7 +353,10 @@ struct JobSession {
         } catch {
             return await fail("[throttle]: \(error)", logger: logger)
         }
-        let connect = { @Sendable () async throws(BoltError) -> BoltConnection in try await graph.connect() }
+        let answerTimeout = answerTimeout
+        let connect = { @Sendable () async throws(BoltError) -> BoltConnection in
+            try await graph.connect(answerTimeout: answerTimeout)
+        }
         let probe = LatencyProbe(
             migration: migration,
             configured: throttle.probe,
