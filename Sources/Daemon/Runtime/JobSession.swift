@@ -149,17 +149,11 @@ struct JobSession {
         let graph = jobGraph
         let connection: BoltConnection
         let capabilities: BoltCapabilities
-        // A server that takes the connection and says nothing (a stopped one) is waited for up to the connect's
-        // bounds, which may be longer than a batch's: the watchdog allows them.
-        pulse.beat(
-            allowing: GraphSettings.longestConnect(answerTimeout: answerTimeout) + configuration.daemon.watchdogMargin
-        )
         do {
-            connection = try await graph.connect(answerTimeout: answerTimeout)
+            connection = try await connect(graph)
         } catch {
             return await letGo(after: error, logger: logger)
         }
-        pulse.beat(allowing: batchAllowance)
         do {
             capabilities = try await graph.capabilities(of: connection)
         } catch {
@@ -634,6 +628,17 @@ struct JobSession {
         return runnerLogger
     }
 
+    /// Connects to the job's graph with the answer bound. A server that takes the connection and says nothing (a
+    /// stopped one) is waited for up to the connect's bounds, which may be longer than a batch's: the watchdog allows
+    /// them.
+    private func connect(_ graph: GraphSettings) async throws(BoltError) -> BoltConnection {
+        pulse.beat(
+            allowing: GraphSettings.longestConnect(answerTimeout: answerTimeout) + configuration.daemon.watchdogMargin
+        )
+        defer { pulse.beat(allowing: batchAllowance) }
+        return try await graph.connect(answerTimeout: answerTimeout)
+    }
+
     /// The graph settings with the job's database.
     private var jobGraph: GraphSettings {
         var graph = configuration.graph
@@ -655,7 +660,7 @@ struct JobSession {
         let connection: BoltConnection
         let capabilities: BoltCapabilities
         do {
-            connection = try await graph.connect()
+            connection = try await connect(graph)
         } catch {
             logger.warning("cancelled job not recorded in the graph: \(error)")
             return await finishCancelled(logger: logger)
