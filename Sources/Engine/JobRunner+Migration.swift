@@ -108,7 +108,8 @@ extension JobRunner {
 
     /// After the last batch: the schema steps that follow the data step, then the verify query (unless `verified`
     /// is its answer, read after the last batch already). The job succeeds only when it passes; otherwise it is
-    /// recorded as failed with the query's answer.
+    /// recorded as failed with the query's answer, and with `passedOver`, the items the catch-up found still
+    /// qualifying where the batches had been and left alone.
     func conclude(
         _ lease: JobLease,
         direction: MigrationDirection,
@@ -116,6 +117,7 @@ extension JobRunner {
         parameters: [String: BoltValue],
         options: BoltTransactionOptions,
         verified: VerifyResult? = nil,
+        passedOver: Int = 0,
         logger: Logger
     ) async throws(EngineError) -> Ending {
         for step in schemaSteps(of: direction, beforeData: false) {
@@ -135,7 +137,13 @@ extension JobRunner {
         }
         await finishNode(lease, options: options)
         guard verdict.passed else {
-            let reason = "verify (line \(direction.verify?.line ?? 0)) did not pass: \(verdict)"
+            var reason = "verify (line \(direction.verify?.line ?? 0)) did not pass: \(verdict)"
+            if passedOver > 0 {
+                // Why the catch-up left items the verify query counts, so that the author need not guess.
+                reason += "; \(passedOver) \(passedOver == 1 ? "item" : "items") within what the batches covered "
+                reason += "still match the data step's predicate and were not changed again: the change leaves the "
+                reason += "predicate true, the item is quarantined (sluice status), or it came to match after its batch"
+            }
             logger.notice("job failed", metadata: ["reason": "\(reason)"])
             let job = try await finish(lease, outcome: .failed(reason), items: items, status: .failed, options: options)
             return .failed(job, reason: reason)

@@ -195,6 +195,8 @@ public struct JobRunner: Sendable {
         var indexChecked = false
         /// The verify query's answer, read beside the catch-up re-plan that found nothing more to do.
         var verified: VerifyResult?
+        /// Items the catch-up found qualifying within what the batches covered, which it did not plan again.
+        var passedOver = 0
         var pending: PendingCheckpoint?
         /// Waits for the checkpoint in flight, if any: its answer goes where a checkpoint's answer goes, and its batch
         /// is reported.
@@ -391,17 +393,17 @@ public struct JobRunner: Sendable {
                     let everywhere = failedFirst != nil
                     async let beside =
                         everywhere ? nil : verifyBeside(direction, parameters: parameters, options: options)
-                    action = machine.caughtUp(
-                        total: try await catchUp(
-                            lease,
-                            statement: statement,
-                            parameters: parameters,
-                            total: machine.total,
-                            everywhere: everywhere,
-                            options: options,
-                            logger: logger
-                        )
+                    let caughtUp = try await catchUp(
+                        lease,
+                        statement: statement,
+                        parameters: parameters,
+                        total: machine.total,
+                        everywhere: everywhere,
+                        options: options,
+                        logger: logger
                     )
+                    passedOver = caughtUp.passedOver
+                    action = machine.caughtUp(total: caughtUp.total)
                     if case .finish = action { verified = await beside ?? failedFirst }
                 case .finish(let items):
                     return try await conclude(
@@ -411,6 +413,7 @@ public struct JobRunner: Sendable {
                         parameters: parameters,
                         options: options,
                         verified: verified,
+                        passedOver: passedOver,
                         logger: logger
                     )
                 case .release(let ending):
@@ -644,7 +647,7 @@ public struct JobRunner: Sendable {
     /// One catch-up re-plan for items that came to qualify while the job ran; returns the new total. It reads the
     /// ids above the plan's highest (a seek where the server has one), or, `everywhere`, every item that qualifies now
     /// (a scan) and plans those the plan lacks: the verify query counted items still qualifying, and they may lie
-    /// inside the planned span (``UnplannedItems``).
+    /// inside the planned span (``UnplannedItems``). `passedOver`: the items it found and left alone.
     private func catchUp(
         _ lease: JobLease,
         statement: BatchStatement,
@@ -653,10 +656,10 @@ public struct JobRunner: Sendable {
         everywhere: Bool,
         options: BoltTransactionOptions,
         logger: Logger
-    ) async throws(EngineError) -> Int64 {
-        guard total > 0 else { return total }
+    ) async throws(EngineError) -> (total: Int64, passedOver: Int) {
+        guard total > 0 else { return (total, 0) }
         let last = try await planEntries(lease.jobID, offset: total - 1, count: 1)
-        guard let highest = last.first else { return total }
+        guard let highest = last.first else { return (total, 0) }
         stillWorking?(configuration.batchTimeout)
         let stage = { (items: [Int64]) async throws(EngineError) in
             _ = try await store(.appendPlan) { () async throws(JobStoreError) in
@@ -665,8 +668,11 @@ public struct JobRunner: Sendable {
             stillWorking?(configuration.batchTimeout)
         }
         let reader = planReader(statement, options: options)
+        var passedOver = 0
         if everywhere {
-            let items = try await unplanned(lease, reader: reader, parameters: parameters, total: total)
+            let unplanned = try await unplanned(lease, reader: reader, parameters: parameters, total: total)
+            passedOver = unplanned.found - unplanned.items.count
+            let items = unplanned.items
             for start in stride(from: 0, to: items.count, by: configuration.planChunk) {
                 try await stage(Array(items[start..<min(start + configuration.planChunk, items.count)]))
             }
@@ -682,16 +688,17 @@ public struct JobRunner: Sendable {
         if count > 0 {
             logger.info("late arrivals planned", metadata: ["late_arrivals": "\(count)"])
         }
-        return newTotal
+        return (newTotal, passedOver)
     }
 
-    /// Every item that qualifies now and that the job's plan of `total` entries lacks (``UnplannedItems``), ascending.
+    /// Every item that qualifies now and that the job's plan of `total` entries lacks (``UnplannedItems``), ascending,
+    /// and how many qualify (`found`).
     private func unplanned(
         _ lease: JobLease,
         reader: PlanReader,
         parameters: [String: BoltValue],
         total: Int64
-    ) async throws(EngineError) -> [Int64] {
+    ) async throws(EngineError) -> (items: [Int64], found: Int) {
         var found: [Int64] = []
         _ = try await reader.readAll(parameters: parameters) { chunk throws(EngineError) in
             found.append(contentsOf: chunk)
@@ -713,7 +720,7 @@ public struct JobRunner: Sendable {
             offset += Int64(page.count)
         }
         if let span { unplanned.remove(inside: span) }
-        return unplanned.items
+        return (unplanned.items, unplanned.foundCount)
     }
 
     // MARK: Graph node and parameters

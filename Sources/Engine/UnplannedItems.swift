@@ -16,6 +16,8 @@ struct UnplannedItems {
     private var planned: [Bool]
     /// How many of `found` the plan does not hold (as far as it has been read).
     private(set) var count: Int
+    /// How many items the re-plan found.
+    var foundCount: Int { found.count }
 
     init(found items: [Int64]) {
         found = items.sortedUnique()
