@@ -18,13 +18,24 @@ struct GraphServerFaultTests {
     static let proxyRate = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "600"]
 
     @Test func daemonWaitsOutAKilledArcadeDBAndChangesEveryNodeOnce() async throws {
+        try await Self.onPrivateArcadeDB("daemonWaitsOutAKilledArcadeDB", Self.killGraphMidJob)
+    }
+
+    /// Runs `scenario` on a fixture over a private ArcadeDB of the test's own (it is killed or stopped: the shared one
+    /// serves other suites), printing the server's log when it throws; a stopped server is let go on first.
+    private static func onPrivateArcadeDB(
+        _ name: String,
+        _ scenario: (DaemonFixture, PrivateGraphServer) async throws -> Void
+    ) async throws {
         guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
-        print("RAN daemonWaitsOutAKilledArcadeDB on \(graph.server)")
+        print("RAN \(name) on \(graph.server)")
+        defer { graph.thaw() }
         do {
             try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
-                try await Self.killGraphMidJob($0, graph: graph)
+                try await scenario($0, graph)
             }
         } catch {
+            graph.thaw()
             print("---- private arcadedb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
             await graph.stop()
             throw error
@@ -90,20 +101,7 @@ struct GraphServerFaultTests {
     /// the graph's answer timeout, `batch_timeout` + `watchdog_margin` / 2, well before the watchdog would take the
     /// daemon for hung. Before, STATUS= kept the last rate, nothing was journalled, and only the watchdog ended it.
     @Test func daemonWaitsOutAHungArcadeDBAndChangesEveryNodeOnce() async throws {
-        guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
-        print("RAN daemonWaitsOutAHungArcadeDB on \(graph.server)")
-        defer { graph.thaw() }
-        do {
-            try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
-                try await Self.freezeGraphMidJob($0, graph: graph)
-            }
-        } catch {
-            graph.thaw()
-            print("---- private arcadedb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
-            await graph.stop()
-            throw error
-        }
-        await graph.stop()
+        try await Self.onPrivateArcadeDB("daemonWaitsOutAHungArcadeDB", Self.freezeGraphMidJob)
     }
 
     /// Short timeouts for the hung-server tests: the graph's answer timeout is 3 s + 6 s / 2 = 6 s, the watchdog's
@@ -182,20 +180,7 @@ struct GraphServerFaultTests {
     /// saying so and how to go on, instead of waiting forever; run again once the server answers, it finishes the job,
     /// every node once.
     @Test func aForegroundRunOnAHungArcadeDBStopsWithOneLineAndResumesWhenRunAgain() async throws {
-        guard let graph = try await PrivateGraphServer.start(.arcadedb) else { return }
-        print("RAN aForegroundRunOnAHungArcadeDB on \(graph.server)")
-        defer { graph.thaw() }
-        do {
-            try await DaemonFixture.with(server: graph.server, migrations: DaemonFixture.firstStep, nodes: Self.nodes) {
-                try await Self.freezeGraphUnderARun($0, graph: graph)
-            }
-        } catch {
-            graph.thaw()
-            print("---- private arcadedb log ----\n\(graph.log.suffix(3_000))\n---- end ----")
-            await graph.stop()
-            throw error
-        }
-        await graph.stop()
+        try await Self.onPrivateArcadeDB("aForegroundRunOnAHungArcadeDB", Self.freezeGraphUnderARun)
     }
 
     private static func freezeGraphUnderARun(_ fixture: DaemonFixture, graph: PrivateGraphServer) async throws {
