@@ -33,6 +33,14 @@ extension JobRunner {
         var reported: ThrottleDecision?
         /// When the job store last heard from this run, so long pauses renew the lease.
         var lastWrite = ContinuousClock.now
+        /// The operator's cap (`sluice throttle --max-rate`, nil: none) as the job store last answered: the claim's,
+        /// until a checkpoint or heartbeat answers. Kept here, since a batch whose checkpoint is still in flight
+        /// brings no answer of its own: falling back to the claim's there put a cap lifted since back on.
+        var operatorMaxRate: Int?
+
+        init(operatorMaxRate: Int?) {
+            self.operatorMaxRate = operatorMaxRate
+        }
     }
 
     /// What to do after the pause between batches.
@@ -67,11 +75,9 @@ extension JobRunner {
         report: (ThrottleDecision) -> Void,
         settle: () async throws(EngineError) -> JobControl?
     ) async throws(EngineError) -> Paced {
-        // The latest control row's cap, even none (an operator's `throttle --clear`), wins over the one read at the
-        // claim; that one counts only until a checkpoint has answered.
-        var override = ThrottleOverride(
-            maxItemsPerSecond: control.map(\.operatorMaxRate) ?? lease.job.operatorMaxRate
-        )
+        // The latest control row's cap, even none (an operator's `throttle --clear`), wins.
+        if let control { pacing.operatorMaxRate = control.operatorMaxRate }
+        var override = ThrottleOverride(maxItemsPerSecond: pacing.operatorMaxRate)
         var decision = pacer.decide(after: batch, override: override)
         while true {
             if decision.isChange(from: pacing.reported) {
@@ -81,6 +87,7 @@ extension JobRunner {
                     return .stop(control)
                 }
                 override.maxItemsPerSecond = control.operatorMaxRate
+                pacing.operatorMaxRate = control.operatorMaxRate
                 pacing.reported = decision
                 report(decision)
             }
@@ -109,6 +116,7 @@ extension JobRunner {
                 }
                 if control.operatorMaxRate != override.maxItemsPerSecond {
                     override.maxItemsPerSecond = control.operatorMaxRate
+                    pacing.operatorMaxRate = control.operatorMaxRate
                     break  // decide again under the new limit rather than sleep out the old one
                 }
             }

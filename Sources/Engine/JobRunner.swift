@@ -187,7 +187,7 @@ public struct JobRunner: Sendable {
         )
         var action = machine.start()
         var batchStarted = ContinuousClock.now
-        var pacing = Pacing()
+        var pacing = Pacing(operatorMaxRate: job.operatorMaxRate)
         /// The batch the throttle sized, once read: its size, and the job store's answer to its checkpoint.
         var batch: (size: Int, control: JobControl?)?
         var lastBatch: CompletedBatch?

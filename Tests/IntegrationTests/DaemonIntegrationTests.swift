@@ -303,7 +303,10 @@ struct DaemonIntegrationTests {
     }
 
     /// A job claimed under an operator's cap: `sluice throttle JOB --clear` lifts it from the next batches on (it fell
-    /// back to the cap read at the claim while the job ran).
+    /// back to the cap read at the claim while the job ran). The cap makes the runner wait 2 s between batches, and
+    /// settle each checkpoint before it waits: a batch whose checkpoint was settled so brought no answer of its own,
+    /// and the runner put the claim's cap back on after each heartbeat had lifted it (a walkthrough's job flapped
+    /// between "max 50 items/s" and none every 5 s, at 50 items/s to its end).
     @Test func anOperatorsCapClearedMidJobIsLifted() async throws {
         guard let server = try BoltTestServer.named("falkordb") else { return }
         print("RAN anOperatorsCapClearedMidJobIsLifted on \(server)")
@@ -314,25 +317,26 @@ struct DaemonIntegrationTests {
             nodes: nodes
         ) { fixture in
             let job = try await fixture.enqueue(1, batchSize: 100)
-            _ = try await fixture.store.setMaxRate(job.id, 200, by: "test")
+            _ = try await fixture.store.setMaxRate(job.id, 50, by: "test")
             let daemon = try fixture.start(worker: "capped")
             let (capped, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "running") {
-                $0.planDone >= 300
+                $0.planDone >= 200
             }
             _ = try await fixture.store.setMaxRate(job.id, nil, by: "test")
-            // The rest, 2,700 items, takes 13 s at the cap and well under a second without it.
+            // The rest, 2,800 items, takes 56 s at the cap and well under a second without it (plus the wait in
+            // progress when the cap is lifted, which ends at the next heartbeat: 5 s at most).
             let (done, took) = try await fixture.waitFor(job.id, timeout: .seconds(60), "succeeded") {
                 $0.state.isFinished
             }
             print(
-                "cap of 200 items/s cleared at \(capped.planDone) of \(nodes): the rest took \(Int(took.milliseconds)) ms"
+                "cap of 50 items/s cleared at \(capped.planDone) of \(nodes): the rest took \(Int(took.milliseconds)) ms"
             )
             #expect(done.state == .succeeded, "job ended \(done.state): \(done.lastError ?? "")")
-            #expect(took < .seconds(6), "the cleared cap still held the job")
+            #expect(took < .seconds(10), "the cleared cap still held the job")
             try await fixture.expectEveryNodeChangedOnce(nodes)
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)
-            if status != 0 || took >= .seconds(6) { DaemonFixture.dump(daemon, "daemon") }
+            if status != 0 || took >= .seconds(10) { DaemonFixture.dump(daemon, "daemon") }
         }
     }
 
