@@ -144,7 +144,6 @@ extension JobRunner {
                 reason += "still match the data step's predicate and were not changed again: the change leaves the "
                 reason += "predicate true, the item is quarantined (sluice status), or it came to match after its batch"
             }
-            logger.notice("job failed", metadata: ["reason": "\(reason)"])
             let job = try await finish(lease, outcome: .failed(reason), items: items, status: .failed, options: options)
             return .failed(job, reason: reason)
         }

@@ -469,7 +469,7 @@ public struct JobRunner: Sendable {
                 "item quarantined: \(item.error)",
                 metadata: [
                     SluiceLogKey.messageID: "\(SluiceMessageID.itemQuarantined)",
-                    SluiceLogKey.item: "\(item.item)",
+                    SluiceLogKey.item: "\(item.item)", SluiceLogKey.errorMessage: "\(item.error)",
                     SluiceLogKey.offset: "\(item.planOffset.map { "\($0)" } ?? "")",
                 ]
             )

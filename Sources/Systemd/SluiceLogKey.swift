@@ -28,4 +28,6 @@ public enum SluiceLogKey {
     public static let worker = "worker"
     /// `PREVIOUS_WORKER`: the worker that held a lease before it was reclaimed.
     public static let previousWorker = "previous_worker"
+    /// `ERROR_MESSAGE`: why a job failed or an item was quarantined, as the job's record says it.
+    public static let errorMessage = "error_message"
 }

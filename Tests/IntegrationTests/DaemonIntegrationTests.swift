@@ -298,6 +298,16 @@ struct DaemonIntegrationTests {
             #expect(done.lastError?.contains("cannot select database 'elsewhere'") == true, "\(done.lastError ?? "")")
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)
+            // One entry, with the fields its catalog entry names (`journalctl -x` showed ERROR_MESSAGE and
+            // ITEMS_DONE of ITEMS_TOTAL literally).
+            let failed = daemon.standardError.split(separator: "\n").filter { $0.contains("job failed") }
+            #expect(failed.count == 1, "\(failed)")
+            #expect(
+                failed.allSatisfy {
+                    $0.contains("error_message=") && $0.contains("items_done=0") && $0.contains("items_total=")
+                },
+                "\(failed)"
+            )
             if status != 0 || done.state != .failed { DaemonFixture.dump(daemon, "daemon") }
         }
     }

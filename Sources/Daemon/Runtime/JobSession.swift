@@ -396,12 +396,9 @@ struct JobSession {
                 ]
             )
             return .done
-        case .success(.failed(_, let reason)):
+        case .success(.failed(let failed, let reason)):
             // The runner has recorded the failure (its verify query did not pass) in the job store.
-            logger.error(
-                "job failed: \(reason)",
-                metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.jobFailed)"]
-            )
+            journalFailure(reason, of: failed, logger: logger)
             return .done
         case .success(.stopped(let control)):
             let (stoppedBy, done, leaseLost) = progress.state.withLock { ($0.stoppedBy, $0.done, $0.leaseLost) }
@@ -710,6 +707,8 @@ struct JobSession {
                 "job cancelled by an operator at offset \(job.planDone)",
                 metadata: [
                     SluiceLogKey.messageID: "\(SluiceMessageID.jobCancelled)", SluiceLogKey.offset: "\(job.planDone)",
+                    SluiceLogKey.itemsDone: "\(job.planDone)",
+                    SluiceLogKey.itemsTotal: "\(job.planTotal ?? job.planDone)",
                 ]
             )
             return .done
@@ -788,16 +787,25 @@ struct JobSession {
     }
 
     private func fail(_ reason: String, logger: Logger) async -> End {
-        logger.error(
-            "job failed: \(reason)",
-            metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.jobFailed)"]
-        )
+        journalFailure(reason, of: job, logger: logger)
         do {
             _ = try await store.finish(lease, .failed(reason))
         } catch {
             return storeProblem(error, doing: "record the failure", logger: logger)
         }
         return .done
+    }
+
+    /// The job's failure, with the fields its catalog entry names (`journalctl -x`).
+    private func journalFailure(_ reason: String, of job: Job, logger: Logger) {
+        logger.error(
+            "job failed: \(reason)",
+            metadata: [
+                SluiceLogKey.messageID: "\(SluiceMessageID.jobFailed)", SluiceLogKey.errorMessage: "\(reason)",
+                SluiceLogKey.itemsDone: "\(job.planDone)",
+                SluiceLogKey.itemsTotal: "\(job.planTotal ?? job.planDone)",
+            ]
+        )
     }
 
     private func storeProblem(_ error: JobStoreError, doing what: String, logger: Logger) -> End {
