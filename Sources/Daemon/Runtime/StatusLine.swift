@@ -56,9 +56,10 @@ public enum StatusLine {
     /// outage, so the line says what to fix and where.
     public static func postgresRefused(reason: String, retryIn: Duration) -> String {
         """
-        \(reason): waiting alone cannot fix this; fix the user, password or database (a changed [postgres] conninfo \
-        or PGPASSWORD takes a restart, a password file is read at every attempt) or the server's pg_hba.conf; next \
-        attempt in \(DurationText.format(retryIn.roundedToSeconds))
+        \(reason): waiting alone cannot fix this; fix the user, password or database (a changed [postgres] conninfo, \
+        PGPASSWORD or credential pgpass takes a restart, since systemd hands credentials over at start; a password \
+        file of your own is read at every attempt) or the server's pg_hba.conf; next attempt in \
+        \(DurationText.format(retryIn.roundedToSeconds))
         """
     }
 
