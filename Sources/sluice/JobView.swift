@@ -140,6 +140,11 @@ struct JobView {
         case .planning, .running:
             if hasLiveWorker, let owner = job.leaseOwner {
                 text += " by \(owner)"
+            } else if let daemons, let serving = daemons.first(where: { $0.url == job.target.url }) {
+                // Let go to wait (the graph or the migrations folder unreachable, the password refused, its items
+                // held): the daemon says why, not the job store.
+                text += ", no worker holds it now: daemon \(serving.worker) serves its graph and takes it up again "
+                text += "when it can (its status line and journal say what it waits for)"
             } else {
                 text += ", no worker holds it now (is the daemon running?)"
             }

@@ -41,6 +41,11 @@ import Testing
             StatusLine.job(version: "003", name: "rename", direction: "down", done: 0, total: 10, itemsPerSecond: nil)
                 == "003 rename (down): 0/10 (0%)"
         )
+        // A claimed job whose graph has not greeted yet is no idle daemon (a stopped server takes up to a minute).
+        #expect(
+            StatusLine.connecting(version: "003", name: "rename", direction: "down", graph: "bolt://g:7687")
+                == "003 rename (down): connecting to the graph bolt://g:7687"
+        )
         #expect(
             StatusLine.job(
                 version: "001",

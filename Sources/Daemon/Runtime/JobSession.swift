@@ -149,6 +149,14 @@ struct JobSession {
         let graph = jobGraph
         let connection: BoltConnection
         let capabilities: BoltCapabilities
+        status(
+            StatusLine.connecting(
+                version: job.migrationVersion,
+                name: job.migrationName,
+                direction: job.direction.rawValue,
+                graph: "\(job.target)"
+            )
+        )
         do {
             connection = try await connect(graph)
         } catch {

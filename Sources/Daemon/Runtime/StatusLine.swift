@@ -15,7 +15,7 @@ public enum StatusLine {
         throttle: String? = nil,
         stuckFor: Duration? = nil
     ) -> String {
-        var line = "\(version) \(name)\(direction == "down" ? " (down)" : ""): "
+        var line = "\(title(version: version, name: name, direction: direction)): "
         line +=
             "\(ProgressText.count(done))/\(ProgressText.count(total)) (\(ProgressText.percent(done: done, total: total)))"
         if let rate = itemsPerSecond {
@@ -35,7 +35,18 @@ public enum StatusLine {
 
     /// While a job is being planned: `007 normalize_project_names: planning`.
     public static func planning(version: String, name: String, direction: String) -> String {
-        "\(version) \(name)\(direction == "down" ? " (down)" : ""): planning"
+        "\(title(version: version, name: name, direction: direction)): planning"
+    }
+
+    /// A job claimed, its graph not reached yet: `007 normalize_project_names: connecting to the graph bolt://...`. A
+    /// server that takes the connection and says nothing is waited for up to a minute, which is not idleness.
+    public static func connecting(version: String, name: String, direction: String, graph: String) -> String {
+        "\(title(version: version, name: name, direction: direction)): connecting to the graph \(graph)"
+    }
+
+    /// `007 normalize_project_names`, `007 normalize_project_names (down)`: the job a line is about.
+    private static func title(version: String, name: String, direction: String) -> String {
+        "\(version) \(name)\(direction == "down" ? " (down)" : "")"
     }
 
     /// Nothing to do: `idle, waiting for jobs (worker host/abc/sluice.service)`.
