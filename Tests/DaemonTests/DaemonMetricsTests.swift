@@ -63,6 +63,44 @@ import Throttle
         #expect(ended.itemsCommitted == 500, "the daemon's counter outlives the job")
     }
 
+    /// A job the daemon let go to wait (its graph down) and claims again where it stood keeps its last progress: the
+    /// wait counts toward `stuck`, where each attempt used to start the job's clock afresh.
+    @Test func aJobClaimedAgainWhereItStoodKeepsItsLastProgress() {
+        let metrics = DaemonMetrics(worker: "w1")
+        let start = ContinuousClock.now
+        metrics.jobStarted(id: "17", migration: "007", direction: "up", done: 0, total: 1_000, at: start)
+        metrics.batchCommitted(
+            done: 100,
+            total: 1_000,
+            committed: 100,
+            latency: .milliseconds(30),
+            itemsPerSecond: 250,
+            throttle: nil,
+            at: start + .seconds(1)
+        )
+        metrics.jobStarted(
+            id: "17",
+            migration: "007",
+            direction: "up",
+            done: 100,
+            total: 1_000,
+            at: start + .seconds(30)
+        )
+        let waiting = metrics.snapshot(at: start + .seconds(90), stuckAfter: .seconds(60)).job
+        #expect(waiting?.sinceProgress == .seconds(89) && waiting?.stuck == true, "\(String(describing: waiting))")
+        #expect(waiting?.leaseAge == .seconds(60))
+        // Another job, or the same one moved on elsewhere, starts afresh.
+        metrics.jobStarted(
+            id: "17",
+            migration: "007",
+            direction: "up",
+            done: 400,
+            total: 1_000,
+            at: start + .seconds(91)
+        )
+        #expect(metrics.snapshot(at: start + .seconds(92), stuckAfter: .seconds(60)).job?.sinceProgress == .seconds(1))
+    }
+
     @Test func jobCountsStayWhenAReadFailsButAreMarkedStale() {
         let metrics = DaemonMetrics(worker: "w1")
         #expect(metrics.snapshot(at: .now, stuckAfter: .seconds(1)).jobsByState == nil)

@@ -41,7 +41,9 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// The session claimed job `id`, `done` of `total` items (`nil`: not planned yet): its lease was renewed and its
-    /// progress counts from `now`.
+    /// progress counts from `now`. The same job claimed again where it stood, after the daemon let it go to wait (an
+    /// outage: ``jobEnded()`` was not called), keeps its last progress and throttle state: a graph down for hours is
+    /// a job without progress for hours (`sluice_job_stuck`), not one that starts afresh at every attempt.
     func jobStarted(
         id: String,
         migration: String,
@@ -51,6 +53,11 @@ public final class DaemonMetrics: Sendable {
         at now: ContinuousClock.Instant
     ) {
         state.withLock { state in
+            if var waiting = state.job, waiting.id == id, waiting.done == done {
+                waiting.leaseRenewed = now
+                state.job = waiting
+                return
+            }
             state.job = RunningJob(
                 id: id,
                 migration: migration,
@@ -97,7 +104,8 @@ public final class DaemonMetrics: Sendable {
         state.withLock { $0.job?.leaseRenewed = now }
     }
 
-    /// The session ended: the daemon holds no job until it claims the next.
+    /// The job ended, was paused or taken over, or the daemon moved on: it is no longer reported. Not called when the
+    /// daemon lets the job go to wait for Postgres, the graph or the migrations folder.
     func jobEnded() {
         state.withLock { $0.job = nil }
     }

@@ -123,7 +123,6 @@ struct JobSession {
             total: job.planTotal,
             at: .now
         )
-        defer { metrics.jobEnded() }
         if job.cancelRequested {
             return await cancelPending(logger: logger)
         }

@@ -252,6 +252,8 @@ public struct SluiceDaemon: Service {
                 continue
             }
             guard let lease else {
+                // Nothing to claim: a job this daemon waited for went on elsewhere, or ended.
+                metrics.jobEnded()
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
                 if !idleReported {
@@ -280,6 +282,8 @@ public struct SluiceDaemon: Service {
                 interrupted: interrupted?.job == lease.job.id ? interrupted?.why : nil
             )
             let end = await session.run()
+            // A job let go to wait stays reported as the daemon's (its progress as it was) until it goes on.
+            if case .done = end { metrics.jobEnded() }
             // A refusal is journalled once however many sessions in a row meet it.
             let credentialsRefused = interrupted?.why == .refusedCredentials
             interrupted = nil
