@@ -33,6 +33,12 @@ struct CancelCommand: AsyncParsableCommand {
                 text = "cancelled"
             } else {
                 text = "cancel requested; its worker ends the job after the batch in flight"
+                // A worker killed since its last heartbeat holds the lease until it runs out.
+                if let owner = after.leaseOwner, let expires = after.leaseExpiresAt {
+                    text += " (if \(owner) is gone, the job ends once its lease runs out, "
+                    text += "\(JobView.instant(expires)), and a daemon takes it up; or run this command again then "
+                    text += "to end it at once)"
+                }
             }
             if before.state != .cancelled, let kept = JobView(after).keptChanges {
                 text += "; " + kept

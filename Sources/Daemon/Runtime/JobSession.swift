@@ -123,10 +123,11 @@ struct JobSession {
             total: job.planTotal,
             at: .now
         )
+        // A crash the claim recovers from is journalled even when the job ends at once, cancelled meanwhile.
+        await journalClaim(logger: logger)
         if job.cancelRequested {
             return await cancelPending(logger: logger)
         }
-        await journalClaim(logger: logger)
         do {
             try configuration.checkMigrationsFolder()
         } catch {
