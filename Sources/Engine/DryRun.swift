@@ -1,4 +1,5 @@
 import Bolt
+import JobStore
 import Logging
 import Migrations
 
@@ -142,14 +143,14 @@ public struct DryRun: Sendable {
         return Report(steps: steps, refusals: refusals)
     }
 
-    /// The planning query's ids, read-only.
+    /// The planning query's ids, read-only, ascending: a sample addressed as an id range is its first and last id.
     private func plannedIDs(
         _ statement: BatchStatement,
         parameters: [String: BoltValue]
     ) async throws(EngineError) -> [Int64] {
         do {
             return try await connection.run(statement.planning, parameters: parameters, options: options).collect()
-                .compactMap { $0[0].intValue }
+                .compactMap { $0[0].intValue }.sortedUnique()
         } catch {
             throw .bolt(error)
         }

@@ -1,5 +1,6 @@
 import Bolt
 import Foundation
+import JobStore
 import Logging
 import Migrations
 
@@ -82,8 +83,11 @@ public struct Finalizer: Sendable {
             let statement = BatchStatement(step: step, capabilities: capabilities)
             let ids: [Int64]
             do {
+                // Ascending: where batches address id ranges a slice is its first and last id, and the server returns
+                // ids in no particular order (FalkorDB hands deleted nodes' ids out again, so a node created later
+                // may come first with a higher id or last with a lower one, outside the range of its slice).
                 ids = try await connection.run(statement.planning, parameters: parameters, options: options).collect()
-                    .compactMap { $0[0].intValue }
+                    .compactMap { $0[0].intValue }.sortedUnique()
             } catch {
                 throw .bolt(error)
             }

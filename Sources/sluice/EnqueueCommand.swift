@@ -199,9 +199,21 @@ struct EnqueueCommand: AsyncParsableCommand {
     /// Why `migration`'s down must not be queued: the graph says it was finalized (what the daemon would find before
     /// the down's first write, failing the job). The one question enqueue asks the graph; when the graph cannot be
     /// asked, a warning, and nil: the job is queued and the daemon checks again.
+    /// A user without a password here (the daemon's comes from a systemd credential only it is handed) is not tried:
+    /// the login would fail, and failed logins lock accounts out on some servers, the daemon's own with it.
     private func finalizedRefusal(_ migration: MigrationFile, configuration: DaemonConfiguration) async -> String? {
         do {
             let settings = try target.settings(configuration: configuration)
+            let environment = ProcessInfo.processInfo.environment
+            if case .basic(let user, _) = settings.auth,
+                try GraphSettings.password(passwordFile: configuration.graph.passwordFile, environment: environment)
+                    == nil
+            {
+                throw CommandError(
+                    "no password for graph user \(user) here: SLUICE_BOLT_PASSWORD, or [graph] password_file readable "
+                        + "by you; not tried, a failed login counts against the account"
+                )
+            }
             let connection = try await settings.connect()
             let answer: Result<String?, BoltError>
             do {

@@ -436,6 +436,16 @@ extension JobStoreIntegrationTests {
         #expect(run.status == 0 && run.output.contains("001 first down"), "\(run.errors)")
         #expect(run.errors.contains("could not ask the graph whether 001 was finalized"), "\(run.errors)")
         #expect(run.errors.contains("queued anyway"), "\(run.errors)")
+        // A user without a password here (the daemon's is its systemd credential) is not tried at all: a failed login
+        // counts against the account. The job of the first down is cancelled so that the same down may be queued.
+        let queuedDown = try #require(try await fixture.store.jobs(states: [.queued], limit: 10).first)
+        _ = try await fixture.store.cancel(queuedDown.id, by: "test")
+        var noPassword = fixture.environment
+        noPassword["SLUICE_BOLT_USER"] = "sluice"
+        noPassword["SLUICE_BOLT_PASSWORD"] = nil
+        run = try await fixture.run(["enqueue", "001", "--down", "--schema", fixture.schema], environment: noPassword)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.errors.contains("no password for graph user sluice here"), "\(run.errors)")
         run = try await fixture.sluice("enqueue", "002", "--down")
         #expect(run.isOneLineError(containing: "002 is not applied on \(fixture.url): nothing to undo"))
 
