@@ -26,6 +26,9 @@ struct ConfigCheckCommand: ParsableCommand {
             throw CommandError(error.description)
         }
         output.write(Self.render(configuration))
+        for caution in configuration.cautions {
+            output.write("# caution: \(caution)\n")
+        }
     }
 
     /// The settings as TOML, each line commented with its source and environment variable.

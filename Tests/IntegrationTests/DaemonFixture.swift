@@ -97,6 +97,7 @@ struct DaemonFixture {
         let text = """
             [postgres]
             schema = "\(schema)"
+            answer_timeout = "5s"
 
             [graph]
             url = "\(server.url)"

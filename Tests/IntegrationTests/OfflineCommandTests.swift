@@ -188,6 +188,22 @@ import Testing
         }
     }
 
+    /// An answer timeout that is not below the lease is said (a daemon waiting that long on Postgres loses its lease
+    /// first), not refused: the daemon stays correct.
+    @Test func anAnswerTimeoutNotBelowTheLeaseIsACaution() async throws {
+        let environment = [
+            "SLUICE_POSTGRES_ANSWER_TIMEOUT": "90s", "SLUICE_POSTGRES": "host=/nonexistent", "SLUICE_MIGRATIONS": "/",
+        ]
+        let run = try await Self.sluice(["config", "check"], environment: environment)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(
+            run.output.contains("# caution: [postgres] answer_timeout (1m30s) is not below [daemon] lease (1m)"),
+            "\(run.output)"
+        )
+        let fine = try await Self.sluice(["config", "check"], environment: ["SLUICE_MIGRATIONS": "/"])
+        #expect(fine.status == 0 && !fine.output.contains("caution"), "\(fine.output)\(fine.errors)")
+    }
+
     /// A metrics port in use stops the daemon at start with the system's reason, not NIO's call
     /// (`bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`).
     @Test func aMetricsPortInUseIsRefusedWithTheSystemsReason() async throws {

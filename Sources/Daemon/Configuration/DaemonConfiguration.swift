@@ -309,6 +309,21 @@ public struct DaemonConfiguration: Sendable {
         )
     }
 
+    /// Settings that work together but not well, said by `config check` and at the daemon's start: not refused, as
+    /// the daemon stays correct (fencing), only slower to notice.
+    public var cautions: [String] {
+        var cautions: [String] = []
+        let answerTimeout = jobStore.postgres.answerTimeout
+        if answerTimeout >= daemon.lease {
+            cautions.append(
+                "[postgres] answer_timeout (\(DurationText.format(answerTimeout))) is not below [daemon] lease "
+                    + "(\(DurationText.format(daemon.lease))): a daemon waiting that long on a silent Postgres lets "
+                    + "its job's lease run out before it hears of the outage"
+            )
+        }
+        return cautions
+    }
+
     /// Refuses a migrations folder the daemon cannot list (missing, a file, unreadable), naming the setting: checked
     /// when the daemon starts or reloads and by `sluice config check`, so that a mistyped path is a refused
     /// configuration, not a failure of every job the daemon claims (in a job store other daemons may share).

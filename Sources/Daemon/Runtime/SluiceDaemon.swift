@@ -53,6 +53,9 @@ public struct SluiceDaemon: Service {
                 "graph": "\(configuration.graph.target.url)",
             ]
         )
+        for caution in configuration.cautions {
+            logger.warning("\(caution)")
+        }
         if let fault {
             logger.critical("TEST FAULT \(fault.rawValue) is switched on (SLUICE_TEST_FAULT): never in production")
         }
