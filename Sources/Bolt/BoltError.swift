@@ -102,7 +102,7 @@ extension BoltError: CustomStringConvertible {
         case .batchTooLarge(let error):
             "batch too large for the server's memory limit: \(error)"
         case .unknownOutcome(let reason):
-            "the outcome of the commit is unknown: the connection was lost before the server answered (\(reason))"
+            "the connection was lost before the server answered (\(reason)): whether the request took effect is unknown"
         case .ignored:
             "request ignored by the server after an earlier failure"
         case .malformedMessage(let error):

@@ -728,7 +728,12 @@ struct JobSession {
     private func failed(_ error: EngineError, progress: ProgressBox, logger: Logger) async -> End {
         if Task.isCancelled {
             // Stopping: whatever broke on the way out is no reason to fail the job; it resumes from its checkpoint.
-            logger.notice("job interrupted by the shutdown: \(error)")
+            // The checkpoint it resumes from, as a clean stop's entry names it.
+            let done = progress.state.withLock { $0.done }
+            logger.notice(
+                "job interrupted by the shutdown: \(error); it resumes from offset \(done)",
+                metadata: [SluiceLogKey.offset: "\(done)", SluiceLogKey.itemsDone: "\(done)"]
+            )
             try? await store.release(lease)
             return .done
         }
