@@ -25,12 +25,13 @@ enum PostgresConnector {
         }
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = scrubbed(String(cString: PQerrorMessage(connection)), configuration)
-            // A server that asked for a password answered: the password (or its absence) was refused. No ping then,
-            // which would be a second failed login in the server's log.
+            // A server that asked for a password answered: the password (or its absence) was refused, unless the
+            // attempt broke off on the client's side after that (a timeout, a connection cut), which waiting may
+            // cure. No ping for a refusal, which would be a second failed login in the server's log.
             let askedForPassword =
                 PQconnectionUsedPassword(connection) != 0 || PQconnectionNeedsPassword(connection) != 0
             PQfinish(connection)
-            if askedForPassword {
+            if askedForPassword, !clientSideFailures.contains(where: { message.contains($0) }) {
                 return .failure(Failure(error: .connectionRefused(message: message), transient: false))
             }
             // PQping tells "server down or starting/stopping" (worth waiting for) from "server answered and said no"
@@ -82,6 +83,13 @@ enum PostgresConnector {
         }
         return .success(connection)
     }
+
+    /// libpq's own words (its messages are not translated here: sluice never sets a locale) for an attempt that broke
+    /// off on the client's side, not refused by the server.
+    static let clientSideFailures = [
+        "timeout expired", "server closed the connection unexpectedly", "could not receive data from server",
+        "could not send data to server",
+    ]
 
     /// How long the ping after a failed attempt waits for the server: libpq's shortest `connect_timeout`.
     static let pingTimeoutSeconds = 2

@@ -97,7 +97,6 @@ struct DaemonFixture {
         let text = """
             [postgres]
             schema = "\(schema)"
-            answer_timeout = "5s"
 
             [graph]
             url = "\(server.url)"
