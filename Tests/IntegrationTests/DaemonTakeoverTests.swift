@@ -31,6 +31,12 @@ struct DaemonTakeoverTests {
                 $0.state.isFinished
             }
             #expect(ended.state == .cancelled)
+            // The graph's side comes after Postgres's end, and its journal line after that: a stop before it would
+            // cut the mirror short (a CI run's did).
+            let journalled = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
+                heir.standardError.contains("job cancelled by an operator")
+            }
+            #expect(journalled, "the cancel was not journalled")
             let (status, _) = await DaemonFixture.stop(heir)
             #expect(status == 0)
             let node = try await server.withDatabase(nil) { connection, options in
