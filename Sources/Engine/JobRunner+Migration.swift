@@ -253,7 +253,11 @@ extension JobRunner {
         let parameters: [String: BoltValue] = [
             "sluice_job": GraphJobNode.key(lease.job), "sluice_token": .integer(lease.token),
         ]
-        _ = try? await connection.run(GraphJobNode.finish, parameters: parameters, options: options).collect()
+        // Through `bolt`: under load ArcadeDB times out a write waiting on another job's lock on the job nodes' file,
+        // which would leave the node unfinished (a CI run's cancelled job did).
+        _ = try? await bolt { () async throws(BoltError) in
+            try await connection.run(GraphJobNode.finish, parameters: parameters, options: options).collect()
+        }
         await releaseHold(lease, options: options)
     }
 
