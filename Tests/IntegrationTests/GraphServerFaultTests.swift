@@ -225,6 +225,63 @@ struct GraphServerFaultTests {
         try await fixture.expectEveryNodeChangedOnce(nodes)
     }
 
+    /// A cancel found at the claim (its worker died) is ended in the graph too even when the daemon is asked to stop
+    /// while it does so: here its graph hangs as the daemon takes the job up, SIGTERM comes, and the server answers
+    /// again 2 s later, within the graph's answer timeout. Before, the shutdown cut the connect off and the job ended
+    /// in Postgres alone, its node unfinished.
+    @Test func aCancelFoundAtTheClaimIsEndedInTheGraphThoughTheDaemonStopsMeanwhile() async throws {
+        try await Self.onPrivateArcadeDB("aCancelFoundAtTheClaimIsEndedInTheGraph", Self.stopWhileACancelIsEnded)
+    }
+
+    private static func stopWhileACancelIsEnded(_ fixture: DaemonFixture, graph: PrivateGraphServer) async throws {
+        let dying = try fixture.start(worker: "dies", environment: rate)
+        defer { dying.kill(SIGKILL) }
+        let job = try await fixture.enqueue(1, batchSize: 200)
+        _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 2_000 }
+        dying.kill(SIGKILL)
+        _ = await DaemonFixture.stop(dying)
+        _ = try await fixture.store.cancel(job.id, by: "test")
+        #expect(graph.freeze(), "cannot stop the private ArcadeDB")
+        // An answer timeout of 10 s + 10 s / 2 = 15 s: the greeting outlasts the 2 s below on a loaded machine too.
+        let heir = try fixture.start(
+            worker: "heir",
+            environment: ["SLUICE_ENGINE_BATCH_TIMEOUT": "10s", "SLUICE_DAEMON_WATCHDOG_MARGIN": "10s"]
+        )
+        defer { heir.kill(SIGKILL) }
+        // The dead daemon's lease (6 s) runs out, and the heir claims the job and connects to the stopped graph.
+        _ = try await fixture.waitFor(job.id, timeout: .seconds(60), "claimed by the heir") {
+            $0.leaseOwner?.contains("heir") == true
+        }
+        heir.kill(SIGTERM)
+        try await Task.sleep(for: .seconds(2))
+        #expect(
+            heir.process.isRunning,
+            "the daemon exited before the cancel's end: \(heir.standardError.suffix(2_000))"
+        )
+        graph.thaw()
+        let (status, after) = await DaemonFixture.stop(heir, timeout: .seconds(60))
+        #expect(status == 0)
+        let ended = try #require(try await fixture.store.job(job.id))
+        #expect(ended.state == .cancelled, "\(ended.state)")
+        let node = try await graph.server.withDatabase(nil) { connection, options in
+            try await connection.run(
+                "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
+                parameters: ["id": GraphJobNode.key(ended)],
+                options: options
+            ).collect()
+        }
+        #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+        let log = heir.standardError
+        #expect(log.contains("job cancelled by an operator"), "the cancel was not journalled")
+        #expect(!log.contains("not recorded in the graph"), "the graph's side was left out")
+        print(
+            "cancel at the claim, SIGTERM while the graph was stopped: the daemon exited \(status.map { "\($0)" } ?? "-") "
+                + "\(Int(after.milliseconds)) ms after the SIGCONT; job \(ended.state) at offset \(ended.planDone), "
+                + "job node \(node)"
+        )
+        if status != 0 || node.first?["finished"] != .boolean(true) { DaemonFixture.dump(heir, "heir") }
+    }
+
     /// FalkorDB runs without persistence here: SIGKILLed, it comes back with its last snapshot (taken before the
     /// job), so the batches it had committed are gone. The daemon must see that from the graph-side job node and
     /// fail the job with the reason, not repeat the lost batches on top of what Postgres recorded nor skip them.

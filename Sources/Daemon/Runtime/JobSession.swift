@@ -126,7 +126,7 @@ struct JobSession {
         // A crash the claim recovers from is journalled even when the job ends at once, cancelled meanwhile.
         await journalClaim(logger: logger)
         if job.cancelRequested {
-            return await cancelPending(logger: logger)
+            return await outOfTheShutdownsReach { await cancelPending(logger: logger) }
         }
         do {
             try configuration.checkMigrationsFolder()
@@ -610,7 +610,7 @@ struct JobSession {
             return .done
         }
         if control.cancelRequested {
-            return await finishCancelled(by: runner, logger: logger)
+            return await outOfTheShutdownsReach { await finishCancelled(by: runner, logger: logger) }
         }
         if control.state == .paused {
             let pausedBy = await pausedBy()
@@ -624,6 +624,15 @@ struct JobSession {
         }
         logger.notice("job stopped: it is \(control.state.rawValue) now")
         return .done
+    }
+
+    /// Runs a job's `end` to its finish even when the daemon stops meanwhile, as the runner's own end runs
+    /// (``GracefulJobRun``): a cancel recorded in Postgres is mirrored to the graph too, not cut off between the two,
+    /// which would leave the job's node unfinished and its `(:Migration)` node without the partial history. The graph's
+    /// answer timeout bounds the wait, and it is shorter than the unit's stop timeout.
+    private func outOfTheShutdownsReach(_ end: @escaping @Sendable () async -> End) async -> End {
+        // Unstructured on purpose: the caller's cancellation must not reach it.
+        await Task { await end() }.value
     }
 
     /// The runner's own info lines (planned, succeeded) are the session's journal events, with message ids.
