@@ -41,6 +41,9 @@ extension JobRunner {
         init(operatorMaxRate: Int?) {
             self.operatorMaxRate = operatorMaxRate
         }
+
+        /// The operator's cap as the pacer takes it.
+        var override: ThrottleOverride { ThrottleOverride(maxItemsPerSecond: operatorMaxRate) }
     }
 
     /// What to do after the pause between batches.
@@ -77,8 +80,7 @@ extension JobRunner {
     ) async throws(EngineError) -> Paced {
         // The latest control row's cap, even none (an operator's `throttle --clear`), wins.
         if let control { pacing.operatorMaxRate = control.operatorMaxRate }
-        var override = ThrottleOverride(maxItemsPerSecond: pacing.operatorMaxRate)
-        var decision = pacer.decide(after: batch, override: override)
+        var decision = pacer.decide(after: batch, override: pacing.override)
         while true {
             if decision.isChange(from: pacing.reported) {
                 logChange(decision, from: pacing.reported, logger: logger)
@@ -86,8 +88,6 @@ extension JobRunner {
                 if control.shouldStop {
                     return .stop(control)
                 }
-                override.maxItemsPerSecond = control.operatorMaxRate
-                pacing.operatorMaxRate = control.operatorMaxRate
                 pacing.reported = decision
                 report(decision)
             }
@@ -110,13 +110,12 @@ extension JobRunner {
                     return .stop(nil)
                 }
                 guard clock.now - pacing.lastWrite >= Self.heartbeatInterval else { continue }
+                let capBefore = pacing.operatorMaxRate
                 let control = try await heartbeat(lease, throttle: nil, pacing: &pacing)
                 if control.shouldStop {
                     return .stop(control)
                 }
-                if control.operatorMaxRate != override.maxItemsPerSecond {
-                    override.maxItemsPerSecond = control.operatorMaxRate
-                    pacing.operatorMaxRate = control.operatorMaxRate
+                if pacing.operatorMaxRate != capBefore {
                     break  // decide again under the new limit rather than sleep out the old one
                 }
             }
@@ -126,7 +125,7 @@ extension JobRunner {
             if decision.state != .paused, clock.now >= end {
                 return .next(batchSize: max(1, min(decision.batchSize, requested)))
             }
-            decision = pacer.decide(after: nil, override: override)
+            decision = pacer.decide(after: nil, override: pacing.override)
         }
     }
 
@@ -137,6 +136,7 @@ extension JobRunner {
     static var waitSlice: Duration { .seconds(1) }
 
     /// Renews the lease; with a decision, records the throttle's state and reason on the job (an event in its log).
+    /// The answer's operator cap becomes the pacing's.
     private func heartbeat(
         _ lease: JobLease,
         throttle decision: ThrottleDecision?,
@@ -150,6 +150,7 @@ extension JobRunner {
             )
         }
         pacing.lastWrite = ContinuousClock.now
+        pacing.operatorMaxRate = control.operatorMaxRate
         return control
     }
 

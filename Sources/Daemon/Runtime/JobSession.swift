@@ -675,17 +675,17 @@ struct JobSession {
         let capabilities: BoltCapabilities
         do {
             connection = try await connect(graph)
+            do {
+                capabilities = try await graph.capabilities(of: connection)
+            } catch {
+                await connection.close()
+                throw error
+            }
         } catch {
             logger.warning("cancelled job not recorded in the graph: \(error)")
             return await finishCancelled(logger: logger)
         }
         defer { Task { await connection.close() } }
-        do {
-            capabilities = try await graph.capabilities(of: connection)
-        } catch {
-            logger.warning("cancelled job not recorded in the graph: \(error)")
-            return await finishCancelled(logger: logger)
-        }
         let runner = JobRunner(
             store: store,
             connection: connection,
