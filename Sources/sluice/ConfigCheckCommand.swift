@@ -11,11 +11,16 @@ struct ConfigCheckCommand: ParsableCommand {
         discussion: """
             The file is --config, else SLUICE_CONFIG, else \(DaemonConfiguration.defaultPath) when present. Each \
             setting's environment variable overrides the file. The output is itself a valid configuration file. \
-            Exit status 1, with FILE:LINE: [section] key: reason, when a value is invalid.
+            Exit status 1, with FILE:LINE: [section] key: reason, when a value is invalid. With --quiet it prints \
+            nothing when the configuration is valid: the unit's ExecReload= runs it so that `systemctl reload` fails \
+            on a file with an error (the daemon would keep its settings and say so only in the journal).
             """
     )
 
     @OptionGroup var file: ConfigFileOptions
+
+    @Flag(help: "Print nothing when the configuration is valid; errors still go to stderr with exit status 1.")
+    var quiet = false
 
     func run() throws {
         var output = StandardOutput()
@@ -25,6 +30,7 @@ struct ConfigCheckCommand: ParsableCommand {
         } catch {
             throw CommandError(error.description)
         }
+        if quiet { return }
         output.write(Self.render(configuration))
         for caution in configuration.cautions {
             output.write("# caution: \(caution)\n")

@@ -274,4 +274,35 @@ import Testing
             )
         }
     }
+
+    /// `systemctl reload` checks the file before the SIGHUP (the unit's first ExecReload=): a file with an error fails
+    /// the reload with its file and line in the journal, and the daemon, never signalled, keeps running on its
+    /// settings. Before, the reload said it succeeded and only the daemon's journal said the file was not taken.
+    @Test func aReloadOfAFileWithAnErrorFailsAndTheDaemonKeepsRunning() async throws {
+        try await DaemonScenario.run(name: "e2e-reload", nodes: 10) { scenario in
+            let sandbox = scenario.sandbox
+            _ = try await scenario.startDaemon()
+            let pid = try await scenario.mainPID()
+            try await sandbox.exec("systemctl", "reload", "sluice")
+            let good = try await sandbox.exec("cat", "/etc/sluice/sluice.toml")
+            try await sandbox.write(good + "\n[engine]\nbatch_size = \"lots\"\n", to: "/etc/sluice/sluice.toml")
+            let refused = try await sandbox.run(["systemctl", "reload", "sluice"])
+            #expect(refused.status != 0, "systemctl reload of a bad file exited 0: \(refused.output)\(refused.errors)")
+            let unit = try await sandbox.show("ActiveState", "MainPID")
+            #expect(unit["ActiveState"] == "active" && unit["MainPID"] == "\(pid)", "\(unit)")
+            let unitLog = try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
+            let said = unitLog.split(separator: "\n").filter { $0.contains("/etc/sluice/sluice.toml:") }
+            #expect(
+                said.contains { $0.contains("batch_size") },
+                "the journal does not name the file's error:\n\(unitLog)"
+            )
+            // The check stopped it before the SIGHUP: one reload reached the daemon, the good one.
+            let reloads = unitLog.split(separator: "\n").filter { $0.contains("configuration reloaded") }
+            #expect(reloads.count == 1, "\(reloads)")
+            #expect(!unitLog.contains("configuration not reloaded"), "the SIGHUP was sent:\n\(unitLog)")
+            try await sandbox.write(good, to: "/etc/sluice/sluice.toml")
+            try await sandbox.exec("systemctl", "reload", "sluice")
+            print("systemctl reload of a bad file: exit \(refused.status), the journal: \(said.first ?? "")")
+        }
+    }
 }

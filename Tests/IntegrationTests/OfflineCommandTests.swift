@@ -176,7 +176,7 @@ import Testing
             try "".write(to: file, atomically: true, encoding: .utf8)
             for (path, reason) in [("/nonexistent/migrations", "no such folder"), (file.path, "not a folder")] {
                 let environment = ["SLUICE_MIGRATIONS": path, "SLUICE_POSTGRES": "host=/nonexistent"]
-                for command in [["config", "check"], ["daemon"]] {
+                for command in [["config", "check"], ["config", "check", "--quiet"], ["daemon"]] {
                     let run = try await Self.sluice(command, environment: environment)
                     #expect(
                         run.status != 0 && run.errors.contains("[migrations] folder: \(path): \(reason)")
@@ -189,7 +189,7 @@ import Testing
     }
 
     /// An answer timeout that is not below the lease is said (a daemon waiting that long on Postgres loses its lease
-    /// first), not refused: the daemon stays correct.
+    /// first), not refused: the daemon stays correct. `--quiet` says nothing of it: the daemon's start does.
     @Test func anAnswerTimeoutNotBelowTheLeaseIsACaution() async throws {
         let environment = [
             "SLUICE_POSTGRES_ANSWER_TIMEOUT": "90s", "SLUICE_POSTGRES": "host=/nonexistent", "SLUICE_MIGRATIONS": "/",
@@ -202,6 +202,9 @@ import Testing
         )
         let fine = try await Self.sluice(["config", "check"], environment: ["SLUICE_MIGRATIONS": "/"])
         #expect(fine.status == 0 && !fine.output.contains("caution"), "\(fine.output)\(fine.errors)")
+        // As the unit's ExecReload= runs it: nothing at all when the file is valid.
+        let quiet = try await Self.sluice(["config", "check", "--quiet"], environment: environment)
+        #expect(quiet.status == 0 && quiet.output.isEmpty && quiet.errors.isEmpty, "\(quiet.output)\(quiet.errors)")
     }
 
     /// A metrics port in use stops the daemon at start with the system's reason, not NIO's call
