@@ -281,22 +281,32 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
-    /// Cancels at once when no worker holds a live lease; otherwise asks the worker (it finishes its batch, records
-    /// it, and ends the job as cancelled), so the graph is not handed to the next job while a batch is in flight.
+    /// Cancels at once when no worker holds a live lease and no daemon is needed to end it; otherwise asks a worker (it
+    /// finishes its batch, records it, and ends the job as cancelled), so the graph is not handed to the next job
+    /// while a batch is in flight.
+    ///
+    /// A job no worker holds that changed items is left to a live daemon serving its graph server, when one has
+    /// announced itself (``announceWorker``): it claims the job with its cancel pending and ends it in the graph too
+    /// (the partial history on the `(:Migration)` node, the job's node finished), which this client, with no graph
+    /// connection, cannot. The NOTIFY wakes it. Without such a daemon the job ends here, in Postgres alone.
     var cancel: String {
-        """
-        UPDATE \(s).jobs
-        SET cancel_requested = true,
-            state = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
-                         THEN 'cancelled' ELSE state END,
-            finished_at = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
-                               THEN clock_timestamp() ELSE finished_at END,
-            lease_expires_at = CASE WHEN state = 'queued' OR lease_expires_at IS NULL OR lease_expires_at <= now()
-                                    THEN NULL ELSE lease_expires_at END,
-            updated_at = now()
-        WHERE id = $1::bigint AND state IN ('queued', 'planning', 'running', 'paused')
-        RETURNING \(Self.jobColumns)
-        """
+        let atOnce = """
+            (j.state = 'queued'
+                   OR ((j.lease_expires_at IS NULL OR j.lease_expires_at <= now())
+                       AND NOT (j.items_changed > 0 AND EXISTS (
+                           SELECT 1 FROM \(s).workers AS w
+                           WHERE w.target_url = j.target_url AND w.alive_until > now()))))
+            """
+        return """
+            UPDATE \(s).jobs AS j
+            SET cancel_requested = true,
+                state = CASE WHEN \(atOnce) THEN 'cancelled' ELSE j.state END,
+                finished_at = CASE WHEN \(atOnce) THEN clock_timestamp() ELSE j.finished_at END,
+                lease_expires_at = CASE WHEN \(atOnce) THEN NULL ELSE j.lease_expires_at END,
+                updated_at = now()
+            WHERE j.id = $1::bigint AND j.state IN ('queued', 'planning', 'running', 'paused')
+            RETURNING \(Self.jobColumns)
+            """
     }
 
     var setPriority: String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import Foundation
 import JobStore
 
 /// `sluice cancel JOB`.
@@ -11,8 +12,11 @@ struct CancelCommand: AsyncParsableCommand {
         discussion: """
             A job no worker holds is cancelled at once; a running one is asked to stop, and its worker ends it \
             after the batch in flight (the daemon hears of it within a second; `sluice run` after that batch or the \
-            next), so the graph is never handed on mid-batch. Jobs queued after it by `sluice enqueue --all` are \
-            cancelled with it. Cancelling a cancelled job does nothing; a finished job cannot be cancelled.
+            next), so the graph is never handed on mid-batch. A job no worker holds that changed items (paused, or \
+            its worker gone) is ended by a daemon serving its graph server when one runs, within a second: it \
+            records the partial history in the graph's (:Migration) node as well, which this command, connected to \
+            Postgres alone, cannot. Jobs queued after it by `sluice enqueue --all` are cancelled with it. \
+            Cancelling a cancelled job does nothing; a finished job cannot be cancelled.
             """
     )
 
@@ -31,14 +35,17 @@ struct CancelCommand: AsyncParsableCommand {
                 text = "already cancelled"
             } else if after.state == .cancelled {
                 text = "cancelled"
-            } else {
+            } else if let expires = after.leaseExpiresAt, expires > Date() {
                 text = "cancel requested; its worker ends the job after the batch in flight"
                 // A worker killed since its last heartbeat holds the lease until it runs out.
-                if let owner = after.leaseOwner, let expires = after.leaseExpiresAt {
+                if let owner = after.leaseOwner {
                     text += " (if \(owner) is gone, the job ends once its lease runs out, "
-                    text += "\(JobView.instant(expires)), and a daemon takes it up; or run this command again then "
-                    text += "to end it at once)"
+                    text += "\(JobView.instant(expires)): a daemon serving its graph takes it up and ends it; "
+                    text += "without one, run this command again then)"
                 }
+            } else {
+                text = "cancel requested; the daemon serving \(after.target.url) ends the job and records it in the "
+                text += "graph too (`sluice status \(after.id)` shows when)"
             }
             if before.state != .cancelled, let kept = JobView(after).keptChanges {
                 text += "; " + kept

@@ -133,6 +133,37 @@ extension JobStoreIntegrationTests {
         "rate", "etaSeconds",
     ]
 
+    /// `cancel` of a paused job that changed items, while a daemon serves its graph: a request that daemon ends (in
+    /// the graph too), and the output says so rather than "cancelled".
+    @Test func cancellingAPausedJobADaemonServesSaysTheDaemonEndsIt() async throws {
+        let fixture = try await ClientFixture.make()
+        defer { Task { await fixture.close() } }
+        var run = try await fixture.sluice("enqueue", "1")
+        #expect(run.status == 0, "\(run.errors)")
+        let lease = try #require(try await fixture.claim())
+        try await fixture.store.storePlan(lease, entries: Array(1...100))
+        _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 40, itemsChanged: 40))
+        _ = try await fixture.store.pause(lease.jobID, by: "test")
+        try await fixture.store.release(lease)
+        _ = try await fixture.store.announce(
+            WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-2")),
+            serving: fixture.url,
+            version: "0.1.0",
+            aliveFor: .seconds(60),
+            takingOver: true
+        )
+        run = try await fixture.sluice("cancel", "\(lease.jobID)")
+        #expect(
+            run.status == 0
+                && run.output.hasPrefix(
+                    "job 1 (001 first up): cancel requested; the daemon serving \(fixture.url) ends the job and "
+                        + "records it in the graph too (`sluice status 1` shows when); the 40 items done stay changed"
+                ),
+            "\(run.output)\(run.errors)"
+        )
+        #expect(try await fixture.store.job(lease.jobID)?.state == .paused)
+    }
+
     /// No --batch-size and no batch_size in the file: a job asks for the configuration's [engine] batch_size, the
     /// size a daemon would choose, not a fixed 10,000 that made the setting count for nothing.
     @Test func aJobsBatchSizeDefaultsToTheConfiguredOne() async throws {

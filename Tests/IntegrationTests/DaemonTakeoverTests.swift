@@ -62,6 +62,54 @@ struct DaemonTakeoverTests {
         }
     }
 
+    /// A paused job that changed items, cancelled while a daemon serves its graph server, is left to that daemon:
+    /// the cancel wakes it, it claims the job with its cancel pending and ends it in the graph as well (job node
+    /// finished). Before, `cancel` ended it in Postgres alone, having no graph connection, and the node stayed unfinished.
+    @Test func aPausedJobCancelledWhileADaemonServesItsGraphIsEndedInTheGraphToo() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        print("RAN aPausedJobCancelledWhileADaemonServesItsGraphIsEndedInTheGraphToo on \(server)")
+        try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: 2_000) { fixture in
+            let daemon = try fixture.start(
+                worker: "serving",
+                environment: ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "300"]
+            )
+            defer { daemon.kill(SIGKILL) }
+            let job = try await fixture.enqueue(1, batchSize: 100)
+            _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 200 }
+            _ = try await fixture.store.pause(job.id, by: "test")
+            let (paused, _) = try await fixture.waitFor(job.id, timeout: .seconds(30), "paused") {
+                $0.state == .paused && $0.leaseExpiresAt == nil
+            }
+            let cancelling = try await fixture.store.cancel(job.id, by: "test")
+            #expect(cancelling.cancelRequested && cancelling.state == .paused, "\(cancelling.state)")
+            let (ended, took) = try await fixture.waitFor(job.id, timeout: .seconds(30), "cancelled") {
+                $0.state.isFinished
+            }
+            #expect(ended.state == .cancelled && ended.planDone == paused.planDone, "\(ended.state) \(ended.planDone)")
+            let journalled = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
+                daemon.standardError.contains("job cancelled by an operator")
+            }
+            #expect(journalled, "the cancel was not journalled")
+            let node = try await server.withDatabase(nil) { connection, options in
+                try await connection.run(
+                    "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
+                    parameters: ["id": GraphJobNode.key(ended)],
+                    options: options
+                ).collect()
+            }
+            #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+            let history = try await fixture.store.history().filter { $0.job == job.id }
+            #expect(history.map(\.status) == [.partial] && history.first?.items == ended.itemsChanged, "\(history)")
+            #expect(!daemon.standardError.contains("not recorded in the graph"), "the graph's side was left out")
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            print("paused job cancelled with a daemon serving: ended in \(Int(took.milliseconds)) ms, job node \(node)")
+            if ended.state != .cancelled || node.first?["finished"] != .boolean(true) {
+                DaemonFixture.dump(daemon, "daemon")
+            }
+        }
+    }
+
     /// Taken over while a long batch runs: the heartbeat, woken by the job's NOTIFY, hears of it first and stops the
     /// run after that batch, whose checkpoint is then refused. Each said "lease lost".
     @Test func aJobTakenOverByAnotherWorkerIsJournalledOnce() async throws {

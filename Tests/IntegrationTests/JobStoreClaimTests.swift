@@ -316,6 +316,57 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// A job no worker holds that changed items is left to a live daemon serving its graph server, which claims it
+    /// with its cancel pending and ends it in the graph too; it is cancelled at once when it changed nothing, when no
+    /// daemon serves its server, or when that daemon's announcement has lapsed.
+    @Test func aPausedJobThatChangedItemsIsLeftToALiveDaemonServingItsGraph() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            let worker = WorkerIdentity(rawValue: "w1")
+            func paused(_ target: String, changing changed: Int64) async throws -> JobID {
+                let job = try await store.enqueue(JobStoreTestDatabase.request(target: target))
+                let lease = try #require(try await store.claim(job.id, worker: worker, leaseDuration: .seconds(30)))
+                try await store.storePlan(lease, entries: Array(0..<100))
+                if changed > 0 {
+                    _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 20, itemsChanged: changed))
+                }
+                _ = try await store.pause(job.id, by: "carol")
+                try await store.release(lease)
+                return job.id
+            }
+            let served = try await paused("served", changing: 20)
+            let untouched = try await paused("untouched", changing: 0)
+            let unserved = try await paused("unserved", changing: 20)
+            let lapsed = try await paused("lapsed", changing: 20)
+            let serving = WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-a"))
+            for (instance, url, alive) in [
+                (serving, "bolt://served:7687", Duration.seconds(60)),
+                (WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-b")), "bolt://untouched:7687", .seconds(60)),
+                (WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-c")), "bolt://lapsed:7687", .milliseconds(1)),
+            ] {
+                _ = try await store.announce(
+                    instance,
+                    serving: url,
+                    version: "0.1.0",
+                    aliveFor: alive,
+                    takingOver: true
+                )
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            let requested = try await store.cancel(served, by: "carol")
+            #expect(requested.state == .paused && requested.cancelRequested, "\(requested.state)")
+            for id in [untouched, unserved, lapsed] {
+                let cancelled = try await store.cancel(id, by: "carol")
+                #expect(cancelled.state == .cancelled, "job \(id): \(cancelled.state)")
+            }
+            // The daemon serving it claims it at once, with its cancel pending, and ends it.
+            let lease = try #require(
+                try await store.claim(as: serving, leaseDuration: .seconds(30), serving: "bolt://served:7687")
+            )
+            #expect(lease.jobID == served && lease.job.cancelRequested)
+            #expect(try await store.finish(lease, .cancelled).state == .cancelled)
+        }
+    }
+
     /// A job that changed items and then ended cancelled (by its worker, or at once while paused) or failed without
     /// an entry of its own leaves a history entry, `partial` or `failed` with what it changed: the migration is then
     /// "partially applied" and its `down` accepted. One that changed nothing leaves none.
