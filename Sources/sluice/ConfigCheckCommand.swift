@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import JobStore
 
 /// `sluice config check`: reads the configuration as the daemon would and prints what is in force, secrets masked,
 /// with where each value came from. A bad value fails with its file, line and key.
@@ -50,13 +51,25 @@ struct ConfigCheckCommand: ParsableCommand {
                 lines.append("")
                 lines.append("[\(section)]")
             }
-            // The password is shown as a comment: it is never read from the file.
-            let assignment = (entry.setting.isFileKey ? "" : "# ") + "\(entry.setting.key) = \(entry.displayValue)"
+            // Run by hand, the check derives a worker identity of its own process, which no daemon has.
+            let perProcess =
+                entry.setting == .daemonWorker && entry.source == .defaultValue
+                && WorkerIdentity.unit().hasPrefix("pid-")
+            // The password is shown as a comment: it is never read from the file; so is a per-process worker, which
+            // would pin every daemon given this output to one identity.
+            let commented = !entry.setting.isFileKey || perProcess
+            let assignment = (commented ? "# " : "") + "\(entry.setting.key) = \(entry.displayValue)"
             let padding = String(repeating: " ", count: max(1, width - assignment.count + 2))
             lines.append("\(assignment)\(padding)# \(entry.source) (\(entry.setting.environment))")
             if entry.setting == .graphPassword, entry.source == .defaultValue {
                 // Run by hand, the check sees no credentials directory; the unit's daemon has one.
                 lines.append("#   under systemd the unit's credential bolt-password applies ($CREDENTIALS_DIRECTORY)")
+            }
+            if perProcess {
+                let unit = WorkerIdentity.derived(unit: "sluice.service")
+                lines.append(
+                    "#   this check's own; the unit's daemon is \(unit), one started by hand ends in pid-<its pid>"
+                )
             }
             if entry.setting == .engineBatchTimeout {
                 // Derived rather than set, so that it stays between batch_timeout and the watchdog's allowance.

@@ -188,6 +188,23 @@ import Testing
         }
     }
 
+    /// Run by hand, `config check` derives a worker identity from its own process id, which no daemon has: the line is
+    /// a comment (the output stays a configuration that does not pin a daemon to it) and names the unit's identity.
+    @Test func aWorkerDerivedFromTheChecksOwnProcessIsACommentNamingTheUnits() async throws {
+        let byHand = try await Self.sluice(["config", "check"], environment: ["SLUICE_MIGRATIONS": "/"])
+        #expect(byHand.status == 0, "\(byHand.errors)")
+        let lines = byHand.output.split(separator: "\n")
+        let worker = lines.first { $0.contains("worker = ") }.map(String.init) ?? ""
+        #expect(worker.hasPrefix("# worker = \"") && worker.contains("/pid-"), "\(worker)")
+        #expect(lines.contains { $0.contains("the unit's daemon is ") && $0.contains("/sluice.service") }, "\(lines)")
+        let unit = try await Self.sluice(
+            ["config", "check"],
+            environment: ["SLUICE_MIGRATIONS": "/", "SLUICE_UNIT": "sluice.service"]
+        )
+        let named = unit.output.split(separator: "\n").first { $0.contains("worker = ") }.map(String.init) ?? ""
+        #expect(named.hasPrefix("worker = \"") && named.contains("/sluice.service\""), "\(named)")
+    }
+
     /// An answer timeout that is not below the lease is said (a daemon waiting that long on Postgres loses its lease
     /// first), not refused: the daemon stays correct. `--quiet` says nothing of it: the daemon's start does.
     @Test func anAnswerTimeoutNotBelowTheLeaseIsACaution() async throws {
