@@ -44,6 +44,8 @@ final class BoltChannelHandler: ChannelDuplexHandler {
     private var silentSince = NIODeadline.uptimeNanoseconds(0)
     /// Fires at the earliest moment the silence may have lasted ``answerTimeout``; nil while nothing is timed.
     private var silenceCheck: Scheduled<Void>?
+    /// When the silence began that closed the connection, if the answer timeout closed it.
+    private(set) var closedForSilenceSince: NIODeadline?
 
     /// - Parameter answerTimeout: how long the server may send nothing while a request awaits its answer before the
     ///   connection counts as lost; nil: no bound.
@@ -249,6 +251,7 @@ final class BoltChannelHandler: ChannelDuplexHandler {
         guard let answerTimeout, let context, stateMachine.isAwaitingAnswer, !readPending else { return }
         let due = silentSince + answerTimeout
         guard due <= context.eventLoop.now else { return scheduleSilenceCheck(at: due) }
+        closedForSilenceSince = silentSince
         run(stateMachine.close(.connectionLost(reason: "no answer from the server for \(Self.text(answerTimeout))")))
     }
 

@@ -187,6 +187,17 @@ public final class BoltConnection: Sendable {
 
     public var isActive: Bool { channel.isActive }
 
+    /// When the server fell silent, if the answer timeout closed the connection for it: where an outage began, which
+    /// the error, raised a whole answer timeout later, does not say. Nil when the connection is open or closed for
+    /// anything else (a reset, a close), whose moment is the error's own.
+    public func silenceBegan() async -> ContinuousClock.Instant? {
+        let handler = self.handler
+        let eventLoop = channel.eventLoop
+        guard let since = try? await eventLoop.submit({ handler.value.closedForSilenceSince }).get() else { return nil }
+        let silent = NIODeadline.now() - since
+        return .now - .nanoseconds(silent.nanoseconds)
+    }
+
     /// Open, idle outside a transaction, with nothing queued: fit for a pool's next user.
     func isReusable() async -> Bool {
         guard channel.isActive else { return false }

@@ -12,7 +12,7 @@ import Throttle
 /// the engine's ``JobRunner`` while heartbeating the lease, and reports every step to systemd and the journal.
 ///
 /// Outages are not failures: when Postgres or the graph cannot be reached the session ends with
-/// ``End/postgresUnavailable(_:)`` or ``End/graphUnavailable(_:)`` and the job stays resumable (the daemon waits
+/// ``End/postgresUnavailable(_:)`` or ``End/graphUnavailable(_:since:)`` and the job stays resumable (the daemon waits
 /// and claims it again; the same worker identity reclaims its own lease at once). So is a Postgres that refuses
 /// writes for now (read-only, out of disk space: ``PostgresError/isServerCondition``): failing the job would turn an
 /// operator's fix of the server into a second chore. Only what waiting cannot fix (a migration that cannot run, a
@@ -25,7 +25,9 @@ struct JobSession {
         case done
         /// Postgres did not answer, refused writes for now, or refused the connection: the job waits, resumable.
         case postgresUnavailable(PostgresError)
-        case graphUnavailable(String)
+        /// The graph did not answer: the job waits, resumable. `since` is when the server fell silent, when the
+        /// connection was closed for its silence (an answer timeout later); nil: the outage began now.
+        case graphUnavailable(String, since: ContinuousClock.Instant?)
         /// The graph refused the configured credentials: a configuration problem, not an outage, and no fault of the
         /// job, which stays resumable until the password is fixed.
         case graphRefusedCredentials(String)
@@ -302,7 +304,7 @@ struct JobSession {
         let report: DryRun.Report
         switch previewed {
         case .success(let found): report = found
-        case .failure(let error): return await failed(error, progress: progress, logger: logger)
+        case .failure(let error): return await failed(error, on: connection, progress: progress, logger: logger)
         }
         for step in report.steps {
             let planned = step.planned.map { ": \(ProgressText.count($0)) items would be changed" } ?? ""
@@ -420,7 +422,7 @@ struct JobSession {
             // Journalled once by the work loop, which waits for its turn.
             return .graphBusy(holder)
         case .failure(let error):
-            return await failed(error, progress: progress, logger: logger)
+            return await failed(error, on: connection, progress: progress, logger: logger)
         }
     }
 
@@ -734,7 +736,13 @@ struct JobSession {
         }
     }
 
-    private func failed(_ error: EngineError, progress: ProgressBox, logger: Logger) async -> End {
+    /// The run on `connection` ended with `error`: stopping, waiting (resumable), or failing the job.
+    private func failed(
+        _ error: EngineError,
+        on connection: BoltConnection,
+        progress: ProgressBox,
+        logger: Logger
+    ) async -> End {
         if Task.isCancelled {
             // Stopping: whatever broke on the way out is no reason to fail the job; it resumes from its checkpoint.
             // The checkpoint it resumes from, as a clean stop's entry names it.
@@ -760,7 +768,7 @@ struct JobSession {
             }
             return await fail("\(error)", logger: logger)
         case .bolt(let boltError) where Self.letsTheJobWait(boltError):
-            return await letGo(after: boltError, logger: logger)
+            return await letGo(after: boltError, silentSince: await connection.silenceBegan(), logger: logger)
         case .bolt, .migration, .graphLostProgress, .tooManyFailingItems, .schema, .preflight:
             return await fail("\(error)", logger: logger)
         }
@@ -798,14 +806,19 @@ struct JobSession {
 
     /// Lets the job go, resumable, when the graph is unreachable or refused the credentials: the work loop waits and
     /// says so once (STATUS= at every attempt), so this logs at debug level only.
-    private func letGo(after error: BoltError, logger: Logger) async -> End {
+    private func letGo(
+        after error: BoltError,
+        silentSince: ContinuousClock.Instant? = nil,
+        logger: Logger
+    ) async -> End {
         logger.debug("graph \(job.target) did not let the job run: \(error)")
         do {
             try await store.release(lease)
         } catch {
             return storeProblem(error, doing: "release the lease", logger: logger)
         }
-        return Self.isRefusedCredentials(error) ? .graphRefusedCredentials("\(error)") : .graphUnavailable("\(error)")
+        return Self.isRefusedCredentials(error)
+            ? .graphRefusedCredentials("\(error)") : .graphUnavailable("\(error)", since: silentSince)
     }
 
     private func fail(_ reason: String, logger: Logger) async -> End {

@@ -6,8 +6,8 @@ import Systemd
 /// begins and one notice when work goes on again, however many attempts lie between (STATUS= shows each of those).
 ///
 /// The outage begins with the first attempt that failed, the job store connection's own reconnect attempts included
-/// (``connectionFailed(reaching:at:)``), from when it was made, or with the first statement Postgres left unanswered,
-/// from its last word: they ride out a short outage before the work loop hears of it, and the notice at the end gives
+/// (``connectionFailed(reaching:at:)``), from when it was made, or with the first statement Postgres or the graph
+/// left unanswered, from its last word: they ride out a short outage before the work loop hears of it, and the notice at the end gives
 /// the outage's whole length and every attempt. An outage the connection rode out alone, which the
 /// work loop never waited for, is no outage to report: it is forgotten without an entry.
 ///

@@ -297,12 +297,18 @@ public struct SluiceDaemon: Service {
             case .postgresUnavailable(let error):
                 interrupted = (lease.job.id, .outage)
                 guard await waitForPostgres(error, reason: "\(error)", backoff: &backoff, job: lease) else { return }
-            case .graphUnavailable(let reason):
+            case .graphUnavailable(let reason, let since):
                 interrupted = (lease.job.id, .outage)
                 let what = "the graph \(lease.job.target)"
-                guard await wait(for: what, reason: "unreachable: \(reason)", backoff: &backoff, job: lease) else {
-                    return
-                }
+                guard
+                    await wait(
+                        for: what,
+                        reason: "unreachable: \(reason)",
+                        since: since,
+                        backoff: &backoff,
+                        job: lease
+                    )
+                else { return }
             case .graphRefusedCredentials(let reason):
                 interrupted = (lease.job.id, .refusedCredentials)
                 guard
@@ -368,15 +374,17 @@ public struct SluiceDaemon: Service {
     /// Says why the daemon waits and sleeps the next backoff delay; false when stopping. STATUS= follows every
     /// attempt; the journal gets the first of an outage as a warning (the retries at debug level), and its end from
     /// ``OutageLog/workGoesOn(logger:at:)``: one entry each, however long the outage. The entries name the job the
-    /// wait is for, when it is for one (`job`, the lease it let go); `back` says how the end is put (`answers again`).
+    /// wait is for, when it is for one (`job`, the lease it let go); `back` says how the end is put (`answers again`);
+    /// `since`, for a failure found only after a silence, is when that silence began: the outage's beginning.
     private func wait(
         for what: String,
         reason: String,
         back: String = "answers again",
+        since: ContinuousClock.Instant? = nil,
         backoff: inout Backoff,
         job: JobLease? = nil
     ) async -> Bool {
-        let first = outage.failed(waitingFor: what, back: back)
+        let first = outage.failed(waitingFor: what, back: back, at: since ?? .now)
         let delay = backoff.delay()
         let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
         send(.status(line))
