@@ -179,7 +179,8 @@ struct GraphServerFaultTests {
                 + "\(waiting.map { "\(Int(($0 - frozen).milliseconds)) ms" } ?? "never") (answer timeout "
                 + "\(answerTimeout)), \(waits().count) attempts, \(pings.count) WATCHDOG=1 while stopped, job finished "
                 + "\(Int(finishing.milliseconds)) ms after the SIGCONT; reconciled from the graph: "
-                + "\(log.contains { $0.contains("graph is ahead of the checkpoint") }): \(first)"
+                + "\(log.contains { $0.contains("graph is ahead of the checkpoint") }), stopped for "
+                + "\(Int((thawed - frozen).milliseconds)) ms: \(first); \(ends.first ?? "")"
         )
         if status != 0 || done.state != .succeeded { DaemonFixture.dump(daemon, "daemon") }
     }
