@@ -1,4 +1,5 @@
 import Bolt
+import Engine
 import Foundation
 import JobStore
 import Migrations
@@ -195,6 +196,18 @@ struct DaemonFixture {
         #expect(counts.first?["nodes"] == .integer(Int64(nodes)), sourceLocation: sourceLocation)
     }
 
+    /// Migration 001 enqueued and run by a daemon (worker `dies`, with `environment`) that is SIGKILLed once `done`
+    /// items are done: a running job whose lease is left to run out (6 s).
+    func jobWhoseDaemonDied(after done: Int64, batchSize: Int, environment: [String: String]) async throws -> Job {
+        let dying = try start(worker: "dies", environment: environment)
+        defer { dying.kill(SIGKILL) }
+        let job = try await enqueue(1, batchSize: batchSize)
+        _ = try await waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= done }
+        dying.kill(SIGKILL)
+        _ = await Self.stop(dying)
+        return job
+    }
+
     /// Stops a daemon with SIGTERM and waits for it (at most `timeout`); returns its exit status and how long.
     static func stop(
         _ daemon: JobStoreTestDatabase.Child,
@@ -322,6 +335,17 @@ final class NotifyRecorder: @unchecked Sendable {
 }
 
 extension BoltTestServer {
+    /// What `job`'s graph-side node says of its end (`finished`, false when unset); nil when there is no node.
+    func jobNodeFinished(_ job: Job) async throws -> BoltValue? {
+        try await withDatabase(nil) { connection, options in
+            try await connection.run(
+                "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
+                parameters: ["id": GraphJobNode.key(job)],
+                options: options
+            ).collect().first?["finished"]
+        }
+    }
+
     /// Runs `body` on a connection with options for `database` (the configured one when nil).
     func withDatabase<T>(
         _ database: String?,

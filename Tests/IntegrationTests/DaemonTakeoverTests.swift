@@ -15,13 +15,11 @@ struct DaemonTakeoverTests {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         print("RAN aJobClaimedWithItsCancelPendingIsEndedInTheGraphToo on \(server)")
         try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: 2_000) { fixture in
-            let slow = ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "300"]
-            let dying = try fixture.start(worker: "dies", environment: slow)
-            defer { dying.kill(SIGKILL) }
-            let job = try await fixture.enqueue(1, batchSize: 100)
-            _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 200 }
-            dying.kill(SIGKILL)
-            _ = await DaemonFixture.stop(dying)
+            let job = try await fixture.jobWhoseDaemonDied(
+                after: 200,
+                batchSize: 100,
+                environment: ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "300"]
+            )
             let cancelling = try await fixture.store.cancel(job.id, by: "test")
             #expect(cancelling.cancelRequested && !cancelling.state.isFinished, "\(cancelling.state)")
             // The dead daemon's lease (6 s) runs out; another daemon claims the job and finds its cancel.
@@ -39,14 +37,8 @@ struct DaemonTakeoverTests {
             #expect(journalled, "the cancel was not journalled")
             let (status, _) = await DaemonFixture.stop(heir)
             #expect(status == 0)
-            let node = try await server.withDatabase(nil) { connection, options in
-                try await connection.run(
-                    "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
-                    parameters: ["id": GraphJobNode.key(ended)],
-                    options: options
-                ).collect()
-            }
-            #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+            let finished = try await server.jobNodeFinished(ended)
+            #expect(finished == .boolean(true), "job node finished: \(String(describing: finished))")
             let history = try await fixture.store.history().filter { $0.job == job.id }
             #expect(
                 history.map(\.status) == [.partial] && history.first?.items == ended.itemsChanged,
@@ -55,8 +47,10 @@ struct DaemonTakeoverTests {
             let log = heir.standardError
             #expect(log.contains("job cancelled by an operator"), "the cancel was not journalled")
             #expect(!log.contains("not recorded in the graph"), "the graph's side was left out")
-            print("cancel pending at claim: job \(ended.state) at offset \(ended.planDone), job node \(node)")
-            if ended.state != .cancelled || node.first?["finished"] != .boolean(true) {
+            print(
+                "cancel pending at claim: job \(ended.state) at offset \(ended.planDone), job node finished: \(String(describing: finished))"
+            )
+            if ended.state != .cancelled || finished != .boolean(true) {
                 DaemonFixture.dump(heir, "heir")
             }
         }
@@ -90,21 +84,17 @@ struct DaemonTakeoverTests {
                 daemon.standardError.contains("job cancelled by an operator")
             }
             #expect(journalled, "the cancel was not journalled")
-            let node = try await server.withDatabase(nil) { connection, options in
-                try await connection.run(
-                    "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
-                    parameters: ["id": GraphJobNode.key(ended)],
-                    options: options
-                ).collect()
-            }
-            #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+            let finished = try await server.jobNodeFinished(ended)
+            #expect(finished == .boolean(true), "job node finished: \(String(describing: finished))")
             let history = try await fixture.store.history().filter { $0.job == job.id }
             #expect(history.map(\.status) == [.partial] && history.first?.items == ended.itemsChanged, "\(history)")
             #expect(!daemon.standardError.contains("not recorded in the graph"), "the graph's side was left out")
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)
-            print("paused job cancelled with a daemon serving: ended in \(Int(took.milliseconds)) ms, job node \(node)")
-            if ended.state != .cancelled || node.first?["finished"] != .boolean(true) {
+            print(
+                "paused job cancelled with a daemon serving: ended in \(Int(took.milliseconds)) ms, job node finished: \(String(describing: finished))"
+            )
+            if ended.state != .cancelled || finished != .boolean(true) {
                 DaemonFixture.dump(daemon, "daemon")
             }
         }

@@ -243,12 +243,7 @@ struct GraphServerFaultTests {
     }
 
     private static func stopWhileACancelIsEnded(_ fixture: DaemonFixture, graph: PrivateGraphServer) async throws {
-        let dying = try fixture.start(worker: "dies", environment: rate)
-        defer { dying.kill(SIGKILL) }
-        let job = try await fixture.enqueue(1, batchSize: 200)
-        _ = try await fixture.waitFor(job.id, timeout: .seconds(120), "running") { $0.planDone >= 2_000 }
-        dying.kill(SIGKILL)
-        _ = await DaemonFixture.stop(dying)
+        let job = try await fixture.jobWhoseDaemonDied(after: 2_000, batchSize: 200, environment: rate)
         _ = try await fixture.store.cancel(job.id, by: "test")
         #expect(graph.freeze(), "cannot stop the private ArcadeDB")
         // An answer timeout of 10 s + 10 s / 2 = 15 s: the greeting outlasts the 2 s below on a loaded machine too.
@@ -272,23 +267,17 @@ struct GraphServerFaultTests {
         #expect(status == 0)
         let ended = try #require(try await fixture.store.job(job.id))
         #expect(ended.state == .cancelled, "\(ended.state)")
-        let node = try await graph.server.withDatabase(nil) { connection, options in
-            try await connection.run(
-                "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
-                parameters: ["id": GraphJobNode.key(ended)],
-                options: options
-            ).collect()
-        }
-        #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+        let finished = try await graph.server.jobNodeFinished(ended)
+        #expect(finished == .boolean(true), "job node finished: \(String(describing: finished))")
         let log = heir.standardError
         #expect(log.contains("job cancelled by an operator"), "the cancel was not journalled")
         #expect(!log.contains("not recorded in the graph"), "the graph's side was left out")
         print(
             "cancel at the claim, SIGTERM while the graph was stopped: the daemon exited \(status.map { "\($0)" } ?? "-") "
                 + "\(Int(after.milliseconds)) ms after the SIGCONT; job \(ended.state) at offset \(ended.planDone), "
-                + "job node \(node)"
+                + "job node finished: \(String(describing: finished))"
         )
-        if status != 0 || node.first?["finished"] != .boolean(true) { DaemonFixture.dump(heir, "heir") }
+        if status != 0 || finished != .boolean(true) { DaemonFixture.dump(heir, "heir") }
     }
 
     /// FalkorDB runs without persistence here: SIGKILLed, it comes back with its last snapshot (taken before the

@@ -316,22 +316,29 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// A job for `target` claimed by worker `w1`, planned (100 items), with a first checkpoint of `changed` items
+    /// unless none.
+    static func startedJob(_ store: JobStore, target: String, changing changed: Int64) async throws -> JobLease {
+        let job = try await store.enqueue(JobStoreTestDatabase.request(target: target))
+        let worker = WorkerIdentity(rawValue: "w1")
+        let lease = try #require(try await store.claim(job.id, worker: worker, leaseDuration: .seconds(30)))
+        try await store.storePlan(lease, entries: Array(0..<100))
+        if changed > 0 {
+            _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 20, itemsChanged: changed))
+        }
+        return lease
+    }
+
     /// A job no worker holds that changed items is left to a live daemon serving its graph server, which claims it
     /// with its cancel pending and ends it in the graph too; it is cancelled at once when it changed nothing, when no
     /// daemon serves its server, or when that daemon's announcement has lapsed.
     @Test func aPausedJobThatChangedItemsIsLeftToALiveDaemonServingItsGraph() async throws {
         try await JobStoreTestDatabase.withStore { store in
-            let worker = WorkerIdentity(rawValue: "w1")
             func paused(_ target: String, changing changed: Int64) async throws -> JobID {
-                let job = try await store.enqueue(JobStoreTestDatabase.request(target: target))
-                let lease = try #require(try await store.claim(job.id, worker: worker, leaseDuration: .seconds(30)))
-                try await store.storePlan(lease, entries: Array(0..<100))
-                if changed > 0 {
-                    _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 20, itemsChanged: changed))
-                }
-                _ = try await store.pause(job.id, by: "carol")
+                let lease = try await Self.startedJob(store, target: target, changing: changed)
+                _ = try await store.pause(lease.jobID, by: "carol")
                 try await store.release(lease)
-                return job.id
+                return lease.jobID
             }
             let served = try await paused("served", changing: 20)
             let untouched = try await paused("untouched", changing: 0)
@@ -372,15 +379,8 @@ extension JobStoreIntegrationTests {
     /// "partially applied" and its `down` accepted. One that changed nothing leaves none.
     @Test func aJobCancelledOrFailedAfterChangingItemsLeavesAHistoryEntry() async throws {
         try await JobStoreTestDatabase.withStore { store in
-            let worker = WorkerIdentity(rawValue: "w1")
             func started(_ target: String, changing changed: Int64) async throws -> JobLease {
-                let job = try await store.enqueue(JobStoreTestDatabase.request(target: target))
-                let lease = try #require(try await store.claim(job.id, worker: worker, leaseDuration: .seconds(30)))
-                try await store.storePlan(lease, entries: Array(0..<100))
-                if changed > 0 {
-                    _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 20, itemsChanged: changed))
-                }
-                return lease
+                try await Self.startedJob(store, target: target, changing: changed)
             }
             let byWorker = try await started("h1", changing: 20)
             _ = try await store.cancel(byWorker.jobID, by: "carol")

@@ -35,14 +35,8 @@ import Testing
         #expect(counters[.integer(1)] == ended.planDone && counters[.integer(2)] == nil, "\(counters)")
         // Ended in the graph too: its job node is finished (the (:Migration) node, shared by every test's 001, is
         // mirrored as for the other endings).
-        let node = try await server.withConnection { connection in
-            try await server.query(
-                connection,
-                "MATCH (j:SluiceJob {id: $id}) RETURN coalesce(j.finished, false) AS finished",
-                ["id": GraphJobNode.key(ended)]
-            )
-        }
-        #expect(node.first?["finished"] == .boolean(true), "job node: \(node)")
+        let finished = try await server.jobNodeFinished(ended)
+        #expect(finished == .boolean(true), "job node finished: \(String(describing: finished))")
         let history = try await harness.store.history()
         #expect(history.map(\.status) == [.partial] && history.first?.items == ended.planDone, "\(history)")
         await harness.cleanUp(label: label)
