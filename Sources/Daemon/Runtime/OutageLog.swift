@@ -7,8 +7,8 @@ import Systemd
 ///
 /// The outage begins with the first attempt that failed, the job store connection's own reconnect attempts included
 /// (``connectionFailed(reaching:at:)``), from when it was made, or with the first statement Postgres or the graph
-/// left unanswered, from its last word: they ride out a short outage before the work loop hears of it, and the notice at the end gives
-/// the outage's whole length and every attempt. An outage the connection rode out alone, which the
+/// left unanswered, from its last word: they ride out a short outage before the work loop hears of it, and the notice
+/// at the end gives the outage's whole length and every attempt. An outage the connection rode out alone, which the
 /// work loop never waited for, is no outage to report: it is forgotten without an entry.
 ///
 /// The outage ends when work is seen to go on (a batch commits, a job ends, nothing is left to claim), not when a
