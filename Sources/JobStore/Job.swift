@@ -62,6 +62,18 @@ public struct Job: Sendable, Equatable, Identifiable {
 
     /// No other job on its graph may start: it is planning or running, or was paused after it started (what
     /// ``JobStoreStatements/holdsTarget(_:)`` says in SQL).
+    /// Started by `sluice run` (inserted already leased to it, ``JobStore/enqueue(_:exclusive:leasedTo:leaseDuration:)``):
+    /// the run's to go on with when run again, never a daemon's (which only ends it when it is cancelled).
+    public var isForeground: Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(options.text.utf8)) as? [String: Any] else {
+            return false
+        }
+        return object[Self.foregroundOption] as? Bool == true
+    }
+
+    /// The key of ``options`` that marks a job as `sluice run`'s.
+    static let foregroundOption = "foreground"
+
     public var holdsItsGraph: Bool {
         state == .planning || state == .running || (state == .paused && startedAt != nil)
     }

@@ -139,7 +139,8 @@ public final class JobStore: Sendable {
 
     /// Adds a job already leased to `worker`: the insert and the claim (``JobStoreStatements/claimJob``) are one
     /// transaction, so no other worker (a daemon's claim loop) can take the job between them, and nobody ever sees
-    /// it queued. `sluice run` starts its own job this way.
+    /// it queued. `sluice run` starts its own job this way, and the job stays its own (``Job/isForeground``): a daemon
+    /// does not take it up after the run stops.
     ///
     /// Refused as ``enqueue(_:exclusive:)`` refuses (`exclusive`), and as ``claim(_:worker:leaseDuration:)``
     /// refuses: when another job holds the graph, or an earlier job is queued first on it, this returns `nil` and
@@ -167,6 +168,7 @@ public final class JobStore: Sendable {
                         statements: statements,
                         lockPrefix: lockPrefix
                     )[0]
+                    try connection.query(statements.markForeground, [job.id])
                     // The claim's events name the worker, as any claim's do, not the operator who enqueued.
                     try connection.query(statements.setActor, [""])
                     let rows = try connection.query(statements.claimJob, [worker.rawValue, seconds, job.id])

@@ -61,10 +61,14 @@ public struct JobStoreStatements: Sendable {
     /// since it did. Two live daemons under one identity would otherwise take the job from each other about once a
     /// second, each claim taking the identity's own live lease as after a crash; the announcement alone would see it
     /// only up to a third of a lease later.
+    ///
+    /// A job `sluice run` started (``Job/isForeground``) is the run's to go on with, after a stop, a pause or a crash
+    /// alike: a daemon takes it only to end it when it is cancelled (``cancel``), never to run it.
     public var claimServingURL: String {
         claim(
             only: """
                 j.target_url = $3::text
+                      AND (j.options->>'\(Job.foregroundOption)' IS DISTINCT FROM 'true' OR j.cancel_requested)
                       AND NOT EXISTS (
                           SELECT 1 FROM \(s).workers AS w
                           WHERE w.worker = $1::text AND w.instance IS DISTINCT FROM $4::uuid AND w.alive_until > now())
@@ -209,6 +213,11 @@ public struct JobStoreStatements: Sendable {
     }
 
     var notify: String { "SELECT pg_notify($1::text, $2::text)" }
+
+    /// Marks job `$1` as `sluice run`'s own (``Job/isForeground``).
+    var markForeground: String {
+        "UPDATE \(s).jobs SET options = options || '{\"\(Job.foregroundOption)\": true}'::jsonb WHERE id = $1::bigint"
+    }
     var setActor: String { "SELECT set_config('sluice.actor', $1::text, true)" }
 
     var job: String { "SELECT \(Self.jobColumns) FROM \(s).jobs WHERE id = $1::bigint" }

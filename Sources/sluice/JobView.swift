@@ -60,6 +60,11 @@ struct JobView {
         }
     }
 
+    /// The `sluice run` that goes on with `job` (`sluice run 007 --down`).
+    static func runCommand(_ job: Job) -> String {
+        "sluice run \(job.migrationVersion)" + (job.direction == .down ? " --down" : "")
+    }
+
     /// `007 normalize_project_names up`, `(dry run)` added for a dry run.
     var title: String {
         "\(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue)" + (job.dryRun ? " (dry run)" : "")
@@ -140,6 +145,9 @@ struct JobView {
         case .planning, .running:
             if hasLiveWorker, let owner = job.leaseOwner {
                 text += " by \(owner)"
+            } else if job.isForeground {
+                text +=
+                    ", no worker holds it now: `\(Self.runCommand(job))` started it, and goes on with it when run again"
             } else if let daemons, let serving = daemons.first(where: { $0.url == job.target.url }) {
                 // Let go to wait (the graph or the migrations folder unreachable, the password refused, its items
                 // held): the daemon says why, not the job store.

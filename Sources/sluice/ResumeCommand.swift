@@ -22,9 +22,11 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await JobControlAction(db: db, job: job, json: json).run({ try await $0.resume($1, by: $2) }) { _, after in
-            after.state == .queued
-                ? "resumed; queued until a daemon claims it"
-                : "resumed; \(after.state.rawValue) again from item \(ProgressText.count(after.planDone)) once a daemon claims it"
+            if after.state == .queued { return "resumed; queued until a daemon claims it" }
+            let from = "resumed; \(after.state.rawValue) again from item \(ProgressText.count(after.planDone))"
+            // `sluice run`'s job is the run's: no daemon takes it up.
+            return after.isForeground
+                ? "\(from) once `\(JobView.runCommand(after))` is run again" : "\(from) once a daemon claims it"
         }
     }
 }

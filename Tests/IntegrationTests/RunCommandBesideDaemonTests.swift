@@ -82,6 +82,64 @@ import Testing
         }
     }
 
+    /// A run stopped part-way (SIGINT) leaves its job to the run: the idle daemon beside it, woken by the release,
+    /// does not take it up (before, it claimed the job within a second and went on, or failed it for a file not in its
+    /// folder), `status` says which command goes on with it, and running that command again finishes it, every node
+    /// once, the daemon never its holder.
+    @Test func aRunStoppedPartWayIsLeftForTheRunNotTakenUpByTheDaemon() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        try await DaemonFixture.with(server: server, migrations: DaemonFixture.firstStep, nodes: 3_000) { fixture in
+            print("RAN aRunStoppedPartWayIsLeftForTheRunNotTakenUpByTheDaemon on \(server)")
+            let daemon = try fixture.start(worker: "idle")
+            defer { daemon.kill(SIGKILL) }
+            var environment = fixture.cluster.libpqEnvironment
+            environment["PATH"] = "/usr/bin:/bin"
+            if case .basic(_, let password) = server.auth { environment["SLUICE_BOLT_PASSWORD"] = password }
+            let configuration = try fixture.configuration(worker: "foreground")
+            let arguments = [
+                "run", "1", "--config", configuration.path, "--batch-size", "100", "--max-rate", "500",
+                "--worker", "host/foreground-run",
+            ]
+            let run = try JobStoreTestDatabase.Child(
+                CypherCommandTests.executable.path,
+                arguments,
+                environment: environment
+            )
+            defer { run.kill(SIGKILL) }
+            let going = try await SluiceSandbox.waitUntil(timeout: .seconds(120)) {
+                (try await fixture.store.jobs().first?.planDone ?? 0) >= 500
+            }
+            try #require(going, "sluice run did not get going: \(run.standardError)")
+            run.kill(SIGINT)
+            #expect(await run.wait() != 0)
+            let job = try #require(try await fixture.store.jobs().first)
+            // The daemon polls every second and hears the release's NOTIFY: 4 s is plenty to claim it, if it would.
+            try await Task.sleep(for: .seconds(4))
+            let left = try #require(try await fixture.store.job(job.id))
+            #expect(left.state == .running && left.leaseExpiresAt == nil, "\(left.state) \(left.leaseOwner ?? "-")")
+            #expect(left.planDone < 3_000, "the job went on after the run stopped: \(left.planDone)")
+            let status = try await ProcessRun.run(
+                CypherCommandTests.executable,
+                ["status", "\(job.id)", "--config", configuration.path],
+                environment: environment
+            )
+            #expect(
+                status.output.contains("`sluice run 001` started it, and goes on with it when run again"),
+                "\(status.output)"
+            )
+
+            let again = try await ProcessRun.run(CypherCommandTests.executable, arguments, environment: environment)
+            #expect(again.status == 0, "run again: \(again.errors)")
+            try await fixture.expectEveryNodeChangedOnce(3_000)
+            let events = try await fixture.store.events(of: job.id)
+            let owners = Set(events.filter { $0.kind == .lease }.compactMap(\.newValue))
+            #expect(owners == ["host/foreground-run"], "\(owners)")
+            let (stopped, _) = await DaemonFixture.stop(daemon)
+            #expect(stopped == 0)
+            if owners != ["host/foreground-run"] { DaemonFixture.dump(daemon, "daemon") }
+        }
+    }
+
     /// The short host name, as the operator's name carries it.
     static var host: String {
         ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
