@@ -39,6 +39,13 @@ public enum GraphMigrationNodes {
         SET \(fields)
         """
 
+    /// A version's node when it says applied: its checksum and who applied it when, for pre-flight
+    /// (``PreflightCheck/history``).
+    static let appliedNode = """
+        \(matchVersion) AND m.status = 'applied'
+        RETURN m.checksum AS checksum, toString(m.appliedBy) AS appliedBy, toString(m.appliedAt) AS appliedAt
+        """
+
     /// The versions the graph says are applied, as written (the guide's may be integers).
     static let applied = "MATCH (m:Migration) WHERE m.status = 'applied' RETURN m.version AS version"
 

@@ -59,6 +59,9 @@ extension JobRunner {
             throw .migration(refusal)
         }
         if fresh { try await preflight.checkServer(migration) }
+        if fresh, job.direction == .up {
+            try await preflight.checkGraphHistory(migration, target: job.target, store: store)
+        }
         let parameters = try await bindParameters(lease, options: options)
         if fresh { try await preflight.checkCount(migration, direction: direction, parameters: parameters) }
         for step in schemaSteps(of: direction, beforeData: true) {

@@ -1,4 +1,5 @@
 import Bolt
+import JobStore
 import Logging
 import Migrations
 
@@ -109,6 +110,44 @@ public struct Preflight: Sendable {
                 throw .preflight(.maxItemsExceeded(planned: planned, maxItems: maxItems))
             }
         }
+    }
+
+    /// Refuses an up of `migration` on `target` that the graph's own history records as applied, with this file's
+    /// checksum, while `store`'s does not: the `(:Migration)` nodes are the graph's, mirrored by every job store that
+    /// ran a migration there, so a second store (or one recreated empty) would otherwise change every item again. A
+    /// node with another checksum is another migration under the same number (another application's): no refusal.
+    public func checkGraphHistory(
+        _ migration: MigrationFile,
+        target: JobTarget,
+        store: JobStore
+    ) async throws(EngineError) {
+        guard !skip.contains(.history) else { return }
+        let nodes: [BoltRecord]
+        do {
+            nodes = try await connection.run(
+                GraphMigrationNodes.appliedNode,
+                parameters: GraphMigrationNodes.parameters(of: migration.version),
+                options: options
+            ).collect()
+        } catch {
+            throw .bolt(error)
+        }
+        guard let node = nodes.first(where: { $0["checksum"] == .string(migration.checksum) }) else { return }
+        let history: [MigrationHistoryEntry]
+        do {
+            history = try await store.history(target: target, limit: 100_000)
+        } catch {
+            throw .store(.history, error)
+        }
+        let latest = history.first { $0.migrationVersion == migration.version.description && $0.changedTheGraph }
+        guard latest?.status != .applied else { return }
+        throw .preflight(
+            .appliedElsewhere(
+                version: migration.version.description,
+                appliedBy: node["appliedBy"]?.stringValue ?? "an unnamed worker",
+                appliedAt: node["appliedAt"]?.stringValue ?? "an unrecorded time"
+            )
+        )
     }
 
     /// Refuses a migration whose `uses_index` indexes are missing or not ONLINE.

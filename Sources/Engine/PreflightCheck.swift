@@ -11,4 +11,7 @@ public enum PreflightCheck: String, Sendable, Hashable, CaseIterable, Codable {
     case indexes
     /// The batch statement's EXPLAIN plan seeks items by id instead of scanning a label per batch.
     case plan
+    /// An up the graph's `(:Migration)` node records as applied, with the same file, is in this job store's history
+    /// too: a second job store on one graph would otherwise run it again.
+    case history
 }

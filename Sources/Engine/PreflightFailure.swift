@@ -9,6 +9,8 @@ public enum PreflightFailure: Error, Sendable, Hashable, CustomStringConvertible
     case indexMissing(IndexRequirement, found: [String])
     case indexesUnlisted(reason: String)
     case scanPerBatch(operator: String)
+    /// The graph records the up as applied, with the file's checksum, where this job store's history does not.
+    case appliedElsewhere(version: String, appliedBy: String, appliedAt: String)
 
     public var check: PreflightCheck {
         switch self {
@@ -17,6 +19,7 @@ public enum PreflightFailure: Error, Sendable, Hashable, CustomStringConvertible
         case .maxItemsExceeded: .maxItems
         case .indexMissing, .indexesUnlisted: .indexes
         case .scanPerBatch: .plan
+        case .appliedElsewhere: .history
         }
     }
 
@@ -39,6 +42,11 @@ public enum PreflightFailure: Error, Sendable, Hashable, CustomStringConvertible
             reason = "cannot check uses_index: \(why)"
         case .scanPerBatch(let op):
             reason = "the batch statement's plan scans (\(op)) instead of seeking items by id"
+        case .appliedElsewhere(let version, let appliedBy, let appliedAt):
+            reason =
+                "the graph's (:Migration) node records \(version) as applied by \(appliedBy) at \(appliedAt), with "
+                + "this file's checksum, and this job store's history does not: another job store applied it, and "
+                + "running it again would change every item a second time (`sluice baseline` adopts the graph's history)"
         }
         return
             "\(check.rawValue): \(reason); nothing was written (skip this check with --skip-preflight \(check.rawValue))"

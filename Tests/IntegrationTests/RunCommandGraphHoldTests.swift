@@ -61,7 +61,12 @@ import Testing
 
             running.kill(SIGCONT)
             #expect(await running.wait() == 0, "first job: \(running.standardError)")
-            let after = try second.start("1", ["--batch-size", "50", "--worker", "second"])
+            // The same up again, on purpose (a counter of 2 shows both ran, one after the other): the graph's history,
+            // which records it applied by the first store, would refuse it.
+            let after = try second.start(
+                "1",
+                ["--batch-size", "50", "--worker", "second", "--skip-preflight", "history"]
+            )
             #expect(await after.wait() == 0, "second job after the first: \(after.standardError)")
             #expect(try await first.histogram(of: "counter", label: label) == [.integer(2): Int64(Self.nodes)])
             let hold = try await Self.hold(server: server, label: label)
@@ -117,6 +122,56 @@ import Testing
             expected = expected.filter { $0.value > 0 }
             #expect(deadDone > 0 && counters == expected, "dead job's offset \(deadDone), counters \(counters)")
             await Self.cleanUp(first, second, label: label)
+        }
+    }
+
+    /// An up the first store applied, run by a second store with the same file, is refused by the graph's own history
+    /// (its `(:Migration)` node): the second store's history says pending, and running it would change every item a
+    /// second time (before, the counters went to 2). `--skip-preflight history` lets it run all the same. The version
+    /// is this test's own: other tests' `001` nodes change beside it.
+    @Test func anUpAnotherStoreAppliedIsRefusedByTheGraphsHistory() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Twice")
+        let file = "947_twice.cypher"
+        guard
+            let first = try await SluiceRunHarness.make(
+                server: server,
+                migration: Self.migration(label: label),
+                file: file
+            )
+        else { return }
+        guard
+            let second = try await SluiceRunHarness.make(
+                server: server,
+                migration: Self.migration(label: label),
+                file: file
+            )
+        else {
+            await first.cleanUp(label: label)
+            return
+        }
+        print("RAN anUpAnotherStoreAppliedIsRefusedByTheGraphsHistory on \(server)")
+        try await server.withConnection { connection in
+            _ = try await server.query(connection, "UNWIND range(1, 300) AS i CREATE (:\(label) {i: i, counter: 0})")
+        }
+        let applied = try first.start("947", ["--worker", "first"])
+        #expect(await applied.wait() == 0, "first store: \(applied.standardError)")
+        let refused = try second.start("947", ["--worker", "second"])
+        #expect(await refused.wait() != 0)
+        let said = refused.standardError.split(separator: "\n").filter { $0.hasPrefix("sluice: error:") }
+        #expect(
+            said.count == 1
+                && said[0].contains("history: the graph's (:Migration) node records 947 as applied by first at ")
+                && said[0].contains("(skip this check with --skip-preflight history)"),
+            "\(refused.standardError)"
+        )
+        #expect(try await first.histogram(of: "counter", label: label) == [.integer(1): 300])
+        let forced = try second.start("947", ["--worker", "second", "--skip-preflight", "history"])
+        #expect(await forced.wait() == 0, "with the check skipped: \(forced.standardError)")
+        #expect(try await first.histogram(of: "counter", label: label) == [.integer(2): 300])
+        await Self.cleanUp(first, second, label: label)
+        try await server.withConnection { connection in
+            _ = try await server.query(connection, "MATCH (m:Migration {version: '947'}) DETACH DELETE m")
         }
     }
 
