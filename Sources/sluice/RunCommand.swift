@@ -74,7 +74,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds the lease lasts between checkpoints; after that another worker may take the job over.")
     var leaseSeconds: Int = 60
 
-    @Flag(help: "Progress as JSON lines on stdout, one per batch (offset, time), then the ending; no bar.")
+    @Flag(
+        help: """
+            Progress as JSON lines on stdout, no bar: one per committed batch ("event": "batch", "done": the plan \
+            offset reached, "total", "changed", "batch_size", "batch_ms"), then one for the ending ("event": \
+            "succeeded", "failed", "cancelled", "paused", "stopped", "error" or "already_done", with "job" and \
+            "message"); errors still go to stderr with the exit status.
+            """
+    )
     var json = false
 
     func validate() throws {
@@ -211,8 +218,12 @@ struct RunCommand: AsyncParsableCommand {
                 leaseDuration: leaseDuration
             )
         } catch let done as AlreadyDone {
-            var output = StandardOutput()
-            output.write(done.message + "\n")
+            if json {
+                Self.writeJSON(EndingEvent(event: "already_done", job: nil, offset: nil, message: done.message))
+            } else {
+                var output = StandardOutput()
+                output.write(done.message + "\n")
+            }
             return
         }
         // A job enqueued here is leased to this run as it is inserted; one found unfinished is claimed now.
@@ -262,7 +273,12 @@ struct RunCommand: AsyncParsableCommand {
         do {
             ending = try await Self.runInterruptibly(stopping: run) {
                 try await run.run(runner, lease: lease, probe: probe) { progress in
-                    if json { Self.writeJSON(BatchEvent(progress)) } else { display.update(progress) }
+                    // A batch once, when it is committed: not the throttle's decisions and waits between batches.
+                    if !json {
+                        display.update(progress)
+                    } else if progress.committedBatch {
+                        Self.writeJSON(BatchEvent(progress))
+                    }
                 }.get()
             }
         } catch let error as EngineError {
@@ -277,7 +293,11 @@ struct RunCommand: AsyncParsableCommand {
                 resume = "; once the graph answers again, run the command again: the job resumes from its checkpoint"
             default: break
             }
-            throw CommandError("\(migration.version) \(direction.rawValue): \(error) (job \(job.id))\(resume)")
+            throw endingError(
+                "error",
+                job: job,
+                "\(migration.version) \(direction.rawValue): \(error) (job \(job.id))\(resume)"
+            )
         }
         display.finish()
         var output = StandardOutput()
@@ -299,32 +319,52 @@ struct RunCommand: AsyncParsableCommand {
                     + "\(job.itemsQuarantined) quarantined, verified (job \(job.id))\n"
             )
         case .failed(let job, let reason):
-            throw CommandError("\(migration.version) \(direction.rawValue): failed: \(reason) (job \(job.id))")
+            throw endingError(
+                "failed",
+                job: job,
+                "\(migration.version) \(direction.rawValue): failed: \(reason) (job \(job.id))"
+            )
         case .stopped(let control?) where control.cancelRequested:
             // The run holds the job: it ends it, as a daemon would; nobody else would.
             let ended = try await runner.cancelJob(lease)
             let kept = JobView(ended).keptChanges.map { "; " + $0 } ?? ""
-            throw CommandError(
+            throw endingError(
+                "cancelled",
+                job: ended,
                 "\(migration.version) \(direction.rawValue): cancelled by an operator at offset \(ended.planDone) "
                     + "(job \(job.id))\(kept)"
             )
         case .stopped(let control?) where control.state == .paused:
             // The batch in flight when the pause was read went on: the job's own offset, not the control's.
             let offset = try await jobStore.job(job.id)?.planDone ?? control.planDone
-            throw CommandError(
+            throw endingError(
+                "paused",
+                job: job,
+                offset: offset,
                 "\(migration.version) \(direction.rawValue): paused by an operator at offset \(offset) "
                     + "(job \(job.id)): `sluice resume \(job.id)` lets it go on, then run the command again"
             )
         case .stopped(let control):
             let why = control.map { "\($0.state.rawValue)" } ?? "interrupted"
-            output.write(
-                "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))\n"
-            )
+            let message =
+                "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))"
+            if json {
+                let offset = try? await jobStore.job(job.id)?.planDone
+                Self.writeJSON(EndingEvent(event: "stopped", job: job.id.rawValue, offset: offset, message: message))
+            } else {
+                output.write(message + "\n")
+            }
             if control == nil { throw ExitCode(130) }
         case .fenced:
-            throw CommandError("job \(job.id) was taken over by another worker; this run stopped without writing")
+            throw endingError(
+                "error",
+                job: job,
+                "job \(job.id) was taken over by another worker; this run stopped, what it committed before is kept"
+            )
         case .graphBusy(let holder):
-            throw CommandError(
+            throw endingError(
+                "error",
+                job: job,
                 "\(migration.version) \(direction.rawValue): the graph's items are held by \(holder); "
                     + "run the command again once it ended (job \(job.id))"
             )
@@ -352,6 +392,25 @@ struct RunCommand: AsyncParsableCommand {
             case batchSize = "batch_size"
             case batchMs = "batch_ms"
         }
+    }
+
+    /// The error a run ends with, `message`, its `--json` ending line written first.
+    private func endingError(_ event: String, job: Job, offset: Int64? = nil, _ message: String) -> CommandError {
+        if json {
+            Self.writeJSON(
+                EndingEvent(event: event, job: job.id.rawValue, offset: offset ?? job.planDone, message: message)
+            )
+        }
+        return CommandError(message)
+    }
+
+    /// The `--json` line of a run that did not succeed: how it ended (`failed`, `cancelled`, `paused`, `stopped`,
+    /// `error`, `already_done`), the job and its offset where there is one, and the line stderr has too.
+    struct EndingEvent: Encodable {
+        var event: String
+        var job: Int64?
+        var offset: Int64?
+        var message: String
     }
 
     /// The `--json` line of a job that succeeded.

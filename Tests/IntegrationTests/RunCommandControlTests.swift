@@ -129,6 +129,42 @@ import Testing
         await harness.cleanUp(label: label)
     }
 
+    /// `run --json`: one line per committed batch, each offset once and rising, however often the throttle decides or
+    /// waits between batches (each batch came two or three times), then the ending as JSON on stdout too: here a
+    /// cancel's, with the offset it ended at; then a whole run's `succeeded`.
+    @Test func runJsonPrintsEachCommittedBatchOnceAndItsEnding() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Json")
+        guard let harness = try await Self.harness(server: server, label: label) else { return }
+        print("RAN runJsonPrintsEachCommittedBatchOnceAndItsEnding on \(server)")
+        func events(_ output: String) throws -> [[String: Any]] {
+            try output.split(separator: "\n").map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            }
+        }
+        let running = try await harness.startMidJob("1", Self.paced + ["--json"])
+        let job = try #require(try await harness.job())
+        _ = try await harness.store.cancel(job.id, by: "test")
+        #expect(await running.wait() == 1, "\(running.standardError)")
+        let ended = try #require(try await harness.job())
+        let cancelled = try events(running.standardOutput)
+        let offsets = cancelled.filter { $0["event"] as? String == "batch" }.compactMap { $0["done"] as? Int }
+        #expect(!offsets.isEmpty && offsets == Array(Set(offsets)).sorted(), "\(offsets)")
+        #expect(offsets.allSatisfy { $0 % 50 == 0 }, "\(offsets)")
+        let last = try #require(cancelled.last)
+        #expect(last["event"] as? String == "cancelled", "\(last)")
+        #expect(last["job"] as? Int == Int(job.id.rawValue) && last["offset"] as? Int == Int(ended.planDone), "\(last)")
+        #expect((last["message"] as? String)?.contains("cancelled by an operator") == true, "\(last)")
+
+        let whole = try harness.start("1", ["--batch-size", "500", "--json"])
+        #expect(await whole.wait() == 0, "\(whole.standardError)")
+        let finished = try events(whole.standardOutput)
+        #expect(finished.last?["event"] as? String == "succeeded", "\(finished.last ?? [:])")
+        let batches = finished.filter { $0["event"] as? String == "batch" }.compactMap { $0["done"] as? Int }
+        #expect(batches == Array(Set(batches)).sorted() && batches.last == Self.nodes, "\(batches)")
+        await harness.cleanUp(label: label)
+    }
+
     static func harness(
         server: BoltTestServer,
         label: String,
