@@ -39,6 +39,11 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
     private var belowTargetSince: C.Instant?
     /// The p99 that last exceeded the critical level, while work is paused for it.
     private var criticalP99: Duration?
+    /// Latency slowed the job down (a smaller batch, a longer pause, a critical pause) and has not stayed below the
+    /// target for the recovery period since: until it has, a job back at full speed is still said to be recovering,
+    /// so that latency hovering at the target does not flip its state each batch. A job never slowed is at full
+    /// speed from its first batch at full size.
+    private var slowedSinceRecovery = false
 
     public init(
         configuration: ThrottleConfiguration = ThrottleConfiguration(),
@@ -135,7 +140,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
             // job running at its limit would flip between naming it and not with each batch's jitter (a journal
             // entry each time).
             reason = rate.reason
-        } else if !hasRecovered(at: now) {
+        } else if slowedSinceRecovery || p99.map({ $0 >= configuration.targetP99 }) ?? true {
             reason = latencyReason(p99)
         } else {
             reason = .unthrottled
@@ -161,9 +166,11 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         }
         if let p99, p99 > configuration.criticalP99 {
             criticalP99 = p99
+            slowedSinceRecovery = true
         } else if criticalP99 != nil, hasRecovered(at: now) {
             criticalP99 = nil
         }
+        if hasRecovered(at: now) { slowedSinceRecovery = false }
     }
 
     private func hasRecovered(at now: C.Instant) -> Bool {
@@ -227,6 +234,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         let smallest = min(configuration.minBatchSize, limit)
         let pauseStep = (configuration.maxPause - configuration.minPause) * configuration.increaseFraction
         if p99 > configuration.targetP99 {
+            slowedSinceRecovery = true
             if batchSize > smallest {
                 batchSize = max(smallest, Int(Double(batchSize) * configuration.decreaseFactor))
             } else {
