@@ -362,11 +362,21 @@ struct RunCommand: AsyncParsableCommand {
                 "job \(job.id) was taken over by another worker; this run stopped, what it committed before is kept"
             )
         case .graphBusy(let holder):
+            var left = "run the command again once it ended (job \(job.id))"
+            if found.lease != nil, job.planDone == 0, job.itemsChanged == 0 {
+                // Queued by this run and refused before its first write: left planning, it would hold this store's
+                // graph for every other migration, and no daemon takes a run's job. Ended, as the same store's
+                // refusal leaves nothing behind.
+                if (try? await jobStore.cancel(job.id, by: Self.requester))?.state == .cancelled {
+                    left =
+                        "nothing was changed, and this run's own job \(job.id) is cancelled; run the command again once that "
+                    left += "one ended"
+                }
+            }
             throw endingError(
                 "error",
                 job: job,
-                "\(migration.version) \(direction.rawValue): the graph's items are held by \(holder); "
-                    + "run the command again once it ended (job \(job.id))"
+                "\(migration.version) \(direction.rawValue): the graph's items are held by \(holder); \(left)"
             )
         }
     }
