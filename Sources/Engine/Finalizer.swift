@@ -9,14 +9,24 @@ import Migrations
 /// pre-flight refuses that migration's `down` (it would find nothing to restore).
 ///
 /// Not a job: the change only removes properties its predicate selects, so it is idempotent, and a
-/// run that was interrupted is simply run again. Each batch runs in the server's atomic unit.
+/// run that was interrupted is simply run again. Each batch runs in the server's atomic unit. It takes the graph's
+/// hold on the step's items as a job does (``GraphHold``), so it waits for no job and no job runs beside it: one that
+/// holds them refuses the finalize, which holds them from its first batch to its last. `maxItemsPerSecond` paces it.
 public struct Finalizer: Sendable {
     let connection: BoltConnection
     let capabilities: BoltCapabilities
     let migration: MigrationFile
     let options: BoltTransactionOptions
     let batchSize: Int
+    let maxItemsPerSecond: Int?
+    /// Who holds the items while it runs, as `sluice status` of a refused job names it.
+    let holder: String
+    /// The hold's holder key: its own, as a job's is its node's key.
+    let holdKey = "finalize/\(UUID().uuidString)"
     let logger: Logger
+
+    /// How long the hold lasts unless a batch renews it: a finalize killed mid-way frees the items after this.
+    static let holdDuration = Duration.seconds(60)
 
     public init(
         connection: BoltConnection,
@@ -24,6 +34,8 @@ public struct Finalizer: Sendable {
         migration: MigrationFile,
         options: BoltTransactionOptions,
         batchSize: Int,
+        maxItemsPerSecond: Int? = nil,
+        holder: String,
         logger: Logger
     ) {
         self.connection = connection
@@ -31,6 +43,8 @@ public struct Finalizer: Sendable {
         self.migration = migration
         self.options = options
         self.batchSize = max(1, batchSize)
+        self.maxItemsPerSecond = maxItemsPerSecond.map { max(1, $0) }
+        self.holder = holder
         self.logger = logger
     }
 
@@ -80,23 +94,13 @@ public struct Finalizer: Sendable {
         let parameters = try await JobRunner.bindParameters(of: migration, connection: connection, options: options)
         var changed: Int64 = 0
         for step in direction.dataSteps {
-            let statement = BatchStatement(step: step, capabilities: capabilities)
-            let ids: [Int64]
             do {
-                // Ascending: where batches address id ranges a slice is its first and last id, and the server returns
-                // ids in no particular order (FalkorDB hands deleted nodes' ids out again, so a node created later
-                // may come first with a higher id or last with a lower one, outside the range of its slice).
-                ids = try await connection.run(statement.planning, parameters: parameters, options: options).collect()
-                    .compactMap { $0[0].intValue }.sortedUnique()
+                changed += try await finalize(step, parameters: parameters)
             } catch {
-                throw .bolt(error)
+                await release(step)
+                throw error
             }
-            var offset = 0
-            while offset < ids.count {
-                let slice = ids[offset..<min(ids.count, offset + batchSize)]
-                changed += try await apply(statement, ids: slice, parameters: parameters)
-                offset += slice.count
-            }
+            await release(step)
         }
         var verdict: VerifyResult?
         if let verify = direction.verify {
@@ -119,6 +123,65 @@ public struct Finalizer: Sendable {
             throw .bolt(error)
         }
         return (changed, verdict)
+    }
+
+    /// Strips the bookkeeping of `step`'s items in batches, holding them: returns how many lost it.
+    private func finalize(_ step: DataStep, parameters: [String: BoltValue]) async throws(EngineError) -> Int64 {
+        try await hold(step)
+        let statement = BatchStatement(step: step, capabilities: capabilities)
+        var changed: Int64 = 0
+        let ids: [Int64]
+        do {
+            // Ascending: where batches address id ranges a slice is its first and last id, and the server returns
+            // ids in no particular order (FalkorDB hands deleted nodes' ids out again, so a node created later
+            // may come first with a higher id or last with a lower one, outside the range of its slice).
+            ids = try await connection.run(statement.planning, parameters: parameters, options: options).collect()
+                .compactMap { $0[0].intValue }.sortedUnique()
+        } catch {
+            throw .bolt(error)
+        }
+        var offset = 0
+        while offset < ids.count {
+            let started = ContinuousClock.now
+            let slice = ids[offset..<min(ids.count, offset + batchSize)]
+            changed += try await apply(statement, ids: slice, parameters: parameters)
+            offset += slice.count
+            if let maxItemsPerSecond {
+                let share = Duration.seconds(Double(slice.count) / Double(maxItemsPerSecond))
+                try? await Task.sleep(until: started + share)
+            }
+            try await hold(step)
+        }
+        return changed
+    }
+
+    /// Takes the hold on `step`'s items, or renews it; refuses when a job (or another finalize) holds them.
+    private func hold(_ step: DataStep) async throws(EngineError) {
+        let records: [BoltRecord]
+        do {
+            records = try await connection.runAtomically(
+                GraphHold.acquire,
+                parameters: [
+                    "sluice_graph": .string(GraphHold.key(of: step)), "sluice_job": .string(holdKey),
+                    "sluice_holder": .string(holder), "sluice_hold": GraphHold.milliseconds(Self.holdDuration),
+                ],
+                options: options,
+                unit: capabilities.atomicUnit
+            )
+        } catch {
+            throw .bolt(error)
+        }
+        if case .busy(let other) = GraphHold.Answer(records.first) {
+            throw .migration("the items are held by \(other): finalize once it has ended")
+        }
+    }
+
+    /// Gives the hold on `step`'s items up; best effort: one not given up expires after ``holdDuration``.
+    private func release(_ step: DataStep) async {
+        let parameters: [String: BoltValue] = [
+            "sluice_graph": .string(GraphHold.key(of: step)), "sluice_job": .string(holdKey),
+        ]
+        _ = try? await connection.run(GraphHold.releaseHeld, parameters: parameters, options: options).consume()
     }
 
     private func apply(

@@ -99,6 +99,13 @@ public enum GraphHold {
         RETURN count(*) AS released
         """
 
+    /// Gives up a hold no job node fences (`sluice finalize`'s): only while `$sluice_job` still holds it.
+    public static let releaseHeld = """
+        MATCH (sluice_graph:SluiceGraph {key: $sluice_graph})
+        WHERE sluice_graph.holder = $sluice_job
+        SET sluice_graph.until = 0
+        """
+
     /// The index the lookup of a hold by `key` uses: one node per set of items ever migrated.
     public static let index = "CREATE INDEX FOR (sluice_graph:SluiceGraph) ON (sluice_graph.key)"
 

@@ -12,7 +12,9 @@ struct FinalizeCommand: AsyncParsableCommand {
         abstract: "Strip the bookkeeping an applied migration kept for its down.",
         discussion: """
             Runs the migration's finalize step in batches once its up is applied and here to stay: afterwards \
-            its down is refused, since what it needs to restore the graph is gone. Safe to run again.
+            its down is refused, since what it needs to restore the graph is gone. Safe to run again. It holds the \
+            items as a job does: refused while a job (of any job store) changes them, and no job starts on them \
+            while it runs. --max-rate paces it, as a job's cap does.
             """
     )
 
@@ -26,6 +28,14 @@ struct FinalizeCommand: AsyncParsableCommand {
 
     @Option(help: "Items per batch (default: the migration's batch_size, else [engine] batch_size, 10,000).")
     var batchSize: Int?
+
+    @Option(help: "At most this many items per second (default: as fast as the server goes).")
+    var maxRate: Int?
+
+    func validate() throws {
+        if let maxRate, maxRate < 1 { throw ValidationError("--max-rate must be at least 1 item/s") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
 
     func run() async throws {
         let configuration = try store.file.daemonConfiguration()
@@ -52,6 +62,8 @@ struct FinalizeCommand: AsyncParsableCommand {
                 migration: migration,
                 options: BoltTransactionOptions(database: resolved.database),
                 batchSize: migration.batchSize(batchSize, configured: configuration.engine.batchSize),
+                maxItemsPerSecond: maxRate,
+                holder: "finalize of \(migration.version) by \(OperatorName.current(via: "sluice finalize"))",
                 logger: logger
             )
             let outcome: (changed: Int64, verify: VerifyResult?)

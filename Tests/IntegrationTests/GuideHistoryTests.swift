@@ -1,4 +1,5 @@
 import Bolt
+import Engine
 import Foundation
 import Testing
 
@@ -157,9 +158,43 @@ extension GuideMigrationsTests {
         let applied = try await graph.snapshot()
         #expect(applied.property("p1", "_sluice_m001") != nil, "up keeps its marker for down")
 
-        let finalized = try await graph.sluice(["finalize", "001"], schema: schema)
+        // Another job holds the items (taken here as a job of another store would): the finalize is refused, naming
+        // it, and changes nothing; once the hold is given up it runs, paced (4 items, 2 a batch, 4 items/s: at
+        // least half a second after the first batch), and gives the hold up when it ends.
+        func hold(_ statement: String, _ parameters: [String: BoltValue]) async throws -> [BoltRecord] {
+            try await graph.server.withConnection { connection in
+                try await graph.server.query(connection, statement, parameters)
+            }
+        }
+        let other: [String: BoltValue] = [
+            "sluice_graph": "node:Project", "sluice_job": "another/1", "sluice_holder": "job 1 of another store",
+            "sluice_hold": 600_000,
+        ]
+        #expect(try await hold(GraphHold.acquire, other).first?["free"] == .boolean(true))
+        let held = try await graph.sluice(["finalize", "001"], schema: schema)
+        #expect(
+            held.status == 1 && held.errors.contains("the items are held by job 1 of another store"),
+            "\(held.errors)"
+        )
+        #expect(try await graph.snapshot() == applied, "a refused finalize wrote")
+        _ = try await hold(GraphHold.releaseHeld, ["sluice_graph": "node:Project", "sluice_job": "another/1"])
+
+        let finalizing = ContinuousClock.now
+        let finalized = try await graph.sluice(
+            ["finalize", "001", "--batch-size", "2", "--max-rate", "4"],
+            schema: schema
+        )
+        #expect(
+            ContinuousClock.now - finalizing >= .milliseconds(500),
+            "not paced: \(ContinuousClock.now - finalizing)"
+        )
         #expect(finalized.status == 0, "\(finalized.errors)")
         #expect(finalized.output.contains("4 items stripped of their bookkeeping"), "\(finalized.output)")
+        let released = try await hold(
+            "MATCH (g:SluiceGraph {key: 'node:Project'}) RETURN g.until AS until, g.holder AS holder",
+            [:]
+        )
+        #expect(released.allSatisfy { $0["until"] == .integer(0) }, "the finalize kept its hold: \(released)")
         let stripped = try await graph.snapshot()
         #expect(stripped == applied.withoutBookkeeping, "finalize changed more than the bookkeeping")
 
