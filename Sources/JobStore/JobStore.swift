@@ -82,6 +82,21 @@ public final class JobStore: Sendable {
         return result
     }
 
+    /// Takes job `id` for this process alone, for as long as its connection lasts (a session's advisory lock, which
+    /// Postgres gives up when the process dies, however it dies); false when another process has it. `sluice run`
+    /// takes it for its job: a second run of the same command on the same host (one worker identity, which may take
+    /// its own live lease, as after a crash) is refused instead of taking the job from the first.
+    public func lockForRun(_ id: JobID) async throws(JobStoreError) -> Bool {
+        let key = "sluice.run.\(schema.name).\(id)"
+        return try await run("lock job for a run", retry: false, transaction: false) { connection in
+            let rows = try connection.query(
+                "SELECT pg_try_advisory_lock(hashtextextended($1::text, 0)) AS locked",
+                [key]
+            )
+            return try rows.first?.decode("locked") ?? false
+        }
+    }
+
     /// The applied schema version, `nil` when the schema does not exist.
     public func schemaVersion() async throws(JobStoreError) -> Int? {
         let schema = schema

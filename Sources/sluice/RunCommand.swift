@@ -230,6 +230,7 @@ struct RunCommand: AsyncParsableCommand {
         let lease: JobLease
         if let leased = found.lease {
             lease = leased
+            _ = try await jobStore.lockForRun(leased.jobID)
         } else {
             lease = try await Self.claim(found.job.id, in: jobStore, worker: worker, leaseDuration: leaseDuration)
         }
@@ -616,7 +617,23 @@ struct RunCommand: AsyncParsableCommand {
         worker: WorkerIdentity,
         leaseDuration: Duration
     ) async throws -> JobLease {
+        // Another live process runs it, its lease live: under one worker identity the claim would take that lease as
+        // after a crash. One whose lease ran out (a stalled process) is taken over: fencing stops it.
+        if try await !store.lockForRun(job), let held = try await store.job(job)?.leaseExpiresAt, held > Date() {
+            throw CommandError(
+                "job \(job) is being run by another `sluice run` (a process alive now); nothing was changed: follow "
+                    + "it with `sluice status \(job) --watch`"
+            )
+        }
         guard let lease = try await store.claim(job, worker: worker, leaseDuration: leaseDuration) else {
+            if let found = try await store.job(job), let owner = found.leaseOwner, let until = found.leaseExpiresAt,
+                until > Date()
+            {
+                throw CommandError(
+                    "job \(job) is running by \(owner) (its lease until \(JobView.instant(until))); nothing was "
+                        + "changed: follow it with `sluice status \(job) --watch`"
+                )
+            }
             throw CommandError("job \(job) cannot be claimed now: \(notDue)")
         }
         return lease

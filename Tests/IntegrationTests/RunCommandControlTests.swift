@@ -165,6 +165,28 @@ import Testing
         await harness.cleanUp(label: label)
     }
 
+    /// A second `sluice run` of the command while the first runs (two terminals, a retried CI step) is refused, the
+    /// first going on to the end, every item once: under one worker identity its claim took the live run's lease as
+    /// after a crash, and the first run stopped saying it had been taken over.
+    @Test func aSecondRunOfALiveRunsJobIsRefused() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Twice")
+        guard let harness = try await Self.harness(server: server, label: label) else { return }
+        print("RAN aSecondRunOfALiveRunsJobIsRefused on \(server)")
+        let first = try await harness.startMidJob("1", Self.paced)
+        let second = try harness.start("1", Self.paced)
+        #expect(await second.wait() == 1)
+        #expect(
+            second.standardError.contains(
+                "is being run by another `sluice run` (a process alive now); nothing was changed"
+            ),
+            "\(second.standardError)"
+        )
+        #expect(await first.wait() == 0, "the first run: \(first.standardError)")
+        #expect(try await harness.histogram(of: "counter", label: label) == [.integer(1): Int64(Self.nodes)])
+        await harness.cleanUp(label: label)
+    }
+
     static func harness(
         server: BoltTestServer,
         label: String,
