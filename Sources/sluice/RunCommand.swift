@@ -108,7 +108,8 @@ struct RunCommand: AsyncParsableCommand {
                     sample: sample,
                     connection: connection,
                     capabilities: capabilities,
-                    database: resolved.database
+                    database: resolved.database,
+                    skip: preflight.checks
                 )
             }
             return
@@ -449,7 +450,8 @@ struct RunCommand: AsyncParsableCommand {
         sample: Int?,
         connection: BoltConnection,
         capabilities: BoltCapabilities,
-        database: String?
+        database: String?,
+        skip: Set<PreflightCheck>
     ) async throws {
         var logger = Logger(label: "sluice.run")
         logger.logLevel = .warning
@@ -458,6 +460,7 @@ struct RunCommand: AsyncParsableCommand {
             capabilities: capabilities,
             migration: migration,
             options: BoltTransactionOptions(database: database),
+            skip: skip,
             logger: logger
         )
         let report: DryRun.Report
@@ -487,6 +490,11 @@ struct RunCommand: AsyncParsableCommand {
         for refusal in report.refusals {
             output.write("\npre-flight would refuse: \(refusal)\n")
         }
+        for unchecked in report.unchecked {
+            output.write("\npre-flight not checked: \(unchecked)\n")
+        }
+        // A preview that can gate a deploy: the job would be refused.
+        if !report.refusals.isEmpty { throw ExitCode(1) }
     }
 
     private static func indent(_ text: String) -> String {

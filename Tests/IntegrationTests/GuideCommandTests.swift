@@ -104,6 +104,19 @@ extension GuideMigrationsTests {
         func run(_ arguments: [String]) async throws -> CypherCommandTests.Run {
             try await graph.sluice(arguments, schema: schema, migrations: folder.url.path)
         }
+        // The dry run says what pre-flight would refuse and exits 1, so that it can gate a deploy; it skips what the
+        // run would skip.
+        let preview = try await run(["run", "1", "--dry-run"])
+        #expect(
+            preview.status == 1 && preview.output.contains("pre-flight would refuse: max_items:"),
+            "\(preview.output)"
+        )
+        let previewSkipping = try await run(["run", "1", "--dry-run", "--skip-preflight", "max_items"])
+        #expect(
+            previewSkipping.status == 0 && !previewSkipping.output.contains("would refuse"),
+            "\(previewSkipping.output)"
+        )
+
         let tooMany = try await run(["run", "1"])
         #expect(tooMany.status == 1)
         #expect(
@@ -118,6 +131,28 @@ extension GuideMigrationsTests {
         #expect(unindexed.errors.contains("indexes: index :Project(sluiceMissing)"), "\(unindexed.errors)")
         #expect(unindexed.errors.contains("--skip-preflight indexes"), "\(unindexed.errors)")
         await #expect(try graph.snapshot() == original, "a refused job wrote")
+
+        // An index the direction's own schema step creates before its data step is not refused by the dry run, which
+        // runs no schema step: it says the check is left to the run.
+        let created =
+            Self.touchProjects(extra: "// sluice:uses_index :Project(sluiceMissing)").replacingOccurrences(
+                of: "// sluice:up data",
+                with:
+                    "// sluice:up schema\nCREATE INDEX sluice_missing IF NOT EXISTS FOR (p:Project) ON (p.sluiceMissing)\n\n"
+                    + "// sluice:up data"
+            ) + "\n// sluice:down schema\nDROP INDEX sluice_missing IF EXISTS\n"
+        let withSchema = try Folder(["003_indexed_by_its_schema_step.cypher": created])
+        defer { withSchema.remove() }
+        let schemaFirst = try await graph.sluice(
+            ["run", "3", "--dry-run"],
+            schema: schema,
+            migrations: withSchema.url.path
+        )
+        #expect(
+            schemaFirst.status == 0
+                && schemaFirst.output.contains("pre-flight not checked: indexes: checked after the schema steps"),
+            "\(schemaFirst.output)\(schemaFirst.errors)"
+        )
 
         // Skipping one named check skips only that one.
         let skipped = try await run(["run", "1", "--skip-preflight", "indexes"])

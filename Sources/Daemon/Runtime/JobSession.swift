@@ -313,6 +313,9 @@ struct JobSession {
                 metadata: [SluiceLogKey.itemsTotal: "\(step.planned.map { "\($0)" } ?? "")"]
             )
         }
+        for unchecked in report.unchecked {
+            logger.notice("dry run: pre-flight not checked: \(unchecked)")
+        }
         guard report.refusals.isEmpty else {
             return await fail(
                 "dry run: pre-flight would refuse the job: \(report.refusals.joined(separator: "; "))",
