@@ -5,7 +5,7 @@ import Testing
 /// variant runs and says how many items it changed, and the Markdown table, the JSON and the plots are written.
 /// Timing targets are the benchmark's to check, not this test's.
 ///
-/// FalkorDB is a private one (``PrivateGraphServer``): every variant deletes all Project and SluiceJob nodes of its
+/// FalkorDB is a private one (``PrivateGraphServer``): every variant deletes all Project, SluiceJob and Migration nodes of its
 /// graph, which the suites running meanwhile use on the shared server. ArcadeDB is the shared one: there the bench
 /// loads into a database of its own (`sluice_bench`), backs it up and restores it before each variant, and drops it
 /// at the end, never touching the tests' database. The bench's Postgres schemas are its own (`bench_<random>`,

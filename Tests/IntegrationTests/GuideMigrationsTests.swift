@@ -134,8 +134,16 @@ import Testing
             }
         }
 
-        // Up again, as a job store that never saw the first run would: nothing left to change.
-        let again = try await graph.sluice(["run", version], schema: Self.schema())
+        // Up again, as a job store that never saw the first run would: pre-flight refuses it, since the graph's
+        // history records it applied with this file; run all the same, it finds nothing left to change.
+        let otherStore = Self.schema()
+        let refused = try await graph.sluice(["run", version], schema: otherStore)
+        #expect(
+            refused.status == 1
+                && refused.errors.contains("pre-flight: history: the graph's (:Migration) node records"),
+            "up again in another job store: \(refused.errors)"
+        )
+        let again = try await graph.sluice(["run", version, "--skip-preflight", "history"], schema: otherStore)
         #expect(again.status == 0, "up again: \(again.errors)")
         #expect(again.output.contains("succeeded, 0 items planned, 0 changed"), "\(again.output)")
         await #expect(try graph.snapshot() == applied, "up twice changed the graph the second time")

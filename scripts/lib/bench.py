@@ -72,7 +72,9 @@ class Graph:
 
 
 def load(graph, nodes, redis_port=None):
-    """Deletes every Project and SluiceJob node, then creates `nodes` Projects whose names need
+    """Deletes every Project and SluiceJob node, and the graph's migration history (Migration, Metadata: each variant
+    is a job store of its own, which pre-flight's history check would refuse where another applied 007), then creates
+    `nodes` Projects whose names need
     normalizing ('  Project 17 ALPHA  '). With FalkorDB's Redis port it deletes the whole graph instead
     (GRAPH.DELETE), so that every load gets the same ids, from 0: FalkorDB hands a deleted node's id
     to the next node created, and 250,000 nodes loaded after 4,000,000 were deleted had ids spread over
@@ -82,7 +84,7 @@ def load(graph, nodes, redis_port=None):
         answer = resp(redis_port, "GRAPH.DELETE", "falkordb")
         if answer.startswith("-") and "empty key" not in answer and "Invalid graph" not in answer:
             raise SystemExit(f"bench: GRAPH.DELETE falkordb: {answer.strip()}")
-    for label in ("Project", "SluiceJob"):
+    for label in ("Project", "SluiceJob", "Migration", "Metadata"):
         while (graph.value(f"MATCH (n:{label}) WITH n LIMIT 100000 DETACH DELETE n RETURN count(*)") or 0) > 0:
             pass
     for low in range(1, nodes + 1, 100_000):
