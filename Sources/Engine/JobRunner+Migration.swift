@@ -146,6 +146,11 @@ extension JobRunner {
                 reason += "; \(passedOver) \(passedOver == 1 ? "item" : "items") within what the batches covered "
                 reason += "still match the data step's predicate and were not changed again: the change leaves the "
                 reason += "predicate true, the item is quarantined (sluice status), or it came to match after its batch"
+            } else if let quarantined = try? await store.job(lease.jobID)?.itemsQuarantined, quarantined > 0 {
+                // The items set aside are what such a query usually counts: say so, and where they are listed.
+                reason += "; \(quarantined) \(quarantined == 1 ? "item was" : "items were") quarantined, not changed "
+                reason += "(`sluice status \(lease.jobID)` lists them with their errors): fix them and run the "
+                reason += "migration again, which plans only what still matches"
             }
             let job = try await finish(lease, outcome: .failed(reason), items: items, status: .failed, options: options)
             return .failed(job, reason: reason)

@@ -33,6 +33,36 @@ import Testing
         """
     }
 
+    /// A verify query that counts the quarantined items fails the job, and the error says that they are why, where they
+    /// are listed, and what to do: before, it gave the query's answer alone (`ok=FALSE`).
+    @Test func aVerifyFailedByQuarantinedItemsSaysSo() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        let label = BoltTestServer.uniqueLabel("Strict")
+        let strict = Self.migration(label: label).replacingOccurrences(
+            of: "count(n) <= 1 AS ok",
+            with: "count(n) = 0 AS ok"
+        )
+        guard let harness = try await SluiceRunHarness.make(server: server, migration: strict) else { return }
+        print("RAN aVerifyFailedByQuarantinedItemsSaysSo on \(server)")
+        try await server.withConnection { connection in
+            _ = try await server.query(
+                connection,
+                "UNWIND range(1, 200) AS i "
+                    + "CREATE (:\(label) {i: i, raw: CASE WHEN i IN [7, 150] THEN '5/1/24' ELSE '2024-05-01' END})"
+            )
+        }
+        let run = try harness.start("1", ["--batch-size", "50"])
+        #expect(await run.wait() == 1)
+        let job = try #require(try await harness.job())
+        let error = run.standardError.split(separator: "\n").filter { $0.hasPrefix("sluice: error:") }
+        #expect(
+            error.count == 1 && error[0].contains("did not pass: ok=FALSE; 2 items were quarantined, not changed")
+                && error[0].contains("`sluice status \(job.id)` lists them"),
+            "\(run.standardError)"
+        )
+        await harness.cleanUp(label: label)
+    }
+
     @Test(arguments: BoltTestServer.names)
     func aPlantedBadItemEndsQuarantinedAndTheRestIsDone(server: String) async throws {
         guard let server = try BoltTestServer.named(server) else { return }
