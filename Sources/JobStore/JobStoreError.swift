@@ -30,13 +30,18 @@ public enum JobStoreError: Error, Sendable, Equatable {
 }
 
 extension JobStoreError: CustomStringConvertible {
+    /// The command that creates or upgrades `schema`: `--schema` named unless it is the default one.
+    public static func migrateCommand(_ schema: String) -> String {
+        "sluice db migrate" + (schema == JobStoreConfiguration().schema ? "" : " --schema \(schema)")
+    }
+
     /// One line, no password.
     public var description: String {
         switch self {
         case .postgres(let error):
             return error.description
         case .schemaMissing(let schema):
-            return "the job store schema \"\(schema)\" does not exist: run `sluice db migrate`"
+            return "the job store schema \"\(schema)\" does not exist: run `\(Self.migrateCommand(schema))`"
         case .schemaTooNew(let schema, let found, let supported):
             return
                 "the job store schema \"\(schema)\" is at version \(found), newer than this sluice supports (\(supported)): upgrade sluice"
@@ -51,7 +56,8 @@ extension JobStoreError: CustomStringConvertible {
         case .checkpointConflict(let job, let expected, let actual):
             return "checkpoint for job \(job) starts at offset \(expected) but the job is at \(actual)"
         case .invalidTransition(let job, let state, let action):
-            return "cannot \(action) job \(job): it is \(state.rawValue)"
+            let now = state.isFinished ? "it has already ended (\(state.rawValue))" : "it is \(state.rawValue) now"
+            return "cannot \(action) job \(job): \(now)"
         case .invalidArgument(let reason):
             return "invalid argument: \(reason)"
         case .targetBusy(let target):

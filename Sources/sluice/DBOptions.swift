@@ -68,7 +68,8 @@ struct DBOptions: ParsableArguments {
             if version < latest {
                 throw CommandError(
                     "the job store schema \"\(store.schema.name)\" is at version \(version), this sluice needs "
-                        + "\(latest): run `sluice db migrate` (the daemon does it when it starts)"
+                        + "\(latest): run `\(JobStoreError.migrateCommand(store.schema.name))` (the daemon does it when it "
+                        + "starts)"
                 )
             }
             if version > latest {

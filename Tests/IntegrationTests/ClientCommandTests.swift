@@ -561,9 +561,9 @@ extension JobStoreIntegrationTests {
             (["status", "999999"], "no job 999999"),
             (["pause", "999999"], "no job 999999"),
             (["cancel", "0"], "invalid JOB '0'"),
-            (["resume", "1"], "cannot resume job 1: it is succeeded"),
-            (["pause", "1"], "cannot pause job 1: it is succeeded"),
-            (["throttle", "1", "--max-rate", "10"], "cannot throttle job 1: it is succeeded"),
+            (["resume", "1"], "cannot resume job 1: it has already ended (succeeded)"),
+            (["pause", "1"], "cannot pause job 1: it has already ended (succeeded)"),
+            (["throttle", "1", "--max-rate", "10"], "cannot throttle job 1: it has already ended (succeeded)"),
             (["throttle", "1", "--max-rate", "0"], "--max-rate must be at least 1"),
             (["throttle", "1"], "--max-rate N (items per second) or --clear"),
             (["enqueue", "42"], "no migration 042 in \(fixture.folder.path)"),
@@ -602,7 +602,8 @@ extension JobStoreIntegrationTests {
         #expect(
             run.isOneLineError(
                 containing:
-                    "is at version 1, this sluice needs \(JobStoreSchema.latestVersion): run `sluice db migrate`"
+                    "is at version 1, this sluice needs \(JobStoreSchema.latestVersion): run "
+                    + "`sluice db migrate --schema \(fixture.schema)`"
             )
         )
     }

@@ -35,7 +35,10 @@ extension GuideMigrationsTests {
         }
         // A listing runs no DDL: a job store not created yet is named with the command that creates it.
         let uncreated = try await run(["list"])
-        #expect(uncreated.status == 1 && uncreated.errors.contains("run `sluice db migrate`"), "\(uncreated.errors)")
+        #expect(
+            uncreated.status == 1 && uncreated.errors.contains("run `sluice db migrate --schema \(schema)`"),
+            "\(uncreated.errors)"
+        )
 
         let all = try await run(["run", "--all"])
         #expect(all.status == 1)
