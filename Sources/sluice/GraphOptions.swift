@@ -102,7 +102,19 @@ struct GraphOptions: ParsableArguments {
         _ body: (BoltConnection, Resolved) async throws -> Result
     ) async throws -> Result {
         let resolved = try resolve(configuration: configuration)
-        let connection = try await resolved.connect(answerTimeout: answerTimeout)
+        let connection: BoltConnection
+        do {
+            connection = try await resolved.connect(answerTimeout: answerTimeout)
+        } catch .authenticationFailed(let refusal) {
+            // Which login, and where each half of it comes from: the server's own message names neither.
+            let login =
+                if case .basic(let user, _) = resolved.auth { "user \"\(user)\"" } else { "no login (auth none)" }
+            throw CommandError(
+                "\(resolved.url) refused \(login): \(refusal.message) (\(refusal.code)); the user comes from --user, "
+                    + "[graph] user or SLUICE_BOLT_USER, the password from --password-file, [graph] password_file, the "
+                    + "credential bolt-password or SLUICE_BOLT_PASSWORD, first found"
+            )
+        }
         do {
             try await resolved.checkDatabaseSelectable(on: connection)
             let result = try await body(connection, resolved)

@@ -61,7 +61,9 @@ import Testing
                 environment: Self.environment(for: server, password: "not-the-password")
             )
             #expect(wrong.status != 0)
-            #expect(wrong.errors.hasPrefix("sluice: error: authentication failed"))
+            // Which login was refused, and where its user and password come from.
+            #expect(wrong.errors.hasPrefix("sluice: error: \(server.url) refused user \""), "\(wrong.errors)")
+            #expect(wrong.errors.contains("the password from --password-file"), "\(wrong.errors)")
             #expect(wrong.errors.filter { $0 == "\n" }.count == 1)
             #expect(!wrong.errors.contains("not-the-password"))
         }
