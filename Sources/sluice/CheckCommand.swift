@@ -21,7 +21,7 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let folder = migrations.folderToRead(configured: try file.daemonConfiguration().migrationsFolder)
+        let folder = try migrations.existingFolderToRead(configured: try file.daemonConfiguration().migrationsFolder)
         let result: Result<MigrationCatalog, InvalidMigrations>
         do {
             result = .success(try MigrationCatalog.load(folder: folder))

@@ -33,6 +33,24 @@ struct MigrationsOptions: ParsableArguments {
         MigrationsFolder.toRead(explicit: explicitFolder(environment) ?? configured)
     }
 
+    /// ``folderToRead(configured:environment:)`` when it exists; else one line saying where it looked and how to name
+    /// or make one (not a file problem followed by a summary of one problem).
+    func existingFolderToRead(configured: String? = nil) throws -> String {
+        let folder = folderToRead(configured: configured)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            let named = explicitFolder(ProcessInfo.processInfo.environment) ?? configured
+            throw CommandError(
+                named == nil
+                    ? "no migrations folder: neither ./migrations nor \(Self.installedFolder) exists; name one with "
+                        + "--migrations or SLUICE_MIGRATIONS, or create ./migrations with `sluice new NAME`"
+                    : "no migrations folder \(folder) (named by --migrations, SLUICE_MIGRATIONS or [migrations] "
+                        + "folder): no such folder"
+            )
+        }
+        return folder
+    }
+
     /// The folder `sluice new` writes to: the one named (flag, variable, `configured`), else `./migrations`, never
     /// the installed one by default, which belongs to the package.
     func folderToWrite(
@@ -45,7 +63,7 @@ struct MigrationsOptions: ParsableArguments {
     /// The folder's migrations; when any file is invalid, prints every problem (`file:line: reason`) and
     /// fails.
     func loadCatalog(configured: String? = nil) throws -> MigrationCatalog {
-        let folder = folderToRead(configured: configured)
+        let folder = try existingFolderToRead(configured: configured)
         do {
             return try MigrationCatalog.load(folder: folder)
         } catch {

@@ -40,7 +40,7 @@ import Testing
             (
                 ["check", "--migrations", "/nonexistent-migrations"],
                 ["SLUICE_BOLT_PASSWORD_FILE": "/nonexistent/bolt-password"],
-                "1 problem in 1 file of /nonexistent-migrations"
+                "no migrations folder /nonexistent-migrations (named by --migrations"
             ),
             (["cypher", "RETURN 1"], ["SLUICE_BOLT_DIALECT": "oracle"], "environment SLUICE_BOLT_DIALECT"),
         ]
@@ -203,6 +203,18 @@ import Testing
         )
         let named = unit.output.split(separator: "\n").first { $0.contains("worker = ") }.map(String.init) ?? ""
         #expect(named.hasPrefix("worker = \"") && named.contains("/sluice.service\""), "\(named)")
+    }
+
+    /// A migrations folder that does not exist: one line naming it and where it was named (it was a file problem,
+    /// "cannot read: no such folder", then a summary of "1 problem in 1 file").
+    @Test func aMissingMigrationsFolderIsOneLineNamingIt() async throws {
+        for command in [["check"], ["list"], ["run", "1"]] {
+            let run = try await Self.sluice(command + ["--migrations", "/nonexistent/sluice-migrations"])
+            #expect(
+                Self.isOneLineError(run, containing: "no migrations folder /nonexistent/sluice-migrations (named by"),
+                "\(command): \(run.output)\(run.errors)"
+            )
+        }
     }
 
     /// An answer timeout that is not below the lease is said (a daemon waiting that long on Postgres loses its lease
