@@ -5,19 +5,19 @@ import Foundation
 import JobStore
 
 /// Which graph, for commands that name it without connecting to it (`sluice enqueue`): `--url` and `--database`,
-/// then the daemon's configuration file when there is one (a daemon takes jobs for its configured URL only), then
-/// `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, then the defaults, as ``GraphOptions`` has them, without login
+/// then `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, which override the daemon's configuration file as they do for the
+/// daemon (a daemon takes jobs for its configured URL only), then that file, then the defaults, as ``GraphOptions`` has them, without login
 /// flags: the one question such a command may ask the graph uses the configuration's login (``settings(configuration:environment:)``).
 struct GraphTargetOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Bolt URL of the graph server (default: the configuration's [graph] url, else env SLUICE_BOLT_URL, "
+            "Bolt URL of the graph server (default: env SLUICE_BOLT_URL, else the configuration's [graph] url, "
                 + "else bolt://localhost:7687)."
         )
     )
     var url: String?
 
-    @Option(help: "Database to use (default: the configuration's, else env SLUICE_BOLT_DATABASE, else the server's).")
+    @Option(help: "Database to use (default: env SLUICE_BOLT_DATABASE, else the configuration's, else the server's).")
     var database: String?
 
     /// The graph as the job store keys it: the URL as `sluice run` and the daemon connect to it, the database (`""`
