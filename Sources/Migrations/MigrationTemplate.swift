@@ -3,6 +3,9 @@
 /// It parses as it is (so `sluice check` passes at once and shows the format working) but touches no
 /// data: its example matches the label `ChangeMe`, which no graph should have.
 public enum MigrationTemplate {
+    /// The label the template's example matches: no graph should have it, so the file changes nothing as written.
+    public static let placeholderLabel = "ChangeMe"
+
     public static func text(for fileName: MigrationFileName) -> String {
         let kept = MigrationFile.bookkeepingPrefix(for: fileName.version)
         return """

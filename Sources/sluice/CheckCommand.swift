@@ -38,6 +38,9 @@ struct CheckCommand: ParsableCommand {
                     output.write("\(path): ignored, not a .cypher file\n")
                 }
                 let range = catalog.migrations.first.map { " (\($0.version) to \(catalog.migrations.last!.version))" }
+                for warning in Self.templateLeftovers(catalog) {
+                    output.write("\(warning)\n")
+                }
                 let count = catalog.migrations.count == 1 ? "1 migration" : "\(catalog.migrations.count) migrations"
                 output.write("\(count) OK in \(folder)\(range ?? "")\n")
             case .failure(let invalid):
@@ -46,6 +49,25 @@ struct CheckCommand: ParsableCommand {
         }
         if case .failure(let invalid) = result {
             throw MigrationsOptions.failure(invalid, folder: folder)
+        }
+    }
+
+    /// What `sluice new`'s template left unchanged: valid, but a migration that says nothing of itself, or that
+    /// changes nothing (its example label). Warnings: the files are valid, and the status stays 0.
+    static func templateLeftovers(_ catalog: MigrationCatalog) -> [String] {
+        catalog.migrations.flatMap { migration -> [String] in
+            var warnings: [String] = []
+            if migration.description.hasPrefix("TODO") {
+                warnings.append("\(migration.path): warning: the description is still the template's TODO")
+            }
+            let steps = [MigrationDirection.Kind.up, .down].compactMap { migration.direction($0) }.flatMap(\.dataSteps)
+            if steps.contains(where: { $0.pattern.labelsOrTypes.contains(MigrationTemplate.placeholderLabel) }) {
+                warnings.append(
+                    "\(migration.path): warning: a data step still matches the template's label "
+                        + "\(MigrationTemplate.placeholderLabel), which no graph has: it changes nothing"
+                )
+            }
+            return warnings
         }
     }
 

@@ -217,6 +217,25 @@ import Testing
         }
     }
 
+    /// `sluice new`'s file is valid as written, so `check` passes it, but warns of what the template left: its TODO
+    /// description and its example label, which changes nothing; the repository's migrations have neither.
+    @Test func checkWarnsOfWhatTheTemplateLeftUnchanged() async throws {
+        try await Self.withFolder { folder in
+            let migrations = folder.appendingPathComponent("migrations").path
+            _ = try await Self.sluice(["new", "add_tier", "--migrations", migrations])
+            let run = try await Self.sluice(["check", "--migrations", migrations])
+            #expect(run.status == 0, "\(run.errors)")
+            let warnings = run.output.split(separator: "\n").filter { $0.contains(": warning: ") }
+            #expect(
+                warnings.count == 2 && warnings[0].hasSuffix("the description is still the template's TODO")
+                    && warnings[1].contains("the template's label ChangeMe"),
+                "\(run.output)"
+            )
+            let repository = try await Self.sluice(["check", "--migrations", "migrations"])
+            #expect(repository.status == 0 && !repository.output.contains("warning"), "\(repository.output)")
+        }
+    }
+
     /// An answer timeout that is not below the lease is said (a daemon waiting that long on Postgres loses its lease
     /// first), not refused: the daemon stays correct. `--quiet` says nothing of it: the daemon's start does.
     @Test func anAnswerTimeoutNotBelowTheLeaseIsACaution() async throws {
