@@ -15,7 +15,8 @@ struct JobArgument: ParsableArguments {
 
     static func parse(_ text: String) throws -> JobID {
         guard let id = JobID(text) else {
-            throw CommandError("invalid JOB '\(text)': expected a job id, a positive number such as 12")
+            // A usage error (exit 64), as a malformed option value is.
+            throw ValidationError("invalid JOB '\(text)': expected a job id, a positive number such as 12")
         }
         return id
     }
