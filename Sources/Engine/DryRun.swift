@@ -29,6 +29,9 @@ public struct DryRun: Sendable {
         public var refusals: [String]
         /// Pre-flight checks a dry run cannot make, and why.
         public var unchecked: [String] = []
+        /// The migration's declared parameters as the server evaluated them now: a job binds them once, when it is
+        /// planned, so a job run later gets its own values.
+        public var parameters: [String: BoltValue] = [:]
     }
 
     let connection: BoltConnection
@@ -152,7 +155,7 @@ public struct DryRun: Sendable {
                 steps.append(report)
             }
         }
-        return Report(steps: steps, refusals: refusals, unchecked: unchecked)
+        return Report(steps: steps, refusals: refusals, unchecked: unchecked, parameters: parameters)
     }
 
     /// The planning query's ids, read-only, ascending: a sample addressed as an id range is its first and last id.

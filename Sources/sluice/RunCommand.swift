@@ -471,6 +471,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         var output = StandardOutput()
         output.write("\(migration.version) \(migration.name) \(direction): dry run, nothing written\n")
+        for name in report.parameters.keys.sorted() {
+            // Evaluated now: the job binds its own when it is planned.
+            output.write(
+                "parameter $\(name) = \(report.parameters[name]!) (evaluated now; a job binds it when planned)\n"
+            )
+        }
         for step in report.steps {
             output.write("\nstep at line \(step.line) (\(step.kind))\n")
             if let planned = step.planned { output.write("items planned: \(planned)\n") }

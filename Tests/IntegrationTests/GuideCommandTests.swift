@@ -79,6 +79,9 @@ extension GuideMigrationsTests {
             await #expect(try graph.snapshot() == original, "the dry run wrote")
             let real = try await graph.sluice(["run", "007"], schema: schema)
             #expect(real.output.contains("succeeded, 3 items planned, 3 changed"), "\(real.output) \(real.errors)")
+            // A declared parameter is shown as the server evaluates it now.
+            let dated = try await graph.sluice(["run", "008", "--dry-run"], schema: schema)
+            #expect(dated.output.contains("parameter $asOf = "), "\(dated.output)\(dated.errors)")
         } else {
             let sample = try await graph.sluice(["run", "007", "--dry-run", "--sample", "2"], schema: schema)
             #expect(sample.status == 1)
