@@ -5,9 +5,10 @@ import Foundation
 import JobStore
 
 /// Which graph, for commands that name it without connecting to it (`sluice enqueue`): `--url` and `--database`,
-/// then `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, which override the daemon's configuration file as they do for the
-/// daemon (a daemon takes jobs for its configured URL only), then that file, then the defaults, as ``GraphOptions`` has them, without login
-/// flags: the one question such a command may ask the graph uses the configuration's login (``settings(configuration:environment:)``).
+/// then `SLUICE_BOLT_URL` and `SLUICE_BOLT_DATABASE`, which override the daemon's configuration file as they do for
+/// the daemon (a daemon takes jobs for its configured URL only), then that file, then the defaults, as
+/// ``GraphOptions`` has them, without login flags: the one question such a command may ask the graph uses the
+/// configuration's login (``settings(configuration:environment:)``).
 struct GraphTargetOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
