@@ -196,6 +196,17 @@ struct DaemonFixture {
         #expect(counts.first?["nodes"] == .integer(Int64(nodes)), sourceLocation: sourceLocation)
     }
 
+    /// `sluice status JOB` on this fixture's job store, as an operator runs it.
+    func status(_ job: JobID) async throws -> ProcessRun {
+        var environment = cluster.libpqEnvironment
+        environment["PATH"] = "/usr/bin:/bin"
+        return try await ProcessRun.run(
+            CypherCommandTests.executable,
+            ["status", "\(job)", "--schema", schema],
+            environment: environment
+        )
+    }
+
     /// Migration 001 enqueued and run by a daemon (worker `dies`, with `environment`) that is SIGKILLed once `done`
     /// items are done: a running job whose lease is left to run out (6 s).
     func jobWhoseDaemonDied(after done: Int64, batchSize: Int, environment: [String: String]) async throws -> Job {

@@ -31,13 +31,7 @@ struct DaemonMigrationsFolderTests {
             let meanwhile = try #require(try await fixture.store.job(job.id))
             #expect(!meanwhile.state.isFinished, "the job is \(meanwhile.state): \(meanwhile.lastError ?? "")")
             // `sluice status` sends the operator to the daemon that waits, not to look for a dead one.
-            var environment = fixture.cluster.libpqEnvironment
-            environment["PATH"] = "/usr/bin:/bin"
-            let shown = try await ProcessRun.run(
-                CypherCommandTests.executable,
-                ["status", "\(job.id)", "--schema", fixture.schema],
-                environment: environment
-            )
+            let shown = try await fixture.status(job.id)
             #expect(
                 shown.output.contains("no worker holds it now: daemon folder-gone serves its graph"),
                 "\(shown.output)\(shown.errors)"

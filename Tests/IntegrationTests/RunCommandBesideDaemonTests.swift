@@ -121,11 +121,7 @@ import Testing
             let left = try #require(try await fixture.store.job(job.id))
             #expect(left.state == .running && left.leaseExpiresAt == nil, "\(left.state) \(left.leaseOwner ?? "-")")
             #expect(left.planDone < 3_000, "the job went on after the run stopped: \(left.planDone)")
-            let status = try await ProcessRun.run(
-                CypherCommandTests.executable,
-                ["status", "\(job.id)", "--config", configuration.path],
-                environment: environment
-            )
+            let status = try await fixture.status(job.id)
             #expect(
                 status.output.contains("`sluice run 001` started it, and goes on with it when run again"),
                 "\(status.output)"
