@@ -87,7 +87,7 @@ public final class JobStore: Sendable {
     /// takes it for its job: a second run of the same command on the same host (one worker identity, which may take
     /// its own live lease, as after a crash) is refused instead of taking the job from the first.
     public func lockForRun(_ id: JobID) async throws(JobStoreError) -> Bool {
-        let key = "sluice.run.\(schema.name).\(id)"
+        let key = runLockKey(id)
         return try await run("lock job for a run", retry: false, transaction: false) { connection in
             let rows = try connection.query(
                 "SELECT pg_try_advisory_lock(hashtextextended($1::text, 0)) AS locked",
@@ -96,6 +96,27 @@ public final class JobStore: Sendable {
             return try rows.first?.decode("locked") ?? false
         }
     }
+
+    /// Whether a live process holds job `id` as `sluice run` does (``lockForRun(_:)``): a run killed since its last
+    /// checkpoint holds none, whatever its lease says until it runs out.
+    public func isHeldByALiveRun(_ id: JobID) async throws(JobStoreError) -> Bool {
+        let key = runLockKey(id)
+        return try await run("look for a run's lock", retry: true, transaction: false) { connection in
+            // A bigint advisory lock is listed as its high half (classid) and low half (objid), objsubid 1.
+            let rows = try connection.query(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                      AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1::text, 0)) AS held
+                """,
+                [key]
+            )
+            return try rows.first?.decode("held") ?? false
+        }
+    }
+
+    private func runLockKey(_ id: JobID) -> String { "sluice.run.\(schema.name).\(id)" }
 
     /// The applied schema version, `nil` when the schema does not exist.
     public func schemaVersion() async throws(JobStoreError) -> Int? {

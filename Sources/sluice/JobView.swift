@@ -13,11 +13,22 @@ struct JobView {
     /// The daemons alive now, when known: a queued job no live daemon serves says so.
     var daemons: [WorkerPresence]?
 
-    init(_ job: Job, now: Date = Date(), behind: Job? = nil, daemons: [WorkerPresence]? = nil) {
+    /// For a job `sluice run` holds: whether its process is alive now (``JobStore/isHeldByALiveRun(_:)``); nil when
+    /// not known.
+    var runIsAlive: Bool?
+
+    init(
+        _ job: Job,
+        now: Date = Date(),
+        behind: Job? = nil,
+        daemons: [WorkerPresence]? = nil,
+        runIsAlive: Bool? = nil
+    ) {
         self.job = job
         self.now = now
         self.behind = behind
         self.daemons = daemons
+        self.runIsAlive = runIsAlive
     }
 
     /// Why a job queued for graph server `url` is taken by none of `daemons` (the live ones), or nil when one serves
@@ -143,7 +154,11 @@ struct JobView {
             if let daemons, let unserved = Self.unserved(job.target.url, by: daemons) { waits.append(unserved) }
             if !waits.isEmpty { text += " (\(waits.joined(separator: ", ")))" }
         case .planning, .running:
-            if hasLiveWorker, let owner = job.leaseOwner {
+            if hasLiveWorker, let owner = job.leaseOwner, runIsAlive == false, let until = job.leaseExpiresAt {
+                // Killed since its last checkpoint: its lease outlives it.
+                text += " by \(owner), whose process is gone (its lease runs out \(Self.instant(until))): "
+                text += "`\(Self.runCommand(job))` goes on with it when run again"
+            } else if hasLiveWorker, let owner = job.leaseOwner {
                 text += " by \(owner)"
             } else if job.isForeground {
                 text +=

@@ -91,11 +91,14 @@ struct StatusCommand: AsyncParsableCommand {
             }
             for (index, job) in jobs.enumerated() {
                 if index > 0 { output.write("\n") }
+                let runIsAlive =
+                    job.isForeground && !job.state.isFinished ? try await store.isHeldByALiveRun(job.id) : nil
                 let view = JobView(
                     job,
                     now: now,
                     behind: JobView.ahead(of: job, among: unfinished),
-                    daemons: daemons
+                    daemons: daemons,
+                    runIsAlive: runIsAlive
                 )
                 output.write(Self.text(view, quarantine: quarantines[job.id] ?? []))
             }

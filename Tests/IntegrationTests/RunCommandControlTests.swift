@@ -165,9 +165,10 @@ import Testing
         await harness.cleanUp(label: label)
     }
 
-    /// A second `sluice run` of the command while the first runs (two terminals, a retried CI step) is refused, the
-    /// first going on to the end, every item once: under one worker identity its claim took the live run's lease as
-    /// after a crash, and the first run stopped saying it had been taken over.
+    /// A second `sluice run` of the command while the first runs (two terminals, a retried CI step) is refused: under
+    /// one worker identity its claim took the live run's lease as after a crash, and the first run stopped saying it
+    /// had been taken over. `status` tells the live run from one killed (kill -9) since its last checkpoint, and a run
+    /// after the kill finishes the job, every item once.
     @Test func aSecondRunOfALiveRunsJobIsRefused() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         let label = BoltTestServer.uniqueLabel("Twice")
@@ -182,7 +183,23 @@ import Testing
             ),
             "\(second.standardError)"
         )
-        #expect(await first.wait() == 0, "the first run: \(first.standardError)")
+        // `status` tells the live run from one killed since its last checkpoint, whose lease outlives it.
+        let job = try #require(try await harness.job())
+        func status() async throws -> String {
+            try await ProcessRun.run(
+                CypherCommandTests.executable,
+                ["status", "\(job.id)", "--schema", harness.schema],
+                environment: harness.environment
+            ).output
+        }
+        let live = try await status()
+        #expect(live.contains("state:      running by ") && !live.contains("process is gone"), "\(live)")
+        first.kill(SIGKILL)
+        _ = await first.wait()
+        let gone = try await status()
+        #expect(gone.contains("whose process is gone") && gone.contains("`sluice run 001` goes on with it"), "\(gone)")
+        let again = try harness.start("1", Self.paced)
+        #expect(await again.wait() == 0, "run again after the kill: \(again.standardError)")
         #expect(try await harness.histogram(of: "counter", label: label) == [.integer(1): Int64(Self.nodes)])
         await harness.cleanUp(label: label)
     }
