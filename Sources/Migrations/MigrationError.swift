@@ -104,6 +104,10 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
                 return "'sluice:requires' names '\(name)', a feature pre-flight cannot probe: expected one of "
                     + "\(known) (case matters)"
             case .invalidParameter(let text):
+                if text.hasPrefix("$") {
+                    // The name as the queries use it: the declaration names it without the `$`.
+                    return "'sluice:param \(text)': write the name without its $ (`param asOf = date()`, used as $asOf)"
+                }
                 return "'sluice:param \(text)': expected NAME = EXPRESSION, NAME a Cypher identifier"
             case .reservedParameter(let name):
                 return "parameter name '\(name)' is reserved: names starting with "
@@ -124,7 +128,7 @@ public struct MigrationError: Error, Sendable, Hashable, CustomStringConvertible
             case .directionWithoutSteps(let kind):
                 return "'\(kind)' has no schema or data step"
             case .emptySection(let section):
-                return "'sluice:\(section)' is empty"
+                return "'sluice:\(section)' is empty: no Cypher below it (// comment lines do not count)"
             case .malformedCypher(let reason):
                 return "malformed Cypher: \(reason)"
             case .multipleStatements:

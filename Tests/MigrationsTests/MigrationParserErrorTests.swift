@@ -155,9 +155,11 @@ import Testing
     }
 
     @Test func parameters() {
-        for text in ["= date()", "1x = 2", "asOf", "as of = date()", "asOf ="] {
+        for text in ["= date()", "1x = 2", "asOf", "as of = date()", "asOf =", "$asOf = date()"] {
             expectOnly(minimalMigration + "// sluice:param \(text)\n", line: 19, .invalidParameter(text))
         }
+        // The name as the queries use it, `$` and all: said so, not only what the syntax is.
+        #expect(MigrationError.Reason.invalidParameter("$asOf = date()").description.contains("without its $"))
         expectOnly(minimalMigration + "// sluice:param sluice_ids = [1]\n", line: 19, .reservedParameter("sluice_ids"))
         expectOnly(
             minimalMigration + "// sluice:param asOf = date()\n// sluice:param asOf = date() - duration('P1D')\n",
