@@ -28,12 +28,21 @@ final class FaultProxy: Sendable {
         self.relay = relay
     }
 
-    /// Starts forwarding from a random port on `host` (any loopback address) to `target`.
+    /// Starts forwarding from a random port below the ephemeral range on `host` (any loopback address) to `target`.
     static func start(to target: BoltURL, listeningOn host: String = "127.0.0.1") async throws -> FaultProxy {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let relay = try await loop.submit {
             NIOLoopBound(Relay(loop: loop, target: target, host: host), eventLoop: loop)
         }.get()
+        // Below the kernel's ephemeral ports (32768 and up): while the proxy refuses (`refuseNew`) its port is
+        // unbound, and one of those the kernel gave to an outgoing connection meanwhile, so the proxy could not listen
+        // again (a CI run: "Address already in use", the daemon refused for good). Private servers use 28000-32767.
+        for _ in 0..<100 {
+            let candidate = Int.random(in: 20_000...27_999)
+            if let port = try? await loop.flatSubmit({ relay.value.listen(port: candidate) }).get() {
+                return FaultProxy(host: host, port: port, relay: relay)
+            }
+        }
         let port = try await loop.flatSubmit { relay.value.listen(port: 0) }.get()
         return FaultProxy(host: host, port: port, relay: relay)
     }
