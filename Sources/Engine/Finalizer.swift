@@ -157,21 +157,21 @@ public struct Finalizer: Sendable {
 
     /// Takes the hold on `step`'s items, or renews it; refuses when a job (or another finalize) holds them.
     private func hold(_ step: DataStep) async throws(EngineError) {
-        let records: [BoltRecord]
+        let answer: GraphHold.Answer
         do {
-            records = try await connection.runAtomically(
-                GraphHold.acquire,
-                parameters: [
-                    "sluice_graph": .string(GraphHold.key(of: step)), "sluice_job": .string(holdKey),
-                    "sluice_holder": .string(holder), "sluice_hold": GraphHold.milliseconds(Self.holdDuration),
-                ],
+            answer = try await GraphHold.take(
+                step,
+                for: .string(holdKey),
+                named: holder,
+                lasting: Self.holdDuration,
+                on: connection,
                 options: options,
                 unit: capabilities.atomicUnit
             )
         } catch {
             throw .bolt(error)
         }
-        if case .busy(let other) = GraphHold.Answer(records.first) {
+        if case .busy(let other) = answer {
             throw .migration("the items are held by \(other): finalize once it has ended")
         }
     }

@@ -77,6 +77,30 @@ public enum GraphHold {
         RETURN free, sluice_graph.holder_name AS holder, sluice_graph.until AS until
         """
 
+    /// Runs ``acquire`` for `step`'s items on behalf of `holder` (a job node's key, or a finalize's own), described as
+    /// `name`, for `duration`; in the server's atomic unit: ArcadeDB's auto-commit statements keep a write that raced
+    /// another and failed.
+    static func take(
+        _ step: DataStep,
+        for holder: BoltValue,
+        named name: String,
+        lasting duration: Duration,
+        on connection: BoltConnection,
+        options: BoltTransactionOptions,
+        unit: BoltCapabilities.AtomicUnit
+    ) async throws(BoltError) -> Answer {
+        let records = try await connection.runAtomically(
+            acquire,
+            parameters: [
+                "sluice_graph": .string(key(of: step)), "sluice_job": holder, "sluice_holder": .string(name),
+                "sluice_hold": milliseconds(duration),
+            ],
+            options: options,
+            unit: unit
+        )
+        return Answer(records.first)
+    }
+
     /// The batch statement's part, after the job node's compare-and-set: no row unless the job holds the items, and
     /// their hold renewed.
     static let renewal = """

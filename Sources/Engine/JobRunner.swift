@@ -768,19 +768,17 @@ public struct JobRunner: Sendable {
         let holder =
             "job \(job.id) (\(job.migrationVersion) \(job.direction.rawValue)) of job store \"\(store.schema.name)\", "
             + "worker \(lease.owner)"
-        // In the server's atomic unit: ArcadeDB's auto-commit statements keep a write that raced another and failed.
-        let records = try await bolt { () async throws(BoltError) in
-            try await connection.runAtomically(
-                GraphHold.acquire,
-                parameters: [
-                    "sluice_graph": .string(GraphHold.key(of: step)), "sluice_job": GraphJobNode.key(job),
-                    "sluice_holder": .string(holder), "sluice_hold": GraphHold.milliseconds(lease.duration),
-                ],
+        return try await bolt { () async throws(BoltError) in
+            try await GraphHold.take(
+                step,
+                for: GraphJobNode.key(job),
+                named: holder,
+                lasting: lease.duration,
+                on: connection,
                 options: options,
                 unit: capabilities.atomicUnit
             )
         }
-        return GraphHold.Answer(records.first)
     }
 
     /// Gives up the hold on the items of the job's data step, if it has one, as the job ends or stops. Best effort:
