@@ -113,9 +113,8 @@ public struct DryRun: Sendable {
         }
         // The job checks `uses_index` after the schema steps before its data step, which may create the index: a dry
         // run, which runs none, would refuse what the job accepts.
-        let leadingSchema = direction.steps.prefix { if case .schema = $0 { true } else { false } }
         var unchecked: [String] = []
-        if let first = leadingSchema.first, case .schema(let schema) = first, !skip.contains(.indexes) {
+        if case .schema(let schema)? = direction.steps.first, !skip.contains(.indexes) {
             unchecked.append(
                 "indexes: checked after the schema steps from line \(schema.line) on, which a dry run does not run"
             )

@@ -65,14 +65,20 @@ public struct Job: Sendable, Equatable, Identifiable {
     /// Started by `sluice run` (inserted already leased to it, ``JobStore/enqueue(_:exclusive:leasedTo:leaseDuration:)``):
     /// the run's to go on with when run again, never a daemon's (which only ends it when it is cancelled).
     public var isForeground: Bool {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(options.text.utf8)) as? [String: Any] else {
-            return false
-        }
-        return object[Self.foregroundOption] as? Bool == true
+        (try? options.decode(ForegroundMark.self))?.foreground == true
     }
 
-    /// The key of ``options`` that marks a job as `sluice run`'s.
-    static let foregroundOption = "foreground"
+    /// The part of ``options`` that marks a job as `sluice run`'s, read as the engine reads its own options.
+    private struct ForegroundMark: Decodable {
+        var foreground: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case foreground
+        }
+    }
+
+    /// The key of ``options`` that marks a job as `sluice run`'s, for the statements that set and read it.
+    static let foregroundOption = ForegroundMark.CodingKeys.foreground.stringValue
 
     public var holdsItsGraph: Bool {
         state == .planning || state == .running || (state == .paused && startedAt != nil)

@@ -37,8 +37,7 @@ struct MigrationsOptions: ParsableArguments {
     /// or make one (not a file problem followed by a summary of one problem).
     func existingFolderToRead(configured: String? = nil) throws -> String {
         let folder = folderToRead(configured: configured)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+        guard FileManager.default.fileExists(atPath: folder) else {
             let named = explicitFolder(ProcessInfo.processInfo.environment) ?? configured
             throw CommandError(
                 named == nil
