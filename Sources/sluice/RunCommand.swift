@@ -351,8 +351,7 @@ struct RunCommand: AsyncParsableCommand {
             let message =
                 "\(migration.version) \(direction.rawValue): stopped (\(why)); run the command again to resume (job \(job.id))"
             if json {
-                let offset = try? await jobStore.job(job.id)?.planDone
-                Self.writeJSON(EndingEvent(event: "stopped", job: job.id.rawValue, offset: offset, message: message))
+                writeEnding("stopped", job: job, offset: try? await jobStore.job(job.id)?.planDone, message)
             } else {
                 output.write(message + "\n")
             }
@@ -408,12 +407,15 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The error a run ends with, `message`, its `--json` ending line written first.
     private func endingError(_ event: String, job: Job, offset: Int64? = nil, _ message: String) -> CommandError {
-        if json {
-            Self.writeJSON(
-                EndingEvent(event: event, job: job.id.rawValue, offset: offset ?? job.planDone, message: message)
-            )
-        }
+        writeEnding(event, job: job, offset: offset ?? job.planDone, message)
         return CommandError(message)
+    }
+
+    /// With `--json`, the line of a run's ending (``EndingEvent``): the errors' through ``endingError``, and a stop's,
+    /// which exits 130 or 0 and is no error.
+    private func writeEnding(_ event: String, job: Job, offset: Int64?, _ message: String) {
+        guard json else { return }
+        Self.writeJSON(EndingEvent(event: event, job: job.id.rawValue, offset: offset, message: message))
     }
 
     /// The `--json` line of a run that did not succeed: how it ended (`failed`, `cancelled`, `paused`, `stopped`,

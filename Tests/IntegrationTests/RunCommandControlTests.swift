@@ -131,7 +131,8 @@ import Testing
 
     /// `run --json`: one line per committed batch, each offset once and rising, however often the throttle decides or
     /// waits between batches (each batch came two or three times), then the ending as JSON on stdout too: here a
-    /// cancel's, with the offset it ended at; then a whole run's `succeeded`.
+    /// cancel's, with the offset it ended at; an interrupted run's `stopped`, with the offset it resumes from; then the
+    /// resumed run's `succeeded`.
     @Test func runJsonPrintsEachCommittedBatchOnceAndItsEnding() async throws {
         guard let server = try BoltTestServer.named("arcadedb") else { return }
         let label = BoltTestServer.uniqueLabel("Json")
@@ -156,8 +157,26 @@ import Testing
         #expect(last["job"] as? Int == Int(job.id.rawValue) && last["offset"] as? Int == Int(ended.planDone), "\(last)")
         #expect((last["message"] as? String)?.contains("cancelled by an operator") == true, "\(last)")
 
+        // Interrupted (Ctrl-C): exit 130 and `stopped` at the offset the job kept, which the next run resumes from.
+        let interrupted = try harness.start("1", Self.paced + ["--json"])
+        let going = try await eventually(timeout: .seconds(300)) {
+            (try await harness.store.jobs(states: [.running]).first?.planDone ?? 0) > 0
+        }
+        try #require(going, "the second run did not get going: \(interrupted.standardError)")
+        interrupted.kill(SIGINT)
+        #expect(await interrupted.wait() == 130, "\(interrupted.standardError)")
+        let resumable = try #require(try await harness.job())
+        let stopped = try #require(try events(interrupted.standardOutput).last)
+        #expect(stopped["event"] as? String == "stopped", "\(stopped)")
+        #expect(
+            stopped["job"] as? Int == Int(resumable.id.rawValue)
+                && stopped["offset"] as? Int == Int(resumable.planDone),
+            "\(stopped), the job at \(resumable.planDone)"
+        )
+
         let whole = try harness.start("1", ["--batch-size", "500", "--json"])
         #expect(await whole.wait() == 0, "\(whole.standardError)")
+        #expect(try await harness.job()?.id == resumable.id, "the interrupted job was not resumed")
         let finished = try events(whole.standardOutput)
         #expect(finished.last?["event"] as? String == "succeeded", "\(finished.last ?? [:])")
         let batches = finished.filter { $0["event"] as? String == "batch" }.compactMap { $0["done"] as? Int }
