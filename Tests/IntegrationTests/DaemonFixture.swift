@@ -157,6 +157,30 @@ struct DaemonFixture {
         return try await store.enqueue(request)
     }
 
+    /// `sluice ARGUMENTS` started as a child, once its job (this store's first) is past `items`: a run to interrupt
+    /// part-way. Killed when it does not get there within `timeout`; the caller kills it when done with it.
+    func startedRun(
+        _ arguments: [String],
+        environment: [String: String],
+        pastItems items: Int64,
+        timeout: Duration = .seconds(120)
+    ) async throws -> JobStoreTestDatabase.Child {
+        let run = try JobStoreTestDatabase.Child(
+            CypherCommandTests.executable.path,
+            arguments,
+            environment: environment
+        )
+        let going = try await eventually(timeout: timeout) {
+            (try await store.jobs().first?.planDone ?? 0) >= items
+        }
+        if !going {
+            run.kill(SIGKILL)
+            _ = await run.wait()
+        }
+        try #require(going, "sluice run did not get past \(items) items: \(run.standardError)")
+        return run
+    }
+
     /// Polls the job every 10 ms until `condition` holds; returns it and how long that took.
     func waitFor(
         _ id: JobID,

@@ -78,7 +78,7 @@ struct DaemonIntegrationTests {
             #expect(counts.count == 1 && counts.first?["count"] == 0, "\(counts.map(\.values))")
             let history = try await fixture.store.history(target: job.target)
             #expect(history.isEmpty, "\(history)")
-            let logged = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+            let logged = try await eventually(timeout: .seconds(10)) {
                 daemon.standardError.contains("\(ProgressText.count(nodes)) items would be changed")
             }
             #expect(logged, "\(daemon.standardError.suffix(3_000))")
@@ -142,7 +142,7 @@ struct DaemonIntegrationTests {
             )
             #expect(daemon.standardError.contains("job resumed by test"), "\(daemon.standardError.suffix(3_000))")
             // The job store says cancelled before the daemon has noticed and said so: wait for its line.
-            let cancelLogged = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+            let cancelLogged = try await eventually(timeout: .seconds(10)) {
                 daemon.standardError.contains("job cancelled by an operator")
             }
             #expect(cancelLogged, "\(daemon.standardError.suffix(3_000))")
@@ -236,7 +236,7 @@ struct DaemonIntegrationTests {
             }
             #expect(done.state == .succeeded, "job ended \(done.state): \(done.lastError ?? "")")
             try await fixture.expectEveryNodeChangedOnce(3_000)
-            let warned = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+            let warned = try await eventually(timeout: .seconds(10)) {
                 daemon.standardError.contains("010_oops.cypher") && daemon.standardError.contains("left alone")
             }
             #expect(warned, "\(daemon.standardError.suffix(3_000))")

@@ -31,7 +31,7 @@ struct DaemonTakeoverTests {
             #expect(ended.state == .cancelled)
             // The graph's side comes after Postgres's end, and its journal line after that: a stop before it would
             // cut the mirror short (a CI run's did).
-            let journalled = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
+            let journalled = try await eventually(timeout: .seconds(30)) {
                 heir.standardError.contains("job cancelled by an operator")
             }
             #expect(journalled, "the cancel was not journalled")
@@ -80,7 +80,7 @@ struct DaemonTakeoverTests {
                 $0.state.isFinished
             }
             #expect(ended.state == .cancelled && ended.planDone == paused.planDone, "\(ended.state) \(ended.planDone)")
-            let journalled = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
+            let journalled = try await eventually(timeout: .seconds(30)) {
                 daemon.standardError.contains("job cancelled by an operator")
             }
             #expect(journalled, "the cancel was not journalled")
@@ -132,7 +132,7 @@ struct DaemonTakeoverTests {
             #expect(await takeover.wait() == 0, "\(takeover.standardError)")
             #expect(try await fixture.store.job(job.id)?.leaseOwner == "thief")
             let log = { daemon.standardError.split(separator: "\n").filter { $0.contains("lease lost") } }
-            #expect(try await SluiceSandbox.waitUntil(timeout: .seconds(20)) { !log().isEmpty }, "no lease lost")
+            #expect(try await eventually(timeout: .seconds(20)) { !log().isEmpty }, "no lease lost")
             // Past the batch in flight and its refused checkpoint: still one line.
             try await Task.sleep(for: .seconds(5))
             #expect(log().count == 1, "\(log().count) entries for one takeover: \(log())")
@@ -164,7 +164,7 @@ struct DaemonTakeoverTests {
             let second = try fixture.start(worker: "twin", environment: capped)
             defer { second.kill(SIGKILL) }
             let shared = { first.standardError.split(separator: "\n").filter { $0.contains("another live daemon") } }
-            let said = try await SluiceSandbox.waitUntil(timeout: .seconds(20)) { !shared().isEmpty }
+            let said = try await eventually(timeout: .seconds(20)) { !shared().isEmpty }
             #expect(said, "the first did not say that another daemon uses its worker")
             // A lease (6 s) and three announcements more: still once, and no job taken back.
             try await Task.sleep(for: .seconds(6))
@@ -193,7 +193,7 @@ struct DaemonTakeoverTests {
             }
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
             try await fixture.expectEveryNodeChangedOnce(nodes)
-            let again = try await SluiceSandbox.waitUntil(timeout: .seconds(10)) {
+            let again = try await eventually(timeout: .seconds(10)) {
                 first.standardError.contains("worker twin is this daemon's again")
             }
             #expect(again, "the first did not say it takes jobs again")

@@ -35,7 +35,7 @@ import Testing
 
             // STATUS= follows the job: two different progress lines.
             var statusLines: [String] = []
-            let changed = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
+            let changed = try await eventually(timeout: .seconds(90)) {
                 let text = try await sandbox.show("StatusText")["StatusText"] ?? ""
                 if text.contains("%)"), statusLines.last != text { statusLines.append(text) }
                 return statusLines.count >= 2
@@ -52,7 +52,7 @@ import Testing
             #expect(killedPID > 0)
             try await sandbox.exec("kill", "-KILL", "\(killedPID)")
             let killedAt = Date()
-            let restarted = try await SluiceSandbox.waitUntil(timeout: .seconds(30)) {
+            let restarted = try await eventually(timeout: .seconds(30)) {
                 let unit = try await sandbox.show("NRestarts", "ActiveState", "MainPID")
                 return unit["NRestarts"] == "1" && unit["ActiveState"] == "active" && unit["MainPID"] != "\(killedPID)"
             }
@@ -207,14 +207,14 @@ import Testing
             _ = try await scenario.startDaemon()
             let hungPID = try await scenario.mainPID()
             let job = try await scenario.fixture.enqueue(7, batchSize: 300)
-            let hanging = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
+            let hanging = try await eventually(timeout: .seconds(90)) {
                 try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat").contains("TEST FAULT")
             }
             #expect(hanging, "the test fault never hung the loop")
             let hungAt = ContinuousClock.now
             try await sandbox.exec("rm", "/run/sluice-test/fault")
 
-            let restarted = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) {
+            let restarted = try await eventually(timeout: .seconds(60)) {
                 let unit = try await sandbox.show("NRestarts", "ActiveState", "MainPID")
                 return unit["NRestarts"] == "1" && unit["ActiveState"] == "active" && unit["MainPID"] != "\(hungPID)"
             }

@@ -138,7 +138,7 @@ struct GraphServerFaultTests {
         #expect(first.contains("no answer from the server for 6s"), "\(first)")
         // Held, not failed: it tries again (each attempt's greeting waits the answer timeout too) and keeps running.
         let seen = waits().count
-        let retried = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) { waits().count >= seen + 2 }
+        let retried = try await eventually(timeout: .seconds(60)) { waits().count >= seen + 2 }
         #expect(retried, "the daemon did not try again while the graph was stopped")
         #expect(daemon.process.isRunning, "the daemon exited while the graph was stopped")
         let thawed = ContinuousClock.now
@@ -199,19 +199,11 @@ struct GraphServerFaultTests {
             "run", "1", "--migrations", fixture.folder.path, "--schema", fixture.schema, "--batch-size", "200",
             "--max-rate", "2000", "--target-p99", "30000", "--critical-p99", "60000",
         ]
-        let run = try JobStoreTestDatabase.Child(
-            CypherCommandTests.executable.path,
-            arguments,
-            environment: environment
-        )
+        let run = try await fixture.startedRun(arguments, environment: environment, pastItems: 2_000)
         defer { run.kill(SIGKILL) }
-        let running = try await SluiceSandbox.waitUntil(timeout: .seconds(120)) {
-            (try await fixture.store.jobs().first?.planDone ?? 0) >= 2_000
-        }
-        try #require(running, "sluice run did not get going: \(run.standardError)")
         let frozen = ContinuousClock.now
         #expect(graph.freeze(), "cannot stop the private ArcadeDB")
-        let exited = try await SluiceSandbox.waitUntil(timeout: answerTimeout + .seconds(30)) { !run.process.isRunning }
+        let exited = try await eventually(timeout: answerTimeout + .seconds(30)) { !run.process.isRunning }
         let after = ContinuousClock.now - frozen
         #expect(exited, "sluice run still waits \(after) after the SIGSTOP")
         #expect(after < answerTimeout + .seconds(5), "sluice run ended \(after) after the SIGSTOP")

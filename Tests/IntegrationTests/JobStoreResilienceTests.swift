@@ -117,7 +117,7 @@ extension JobStoreIntegrationTests {
             #expect(queued < .seconds(1), "the operation right after waited \(queued)")
 
             cluster.thaw(frozen)
-            let answers = try await SluiceSandbox.waitUntil(timeout: .seconds(20)) {
+            let answers = try await eventually(timeout: .seconds(20)) {
                 (try? await store.job(job.id))?.id == job.id
             }
             #expect(answers, "the store did not work again once Postgres answered")

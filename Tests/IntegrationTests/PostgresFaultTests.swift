@@ -142,21 +142,13 @@ struct PostgresFaultTests {
                 "run", "1", "--migrations", fixture.folder.path, "--schema", fixture.schema, "--batch-size", "100",
                 "--max-rate", "2000", "--target-p99", "30000", "--critical-p99", "60000",
             ]
-            let first = try JobStoreTestDatabase.Child(
-                CypherCommandTests.executable.path,
-                arguments,
-                environment: environment
-            )
+            let first = try await fixture.startedRun(arguments, environment: environment, pastItems: 500)
             var readOnly = false
             do {
-                let running = try await SluiceSandbox.waitUntil(timeout: .seconds(90)) {
-                    (try await fixture.store.jobs().first?.planDone ?? 0) >= 500
-                }
-                try #require(running, "sluice run did not get going: \(first.standardError)")
                 try await cluster.superuser("ALTER SYSTEM SET default_transaction_read_only = on")
                 readOnly = true
                 try await cluster.superuser("SELECT pg_reload_conf()")
-                let exited = try await SluiceSandbox.waitUntil(timeout: .seconds(120)) { !first.process.isRunning }
+                let exited = try await eventually(timeout: .seconds(120)) { !first.process.isRunning }
                 #expect(exited, "sluice run did not stop on a read-only Postgres")
                 let job = try #require(try await fixture.store.jobs().first)
                 #expect(
@@ -249,7 +241,7 @@ struct PostgresFaultTests {
                 let appliedAt = ContinuousClock.now
                 try await apply(fixture)
                 let waits = { notify.messages.filter { $0.text.contains("STATUS=waiting for Postgres") } }
-                let refused = try await SluiceSandbox.waitUntil(timeout: .seconds(180)) {
+                let refused = try await eventually(timeout: .seconds(180)) {
                     waits().contains { signed($0.text) }
                 }
                 let first = waits().first { signed($0.text) }
@@ -260,7 +252,7 @@ struct PostgresFaultTests {
                 // Held, not failed: the daemon tries again (twice more) and the job stays running where it was.
                 let held = readable ? try await fixture.store.job(job.id) : nil
                 let seen = waits().count
-                let retried = try await SluiceSandbox.waitUntil(timeout: .seconds(60)) { waits().count >= seen + 2 }
+                let retried = try await eventually(timeout: .seconds(60)) { waits().count >= seen + 2 }
                 #expect(retried, "the daemon did not try again while \(fault)")
                 let still = readable ? try await fixture.store.job(job.id) : nil
                 if let still {

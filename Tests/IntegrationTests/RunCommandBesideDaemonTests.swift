@@ -103,16 +103,8 @@ import Testing
                 "--target-p99", "30000", "--critical-p99", "60000",
                 "--worker", "host/foreground-run",
             ]
-            let run = try JobStoreTestDatabase.Child(
-                CypherCommandTests.executable.path,
-                arguments,
-                environment: environment
-            )
+            let run = try await fixture.startedRun(arguments, environment: environment, pastItems: 500)
             defer { run.kill(SIGKILL) }
-            let going = try await SluiceSandbox.waitUntil(timeout: .seconds(120)) {
-                (try await fixture.store.jobs().first?.planDone ?? 0) >= 500
-            }
-            try #require(going, "sluice run did not get going: \(run.standardError)")
             run.kill(SIGINT)
             #expect(await run.wait() != 0)
             let job = try #require(try await fixture.store.jobs().first)

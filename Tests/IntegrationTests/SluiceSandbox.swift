@@ -121,19 +121,6 @@ final class SluiceSandbox: Sendable {
         }
     }
 
-    /// Polls `condition` every 100 ms until it holds; false when `timeout` passed first.
-    static func waitUntil(
-        timeout: Duration,
-        _ condition: () async throws -> Bool
-    ) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
-
     private func script(_ arguments: [String], input: String? = nil) async throws -> Run {
         var environment = ProcessInfo.processInfo.environment
         environment["SLUICE_SANDBOX_NAME"] = name
