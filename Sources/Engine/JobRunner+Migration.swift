@@ -172,14 +172,17 @@ extension JobRunner {
         let options = transactionOptions(job: lease.job)
         // What the job changed before it failed decides whether the migration is partially applied.
         let changed = (try? await store.job(lease.jobID))?.itemsChanged ?? lease.job.itemsChanged
-        // A job refused before its first write (pre-flight) leaves the graph's history alone.
+        // A job that changed no item (refused by pre-flight before its first write) leaves the migration where it was:
+        // no history entry, in the job store or the graph, however often it is tried. The job itself ends failed with
+        // its reason (`sluice status`), as a failed job the store ends alone does (`insertHistoryOfEndedJob`).
         let failed = try? await finish(
             lease,
             outcome: .failed(reason),
             items: changed,
             status: .failed,
             options: options,
-            mirror: changed > 0
+            mirror: changed > 0,
+            recordsHistory: changed > 0
         )
         // The node says finished only once Postgres does: a node finished beside a job still running in Postgres
         // (its finish lost) would send the job, claimed again, straight to its verify query past the rest of its
