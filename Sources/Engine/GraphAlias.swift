@@ -22,8 +22,8 @@ public enum GraphAlias {
             throw .store(.history, error)
         }
         var latest: [JobTarget: MigrationHistoryEntry] = [:]
-        for entry in history where entry.migrationVersion == version && entry.target != target && entry.changedTheGraph
-        {
+        for entry in history
+        where entry.migrationVersion == version && entry.target != target && entry.movedTheMigration {
             if latest[entry.target] == nil { latest[entry.target] = entry }
         }
         for entry in latest.values.sorted(by: { ($0.id ?? 0) > ($1.id ?? 0) })

@@ -139,7 +139,7 @@ public struct Preflight: Sendable {
         } catch {
             throw .store(.history, error)
         }
-        let latest = history.first { $0.migrationVersion == migration.version.description && $0.changedTheGraph }
+        let latest = history.first { $0.migrationVersion == migration.version.description && $0.movedTheMigration }
         guard latest?.status != .applied else { return }
         throw .preflight(
             .appliedElsewhere(

@@ -836,7 +836,7 @@ public final class JobStore: Sendable {
     }
 
     /// Records a history entry that no job of this store ran: a migration adopted by `sluice baseline`
-    /// from a graph that carries the guide's `(:Migration)` nodes.
+    /// from a graph that carries the guide's `(:Migration)` nodes, or a `sluice finalize`.
     public func recordHistory(_ entry: MigrationHistoryEntry) async throws(JobStoreError) {
         let statements = statements
         try await run("record history", retry: false) { connection in

@@ -335,6 +335,16 @@ public struct JobStoreSchema: Sendable, Equatable {
             ALTER TABLE \(s).workers ADD COLUMN process text;
             """
         },
+        Step(version: 10, description: "finalize recorded in the history") { s in
+            """
+            -- `sluice finalize` records itself as a history entry of its own (status 'finalized', direction 'up'), so
+            -- that `list` shows a finalized migration from the job store alone and `history` says who finalized it,
+            -- when, and how many items it stripped. Such an entry leaves the migration applied.
+            ALTER TABLE \(s).history DROP CONSTRAINT history_status_check;
+            ALTER TABLE \(s).history ADD CONSTRAINT history_status_check
+                CHECK (status IN ('applied', 'partial', 'failed', 'rolled_back', 'finalized'));
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

@@ -11,6 +11,8 @@ public struct MigrationHistoryEntry: Sendable, Equatable {
         case failed
         /// Its `down` ran to completion.
         case rolledBack = "rolled_back"
+        /// `sluice finalize` stripped the bookkeeping its up kept for its down: still applied, its down refused.
+        case finalized
     }
 
     public var id: Int64?
@@ -30,10 +32,11 @@ public struct MigrationHistoryEntry: Sendable, Equatable {
     /// Who enqueued the job (``appliedBy`` is the worker that ran it); `nil` for entries written without a job.
     public var requestedBy: String?
 
-    /// Whether this entry says anything about the graph: a job refused or failed before it changed an item
-    /// (pre-flight, a finalized migration's down) leaves the migration where it was.
-    public var changedTheGraph: Bool {
-        status == .applied || status == .rolledBack || items > 0
+    /// Whether this entry moved the migration on the graph (applied, partly applied or undone it): a job refused or
+    /// failed before it changed an item (pre-flight, a finalized migration's down) leaves the migration where it was,
+    /// and a finalize leaves it applied.
+    public var movedTheMigration: Bool {
+        status != .finalized && (status == .applied || status == .rolledBack || items > 0)
     }
 
     public init(

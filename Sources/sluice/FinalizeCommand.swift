@@ -14,7 +14,9 @@ struct FinalizeCommand: AsyncParsableCommand {
             Runs the migration's finalize step in batches once its up is applied and here to stay: afterwards \
             its down is refused, since what it needs to restore the graph is gone. Safe to run again. It holds the \
             items as a job does: refused while a job (of any job store) changes them, and no job starts on them \
-            while it runs. --max-rate paces it, as a job's cap does.
+            while it runs. --max-rate paces it, as a job's cap does. The finalize is marked on the graph's \
+            (:Migration) node and recorded in the job store's history (status finalized), so that `sluice list` \
+            and `sluice history` show it.
             """
     )
 
@@ -45,6 +47,7 @@ struct FinalizeCommand: AsyncParsableCommand {
         defer { Task { await jobStore.close() } }
         var logger = Logger(label: "sluice.finalize")
         logger.logLevel = .warning
+        let finalizedBy = OperatorName.current(via: "sluice finalize")
         try await graph.withConnection(configuration: configuration) { connection, resolved in
             let target = resolved.target
             let state = try await MigrationLedger.read(jobStore, catalog: catalog, target: target).state(
@@ -63,14 +66,36 @@ struct FinalizeCommand: AsyncParsableCommand {
                 options: BoltTransactionOptions(database: resolved.database),
                 batchSize: migration.batchSize(batchSize, configured: configuration.engine.batchSize),
                 maxItemsPerSecond: maxRate,
-                holder: "finalize of \(migration.version) by \(OperatorName.current(via: "sluice finalize"))",
+                holder: "finalize of \(migration.version) by \(finalizedBy)",
                 logger: logger
             )
             let outcome: (changed: Int64, verify: VerifyResult?)
+            let started = ContinuousClock.now
             do {
                 outcome = try await finalizer.run()
             } catch {
                 throw CommandError("\(migration.version) finalize: \(error)")
+            }
+            // After the graph's mark, which is what refuses the down: a finalize that could not record itself here
+            // has still finalized, and running it again (it is idempotent) records it.
+            let entry = MigrationHistoryEntry(
+                migrationVersion: migration.version.description,
+                migrationName: migration.name,
+                checksum: migration.checksum,
+                direction: .up,
+                target: target,
+                appliedBy: finalizedBy,
+                duration: ContinuousClock.now - started,
+                items: outcome.changed,
+                status: .finalized
+            )
+            do {
+                try await jobStore.recordHistory(entry)
+            } catch {
+                throw CommandError(
+                    "\(migration.version) finalize: done on the graph, but not recorded in the job store (\(error)): "
+                        + "run it again to record it"
+                )
             }
             var output = StandardOutput()
             output.write(

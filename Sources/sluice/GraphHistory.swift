@@ -13,10 +13,19 @@ struct GraphHistory {
         GraphHistory(entries: try await store.history(target: target, limit: 100_000))
     }
 
-    /// The newest entry of `version` that says something about the graph: a job refused or failed before
-    /// it changed an item (pre-flight, a finalized migration's down) leaves the migration where it was.
+    /// The newest entry of `version` that moved it (``MigrationHistoryEntry/movedTheMigration``): a job refused or
+    /// failed before it changed an item (pre-flight, a finalized migration's down) leaves the migration where it was,
+    /// and a finalize leaves it applied.
     func latest(_ version: MigrationVersion) -> MigrationHistoryEntry? {
-        entries.first { MigrationVersion($0.migrationVersion) == version && $0.changedTheGraph }
+        entries.first { MigrationVersion($0.migrationVersion) == version && $0.movedTheMigration }
+    }
+
+    /// The finalize of `version` (`sluice finalize`) since it was last applied, the newest if it ran more than once.
+    func finalize(of version: MigrationVersion) -> MigrationHistoryEntry? {
+        let newest = entries.first {
+            MigrationVersion($0.migrationVersion) == version && ($0.status == .finalized || $0.movedTheMigration)
+        }
+        return newest?.status == .finalized ? newest : nil
     }
 
     /// An up of `version` completed and was not undone since.
@@ -58,10 +67,10 @@ struct GraphHistory {
             + "its down may not undo what was applied; restore the file as it was, then undo it"
     }
 
-    /// The newest entry of each version that changed the graph: ``latest(_:)`` for every version at once.
+    /// The newest entry of each version that moved it: ``latest(_:)`` for every version at once.
     var latestByVersion: [MigrationVersion: MigrationHistoryEntry] {
         var latest: [MigrationVersion: MigrationHistoryEntry] = [:]
-        for entry in entries where entry.changedTheGraph {
+        for entry in entries where entry.movedTheMigration {
             guard let version = MigrationVersion(entry.migrationVersion), latest[version] == nil else { continue }
             latest[version] = entry
         }

@@ -10,8 +10,9 @@ struct HistoryCommand: AsyncParsableCommand {
         commandName: "history",
         abstract: "Show what ran, when, by whom, for how long, on how many items, with how many quarantined.",
         discussion: """
-            One entry per migration a job finished (applied, undone, or stopped part-way), newest first, from the \
-            job store's history: what decides whether a migration is applied. BY is who queued the job (the \
+            One entry per migration a job finished (applied, undone, or stopped part-way after changing items) and \
+            per `sluice finalize` (finalized), newest first, from the job store's history: what decides whether a \
+            migration is applied. BY is who queued the job (the \
             worker that ran it is in --json as appliedBy). Reads Postgres only.
 
             Examples:

@@ -10,8 +10,9 @@ struct ListCommand: AsyncParsableCommand {
         abstract: "List the migrations: version, state on the graph, name, steps, description.",
         discussion: """
             The state (pending, running, partially applied, applied, changed after apply, or "applied, file missing") \
-            is the job store's, for the graph that --url and --database name; --files-only reads the files \
-            alone. With --json, each migration is printed whole, data steps taken apart into the pattern, \
+            is the job store's, for the graph that --url and --database name, followed by ", finalized DATE" once \
+            `sluice finalize` stripped what its down needs; --files-only reads the files alone. With --json, each \
+            migration is printed whole (finalizedAt once finalized), data steps taken apart into the pattern, \
             predicate and change the engine batches.
             """
     )
@@ -31,6 +32,7 @@ struct ListCommand: AsyncParsableCommand {
         let configuration = try store.file.daemonConfiguration()
         let catalog = try migrations.loadCatalog(configured: configuration.migrationsFolder)
         var states: [MigrationVersion: String] = [:]
+        var finalized: [MigrationVersion: Date] = [:]
         var missing: [MigrationStatus] = []
         if !filesOnly {
             let target = try graph.jobTarget(configuration: configuration)
@@ -45,24 +47,33 @@ struct ListCommand: AsyncParsableCommand {
             }
             await jobStore.close()
             for status in ledger.statuses { states[status.version] = status.state.rawValue }
+            finalized = ledger.finalized
             missing = ledger.statuses.filter { $0.state == .missingFile }
         }
         var output = StandardOutput()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let entries = catalog.migrations.map { Entry($0, state: states[$0.version]) }
-            output.write(String(decoding: try encoder.encode(entries), as: UTF8.self) + "\n")
+            let entries = catalog.migrations.map {
+                Entry($0, state: states[$0.version], finalizedAt: finalized[$0.version])
+            }
+            output.write(try JSONOutput.text(entries))
             return
+        }
+        // `applied, finalized 2026-11-27 18:52:14 UTC`: the state, and the finalize since it was applied.
+        func state(_ version: MigrationVersion, _ state: String) -> String {
+            state + (finalized[version].map { ", finalized \(JobView.instant($0))" } ?? "")
         }
         let header = ["VERSION"] + (filesOnly ? [] : ["STATE"]) + ["NAME", "UP", "DOWN", "DESCRIPTION"]
         let rows =
             catalog.migrations.map { migration in
-                [migration.version.description] + (filesOnly ? [] : [states[migration.version] ?? "pending"])
+                [migration.version.description]
+                    + (filesOnly ? [] : [state(migration.version, states[migration.version] ?? "pending")])
                     + [migration.name, Self.steps(migration.up), Self.steps(migration.down), migration.description]
             }
             + missing.map { status in
-                [status.version.description, status.state.rawValue, status.applied?.name ?? "", "", "", ""]
+                [
+                    status.version.description, state(status.version, status.state.rawValue),
+                    status.applied?.name ?? "", "", "", "",
+                ]
             }
         output.write(TextTable.render(header: header, rows: rows))
     }
@@ -132,6 +143,8 @@ struct ListCommand: AsyncParsableCommand {
 
         var version: MigrationVersion
         var state: String?
+        /// When `sluice finalize` last ran since the migration was applied; absent when it has not, or --files-only.
+        var finalizedAt: Date?
         var name: String
         var path: String
         var checksum: String
@@ -146,9 +159,10 @@ struct ListCommand: AsyncParsableCommand {
         var down: Direction
         var finalize: Direction?
 
-        init(_ migration: MigrationFile, state: String?) {
+        init(_ migration: MigrationFile, state: String?, finalizedAt: Date?) {
             version = migration.version
             self.state = state
+            self.finalizedAt = finalizedAt
             name = migration.name
             path = migration.path
             checksum = migration.checksum

@@ -6,6 +6,8 @@ import Migrations
 /// version decides) and its unfinished jobs.
 struct MigrationLedger {
     let statuses: [MigrationStatus]
+    /// When `sluice finalize` last ran, for each version it ran on since the version was last applied.
+    let finalized: [MigrationVersion: Date]
 
     static func read(_ store: JobStore, catalog: MigrationCatalog, target: JobTarget) async throws -> MigrationLedger {
         let history = try await GraphHistory.load(store, target: target)
@@ -13,14 +15,17 @@ struct MigrationLedger {
         let running = Set(
             unfinished.filter { $0.target == target }.compactMap { MigrationVersion($0.migrationVersion) }
         )
-        return MigrationLedger(
-            statuses: MigrationStatus.classify(
-                files: catalog.migrations,
-                applied: history.applied,
-                running: running,
-                partiallyApplied: history.partiallyApplied
-            )
+        let statuses = MigrationStatus.classify(
+            files: catalog.migrations,
+            applied: history.applied,
+            running: running,
+            partiallyApplied: history.partiallyApplied
         )
+        var finalized: [MigrationVersion: Date] = [:]
+        for status in statuses {
+            finalized[status.version] = history.finalize(of: status.version)?.appliedAt
+        }
+        return MigrationLedger(statuses: statuses, finalized: finalized)
     }
 
     /// What `run --all` applies: the pending (or unfinished) migrations in version order, up to the

@@ -163,17 +163,12 @@ extension GuideMigrationsTests {
 
         // The refusals wrote nothing, so the history has no entry for them, however often they were tried; each job
         // ends failed with its reason, which `status` shows.
-        func client(_ arguments: [String]) async throws -> CypherCommandTests.Run {
-            try await CypherCommandTests.sluice(arguments + ["--schema", schema], environment: graph.environment)
-        }
-        func history() async throws -> [HistoryEntry] {
-            let listed = try await client(["history", "--json"])
-            #expect(listed.status == 0, "\(listed.errors)")
-            return try JSONDecoder().decode(History.self, from: Data(listed.output.utf8)).history
-        }
-        #expect(try await history() == [], "a refusal was recorded in the history")
+        #expect(try await Self.history(graph, schema: schema) == [], "a refusal was recorded in the history")
         let refusedJob = try #require(tooMany.errors.firstMatch(of: /\(job (\d+)\)/)?.1)
-        let status = try await client(["status", String(refusedJob), "--json"])
+        let status = try await CypherCommandTests.sluice(
+            ["status", String(refusedJob), "--json", "--schema", schema],
+            environment: graph.environment
+        )
         let refusal = try JSONDecoder().decode(RefusedJob.self, from: Data(status.output.utf8))
         #expect(refusal.state == "failed", "\(status.output)\(status.errors)")
         #expect(refusal.lastError?.contains("pre-flight: max_items:") == true, "\(status.output)")
@@ -181,7 +176,19 @@ extension GuideMigrationsTests {
         let forced = try await run(["run", "1", "--skip-preflight", "max_items"])
         #expect(forced.status == 0, "\(forced.errors)")
         #expect(forced.output.contains("5 items planned, 5 changed"), "\(forced.output)")
-        #expect(try await history() == [HistoryEntry(version: "001", status: "applied", items: 5)])
+        #expect(
+            try await Self.history(graph, schema: schema) == [HistoryEntry(version: "001", status: "applied", items: 5)]
+        )
+    }
+
+    /// `sluice history --json` of the job store in `schema`, newest first.
+    static func history(_ graph: GuideGraph, schema: String) async throws -> [HistoryEntry] {
+        let listed = try await CypherCommandTests.sluice(
+            ["history", "--json", "--schema", schema],
+            environment: graph.environment
+        )
+        #expect(listed.status == 0, "\(listed.errors)")
+        return try JSONDecoder().decode(History.self, from: Data(listed.output.utf8)).history
     }
 
     /// `sluice history --json`, as far as these tests read it.

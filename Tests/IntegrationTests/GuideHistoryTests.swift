@@ -201,6 +201,22 @@ extension GuideMigrationsTests {
         let stripped = try await graph.snapshot()
         #expect(stripped == applied.withoutBookkeeping, "finalize changed more than the bookkeeping")
 
+        // The job store records the finalize (the refused one not), so that `list`, which reads it alone, shows it.
+        #expect(
+            try await Self.history(graph, schema: schema) == [
+                HistoryEntry(version: "001", status: "finalized", items: 4),
+                HistoryEntry(version: "001", status: "applied", items: 4),
+            ]
+        )
+        let states = Self.states(try await graph.sluice(["list"], schema: schema).output)
+        #expect(states["001"]?.hasPrefix("applied, finalized 20") == true, "\(states)")
+        #expect(states["002"] == "pending", "\(states)")
+        let listed = try await graph.sluice(["list", "--json"], schema: schema)
+        let migrations = try JSONDecoder().decode([ListedMigration].self, from: Data(listed.output.utf8))
+        #expect(migrations.first { $0.version == "001" }?.state == "applied", "\(listed.output)")
+        #expect(migrations.first { $0.version == "001" }?.finalizedAt?.hasPrefix("20") == true, "\(listed.output)")
+        #expect(migrations.first { $0.version == "002" }?.finalizedAt == nil, "\(listed.output)")
+
         // Refused before a job is made: no job row is left behind (enqueue used to queue one the daemon then failed,
         // run left a failed one), and the dry run says why instead of planning nothing.
         func jobs() async throws -> [ListedJob] {
@@ -226,6 +242,13 @@ extension GuideMigrationsTests {
         #expect(preview.errors.contains("001 was finalized at"), "\(preview.errors)")
         #expect(try await jobs() == before, "a refused down left a job row")
         await #expect(try graph.snapshot() == stripped, "a refused down wrote")
+    }
+
+    /// One migration of `sluice list --json`, as far as these tests read it.
+    struct ListedMigration: Decodable {
+        var version: String
+        var state: String?
+        var finalizedAt: String?
     }
 
     /// `sluice jobs --json`, as far as these tests read it.
