@@ -14,6 +14,12 @@ public struct VerifyResult: Sendable, Hashable, CustomStringConvertible {
         self.values = values
     }
 
+    /// The first row as a map of its columns (null when the query returned no row), for `--json` output.
+    public var answer: BoltValue {
+        guard !columns.isEmpty else { return .null }
+        return .map(Dictionary(zip(columns, values)) { first, _ in first })
+    }
+
     /// `ok=false, unparsed=2`: the query's answer, as a job's error quotes it.
     public var description: String {
         guard !columns.isEmpty else { return "no row returned" }

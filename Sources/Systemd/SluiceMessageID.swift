@@ -23,7 +23,8 @@ public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvert
     case itemQuarantined = "48083e61db14454db3e36bddb3499aed"
     /// A job stopped with an error it cannot work around.
     case jobFailed = "ff1bef907d9d41a693cfaefa99a5c22c"
-    /// A job finished: every planned item was changed and verified.
+    /// A job finished and its verify query passed: every planned item was changed, no longer matching, or quarantined
+    /// (not changed); or a dry run ended.
     case jobSucceeded = "48adc9ebb18a43bba0c3f8fd8501bc8c"
     /// A job was cancelled by an operator.
     case jobCancelled = "1c9c6fadb14f4ca0805f004d2fbec074"

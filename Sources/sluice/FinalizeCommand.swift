@@ -16,7 +16,9 @@ struct FinalizeCommand: AsyncParsableCommand {
             items as a job does: refused while a job (of any job store) changes them, and no job starts on them \
             while it runs. --max-rate paces it, as a job's cap does. The finalize is marked on the graph's \
             (:Migration) node and recorded in the job store's history (status finalized), so that `sluice list` \
-            and `sluice history` show it.
+            and `sluice history` show it. --json prints one JSON object: {"version", "name", "changed", "verify"}, \
+            changed being the items stripped and verify the finalize verify query's answer by column (null without \
+            one).
             """
     )
 
@@ -33,6 +35,9 @@ struct FinalizeCommand: AsyncParsableCommand {
 
     @Option(help: "At most this many items per second (default: as fast as the server goes).")
     var maxRate: Int?
+
+    @Flag(help: "Print one JSON object: version, name, changed, verify.")
+    var json = false
 
     func validate() throws {
         if let maxRate, maxRate < 1 { throw ValidationError("--max-rate must be at least 1 item/s") }
@@ -98,6 +103,14 @@ struct FinalizeCommand: AsyncParsableCommand {
                 )
             }
             var output = StandardOutput()
+            if json {
+                let document: BoltValue = .map([
+                    "version": .string(migration.version.description), "name": .string(migration.name),
+                    "changed": .integer(outcome.changed), "verify": outcome.verify?.answer ?? .null,
+                ])
+                output.write(document.jsonText + "\n")
+                return
+            }
             output.write(
                 "\(migration.version) finalize: \(outcome.changed) items stripped of their bookkeeping"
                     + (outcome.verify.map { ", verified (\($0))" } ?? "") + "; its down is refused from now on\n"

@@ -11,9 +11,13 @@ struct ListCommand: AsyncParsableCommand {
         discussion: """
             The state (pending, running, partially applied, applied, changed after apply, or "applied, file missing") \
             is the job store's, for the graph that --url and --database name, followed by ", finalized DATE" once \
-            `sluice finalize` stripped what its down needs; --files-only reads the files alone. With --json, each \
-            migration is printed whole (finalizedAt once finalized), data steps taken apart into the pattern, \
-            predicate and change the engine batches.
+            `sluice finalize` stripped what its down needs; --files-only reads the files alone. --json prints one \
+            JSON document, {"migrations": [...]}, each migration whole (finalizedAt once finalized), data steps \
+            taken apart into the pattern, predicate and change the engine batches.
+
+            Examples:
+              sluice list
+              sluice list --json | jq '.migrations[] | {version, state}'
             """
     )
 
@@ -22,7 +26,7 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var graph: GraphTargetOptions
     @OptionGroup var store: DBOptions
 
-    @Flag(help: "Print the migrations as one JSON array.")
+    @Flag(help: "Print one JSON document: {\"migrations\": [...]}.")
     var json = false
 
     @Flag(help: "Read the files only: no state column, no job store.")
@@ -55,7 +59,7 @@ struct ListCommand: AsyncParsableCommand {
             let entries = catalog.migrations.map {
                 Entry($0, state: states[$0.version], finalizedAt: finalized[$0.version])
             }
-            output.write(try JSONOutput.text(entries))
+            output.write(try JSONOutput.text(["migrations": entries]))
             return
         }
         // `applied, finalized 2026-11-27 18:52:14 UTC`: the state, and the finalize since it was applied.

@@ -10,7 +10,12 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Run a migration's verify query against the graph now.",
         discussion: """
             Exit 0 when its ok column is true, 1 otherwise; the query's whole answer is printed either way. \
-            Writes nothing.
+            Writes nothing. --json prints one JSON object: {"version", "name", "direction", "passed", "answer"}, \
+            the answer being the first row's columns by name (null when the query returned no row).
+
+            Examples:
+              sluice verify 007
+              sluice verify 007 --down --json | jq .answer
             """
     )
 
@@ -23,6 +28,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Flag(help: "Run the down direction's verify query instead of up's.")
     var down = false
+
+    @Flag(help: "Print one JSON object: version, name, direction, passed, answer.")
+    var json = false
 
     func run() async throws {
         let configuration = try file.daemonConfiguration()
@@ -50,11 +58,18 @@ struct VerifyCommand: AsyncParsableCommand {
             } catch {
                 throw CommandError("\(migration.version) \(kind) verify: \(error)")
             }
+            var output = StandardOutput()
+            if json {
+                let document: BoltValue = .map([
+                    "version": .string(migration.version.description), "name": .string(migration.name),
+                    "direction": .string("\(kind)"), "passed": .boolean(result.passed), "answer": result.answer,
+                ])
+                output.write(document.jsonText + "\n")
+            }
             guard result.passed else {
                 throw CommandError("\(migration.version) \(kind) verify did not pass: \(result)")
             }
-            var output = StandardOutput()
-            output.write("\(migration.version) \(kind) verify passed: \(result)\n")
+            if !json { output.write("\(migration.version) \(kind) verify passed: \(result)\n") }
         }
     }
 }

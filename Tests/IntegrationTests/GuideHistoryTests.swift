@@ -46,6 +46,23 @@ extension GuideMigrationsTests {
         #expect(all.errors.contains("002 up: failed: verify (line"), "\(all.errors)")
         #expect(all.errors.contains("did not pass: ok=FALSE"), "\(all.errors)")
         #expect(!all.output.contains("003"), "--all went on after a failure")
+
+        // verify --json: one object with the query's answer by column, passed or not; exit 1 when not.
+        for (version, passed) in [("1", true), ("2", false)] {
+            let verify = try await graph.sluice(
+                ["verify", version, "--json"],
+                schema: nil,
+                migrations: folder.url.path
+            )
+            #expect(verify.status == (passed ? 0 : 1), "\(verify.errors)")
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(verify.output.utf8)) as? [String: Any],
+                "\(verify.output)"
+            )
+            #expect(document["version"] as? String == "00\(version)" && document["direction"] as? String == "up")
+            #expect(document["passed"] as? Bool == passed, "\(verify.output)")
+            #expect((document["answer"] as? [String: Any])?["ok"] as? Bool == passed, "\(verify.output)")
+        }
         try await graph.server.withConnection { connection in
             let marked = try await graph.server.query(
                 connection,
@@ -212,10 +229,17 @@ extension GuideMigrationsTests {
         #expect(states["001"]?.hasPrefix("applied, finalized 20") == true, "\(states)")
         #expect(states["002"] == "pending", "\(states)")
         let listed = try await graph.sluice(["list", "--json"], schema: schema)
-        let migrations = try JSONDecoder().decode([ListedMigration].self, from: Data(listed.output.utf8))
+        let migrations = try JSONDecoder().decode(MigrationList.self, from: Data(listed.output.utf8)).migrations
         #expect(migrations.first { $0.version == "001" }?.state == "applied", "\(listed.output)")
         #expect(migrations.first { $0.version == "001" }?.finalizedAt?.hasPrefix("20") == true, "\(listed.output)")
         #expect(migrations.first { $0.version == "002" }?.finalizedAt == nil, "\(listed.output)")
+
+        // Run again (it is idempotent), with --json: one object, nothing left to strip, no finalize verify query.
+        let again = try await graph.sluice(["finalize", "001", "--json"], schema: schema)
+        #expect(again.status == 0, "\(again.errors)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as? [String: Any])
+        #expect(document["version"] as? String == "001" && document["name"] as? String == "add_project_priority")
+        #expect(document["changed"] as? Int == 0 && document["verify"] is NSNull, "\(again.output)")
 
         // Refused before a job is made: no job row is left behind (enqueue used to queue one the daemon then failed,
         // run left a failed one), and the dry run says why instead of planning nothing.
@@ -244,7 +268,11 @@ extension GuideMigrationsTests {
         await #expect(try graph.snapshot() == stripped, "a refused down wrote")
     }
 
-    /// One migration of `sluice list --json`, as far as these tests read it.
+    /// `sluice list --json`, as far as these tests read it.
+    struct MigrationList: Decodable {
+        var migrations: [ListedMigration]
+    }
+
     struct ListedMigration: Decodable {
         var version: String
         var state: String?
