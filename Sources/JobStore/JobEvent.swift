@@ -1,9 +1,10 @@
 import Foundation
 
 /// One line of a job's event log: a change of state, lease, throttle, error, priority, batch size or operator max
-/// rate.
+/// rate, or a line of a dry run's preview.
 ///
-/// Written by a trigger on the job table, so every change is logged whichever code path made it.
+/// Written by a trigger on the job table, so every change is logged whichever code path made it; a preview by the
+/// worker that ends the dry run (``JobStore/finish(_:_:history:preview:)``).
 public struct JobEvent: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case state
@@ -14,6 +15,8 @@ public struct JobEvent: Sendable, Equatable {
         case batchSize = "batch_size"
         /// The operator's max rate set (new value) or cleared (no new value).
         case maxRate = "max_rate"
+        /// One line of what a dry run found (new value): `data step at line 4: 200 items would be changed`.
+        case preview
     }
 
     public let id: Int64

@@ -572,11 +572,13 @@ public final class JobStore: Sendable {
     }
 
     /// Ends the job held by `lease` and, in the same transaction, records its history entry: `history` if given, else
-    /// the one a cancelled or failed job that changed items needs (``JobStoreStatements/insertHistoryOfEndedJob``).
+    /// the one a cancelled or failed job that changed items needs (``JobStoreStatements/insertHistoryOfEndedJob``);
+    /// and `preview`, a dry run's findings, as the job's ``JobEvent/Kind/preview`` events, in order.
     public func finish(
         _ lease: JobLease,
         _ outcome: JobOutcome,
-        history: MigrationHistoryEntry? = nil
+        history: MigrationHistoryEntry? = nil,
+        preview: [String] = []
     )
         async throws(JobStoreError) -> Job
     {
@@ -612,6 +614,9 @@ public final class JobStore: Sendable {
                 )
             } else {
                 try connection.query(statements.insertHistoryOfEndedJob, [lease.jobID, lease.owner])
+            }
+            for line in preview {
+                try connection.query(statements.insertPreview, [lease.jobID, line, lease.owner, lease.token])
             }
             try connection.query(statements.notify, [channel, job.id.description])
             return job

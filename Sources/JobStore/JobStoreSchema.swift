@@ -345,6 +345,16 @@ public struct JobStoreSchema: Sendable, Equatable {
                 CHECK (status IN ('applied', 'partial', 'failed', 'rolled_back', 'finalized'));
             """
         },
+        Step(version: 11, description: "a dry run's preview in its job's events") { s in
+            """
+            -- What a daemon's dry run found (`sluice enqueue --dry-run`: the items each data step would change, the
+            -- pre-flight checks it could not make) is kept as the job's 'preview' events, one per line, written as the
+            -- job ends, so that `sluice status`, which reads Postgres only, shows it, not the daemon's journal alone.
+            ALTER TABLE \(s).job_events DROP CONSTRAINT job_events_kind_check;
+            ALTER TABLE \(s).job_events ADD CONSTRAINT job_events_kind_check
+                CHECK (kind IN ('state', 'lease', 'throttle', 'error', 'priority', 'batch_size', 'max_rate', 'preview'));
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

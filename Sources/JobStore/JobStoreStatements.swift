@@ -424,6 +424,14 @@ public struct JobStoreStatements: Sendable {
         """
     }
 
+    /// One line of a dry run's preview, as job `$1`'s event.
+    var insertPreview: String {
+        """
+        INSERT INTO \(s).job_events (job_id, kind, new_value, actor, lease_token)
+        VALUES ($1::bigint, 'preview', $2::text, $3::text, $4::bigint)
+        """
+    }
+
     var events: String {
         """
         SELECT id, job_id, at, kind, old_value, new_value, actor, lease_token

@@ -93,10 +93,14 @@ struct JobDocument: Encodable, Sendable {
     /// `status` only: the first quarantined items in plan order (at most ``quarantineLimit``); left out elsewhere.
     var quarantine: [QuarantineEntry]?
 
+    /// `status` only: a dry run's findings, one line each (`data step at line 4: 200 items would be changed`), as its
+    /// daemon kept them with the job; empty for another job, or a dry run not previewed yet. Left out elsewhere.
+    var preview: [String]?
+
     /// How many quarantined items `status --json` lists per job.
     static let quarantineLimit = 100
 
-    init(_ view: JobView, quarantine: [QuarantinedItem]? = nil) {
+    init(_ view: JobView, quarantine: [QuarantinedItem]? = nil, preview: [String]? = nil) {
         let job = view.job
         id = job.id.rawValue
         migration = Migration(version: job.migrationVersion, name: job.migrationName, checksum: job.migrationChecksum)
@@ -142,5 +146,6 @@ struct JobDocument: Encodable, Sendable {
         self.quarantine = quarantine?.map {
             QuarantineEntry(item: $0.item, planOffset: $0.planOffset, error: $0.error, quarantinedAt: $0.quarantinedAt)
         }
+        self.preview = preview
     }
 }

@@ -24,9 +24,12 @@ struct StatusCommand: AsyncParsableCommand {
             the job ends or Ctrl-C, and prints each change of state. Its exit status says how the job ended: 0 \
             succeeded, 1 failed or cancelled.
 
+            A dry run (`sluice enqueue --dry-run`) shows what its daemon found, as "preview:" lines: the items \
+            each data step would change, the pre-flight checks it could not make.
+
             --json prints one JSON document: the job object for `status JOB`, {"jobs": [...]} without JOB; each \
-            job carries "quarantine", its first \(JobDocument.quarantineLimit) quarantined items. The shape is in \
-            the README ("Job JSON") and stays stable.
+            job carries "quarantine", its first \(JobDocument.quarantineLimit) quarantined items, and "preview", a \
+            dry run's findings. The shape is in the README ("Job JSON") and stays stable.
 
             Examples:
               sluice status
@@ -68,10 +71,22 @@ struct StatusCommand: AsyncParsableCommand {
             for job in jobs where job.itemsQuarantined > 0 {
                 quarantines[job.id] = try await store.quarantine(of: job.id, limit: JobDocument.quarantineLimit)
             }
+            // A dry run's findings, which its daemon kept with the job as it ended.
+            var previews: [JobID: [String]] = [:]
+            for job in jobs where job.dryRun {
+                let events = try await store.events(of: job.id)
+                previews[job.id] = events.filter { $0.kind == .preview }.compactMap(\.newValue)
+            }
             let daemons = try await store.liveWorkers()
             let now = Date()
             if json {
-                let documents = jobs.map { JobDocument(JobView($0, now: now), quarantine: quarantines[$0.id] ?? []) }
+                let documents = jobs.map {
+                    JobDocument(
+                        JobView($0, now: now),
+                        quarantine: quarantines[$0.id] ?? [],
+                        preview: previews[$0.id] ?? []
+                    )
+                }
                 if id != nil {
                     try JSONOutput.write(documents[0])
                 } else {
@@ -100,7 +115,7 @@ struct StatusCommand: AsyncParsableCommand {
                     daemons: daemons,
                     runIsAlive: runIsAlive
                 )
-                output.write(Self.text(view, quarantine: quarantines[job.id] ?? []))
+                output.write(Self.text(view, quarantine: quarantines[job.id] ?? [], preview: previews[job.id] ?? []))
             }
         }
     }
@@ -121,8 +136,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// A job in lines of `label: value`, the progress line with a bar on a terminal.
-    static func text(_ view: JobView, quarantine: [QuarantinedItem]) -> String {
+    /// A job in lines of `label: value`, the progress line with a bar on a terminal; a dry run's `preview` after its
+    /// counts.
+    static func text(_ view: JobView, quarantine: [QuarantinedItem], preview: [String]) -> String {
         let job = view.job
         var lines = ["job \(job.id): \(view.title) on \(job.target)"]
         func add(_ label: String, _ value: String) {
@@ -136,6 +152,7 @@ struct StatusCommand: AsyncParsableCommand {
         items += "\(ProgressText.count(job.itemsQuarantined)) quarantined"
         if job.lateArrivals > 0 { items += ", \(ProgressText.count(job.lateArrivals)) late arrivals" }
         add("items", items)
+        for line in preview { add("preview", line) }
         for item in quarantine.prefix(3) {
             add(
                 "quarantine",

@@ -266,7 +266,8 @@ extension JobStoreIntegrationTests {
 
         run = try await fixture.sluice("status", "1", "--json")
         let status = try fixture.object(run)
-        #expect(Set(status.keys) == Self.jobKeys.union(["quarantine"]))
+        #expect(Set(status.keys) == Self.jobKeys.union(["quarantine", "preview"]))
+        #expect(status["preview"] as? [String] == [], "not a dry run: \(run.output)")
         let progress = try #require(status["progress"] as? [String: Any])
         #expect(Set(progress.keys) == Self.progressKeys)
         #expect(progress["done"] as? Int == 300 && progress["total"] as? Int == 1000)

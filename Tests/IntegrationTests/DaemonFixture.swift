@@ -220,13 +220,13 @@ struct DaemonFixture {
         #expect(counts.first?["nodes"] == .integer(Int64(nodes)), sourceLocation: sourceLocation)
     }
 
-    /// `sluice status JOB` on this fixture's job store, as an operator runs it.
-    func status(_ job: JobID) async throws -> ProcessRun {
+    /// `sluice status JOB` (with `--json` if `json`) on this fixture's job store, as an operator runs it.
+    func status(_ job: JobID, json: Bool = false) async throws -> ProcessRun {
         var environment = cluster.libpqEnvironment
         environment["PATH"] = "/usr/bin:/bin"
         return try await ProcessRun.run(
             CypherCommandTests.executable,
-            ["status", "\(job)", "--schema", schema],
+            ["status", "\(job)", "--schema", schema] + (json ? ["--json"] : []),
             environment: environment
         )
     }

@@ -61,9 +61,14 @@ struct DaemonIntegrationTests {
         guard let server = try BoltTestServer.named(server) else { return }
         print("RAN aDryRunJobIsPreviewedAndWritesNothing on \(server)")
         let nodes = 1_200
+        // Step 2 selects more items than its max_items: its dry run is refused by pre-flight.
+        let capped = DaemonFixture.countingMigration(step: 2).replacingOccurrences(
+            of: "// sluice:up data",
+            with: "// sluice:max_items 10\n\n// sluice:up data"
+        )
         try await DaemonFixture.with(
             server: server,
-            migrations: DaemonFixture.firstStep,
+            migrations: DaemonFixture.firstStep.merging([DaemonFixture.migrationFile(step: 2): capped]) { $1 },
             nodes: nodes
         ) { fixture in
             let daemon = try fixture.start(worker: "dry-run")
@@ -82,6 +87,27 @@ struct DaemonIntegrationTests {
                 daemon.standardError.contains("\(ProgressText.count(nodes)) items would be changed")
             }
             #expect(logged, "\(daemon.standardError.suffix(3_000))")
+            #expect(daemon.standardError.contains("job started: 001 step_1 up (dry run) on"), "journal says dry run")
+            // The preview is kept with the job: `status`, which reads Postgres only, shows it, as text and JSON.
+            let preview = "data step at line 4: \(ProgressText.count(nodes)) items would be changed"
+            let shown = try await fixture.status(job.id)
+            #expect(shown.output.contains("  preview:    \(preview)\n"), "\(shown.output)\(shown.errors)")
+            let document = try await fixture.status(job.id, json: true)
+            let object = try JSONSerialization.jsonObject(with: Data(document.output.utf8)) as? [String: Any]
+            #expect(object?["preview"] as? [String] == [preview], "\(document.output)\(document.errors)")
+
+            // A dry run pre-flight would refuse fails with the refusal, and keeps what it found all the same.
+            let refused = try await fixture.enqueue(2, batchSize: 100, dryRun: true)
+            let (failed, _) = try await fixture.waitFor(refused.id, timeout: .seconds(60), "ended") {
+                $0.state == .succeeded || $0.state == .failed
+            }
+            #expect(failed.state == .failed, "dry run ended \(failed.state)")
+            #expect(failed.lastError?.contains("pre-flight would refuse the job: max_items:") == true, "\(failed)")
+            let refusal = try await fixture.status(refused.id)
+            #expect(
+                refusal.output.contains("  preview:    data step at line 6: \(ProgressText.count(nodes)) items would"),
+                "\(refusal.output)\(refusal.errors)"
+            )
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)
             if status != 0 || !logged { DaemonFixture.dump(daemon, "daemon") }

@@ -260,9 +260,10 @@ struct JobSession {
             )
         case nil: break
         }
+        let dryRun = job.dryRun ? " (dry run)" : ""
         logger.log(
             level: interrupted == .heldItems ? .debug : .info,
-            "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue) on \(job.target)",
+            "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue)\(dryRun) on \(job.target)",
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
                 SluiceLogKey.itemsDone: "\(job.planDone)",
@@ -274,7 +275,8 @@ struct JobSession {
     /// A dry-run job (`sluice enqueue --dry-run`) is previewed, never run: what `sluice run --dry-run` shows (the
     /// items each data step would change, the batch statement's plan, what pre-flight would refuse) goes to the
     /// journal, and the job ends without a write to the graph or the migration history: succeeded when the job
-    /// would be let run, failed with pre-flight's refusals when not.
+    /// would be let run, failed with pre-flight's refusals when not. Its findings are kept with the job too (its
+    /// preview events), so that `sluice status` shows them from the job store.
     private func preview(
         migration: MigrationFile,
         graph: GraphSettings,
@@ -306,24 +308,30 @@ struct JobSession {
         case .success(let found): report = found
         case .failure(let error): return await failed(error, on: connection, progress: progress, logger: logger)
         }
+        var preview: [String] = []
         for step in report.steps {
             let planned = step.planned.map { ": \(ProgressText.count($0)) items would be changed" } ?? ""
+            let line = "\(step.kind) step at line \(step.line)\(planned)"
+            preview.append(line)
             logger.notice(
-                "dry run: \(step.kind) step at line \(step.line)\(planned)",
+                "dry run: \(line)",
                 metadata: [SluiceLogKey.itemsTotal: "\(step.planned.map { "\($0)" } ?? "")"]
             )
         }
         for unchecked in report.unchecked {
-            logger.notice("dry run: pre-flight not checked: \(unchecked)")
+            let line = "pre-flight not checked: \(unchecked)"
+            preview.append(line)
+            logger.notice("dry run: \(line)")
         }
         guard report.refusals.isEmpty else {
             return await fail(
                 "dry run: pre-flight would refuse the job: \(report.refusals.joined(separator: "; "))",
+                preview: preview,
                 logger: logger
             )
         }
         do {
-            _ = try await store.finish(lease, .succeeded)
+            _ = try await store.finish(lease, .succeeded, preview: preview)
         } catch {
             return storeProblem(error, doing: "record the dry run's end", logger: logger)
         }
@@ -824,10 +832,11 @@ struct JobSession {
             ? .graphRefusedCredentials("\(error)") : .graphUnavailable("\(error)", since: silentSince)
     }
 
-    private func fail(_ reason: String, logger: Logger) async -> End {
+    /// Ends the job as failed for `reason`; a dry run's with its `preview`.
+    private func fail(_ reason: String, preview: [String] = [], logger: Logger) async -> End {
         journalFailure(reason, of: job, logger: logger)
         do {
-            _ = try await store.finish(lease, .failed(reason))
+            _ = try await store.finish(lease, .failed(reason), preview: preview)
         } catch {
             return storeProblem(error, doing: "record the failure", logger: logger)
         }
