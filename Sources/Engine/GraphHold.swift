@@ -123,6 +123,17 @@ public enum GraphHold {
         RETURN count(*) AS released
         """
 
+    /// Gives up every hold of the job, whatever items it is for, while the lease's token is the job node's, as
+    /// ``release`` does: for a job whose migration file, which names the items (``key(of:)``), cannot be read.
+    static let releaseEvery = """
+        MATCH (sluice_job:SluiceJob {id: $sluice_job})
+        WHERE sluice_job.token = $sluice_token
+        MATCH (sluice_graph:SluiceGraph)
+        WHERE sluice_graph.holder = $sluice_job
+        SET sluice_graph.until = 0
+        RETURN count(*) AS released
+        """
+
     /// Gives up a hold no job node fences (`sluice finalize`'s): only while `$sluice_job` still holds it.
     public static let releaseHeld = """
         MATCH (sluice_graph:SluiceGraph {key: $sluice_graph})

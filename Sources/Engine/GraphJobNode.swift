@@ -54,6 +54,30 @@ public enum GraphJobNode {
         RETURN count(*) AS finished
         """
 
+    /// Takes the node over (as ``open`` does: never from a newer token) and marks it finished, for
+    /// ``finishWithoutMigration(_:connection:options:)``.
+    static let takeOverFinished = """
+        MATCH (sluice_job:SluiceJob {id: $sluice_job})
+        WHERE sluice_job.token <= $sluice_token
+        SET sluice_job.token = $sluice_token, sluice_job.finished = true
+        RETURN count(*) AS finished
+        """
+
+    /// Ends in the graph a job that Postgres has ended (failed or cancelled) and whose migration file cannot be read,
+    /// changed or gone since it was queued: its node is taken over and marked finished, as a job's other endings leave
+    /// it, and every hold it has is given up (``GraphHold/releaseEvery``). The file names the items a hold is for, so
+    /// without this the next job on them waited for the hold to lapse, a lease later, behind a job that had ended.
+    /// Auto-commit statements: each is one idempotent write, fenced by the lease's token.
+    public static func finishWithoutMigration(
+        _ lease: JobLease,
+        connection: BoltConnection,
+        options: BoltTransactionOptions
+    ) async throws(BoltError) {
+        let parameters: [String: BoltValue] = ["sluice_job": key(lease.job), "sluice_token": .integer(lease.token)]
+        _ = try await connection.run(takeOverFinished, parameters: parameters, options: options).collect()
+        _ = try await connection.run(GraphHold.releaseEvery, parameters: parameters, options: options).collect()
+    }
+
     /// The index every batch statement's lookup of its job's node by `id` uses. Finished jobs' nodes stay as
     /// history, so without it each batch scans all of them. Plain `CREATE INDEX`: FalkorDB has no `IF NOT EXISTS`,
     /// so the engine creates it only when the server does not list one.

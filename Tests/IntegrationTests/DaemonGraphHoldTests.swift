@@ -26,7 +26,7 @@ import Testing
             try await Self.plantHold(key, on: server)
             let job = try await fixture.enqueue(1, batchSize: 100)
             let daemon = try fixture.start(worker: "held")
-            let waitLine = "its items are held by job 9 (001 up) of another job store until"
+            let waitLine = ": held by job 9 (001 up) of another job store until"
             let waited = try await eventually(timeout: .seconds(180)) {
                 !daemon.process.isRunning || daemon.standardError.contains(waitLine)
             }
@@ -46,10 +46,61 @@ import Testing
             #expect(status == 0)
             let waits = log.components(separatedBy: waitLine)
             #expect(waits.count - 1 == 1, "the wait is journalled once at the default level")
-            #expect(log.contains("answers again"), "the end of the wait is journalled")
+            #expect(
+                log.contains("the items of job \(job.id) on the graph") && log.contains(" are free again after"),
+                "the end of the wait is journalled"
+            )
             #expect(!log.contains("job failed"))
             try await fixture.expectEveryNodeChangedOnce(Self.nodes)
             if ended.state != .succeeded || waits.count != 2 { DaemonFixture.dump(daemon, "daemon") }
+            try await server.write("MATCH (g:SluiceGraph {key: $key}) DELETE g", ["key": key])
+        }
+    }
+
+    /// A job that fails as it is claimed again, its migration file changed since it was queued (a deploy touched the
+    /// file of a running job, then the daemon restarted), gives up its hold on the items and its node is finished: the
+    /// next job on those items ran only a lease later, and waited meanwhile "for the graph" behind a job that had
+    /// ended (walkthrough s21).
+    @Test func aJobFailedForItsChangedFileGivesUpItsHoldOnTheItems() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        try await DaemonFixture.with(
+            server: server,
+            migrations: DaemonFixture.firstStep,
+            nodes: 2_000
+        ) { fixture in
+            print("RAN aJobFailedForItsChangedFileGivesUpItsHoldOnTheItems on \(server)")
+            let job = try await fixture.jobWhoseDaemonDied(
+                after: 300,
+                batchSize: 100,
+                environment: ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "1000"]
+            )
+            let file = fixture.folder.appendingPathComponent(DaemonFixture.migrationFile(step: 1))
+            let text = try String(contentsOf: file, encoding: .utf8)
+            try (text + "// a comment a deploy added\n").write(to: file, atomically: true, encoding: .utf8)
+            // The same identity takes its lease back at once, well before the hold would lapse with it.
+            let daemon = try fixture.start(worker: "dies")
+            let (failed, _) = try await fixture.waitFor(job.id, timeout: .seconds(60), "failed") { $0.state.isFinished }
+            // The graph's side follows the end in Postgres.
+            let key: BoltValue = .string("node:\(fixture.label)")
+            let released = try await eventually(timeout: .seconds(10)) {
+                let hold = try await server.withConnection { connection in
+                    try await server.query(
+                        connection,
+                        "MATCH (g:SluiceGraph {key: $key}) RETURN g.until AS until",
+                        ["key": key]
+                    )
+                }
+                return hold.first?["until"] == .integer(0)
+            }
+            let (status, _) = await DaemonFixture.stop(daemon)
+            #expect(status == 0)
+            #expect(
+                failed.state == .failed && failed.lastError?.contains("changed since the job was enqueued") == true,
+                "job: \(failed.state), \(failed.lastError ?? "")"
+            )
+            #expect(released, "the failed job still holds its items")
+            #expect(try await server.jobNodeFinished(failed) == .boolean(true), "the failed job's node is not finished")
+            if !released { DaemonFixture.dump(daemon, "daemon") }
             try await server.write("MATCH (g:SluiceGraph {key: $key}) DELETE g", ["key": key])
         }
     }

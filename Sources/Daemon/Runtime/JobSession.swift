@@ -145,7 +145,9 @@ struct JobSession {
         case .success(let found): migration = found
         case .failure(let problem):
             journalStart(logger: logger)
-            return await fail(problem.reason, logger: logger)
+            let end = await fail(problem.reason, logger: logger)
+            if case .done = end { await finishInGraphWithoutMigration(logger: logger) }
+            return end
         }
 
         let graph = jobGraph
@@ -680,8 +682,12 @@ struct JobSession {
     private func cancelPending(logger: Logger) async -> End {
         guard job.itemsChanged > 0 else { return await finishCancelled(logger: logger) }
         guard case .success(let migration) = loadMigration(logger: logger) else {
-            logger.warning("cancelled job not recorded in the graph: its migration file cannot be read")
-            return await finishCancelled(logger: logger)
+            logger.warning(
+                "cancelled job's history not mirrored to the graph's (:Migration) node: its migration file cannot be read"
+            )
+            let end = await finishCancelled(logger: logger)
+            if case .done = end { await finishInGraphWithoutMigration(logger: logger) }
+            return end
         }
         let graph = jobGraph
         let connection: BoltConnection
@@ -926,6 +932,32 @@ struct JobSession {
             )
         }
         return .success(migration)
+    }
+
+    /// Ends in the graph too a job ended in Postgres without its migration file
+    /// (``GraphJobNode/finishWithoutMigration(_:connection:options:)``): best effort, for a job claimed before, which
+    /// may have a node and a hold there.
+    private func finishInGraphWithoutMigration(logger: Logger) async {
+        guard lease.previousOwner != nil else { return }
+        let graph = jobGraph
+        let unreleased = "the job's hold on its items in the graph lapses with its lease, not now"
+        let connection: BoltConnection
+        do {
+            connection = try await connect(graph)
+        } catch {
+            logger.warning("\(unreleased): \(error)")
+            return
+        }
+        do {
+            try await GraphJobNode.finishWithoutMigration(
+                lease,
+                connection: connection,
+                options: BoltTransactionOptions(database: graph.database)
+            )
+        } catch {
+            logger.warning("\(unreleased): \(error)")
+        }
+        await connection.close()
     }
 
     /// Why the job's migration cannot be used.

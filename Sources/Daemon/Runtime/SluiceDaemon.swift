@@ -321,10 +321,18 @@ public struct SluiceDaemon: Service {
                 else { return }
             case .graphBusy(let holder):
                 interrupted = (lease.job.id, .heldItems)
-                // Not a failure: the job stays as it is (resumable) and is claimed again after the wait.
-                let reason = "job \(lease.job.id) waits: its items are held by \(holder)"
-                let what = "the graph \(lease.job.target)"
-                guard await wait(for: what, reason: reason, backoff: &backoff, job: lease) else { return }
+                // Not a failure, and no outage of the graph: the job stays as it is (resumable) and is claimed again
+                // after the wait.
+                let what = "the items of job \(lease.job.id) on the graph \(lease.job.target)"
+                guard
+                    await wait(
+                        for: what,
+                        reason: "held by \(holder)",
+                        back: "are free again",
+                        backoff: &backoff,
+                        job: lease
+                    )
+                else { return }
             case .migrationsUnreadable(let reason):
                 interrupted = (lease.job.id, .outage)
                 let what = "the migrations folder"
