@@ -552,6 +552,14 @@ struct DaemonIntegrationTests {
                 $0["sluice_job_stuck\(labels)"] == 1
             }
             #expect(metrics["sluice_job_seconds_since_progress\(labels)"].map { $0 >= 2 } == true)
+            // STATUS= says at each heartbeat (every second here) how long the job has been stuck, without the rate and
+            // ETA of its last batch.
+            let growing = try await eventually(timeout: .seconds(20)) {
+                Set(notify.messages.filter { $0.text.contains("STUCK: no progress") }.map(\.text)).count >= 3
+            }
+            let stuckLines = notify.messages.filter { $0.text.contains("STUCK: no progress") }.map(\.text)
+            #expect(growing, "STATUS= did not say how long the job has been stuck: \(stuckLines)")
+            #expect(!stuckLines.contains { $0.contains("items/s") }, "\(stuckLines)")
             // Pings stop once the allowance (4 s) is spent; give it twice that, then watch for 5 s more.
             try await Task.sleep(for: .seconds(8))
             let silenceFrom = ContinuousClock.now

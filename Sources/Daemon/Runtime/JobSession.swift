@@ -523,8 +523,7 @@ struct JobSession {
                 version: job.migrationVersion,
                 name: job.migrationName,
                 direction: job.direction.rawValue
-            )
-                + (stuckFor.map { ", STUCK: no progress for \(DurationText.format($0.roundedToSeconds))" } ?? "")
+            ) + StatusLine.stuck(for: stuckFor)
         }
         return StatusLine.job(
             version: job.migrationVersion,
@@ -594,19 +593,22 @@ struct JobSession {
                 }
             }
             let now = ContinuousClock.now
-            let stuck = progress.state.withLock { state -> (Duration, Progress)? in
+            // Journalled once; STATUS= says at every heartbeat how long it has been stuck.
+            let stuck = progress.state.withLock { state -> (silent: Duration, snapshot: Progress, first: Bool)? in
                 let silent = now - state.lastProgress
-                guard silent >= configuration.daemon.stuckAfter, !state.stuckReported else { return nil }
-                state.stuckReported = true
-                return (silent, state)
+                guard silent >= configuration.daemon.stuckAfter else { return nil }
+                defer { state.stuckReported = true }
+                return (silent, state, !state.stuckReported)
             }
-            if let (silent, snapshot) = stuck {
-                logger.warning(
-                    "job stuck: no progress for \(DurationText.format(silent.roundedToSeconds))",
-                    metadata: [
-                        SluiceLogKey.itemsDone: "\(snapshot.done)", "stuck_seconds": "\(silent.components.seconds)",
-                    ]
-                )
+            if let (silent, snapshot, first) = stuck {
+                if first {
+                    logger.warning(
+                        "job stuck: no progress for \(DurationText.format(silent.roundedToSeconds))",
+                        metadata: [
+                            SluiceLogKey.itemsDone: "\(snapshot.done)", "stuck_seconds": "\(silent.components.seconds)",
+                        ]
+                    )
+                }
                 status(progressLine(snapshot, stuckFor: silent))
             }
         }

@@ -4,7 +4,9 @@ import JobStore
 /// The one line `systemctl status sluice` shows (STATUS=), built from what the daemon knows now. Pure, so each
 /// shape is tested without systemd.
 public enum StatusLine {
-    /// `007 normalize_project_names: 412,000/1,000,000 (41%), 8,200 items/s, ETA 1m12s, throttled: business hours`
+    /// `007 normalize_project_names: 412,000/1,000,000 (41%), 8,200 items/s, ETA 1m12s, throttled: business hours`;
+    /// a job with no progress for `stuckFor` shows no rate or ETA, which would be its last batch's, but how long it has
+    /// been stuck.
     public static func job(
         version: String,
         name: String,
@@ -18,7 +20,7 @@ public enum StatusLine {
         var line = "\(title(version: version, name: name, direction: direction)): "
         line +=
             "\(ProgressText.count(done))/\(ProgressText.count(total)) (\(ProgressText.percent(done: done, total: total)))"
-        if let rate = itemsPerSecond {
+        if let rate = itemsPerSecond, stuckFor == nil {
             line += ", \(ProgressText.count(Int64(rate.rounded()))) items/s"
             if rate > 0, done < total {
                 line += ", ETA \(ProgressText.duration(seconds: Double(total - done) / rate))"
@@ -27,10 +29,12 @@ public enum StatusLine {
         if let throttle, !throttle.isEmpty {
             line += ", throttled: \(throttle)"
         }
-        if let stuckFor {
-            line += ", STUCK: no progress for \(DurationText.format(stuckFor.roundedToSeconds))"
-        }
-        return line
+        return line + stuck(for: stuckFor)
+    }
+
+    /// `, STUCK: no progress for 5m`, or nothing for a job that is not stuck.
+    public static func stuck(for duration: Duration?) -> String {
+        duration.map { ", STUCK: no progress for \(DurationText.format($0.roundedToSeconds))" } ?? ""
     }
 
     /// While a job is being planned: `007 normalize_project_names: planning`.
