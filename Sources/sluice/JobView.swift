@@ -172,7 +172,12 @@ struct JobView {
                 text += ", no worker holds it now (is the daemon running?)"
             }
         case .paused:
-            if job.startedAt != nil { text += " (keeps its graph until resumed or cancelled)" }
+            if let owner = job.leaseOwner, let until = job.leaseExpiresAt, until > now {
+                // The pause is read with a batch's checkpoint, while the next batch runs: that one still commits.
+                text += " (asked: \(owner) still commits its batch in flight, then lets the job go)"
+            } else if job.startedAt != nil {
+                text += " (keeps its graph until resumed or cancelled)"
+            }
         case .succeeded, .failed, .cancelled:
             if let finished = job.finishedAt {
                 text += " at \(Self.instant(finished))"

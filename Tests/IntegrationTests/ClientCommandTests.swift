@@ -164,6 +164,31 @@ extension JobStoreIntegrationTests {
         #expect(try await fixture.store.job(lease.jobID)?.state == .paused)
     }
 
+    /// A pause its worker has not honoured yet (it reads it with a checkpoint, while its next batch runs) is shown as
+    /// asked, with the batch still to commit: an operator braking in an incident read "paused" while writes went on.
+    /// Once the worker lets the job go, it is paused.
+    @Test func aPauseTheWorkerHasNotHonouredYetSaysABatchStillCommits() async throws {
+        let fixture = try await ClientFixture.make()
+        defer { Task { await fixture.close() } }
+        let run = try await fixture.sluice("enqueue", "1")
+        #expect(run.status == 0, "\(run.errors)")
+        let lease = try #require(try await fixture.claim())
+        try await fixture.store.storePlan(lease, entries: Array(1...100))
+        _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 40, itemsChanged: 40))
+        _ = try await fixture.store.pause(lease.jobID, by: "test")
+        let asked = try await fixture.sluice("status", "\(lease.jobID)")
+        #expect(
+            asked.output.contains("paused (asked: daemon-1 still commits its batch in flight, then lets"),
+            "\(asked.output)\(asked.errors)"
+        )
+        try await fixture.store.release(lease)
+        let honoured = try await fixture.sluice("status", "\(lease.jobID)")
+        #expect(
+            honoured.output.contains("paused (keeps its graph until resumed or cancelled)"),
+            "\(honoured.output)\(honoured.errors)"
+        )
+    }
+
     /// No --batch-size and no batch_size in the file: a job asks for the configuration's [engine] batch_size, the
     /// size a daemon would choose, not a fixed 10,000 that made the setting count for nothing.
     @Test func aJobsBatchSizeDefaultsToTheConfiguredOne() async throws {

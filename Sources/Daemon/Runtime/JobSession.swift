@@ -632,10 +632,9 @@ struct JobSession {
         if control.state == .paused {
             let pausedBy = await pausedBy()
             logger.notice(
-                "job paused by \(pausedBy) at offset \(control.planDone)",
-                metadata: [
-                    SluiceLogKey.messageID: "\(SluiceMessageID.jobPaused)", SluiceLogKey.offset: "\(control.planDone)",
-                ]
+                // The batch in flight when the pause was read went on: the job's own offset, not the control's.
+                "job paused by \(pausedBy) at offset \(done)",
+                metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.jobPaused)", SluiceLogKey.offset: "\(done)"]
             )
             return .done
         }
