@@ -58,6 +58,20 @@ import Testing
             )
                 == "001 x: 5/10 (50%), STUCK: no progress for 10m"
         )
+        #expect(StatusLine.idle(worker: "h/1") == "idle, waiting for jobs (worker h/1)")
+        let paused = StatusLine.PausedJob(
+            id: 1,
+            version: "101",
+            name: "count",
+            direction: "up",
+            done: 1_400,
+            total: 3_000
+        )
+        #expect(
+            StatusLine.idle(worker: "h/1", paused: [paused, paused])
+                == "idle, waiting for jobs (worker h/1); job 1 (101 count) paused at 1,400/3,000 holds its graph: "
+                + "sluice resume 1 or sluice cancel 1 (1 more paused)"
+        )
         #expect(
             StatusLine.waiting(for: "Postgres", reason: "connection refused", retryIn: .milliseconds(3_900))
                 == "waiting for Postgres: connection refused; next attempt in 4s"

@@ -124,8 +124,11 @@ struct DaemonIntegrationTests {
         ) { fixture in
             // At most 1,000 items/s: the job lasts 20 s, so a test process starved for a few seconds on a loaded
             // machine still finds it running.
+            let notify = try NotifyRecorder()
+            defer { notify.stop() }
             let daemon = try fixture.start(
                 worker: "control",
+                notifySocket: notify.socket.path,
                 environment: ["SLUICE_THROTTLE_MAX_ITEMS_PER_SECOND": "1000"]
             )
             let job = try await fixture.enqueue(1, batchSize: 100)
@@ -136,6 +139,12 @@ struct DaemonIntegrationTests {
             let (paused, pauseTook) = try await fixture.waitFor(job.id, timeout: .seconds(10), "paused") {
                 $0.state == .paused && $0.leaseExpiresAt == nil
             }
+            // Idle, but not "idle" alone: the paused job holds the graph, and STATUS= names it.
+            let idle = try await notify.waitFor(
+                "STATUS=idle, waiting for jobs (worker control); job \(job.id) (001 step_1) paused at ",
+                timeout: .seconds(10)
+            )
+            #expect(idle != nil, "STATUS= did not name the paused job: \(notify.messages.suffix(3).map(\.text))")
             try await Task.sleep(for: .seconds(1))
             let still = try #require(try await fixture.store.job(job.id))
             #expect(still.planDone == paused.planDone, "progress went on while paused")

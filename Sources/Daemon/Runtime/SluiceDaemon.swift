@@ -229,7 +229,8 @@ public struct SluiceDaemon: Service {
         changes: JobChanges,
         backoff: inout Backoff
     ) async {
-        var idleReported = false
+        /// The idle line last reported, nil while not idle: reported again when the paused jobs it names change.
+        var idleLine: String?
         /// The job the last session let go, and why: Postgres or the graph unreachable, refused credentials, held items.
         var interrupted: (job: JobID, why: JobSession.Interruption)?
         while !Task.isCancelled {
@@ -238,7 +239,7 @@ public struct SluiceDaemon: Service {
             if let other = standing.displacedBy {
                 // Journalled once by the announcement that found it; the job store would refuse the claim anyway.
                 send(.status(StatusLine.workerShared(configuration.daemon.worker, by: other)))
-                idleReported = false
+                idleLine = nil
                 await wakeup.wait(upTo: configuration.daemon.pollInterval)
                 continue
             }
@@ -251,7 +252,7 @@ public struct SluiceDaemon: Service {
                 )
             } catch {
                 guard await waitForPostgres(error.postgresError, reason: "\(error)", backoff: &backoff) else { return }
-                idleReported = false
+                idleLine = nil
                 continue
             }
             guard let lease else {
@@ -259,17 +260,24 @@ public struct SluiceDaemon: Service {
                 metrics.jobEnded()
                 outage.workGoesOn(logger: logger)
                 backoff.reset()
-                if !idleReported {
-                    let line = StatusLine.idle(worker: configuration.daemon.worker)
+                let served = configuration.graph.target.url
+                // A paused job that started holds its graph: no other job on it starts until it is resumed or cancelled.
+                let paused = (try? await store.jobs(states: [.paused], limit: 20)) ?? []
+                let holding = paused.filter { $0.target.url == served && $0.startedAt != nil }
+                let line = StatusLine.idle(
+                    worker: configuration.daemon.worker,
+                    paused: holding.map(StatusLine.PausedJob.init)
+                )
+                if line != idleLine {
                     send(.status(line))
                     logger.info("\(line)")
-                    idleReported = true
-                    await reportJobsForOtherServers(store, serving: configuration.graph.target.url)
+                    if idleLine == nil { await reportJobsForOtherServers(store, serving: served) }
+                    idleLine = line
                 }
                 await wakeup.wait(upTo: configuration.daemon.pollInterval)
                 continue
             }
-            idleReported = false
+            idleLine = nil
             let session = JobSession(
                 lease: lease,
                 store: store,

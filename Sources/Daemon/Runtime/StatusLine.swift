@@ -53,9 +53,44 @@ public enum StatusLine {
         "\(version) \(name)\(direction == "down" ? " (down)" : "")"
     }
 
-    /// Nothing to do: `idle, waiting for jobs (worker host/abc/sluice.service)`.
-    public static func idle(worker: String) -> String {
-        "idle, waiting for jobs (worker \(worker))"
+    /// A paused job of the graph a daemon serves: it holds the graph (no other job on it starts), which an idle line
+    /// alone would hide.
+    public struct PausedJob: Sendable, Equatable {
+        public var id: Int64
+        public var version: String
+        public var name: String
+        public var direction: String
+        public var done: Int64
+        public var total: Int64?
+
+        public init(id: Int64, version: String, name: String, direction: String, done: Int64, total: Int64?) {
+            (self.id, self.version, self.name, self.direction, self.done, self.total) =
+                (id, version, name, direction, done, total)
+        }
+
+        public init(_ job: Job) {
+            self.init(
+                id: job.id.rawValue,
+                version: job.migrationVersion,
+                name: job.migrationName,
+                direction: job.direction.rawValue,
+                done: job.planDone,
+                total: job.planTotal
+            )
+        }
+    }
+
+    /// Nothing to do: `idle, waiting for jobs (worker host/abc/sluice.service)`; with the first of the paused jobs that
+    /// hold the graph it serves: `...; job 1 (101 count_items) paused at 140,400/300,000 holds its graph: sluice
+    /// resume 1 or sluice cancel 1`.
+    public static func idle(worker: String, paused: [PausedJob] = []) -> String {
+        let line = "idle, waiting for jobs (worker \(worker))"
+        guard let first = paused.first else { return line }
+        let progress = first.total.map { " at \(ProgressText.count(first.done))/\(ProgressText.count($0))" } ?? ""
+        let more = paused.count > 1 ? " (\(paused.count - 1) more paused)" : ""
+        return line
+            + "; job \(first.id) (\(title(version: first.version, name: first.name, direction: first.direction))) "
+            + "paused\(progress) holds its graph: sluice resume \(first.id) or sluice cancel \(first.id)\(more)"
     }
 
     /// The graph refused the credentials: a configuration problem, not an outage, so the line says what to fix.
