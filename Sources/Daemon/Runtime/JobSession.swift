@@ -263,8 +263,12 @@ struct JobSession {
         case nil: break
         }
         let dryRun = job.dryRun ? " (dry run)" : ""
+        // Once a job, at the default level: a job that planned or changed anything before was started before, and its
+        // claim says how it came back (reclaimed, resumed, taken up again); a dashboard counting this entry counted
+        // each of those as a job.
+        let startsNow = interrupted != .heldItems && job.planTotal == nil && job.planDone == 0
         logger.log(
-            level: interrupted == .heldItems ? .debug : .info,
+            level: startsNow ? .info : .debug,
             "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue)\(dryRun) on \(job.target)",
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
