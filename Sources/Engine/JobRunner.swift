@@ -314,7 +314,7 @@ public struct JobRunner: Sendable {
                     action = machine.nodeRead(try await readNode(lease.job, step: step, options: options))
                 case .recordGap(let from, let to, let changed, let quarantined):
                     logger.notice(
-                        "graph is ahead of the checkpoint: batches committed before the last run stopped are recorded now",
+                        "graph is ahead of the checkpoint: batches it committed whose checkpoints were not written are recorded now",
                         metadata: ["offset": "\(from)", "graph_done": "\(to)"]
                     )
                     let control = try await checkpoint(

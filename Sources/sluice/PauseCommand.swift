@@ -29,6 +29,9 @@ struct PauseCommand: AsyncParsableCommand {
             case .paused: return "already paused"
             case .queued: return "paused; it will not start until `sluice resume \(before.id)`"
             default:
+                guard before.leaseExpiresAt != nil else {
+                    return "paused; no worker holds it now. Continue with `sluice resume \(before.id)`"
+                }
                 return
                     "paused; its worker stops after the batch in flight or the next. Continue with `sluice resume \(before.id)`"
             }

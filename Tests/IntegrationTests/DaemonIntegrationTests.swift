@@ -229,7 +229,7 @@ struct DaemonIntegrationTests {
             }
             let log = second.standardError
             #expect(
-                log.contains("job reclaimed: it was left unfinished by this worker's previous run"),
+                log.contains("job reclaimed: it was left unfinished by this worker (an earlier process of it)"),
                 "\(log.suffix(3_000))"
             )
             #expect(!log.contains("job resumed by"), "a crash journalled as the resume before it")
@@ -510,7 +510,7 @@ struct DaemonIntegrationTests {
             // The first let the job go: it is taken up again, not reclaimed as after a crash.
             #expect(
                 second.standardError.contains(
-                    "job taken up again at offset \(stopped.planDone), released by this worker's previous run"
+                    "job taken up again at offset \(stopped.planDone), released by this worker (an earlier process of it)"
                 ),
                 "\(second.standardError.suffix(3_000))"
             )

@@ -215,7 +215,8 @@ struct JobSession {
     /// to answer.
     private func journalClaim(logger: Logger) async {
         guard interrupted == nil, let previous = lease.previousOwner else { return }
-        let worker = previous == lease.owner ? "this worker's previous run" : "worker \(previous)"
+        // Under one identity, the previous holder may be another process (a configuration copied to a second host).
+        let worker = previous == lease.owner ? "this worker (an earlier process of it)" : "worker \(previous)"
         guard lease.previousReleased else {
             logger.notice(
                 "job reclaimed: it was left unfinished by \(worker)",
@@ -267,14 +268,16 @@ struct JobSession {
         // claim says how it came back (reclaimed, resumed, taken up again); a dashboard counting this entry counted
         // each of those as a job.
         let startsNow = interrupted != .heldItems && job.planTotal == nil && job.planDone == 0
+        var metadata: Logger.Metadata = [
+            SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
+            SluiceLogKey.itemsDone: "\(job.planDone)",
+        ]
+        // Not an empty field before the job is planned.
+        if let total = job.planTotal { metadata[SluiceLogKey.itemsTotal] = "\(total)" }
         logger.log(
             level: startsNow ? .info : .debug,
             "job started: \(job.migrationVersion) \(job.migrationName) \(job.direction.rawValue)\(dryRun) on \(job.target)",
-            metadata: [
-                SluiceLogKey.messageID: "\(SluiceMessageID.jobStarted)", SluiceLogKey.offset: "\(job.planDone)",
-                SluiceLogKey.itemsDone: "\(job.planDone)",
-                SluiceLogKey.itemsTotal: "\(job.planTotal.map { "\($0)" } ?? "")",
-            ]
+            metadata: metadata
         )
     }
 
