@@ -96,9 +96,9 @@ public enum StatusLine {
     /// The graph refused the credentials: a configuration problem, not an outage, so the line says what to fix.
     public static func credentialsRefused(by graph: String, retryIn: Duration) -> String {
         """
-        graph \(graph) refused the credentials: fix the password and reload sluice (password_file) or restart it \
-        (credential bolt-password, which systemd hands over at start; SLUICE_BOLT_PASSWORD); the job waits, next \
-        attempt at the reload or in \(DurationText.format(retryIn.roundedToSeconds))
+        graph \(graph) refused the credentials: fix the password (password_file or the credential bolt-password) and \
+        reload sluice, or restart it (SLUICE_BOLT_PASSWORD, or a credential a systemd before 252 does not load again \
+        at a reload); the job waits, next attempt at the reload or in \(DurationText.format(retryIn.roundedToSeconds))
         """
     }
 
@@ -106,9 +106,9 @@ public enum StatusLine {
     /// outage, so the line says what to fix and where.
     public static func postgresRefused(reason: String, retryIn: Duration) -> String {
         """
-        \(reason): waiting alone cannot fix this; fix the user, password or database (a changed [postgres] conninfo, \
-        PGPASSWORD or credential pgpass takes a restart, since systemd hands credentials over at start; a password \
-        file of your own is read at every attempt) or the server's pg_hba.conf; next attempt in \
+        \(reason): waiting alone cannot fix this; fix the user, password or database (a password file, the credential \
+        pgpass included, is read at every attempt once a reload of sluice has systemd load the credential again; a \
+        changed [postgres] conninfo or PGPASSWORD takes a restart) or the server's pg_hba.conf; next attempt in \
         \(DurationText.format(retryIn.roundedToSeconds))
         """
     }
