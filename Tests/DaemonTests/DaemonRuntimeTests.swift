@@ -59,7 +59,7 @@ import Testing
                 == "001 x: 5/10 (50%), STUCK: no progress for 10m"
         )
         #expect(StatusLine.idle(worker: "h/1") == "idle, waiting for jobs (worker h/1)")
-        let paused = StatusLine.PausedJob(
+        let paused = StatusLine.JobSummary(
             id: 1,
             version: "101",
             name: "count",
@@ -75,6 +75,10 @@ import Testing
         #expect(
             StatusLine.waiting(for: "Postgres", reason: "connection refused", retryIn: .milliseconds(3_900))
                 == "waiting for Postgres: connection refused; next attempt in 4s"
+        )
+        #expect(
+            StatusLine.waiting(for: "Postgres", reason: "refused", retryIn: .seconds(8), job: paused)
+                == "waiting for Postgres: refused; next attempt in 8s; job 1 (101 count) at 1,400/3,000 waits"
         )
         let other = WorkerPresence(
             worker: WorkerIdentity(rawValue: "host/sluice.service"),

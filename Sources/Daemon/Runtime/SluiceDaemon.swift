@@ -266,7 +266,7 @@ public struct SluiceDaemon: Service {
                 let holding = paused.filter { $0.target.url == served && $0.startedAt != nil }
                 let line = StatusLine.idle(
                     worker: configuration.daemon.worker,
-                    paused: holding.map(StatusLine.PausedJob.init)
+                    paused: holding.map(StatusLine.JobSummary.init)
                 )
                 if line != idleLine {
                     send(.status(line))
@@ -402,7 +402,7 @@ public struct SluiceDaemon: Service {
     ) async -> Bool {
         let first = outage.failed(waitingFor: what, back: back, at: since ?? .now)
         let delay = backoff.delay()
-        let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay)
+        let line = StatusLine.waiting(for: what, reason: reason, retryIn: delay, job: job.map { .init($0.job) })
         send(.status(line))
         let logger = job.map { JobSession.logger(self.logger, for: $0) } ?? self.logger
         if first {

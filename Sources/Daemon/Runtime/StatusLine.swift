@@ -53,9 +53,9 @@ public enum StatusLine {
         "\(version) \(name)\(direction == "down" ? " (down)" : "")"
     }
 
-    /// A paused job of the graph a daemon serves: it holds the graph (no other job on it starts), which an idle line
-    /// alone would hide.
-    public struct PausedJob: Sendable, Equatable {
+    /// A job a line names besides what it says: a paused one that holds the graph an idle daemon serves, or the one a
+    /// wait holds up.
+    public struct JobSummary: Sendable, Equatable {
         public var id: Int64
         public var version: String
         public var name: String
@@ -78,19 +78,25 @@ public enum StatusLine {
                 total: job.planTotal
             )
         }
+
+        /// `job 1 (101 count_items) paused at 140,400/300,000` (`state` "paused"), without the progress before it is
+        /// planned.
+        func text(_ state: String? = nil) -> String {
+            let progress = total.map { " at \(ProgressText.count(done))/\(ProgressText.count($0))" } ?? ""
+            let title = StatusLine.title(version: version, name: name, direction: direction)
+            return "job \(id) (\(title))" + (state.map { " \($0)" } ?? "") + progress
+        }
     }
 
     /// Nothing to do: `idle, waiting for jobs (worker host/abc/sluice.service)`; with the first of the paused jobs that
-    /// hold the graph it serves: `...; job 1 (101 count_items) paused at 140,400/300,000 holds its graph: sluice
-    /// resume 1 or sluice cancel 1`.
-    public static func idle(worker: String, paused: [PausedJob] = []) -> String {
+    /// hold the graph it serves (no other job on it starts), which "idle" alone would hide: `...; job 1 (101
+    /// count_items) paused at 140,400/300,000 holds its graph: sluice resume 1 or sluice cancel 1`.
+    public static func idle(worker: String, paused: [JobSummary] = []) -> String {
         let line = "idle, waiting for jobs (worker \(worker))"
         guard let first = paused.first else { return line }
-        let progress = first.total.map { " at \(ProgressText.count(first.done))/\(ProgressText.count($0))" } ?? ""
         let more = paused.count > 1 ? " (\(paused.count - 1) more paused)" : ""
-        return line
-            + "; job \(first.id) (\(title(version: first.version, name: first.name, direction: first.direction))) "
-            + "paused\(progress) holds its graph: sluice resume \(first.id) or sluice cancel \(first.id)\(more)"
+        return line + "; " + first.text("paused")
+            + " holds its graph: sluice resume \(first.id) or sluice cancel \(first.id)\(more)"
     }
 
     /// The graph refused the credentials: a configuration problem, not an outage, so the line says what to fix.
@@ -124,8 +130,11 @@ public enum StatusLine {
     }
 
     /// An outage: `waiting for Postgres: connection refused; next attempt in 4s`.
-    public static func waiting(for what: String, reason: String, retryIn: Duration) -> String {
+    /// `waiting for Postgres: connection refused; next attempt in 4s`, and the job the wait holds up, if any: `...;
+    /// job 1 (101 count_items) at 59,700/300,000 waits`.
+    public static func waiting(for what: String, reason: String, retryIn: Duration, job: JobSummary? = nil) -> String {
         "waiting for \(what): \(reason); next attempt in \(DurationText.format(retryIn.roundedToSeconds))"
+            + (job.map { "; \($0.text()) waits" } ?? "")
     }
 }
 
