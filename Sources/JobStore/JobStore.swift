@@ -553,7 +553,8 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Records an error without ending the job (a retryable failure), so status shows it.
+    /// Records an error without ending the job (what a job let go waits for), so that `status` shows it; the job's
+    /// next claim clears it.
     public func recordError(_ lease: JobLease, _ message: String) async throws(JobStoreError) {
         let statements = statements
         try await run("record error", retry: true, transaction: false) { connection in

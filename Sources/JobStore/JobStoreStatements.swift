@@ -116,6 +116,7 @@ public struct JobStoreStatements: Sendable {
             lease_expires_at = now() + make_interval(secs => $2::double precision),
             heartbeat_at = now(),
             attempts = j.attempts + 1,
+            last_error = NULL,
             started_at = coalesce(j.started_at, clock_timestamp()),
             rate = NULL,
             checkpoint_at = now(),

@@ -167,7 +167,7 @@ struct JobView {
                 // Let go to wait (the graph or the migrations folder unreachable, the password refused, its items
                 // held): the daemon says why, not the job store.
                 text += ", no worker holds it now: daemon \(serving.worker) serves its graph and takes it up again "
-                text += "when it can (its status line and journal say what it waits for)"
+                text += "when it can (what it waits for: the error line, and the daemon's status line and journal)"
             } else {
                 text += ", no worker holds it now (is the daemon running?)"
             }

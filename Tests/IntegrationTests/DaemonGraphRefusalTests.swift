@@ -80,6 +80,13 @@ struct DaemonGraphRefusalTests {
             #expect(attempts == 1, "\(attempts) attempts with the refused password in 8 s")
             let refused = try #require(try await fixture.store.job(job.id))
             #expect(!refused.state.isFinished, "the job is \(refused.state): \(refused.lastError ?? "")")
+            // What it waits for is in the job store too, for `sluice status` on another host.
+            #expect(
+                refused.lastError?.hasPrefix("waiting: the graph refused the credentials: ") == true,
+                "last error: \(refused.lastError ?? "none")"
+            )
+            let shown = try await fixture.status(job.id)
+            #expect(shown.output.contains("waiting: the graph refused the credentials"), "\(shown.output)")
 
             try "\(password)\n".write(to: passwordFile, atomically: true, encoding: .utf8)
             daemon.kill(SIGHUP)
@@ -87,6 +94,7 @@ struct DaemonGraphRefusalTests {
                 $0.state.isFinished
             }
             #expect(done.state == .succeeded, "\(done.state): \(done.lastError ?? "")")
+            #expect(done.lastError == nil, "a wait over still shown: \(done.lastError ?? "")")
             try await fixture.expectEveryNodeChangedOnce(nodes)
             let (status, _) = await DaemonFixture.stop(daemon)
             #expect(status == 0)

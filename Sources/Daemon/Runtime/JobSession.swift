@@ -36,6 +36,19 @@ struct JobSession {
         /// The migrations folder cannot be read now (an unmounted volume, a deploy swapping it): no fault of the job,
         /// which waits, resumable, with its lease let go for a daemon that can read its file.
         case migrationsUnreadable(String)
+
+        /// What the job waits for, kept as its last error for `sluice status`, which reads Postgres alone (the daemon's
+        /// STATUS= and journal are on its host); nil when it does not wait, or waits for Postgres, where nothing can
+        /// be written.
+        var waitingFor: String? {
+            switch self {
+            case .done, .postgresUnavailable: nil
+            case .graphUnavailable(let reason, _): "the graph does not answer: \(reason)"
+            case .graphRefusedCredentials(let reason): "the graph refused the credentials: \(reason)"
+            case .graphBusy(let holder): "its items are held by \(holder)"
+            case .migrationsUnreadable(let reason): "the migrations folder cannot be read: \(reason)"
+            }
+        }
     }
 
     let lease: JobLease
@@ -114,7 +127,18 @@ struct JobSession {
     /// (``DaemonConfiguration/graphAnswerTimeout``).
     private var answerTimeout: Duration { configuration.graphAnswerTimeout }
 
+    /// Runs the claimed job until it ends or must wait; a wait is kept as the job's last error (``End/waitingFor``),
+    /// which the job's next claim clears.
     func run() async -> End {
+        let end = await runClaimed()
+        if let waiting = end.waitingFor {
+            // Under the lease just let go (its token stays); lost to another worker meanwhile, it is theirs to say.
+            try? await store.recordError(lease, "waiting: \(waiting)")
+        }
+        return end
+    }
+
+    private func runClaimed() async -> End {
         let logger = jobLogger
         pulse.beat(allowing: batchAllowance)
         metrics.jobStarted(
