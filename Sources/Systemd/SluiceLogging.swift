@@ -13,6 +13,13 @@ public enum SluiceLogging {
         )
     }
 
+    /// The syslog prefix (`<3>` for error) that makes journald store a line written to stderr at `level`'s priority
+    /// (`SyslogLevelPrefix=`, on by default for services) when stderr is the journal, else nothing: a terminal or a
+    /// pipe sees the line unchanged. For the lines that bypass logging, such as a command's one-line error.
+    public static func stderrPrefix(for level: Logger.Level) -> String {
+        stderrIsJournal ? "<\(level.syslogPriority)>" : ""
+    }
+
     /// ``LogDestination/automatic`` decided for this process: `.journal` or `.stderr`.
     public static func resolve(_ destination: LogDestination) -> LogDestination {
         destination == .automatic ? (stderrIsJournal ? .journal : .stderr) : destination

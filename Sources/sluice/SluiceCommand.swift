@@ -2,6 +2,8 @@ import ArgumentParser
 import Bolt
 import Daemon
 import Foundation
+import Logging
+import Systemd
 
 @main
 struct SluiceCommand: AsyncParsableCommand {
@@ -43,11 +45,15 @@ struct SluiceCommand: AsyncParsableCommand {
         }
     }
 
-    /// Prints `message` as sluice's one-line error and exits with `status`.
+    /// Prints `message` as sluice's one-line error and exits with `status`. When stderr is the journal (the daemon or
+    /// `ExecReload=`'s `config check` under systemd), the line starts with the syslog prefix `<3>`, which journald
+    /// (`SyslogLevelPrefix=`, on by default) turns into priority err: the error that stops the unit or fails a reload
+    /// is then seen by `journalctl -p err` and priority-based alerts, not stored at the stream's info. A terminal or a
+    /// pipe gets the line unchanged.
     static func fail(_ message: String, status: Int32 = 1) -> Never {
         var standardError = StandardOutput.error
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
-        standardError.write("sluice: error: \(line)\n")
+        standardError.write("\(SluiceLogging.stderrPrefix(for: .error))sluice: error: \(line)\n")
         Foundation.exit(status)
     }
 }

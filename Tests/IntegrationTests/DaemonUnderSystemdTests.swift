@@ -296,6 +296,10 @@ import Testing
                 said.contains { $0.contains("batch_size") },
                 "the journal does not name the file's error:\n\(unitLog)"
             )
+            // At priority err (the `<3>` prefix journald reads), so `journalctl -p err` shows why the reload failed.
+            let errors = try await sandbox.journal(["-u", "sluice", "-p", "err"])
+            let error = errors.first { $0["MESSAGE"]?.hasPrefix("sluice: error: /etc/sluice/sluice.toml:") == true }
+            #expect(error?["PRIORITY"] == "3", "no error entry for the bad file: \(errors.map { $0["MESSAGE"] ?? "" })")
             // The check stopped it before the SIGHUP: one reload reached the daemon, the good one.
             let reloads = unitLog.split(separator: "\n").filter { $0.contains("configuration reloaded") }
             #expect(reloads.count == 1, "\(reloads)")

@@ -217,6 +217,31 @@ import Testing
         }
     }
 
+    /// When stderr is the journal (systemd's `JOURNAL_STREAM`), the one-line error starts with the syslog prefix `<3>`,
+    /// so journald stores it at priority err: before, the error that stops the daemon or fails `ExecReload=` was at
+    /// the stream's info, missed by `journalctl -p err`. A file or a terminal gets it unchanged.
+    @Test func theOneLineErrorIsAtPriorityErrWhenStderrIsTheJournal() async throws {
+        let executable = try #require(JobStoreIntegrationTests.sluiceExecutable(), "build sluice first")
+        let environment = [
+            "PATH": "/usr/bin:/bin", "HOME": FileManager.default.temporaryDirectory.path,
+            "SLUICE_MIGRATIONS": "/nonexistent/migrations",
+        ]
+        let child = try JobStoreTestDatabase.Child(
+            executable,
+            ["config", "check", "--quiet"],
+            environment: environment,
+            stderrIsJournal: true
+        )
+        let status = await child.wait()
+        #expect(
+            status == 1 && child.standardError.hasPrefix("<3>sluice: error: ")
+                && child.standardError.contains("[migrations] folder: /nonexistent/migrations"),
+            "\(status) \(child.standardError)"
+        )
+        let plain = try await Self.sluice(["config", "check", "--quiet"], environment: environment)
+        #expect(Self.isOneLineError(plain, containing: "[migrations] folder"), "\(plain.errors)")
+    }
+
     /// `sluice new`'s file is valid as written, so `check` passes it, but warns of what the template left: its TODO
     /// description and its example label, which changes nothing; the repository's migrations have neither.
     @Test func checkWarnsOfWhatTheTemplateLeftUnchanged() async throws {
