@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import JobStore
+import Systemd
 
 /// `sluice config check`: reads the configuration as the daemon would and prints what is in force, secrets masked,
 /// with where each value came from. A bad value fails with its file, line and key.
@@ -20,7 +21,7 @@ struct ConfigCheckCommand: ParsableCommand {
 
     @OptionGroup var file: ConfigFileOptions
 
-    @Flag(help: "Print nothing when the configuration is valid; errors still go to stderr with exit status 1.")
+    @Flag(help: "Print nothing when the configuration is valid; errors (status 1) and warnings still go to stderr.")
     var quiet = false
 
     func run() throws {
@@ -31,11 +32,29 @@ struct ConfigCheckCommand: ParsableCommand {
         } catch {
             throw CommandError(error.description)
         }
+        if let warning = Self.passwordFileWarning(configuration) {
+            var errors = StandardOutput.error
+            errors.write("\(SluiceLogging.stderrPrefix(for: .warning))warning: \(warning)\n")
+        }
         if quiet { return }
         output.write(Self.render(configuration))
         for caution in configuration.cautions {
             output.write("# caution: \(caution)\n")
         }
+    }
+
+    /// Run as root, the check reads a password file that the shipped unit's daemon cannot: `DynamicUser=yes` gives it
+    /// a user of its own, which reads only what any user may, so the reload or restart the check approved fails with
+    /// "permission denied". Said even with `--quiet` (how an operator checks before a reload), but not an error: the
+    /// file serves `sluice` run outside systemd, or a unit with a fixed `User=` that can read it.
+    static func passwordFileWarning(_ configuration: DaemonConfiguration) -> String? {
+        guard getuid() == 0, let path = configuration.graph.passwordFile, !SecretFile.isReadableByAnyUser(path) else {
+            return nil
+        }
+        let source = configuration.effective.first { $0.setting == .graphPasswordFile }?.source ?? .defaultValue
+        return "\(source): \(Setting.graphPasswordFile.name): \(path) is read by root here, but not by the user the "
+            + "shipped unit allocates (DynamicUser=yes), so its daemon cannot start or reload with it: under the unit "
+            + "put the password in /etc/sluice/credentials/bolt-password and remove password_file"
     }
 
     /// The settings as TOML, each line commented with its source and environment variable.

@@ -242,6 +242,48 @@ import Testing
         #expect(Self.isOneLineError(plain, containing: "[migrations] folder"), "\(plain.errors)")
     }
 
+    /// `config check` run as root reads a password file that only root can read, which the shipped unit's
+    /// `DynamicUser=` cannot: the check passed and the reload or restart after it failed. It warns (stderr, also with
+    /// `--quiet`, exit status 0) naming the setting's line and the credential to use instead; a file any user can
+    /// read, or a check not run as root (which reads what its user can), says nothing.
+    @Test func aPasswordFileOnlyRootCanReadIsAWarningForTheUnit() async throws {
+        try await Self.withFolder { folder in
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+            let passwordFile = folder.appendingPathComponent("bolt.pw")
+            try "secret-7\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
+            let config = folder.appendingPathComponent("sluice.toml")
+            try "[graph]\nuser = \"neo4j\"\npassword_file = \"\(passwordFile.path)\"\n"
+                .write(to: config, atomically: true, encoding: .utf8)
+            let environment = ["SLUICE_MIGRATIONS": "/"]
+            let quiet = try await Self.sluice(
+                ["config", "check", "--quiet", "--config", config.path],
+                environment: environment
+            )
+            let warning = quiet.errors.split(separator: "\n")
+            if getuid() == 0 {
+                #expect(
+                    quiet.status == 0 && quiet.output.isEmpty && warning.count == 1
+                        && warning[0].hasPrefix(
+                            "warning: \(config.path):3: [graph] password_file: \(passwordFile.path)"
+                        )
+                        && warning[0].contains("DynamicUser=yes")
+                        && warning[0].contains("/etc/sluice/credentials/bolt-password")
+                        && !warning[0].contains("secret-7"),
+                    "\(quiet.status) \(quiet.output)\(quiet.errors)"
+                )
+            } else {
+                #expect(quiet.status == 0 && quiet.errors.isEmpty, "\(quiet.errors)")
+            }
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
+            let readable = try await Self.sluice(
+                ["config", "check", "--config", config.path],
+                environment: environment
+            )
+            #expect(readable.status == 0 && readable.errors.isEmpty, "\(readable.errors)")
+        }
+    }
+
     /// `sluice new`'s file is valid as written, so `check` passes it, but warns of what the template left: its TODO
     /// description and its example label, which changes nothing; the repository's migrations have neither.
     @Test func checkWarnsOfWhatTheTemplateLeftUnchanged() async throws {

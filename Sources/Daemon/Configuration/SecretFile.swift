@@ -20,6 +20,21 @@ public enum SecretFile {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
+    /// Whether a user who is neither the owner of `path` nor in its group can read it: the file lets others read it
+    /// and every folder above it lets them through. All that a user allocated at start (`DynamicUser=yes`, as the
+    /// shipped unit runs) can read, since it owns nothing and is in no group.
+    public static func isReadableByAnyUser(_ path: String) -> Bool {
+        var status = stat()
+        let file = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard stat(file, &status) == 0, status.st_mode & S_IROTH != 0 else { return false }
+        var folder = file
+        repeat {
+            folder = (folder as NSString).deletingLastPathComponent
+            guard stat(folder, &status) == 0, status.st_mode & S_IXOTH != 0 else { return false }
+        } while folder != "/"
+        return true
+    }
+
     /// Why reading the text file at `path` failed, in words an operator acts on ("is a directory", "is not UTF-8
     /// text", "Permission denied"); Foundation's own ("NSCocoaErrorDomain error 256") only when nothing better is known.
     static func reason(_ error: any Error, path: String) -> String {
