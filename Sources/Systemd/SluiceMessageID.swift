@@ -44,6 +44,23 @@ public enum SluiceMessageID: String, Sendable, CaseIterable, CustomStringConvert
     /// Another live daemon announced this daemon's worker identity: this one takes no jobs until it is gone. Once per
     /// clash.
     case workerShared = "81f73dbff921463596a950497cd37b0b"
+    /// A job made no progress for `[daemon] stuck_after` (a batch or a plan that hangs, not a pause): once per job
+    /// session, as the `sluice_job_stuck` metric turns 1.
+    case jobStuck = "4b85fe9d7f5b436a8613a1d3a189723e"
+    /// Another worker took over the job this daemon ran (its lease ran out): this one stops after its batch in flight.
+    case leaseLost = "2cfbd5def3fe404b8f0f504644d7a3f7"
+    /// The daemon's shutdown stopped a job after its batch in flight; it resumes from its checkpoint (`OFFSET`).
+    case jobStoppedForShutdown = "6a25dd3f163e43278347c87bc97d4cea"
+    /// The daemon started with a valid configuration (`WORKER`, `INSTANCE`, `CONFIG`, `GRAPH`).
+    case daemonStarted = "758343d5ceea47d4aa840257ac55bb53"
+    /// The daemon was asked to stop (SIGTERM, SIGINT): the batch in flight finishes first.
+    case daemonStopping = "bd5415539ad64b10b5a33be8d84ffc33"
+    /// The daemon stopped cleanly: its lease released, exit status 0.
+    case daemonStopped = "2de1f9ebe4234dcfae32369418bb4f3d"
+    /// A reload (SIGHUP) took a changed configuration (`LOG_LEVEL`, `THROTTLE_WINDOWS`).
+    case configurationReloaded = "47e72746a84a4aa3bbf6889e973a7230"
+    /// A reload took the file, but some of its changes (named in the message) take effect only at a restart.
+    case reloadNeedsRestart = "9b70d0ab4da84ee08af9b1e1fb5f7bab"
 
     /// The id as the journal spells it: 32 lower-case hexadecimal digits.
     public var description: String { rawValue }

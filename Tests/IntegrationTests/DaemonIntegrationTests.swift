@@ -2,6 +2,7 @@ import Bolt
 import Daemon
 import Foundation
 import JobStore
+import Systemd
 import Testing
 
 /// `sluice daemon` run as a child process against the real Postgres and Bolt servers: jobs enqueued in the job
@@ -555,6 +556,13 @@ struct DaemonIntegrationTests {
             let hungAt = ContinuousClock.now
             let stuck = try await notify.waitFor("STUCK: no progress", timeout: .seconds(20))
             #expect(stuck != nil, "the hung job was not reported stuck in STATUS=")
+            // And journalled with its MESSAGE_ID, which an alert can match (it had none: only the text).
+            let journalled = daemon.standardError.split(separator: "\n").filter { $0.contains("job stuck: ") }
+            #expect(
+                journalled.count == 1 && journalled[0].contains("message_id=\(SluiceMessageID.jobStuck)")
+                    && journalled[0].contains("stuck_seconds="),
+                "\(journalled)"
+            )
             // The endpoint answers from NIO's threads, so it reports the hang while the work loop is blocked.
             let labels = MetricsScrape.labels(job: job.id, migration: job.migrationVersion, direction: "up")
             let metrics = try await scrape.waitFor("the job stuck", timeout: .seconds(20)) {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import JobStore
+import Systemd
 import Testing
 
 /// A daemon's job taken from it: by another worker once its lease is found expired, the journal says so once, however
@@ -136,7 +137,13 @@ struct DaemonTakeoverTests {
             // Past the batch in flight and its refused checkpoint: still one line.
             try await Task.sleep(for: .seconds(5))
             #expect(log().count == 1, "\(log().count) entries for one takeover: \(log())")
-            #expect(log().allSatisfy { $0.contains(" warning ") && DaemonFixture.namesJob($0, job) }, "\(log())")
+            #expect(
+                log().allSatisfy {
+                    $0.contains(" warning ") && DaemonFixture.namesJob($0, job)
+                        && $0.contains("message_id=\(SluiceMessageID.leaseLost)")
+                },
+                "\(log())"
+            )
             // Neither a shutdown nor an operator stopped the run.
             #expect(!daemon.standardError.contains("job stopped for shutdown"), "\(daemon.standardError.suffix(2_000))")
             let (status, _) = await DaemonFixture.stop(daemon)

@@ -252,6 +252,16 @@ import Testing
             #expect(took < .seconds(30), "stop took \(took)")
             let unitLog = try await sandbox.exec("journalctl", "-u", "sluice", "--no-pager", "-o", "cat")
             #expect(!unitLog.contains("timed out"), "systemd had to kill the daemon:\n\(unitLog)")
+            // The stop's entries carry the MESSAGE_IDs an alert or `journalctl -x` keys on, the job's with its offset.
+            let stopIDs: [SluiceMessageID] = [.daemonStopping, .jobStoppedForShutdown, .daemonStopped]
+            for id in stopIDs {
+                let stop = try await sandbox.journal(["-u", "sluice", "MESSAGE_ID=\(id)"])
+                #expect(stop.count == 1, "\(id): \(stop.map { $0["MESSAGE"] ?? "" })")
+            }
+            let shutdown = try await sandbox.journal([
+                "-u", "sluice", "MESSAGE_ID=\(SluiceMessageID.jobStoppedForShutdown)",
+            ])
+            #expect(shutdown.first?["SLUICE_JOB"] == "\(job.id)" && shutdown.first?["OFFSET"] != nil, "\(shutdown)")
 
             let left = try #require(try await scenario.fixture.store.job(job.id))
             #expect(!left.state.isFinished, "the job \(left.state) at stop")
@@ -301,8 +311,10 @@ import Testing
             let error = errors.first { $0["MESSAGE"]?.hasPrefix("sluice: error: /etc/sluice/sluice.toml:") == true }
             #expect(error?["PRIORITY"] == "3", "no error entry for the bad file: \(errors.map { $0["MESSAGE"] ?? "" })")
             // The check stopped it before the SIGHUP: one reload reached the daemon, the good one.
-            let reloads = unitLog.split(separator: "\n").filter { $0.contains("configuration reloaded") }
-            #expect(reloads.count == 1, "\(reloads)")
+            let reloads = try await sandbox.journal(
+                ["-u", "sluice", "MESSAGE_ID=\(SluiceMessageID.configurationReloaded)"]
+            )
+            #expect(reloads.count == 1, "\(reloads.map { $0["MESSAGE"] ?? "" })")
             #expect(!unitLog.contains("configuration not reloaded"), "the SIGHUP was sent:\n\(unitLog)")
             try await sandbox.write(good, to: "/etc/sluice/sluice.toml")
             try await sandbox.exec("systemctl", "reload", "sluice")

@@ -27,11 +27,28 @@ import Testing
             let line = listed.first { $0.hasPrefix(id.rawValue + " ") }
             // Job events name their job in the subject; the daemon's waits may come with no job at all.
             let subject =
-                [.waiting, .waitOver, .credentialsRefused, .postgresRefused, .workerShared].contains(id)
+                [
+                    .waiting, .waitOver, .credentialsRefused, .postgresRefused, .workerShared, .daemonStarted,
+                    .daemonStopping, .daemonStopped, .configurationReloaded, .reloadNeedsRestart,
+                ].contains(id)
                 ? " sluice: sluice " : " sluice: sluice job @SLUICE_JOB@"
             #expect(line?.contains(subject) == true, "\(id): \(line ?? "not listed")")
             let entry = try await JournalTestJournal.journalctl(["--root", root.path, "--dump-catalog", id.rawValue])
             #expect(entry.contains("Defined-By: sluice"), "\(id): \(entry)")
         }
+    }
+
+    /// The README's journal table lists every id by its hex, the only spelling `journalctl MESSAGE_ID=` matches (it
+    /// named one by its Swift name before, and left eight out).
+    @Test func theReadmeListsEveryMessageIDByItsHex() throws {
+        let repository = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("  | ") }
+        for id in SluiceMessageID.allCases {
+            #expect(rows.contains { $0.contains("| `\(id.rawValue)` |") }, "\(id) has no row in the README's table")
+        }
+        let named = readme.matches(of: /MESSAGE_ID `([^`]*)`/).map { String($0.output.1) }
+        #expect(named.allSatisfy { SluiceMessageID(rawValue: $0) != nil }, "not an id journalctl matches: \(named)")
     }
 }

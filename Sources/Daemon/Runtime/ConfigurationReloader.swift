@@ -50,12 +50,14 @@ public struct ConfigurationReloader: Service {
             logLevel.value = new.daemon.logLevel
             if !restartOnly.isEmpty {
                 logger.warning(
-                    "configuration reloaded, but these changes need a restart: \(restartOnly.map(\.name).joined(separator: ", "))"
+                    "configuration reloaded, but these changes need a restart: \(restartOnly.map(\.name).joined(separator: ", "))",
+                    metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.reloadNeedsRestart)"]
                 )
             }
             logger.notice(
                 "configuration reloaded from \(old.path ?? "the environment")",
                 metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.configurationReloaded)",
                     "log_level": "\(new.daemon.logLevel)",
                     "throttle_windows": "\(new.throttle.schedule.windows.count)",
                 ]

@@ -636,7 +636,9 @@ struct JobSession {
                     logger.warning(
                         "job stuck: no progress for \(DurationText.format(silent.roundedToSeconds))",
                         metadata: [
-                            SluiceLogKey.itemsDone: "\(snapshot.done)", "stuck_seconds": "\(silent.components.seconds)",
+                            SluiceLogKey.messageID: "\(SluiceMessageID.jobStuck)",
+                            SluiceLogKey.itemsDone: "\(snapshot.done)",
+                            "stuck_seconds": "\(silent.components.seconds)",
                         ]
                     )
                 }
@@ -653,7 +655,10 @@ struct JobSession {
         guard let control else {
             logger.notice(
                 "job stopped for shutdown after its batch in flight; it resumes from offset \(done)",
-                metadata: [SluiceLogKey.offset: "\(done)", SluiceLogKey.itemsDone: "\(done)"]
+                metadata: [
+                    SluiceLogKey.messageID: "\(SluiceMessageID.jobStoppedForShutdown)", SluiceLogKey.offset: "\(done)",
+                    SluiceLogKey.itemsDone: "\(done)",
+                ]
             )
             return .done
         }
@@ -760,7 +765,10 @@ struct JobSession {
                 } catch .store(_, let error) {
                     throw error
                 } catch .leaseLost {
-                    logger.warning("lease lost: another worker took the job over before it was cancelled")
+                    logger.warning(
+                        "lease lost: another worker took the job over before it was cancelled",
+                        metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.leaseLost)"]
+                    )
                     return .done
                 } catch {
                     // The graph's side failed after Postgres recorded the end: the job is cancelled all the same.
@@ -830,7 +838,12 @@ struct JobSession {
             defer { state.leaseLost = true }
             return !state.leaseLost
         }
-        if first { logger.warning("lease lost: another worker took the job over; \(consequence)") }
+        if first {
+            logger.warning(
+                "lease lost: another worker took the job over; \(consequence)",
+                metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.leaseLost)"]
+            )
+        }
     }
 
     /// Errors that waiting can cure: the server is down, restarting, or the connection broke.

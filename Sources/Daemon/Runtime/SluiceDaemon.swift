@@ -48,6 +48,7 @@ public struct SluiceDaemon: Service {
         logger.notice(
             "sluice daemon started",
             metadata: [
+                SluiceLogKey.messageID: "\(SluiceMessageID.daemonStarted)",
                 SluiceLogKey.worker: "\(configuration.daemon.worker)", "instance": "\(instance.id)",
                 "config": "\(configuration.path ?? "(none: defaults and environment)")",
                 "graph": "\(configuration.graph.target.url)",
@@ -71,12 +72,15 @@ public struct SluiceDaemon: Service {
                     .status("stopping: finishing the batch in flight"),
                     .extendTimeout(current.engine.batchTimeout + current.daemon.watchdogMargin)
                 )
-                logger.notice("stopping: a batch in flight finishes first and its lease is released")
+                logger.notice(
+                    "stopping: a batch in flight finishes first and its lease is released",
+                    metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.daemonStopping)"]
+                )
             }
             group.cancelAll()
         }
         send(.status("stopped"))
-        logger.notice("sluice daemon stopped")
+        logger.notice("sluice daemon stopped", metadata: [SluiceLogKey.messageID: "\(SluiceMessageID.daemonStopped)"])
     }
 
     // MARK: The work loop
