@@ -170,8 +170,10 @@ extension JobRunner {
             metadata[SluiceLogKey.latencyMilliseconds] = "\(Int((latency.p99 / .milliseconds(1)).rounded()))"
         }
         switch (decision.state, decision.reason) {
+        // The slow start after a start or a pause: nothing slowed the job.
+        case (.running, .rampingUp): logger.notice("throttle: ramping up", metadata: metadata)
         case (.running, _): logger.notice("throttle: full speed", metadata: metadata)
-        // The slow start after a start or a pause, and the climb back after a cut: not a slow-down.
+        // The climb back after a cut: not a slow-down.
         case (.throttled, .recovering): logger.notice("throttle: speeding up", metadata: metadata)
         case (.throttled, .noLatencySignal): logger.notice("throttle: holding the rate", metadata: metadata)
         case (.throttled, _): logger.notice("throttle: slowed down", metadata: metadata)

@@ -11,7 +11,9 @@
 /// interval say little about a p99, and growing on them alone settles where one interval in a few goes over the target,
 /// so the window's p99 hovers at it under a steady load. Holding until the window is clean keeps its p99 under the
 /// target and costs at most the window's age after a spike. Work starts, and resumes after any pause, at the smallest
-/// batch size.
+/// batch size: a climb no cut preceded is ramping up (``ThrottleReason/rampingUp(batchSize:limit:p99:target:)``, not
+/// throttled), one after a cut is recovering, and the decision that cuts names the latency that made it (a journal
+/// entry when the job was not slowed already).
 ///
 /// Pausing and resuming are judged on the window's *sustained* p99 (``LatencyStatistics/sustainedP99``): p99, but
 /// never a level that only `outliers` samples reached, so one stall neither stops work nor keeps it stopped. The
@@ -44,6 +46,10 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
     /// so that latency hovering at the target does not flip its state each batch. A job never slowed is at full
     /// speed from its first batch at full size.
     private var slowedSinceRecovery = false
+    /// Latency cut the rate (a smaller batch, a longer pause, a critical pause) and the job has not grown back to its
+    /// limit since: its climb is recovering. A climb without a cut (the slow start, after a pause by an operator or a
+    /// window, after a rate limit lifted) is ramping up, which is not throttled.
+    private var climbingAfterCut = false
 
     public init(
         configuration: ThrottleConfiguration = ThrottleConfiguration(),
@@ -106,6 +112,9 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
 
         if let reason = pauseReason(cap: cap, override: override) {
             batchSize = configuration.minBatchSize
+            // Work starts again from the smallest batch: after a critical pause the climb is a recovery, after any
+            // other a start.
+            climbingAfterCut = criticalP99 != nil
             markAdjusted(at: now)
             return ThrottleDecision(
                 batchSize: batchSize,
@@ -119,8 +128,9 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         let (limit, limitReason) = batchLimit(cap: cap, rate: rate)
         batchSize = min(batchSize, limit)
         let recentP99 = sinceAdjustment.statistics()?.p99
-        adapt(to: recentP99, window: latency?.p99, limit: limit, at: now)
+        let cut = adapt(to: recentP99, window: latency?.p99, limit: limit, at: now)
         let p99 = recentP99 ?? latency?.p99
+        if batchSize >= limit, pause <= configuration.minPause { climbingAfterCut = false }
 
         var nextPause = pause
         let reason: ThrottleReason
@@ -128,11 +138,19 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         let share = rate.flatMap { rate in
             lastBatch.flatMap { $0.size > 0 ? Duration.seconds(Double($0.size) / Double(rate.value)) : nil }
         }
-        if let rate, let share, let lastBatch, share - lastBatch.duration > nextPause {
+        var ratePaces = false
+        if let share, let lastBatch, share - lastBatch.duration > nextPause {
             nextPause = share - lastBatch.duration
+            ratePaces = true
+        }
+        if let recentP99, cut {
+            // The decision that cuts says so, whatever limit also holds the job: its state and journal entry are how
+            // an operator learns that the graph's latency slowed the job.
+            reason = .latencyAboveTarget(p99: recentP99, target: configuration.targetP99)
+        } else if let rate, ratePaces {
             reason = rate.reason
         } else if batchSize < limit || pause > configuration.minPause {
-            reason = latencyReason(p99)
+            reason = climbingReason(p99, window: latency?.p99, limit: limit)
         } else if let limitReason {
             reason = limitReason
         } else if let rate, let share, let lastBatch, lastBatch.duration <= share * Self.rateMargin {
@@ -167,6 +185,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         if let p99, p99 > configuration.criticalP99 {
             criticalP99 = p99
             slowedSinceRecovery = true
+            climbingAfterCut = true
         } else if criticalP99 != nil, hasRecovered(at: now) {
             criticalP99 = nil
         }
@@ -226,15 +245,18 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
     }
 
     /// One AIMD step: down on `p99`, the latency measured since the last adjustment (nil when nothing was); up only
-    /// while `window`, the p99 of every sample the window holds, is under the target too.
-    private mutating func adapt(to p99: Duration?, window: Duration?, limit: Int, at now: C.Instant) {
+    /// while `window`, the p99 of every sample the window holds, is under the target too. Whether it cut the rate (a
+    /// smaller batch or a longer pause).
+    private mutating func adapt(to p99: Duration?, window: Duration?, limit: Int, at now: C.Instant) -> Bool {
         guard let p99, lastAdjustment.map({ $0.duration(to: now) >= configuration.adjustmentInterval }) ?? true else {
-            return
+            return false
         }
         let smallest = min(configuration.minBatchSize, limit)
         let pauseStep = (configuration.maxPause - configuration.minPause) * configuration.increaseFraction
         if p99 > configuration.targetP99 {
             slowedSinceRecovery = true
+            climbingAfterCut = true
+            let before = (batchSize: batchSize, pause: pause)
             if batchSize > smallest {
                 batchSize = max(smallest, Int(Double(batchSize) * configuration.decreaseFactor))
             } else {
@@ -242,6 +264,7 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
                 pause = min(configuration.maxPause, longer)
             }
             markAdjusted(at: now)
+            return batchSize < before.batchSize || pause > before.pause
         } else if p99 < configuration.targetP99, let window, window < configuration.targetP99 {
             if pause > configuration.minPause {
                 pause = max(configuration.minPause, pause - pauseStep)
@@ -252,11 +275,24 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
                 markAdjusted(at: now)
             }
         }
+        return false
     }
 
     private mutating func markAdjusted(at now: C.Instant) {
         lastAdjustment = now
         sinceAdjustment = LatencySeries()
+    }
+
+    /// Why a job below its limit is there: the slow start while no cut preceded the climb (and no pause grown for
+    /// latency remains) and latency, recent (`p99`) and over the whole `window`, is under the target; else the
+    /// latency.
+    private func climbingReason(_ p99: Duration?, window: Duration?, limit: Int) -> ThrottleReason {
+        if !climbingAfterCut, pause <= configuration.minPause, let p99, p99 < configuration.targetP99,
+            let window, window < configuration.targetP99
+        {
+            return .rampingUp(batchSize: batchSize, limit: limit, p99: p99, target: configuration.targetP99)
+        }
+        return latencyReason(p99)
     }
 
     private func latencyReason(_ p99: Duration?) -> ThrottleReason {

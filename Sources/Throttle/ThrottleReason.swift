@@ -5,9 +5,13 @@ public enum ThrottleReason: Sendable, Hashable, CustomStringConvertible {
     case unthrottled
     /// The rate is being cut.
     case latencyAboveTarget(p99: Duration, target: Duration)
-    /// Latency is back under the target and the rate is growing again (also the slow start after a start or pause),
-    /// or it is at full speed but has not stayed under the target for the recovery period yet.
+    /// Latency is back under the target after it slowed the job, and the rate is growing again, or it is at full
+    /// speed but has not stayed under the target for the recovery period yet.
     case recovering(p99: Duration, target: Duration)
+    /// The slow start: work starts (and starts again after a pause by an operator or a window, or a rate limit lifted)
+    /// at the smallest batch, and the batch grows to `limit` while latency stays under the target. Latency has not
+    /// slowed the job, so it is not throttled: calling this "recovering" told operators something held it back.
+    case rampingUp(batchSize: Int, limit: Int, p99: Duration, target: Duration)
     /// The window holds no sample of the latency steered by: the rate is held where it is.
     case noLatencySignal(LatencySource, window: Duration)
     /// Paused since `p99` exceeded the critical level, until latency stays under the target for the recovery period.
@@ -23,6 +27,7 @@ public enum ThrottleReason: Sendable, Hashable, CustomStringConvertible {
     /// so latency moving about within one kind (cut, recovering, cut again) makes one entry, not one per batch.
     public enum Kind: String, Sendable, Hashable {
         case unthrottled
+        case rampingUp
         case latency
         case noLatencySignal
         case criticalLatency
@@ -34,12 +39,13 @@ public enum ThrottleReason: Sendable, Hashable, CustomStringConvertible {
         case windowMaxBatchSize
 
         /// Whether reasons of this kind carry measured latencies, which change from one decision to the next.
-        var isMeasured: Bool { self == .latency || self == .criticalLatency }
+        var isMeasured: Bool { self == .latency || self == .criticalLatency || self == .rampingUp }
     }
 
     public var kind: Kind {
         switch self {
         case .unthrottled: .unthrottled
+        case .rampingUp: .rampingUp
         case .latencyAboveTarget, .recovering: .latency
         case .noLatencySignal: .noLatencySignal
         case .criticalLatency: .criticalLatency
@@ -54,7 +60,7 @@ public enum ThrottleReason: Sendable, Hashable, CustomStringConvertible {
 
     public var state: ThrottleState {
         switch self {
-        case .unthrottled: .running
+        case .unthrottled, .rampingUp: .running
         case .criticalLatency, .pausedByOperator, .windowPause: .paused
         default: .throttled
         }
@@ -69,6 +75,9 @@ public enum ThrottleReason: Sendable, Hashable, CustomStringConvertible {
         case .recovering(let p99, let target):
             "recovering: latency p99 \(ThrottleFormat.duration(p99)) \(p99 < target ? "<" : "=") target "
                 + ThrottleFormat.duration(target)
+        case .rampingUp(let batchSize, let limit, let p99, let target):
+            "ramping up: batch size \(ThrottleFormat.count(batchSize)) rising to \(ThrottleFormat.count(limit)), "
+                + "latency p99 \(ThrottleFormat.duration(p99)) < target \(ThrottleFormat.duration(target))"
         case .noLatencySignal(let source, let window):
             "no \(source) samples in the last \(ThrottleFormat.duration(window)): holding the rate"
         case .criticalLatency(let p99, let critical):

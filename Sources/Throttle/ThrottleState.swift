@@ -1,6 +1,6 @@
 /// The throttle's state in one word, for status lines and the job record.
 public enum ThrottleState: String, Sendable, Hashable, CustomStringConvertible {
-    /// Full speed: nothing holds the job back.
+    /// Nothing holds the job back: full speed, or the slow start growing the batch to it (latency under the target).
     case running
     /// Batches run, smaller or further apart than at full speed.
     case throttled

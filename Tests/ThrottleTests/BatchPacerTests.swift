@@ -70,10 +70,10 @@ import Testing
         #expect(last < .seconds(5 * 3_600) && last >= .seconds(5 * 3_600) - .seconds(1))
         #expect(paused.allSatisfy { "\($0.decision.reason)" == "paused: lunch" })
         #expect(paused.count == decisions.filter { (first...last).contains($0.at) }.count)
-        // Batches run again from the window's end, slowly at first.
+        // Batches run again from the window's end, ramping up from small ones (a start, not a throttle).
         let resumed = try #require(decisions.first { $0.at >= .seconds(5 * 3_600) })
         #expect(resumed.at < .seconds(5 * 3_600) + .seconds(1))
-        #expect(resumed.decision.state == .throttled && resumed.decision.batchSize == 2_000)
+        #expect(resumed.decision.reason.kind == .rampingUp && resumed.decision.batchSize == 2_000)
         #expect(decisions.last?.decision.state == .running)
     }
 
@@ -89,7 +89,7 @@ import Testing
         try windows.reload("daily 00:00-24:00 UTC: pause")
         #expect(pacer.decide(after: nil).state == .paused)
         try windows.reload("")
-        #expect(pacer.decide(after: nil).state == .throttled)
+        #expect(pacer.decide(after: nil).reason.kind == .rampingUp)
     }
 
     @Test func reloadedLatencySettingsReachTheNextDecisionKeepingTheWindow() throws {

@@ -14,15 +14,66 @@ import Testing
         #expect(sizes.first == 2_000)
         #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 <= $1 })
         #expect(sizes[8] == 10_000)
-        #expect(decisions[5].reason == .recovering(p99: .milliseconds(10), target: target))
-        #expect("\(decisions[5].reason)" == "recovering: latency p99 10ms < target 50ms")
-        // Full size after 9 s, and unthrottled there: latency never slowed the job, so there is nothing to recover
-        // from (the recovery period holds only after a slow-down: latencyHoveringAroundTheTargetDoesNotFlapTheState).
-        #expect(decisions[8].state == .running)
+        // The slow start is no throttling: latency never slowed the job, so it is neither throttled nor recovering.
+        #expect(
+            decisions[5].reason == .rampingUp(batchSize: 7_000, limit: 10_000, p99: .milliseconds(10), target: target)
+        )
+        #expect(
+            "\(decisions[5].reason)" == "ramping up: batch size 7,000 rising to 10,000, latency p99 10ms < target 50ms"
+        )
+        #expect(decisions[..<8].allSatisfy { $0.state == .running && $0.reason.kind == .rampingUp })
+        // Full size after 9 s, and unthrottled there: there is nothing to recover from (the recovery period holds only
+        // after a slow-down: latencyHoveringAroundTheTargetDoesNotFlapTheState).
         for decision in decisions[8...] {
             #expect(decision.batchSize == 10_000 && decision.pause == .zero && decision.reason == .unthrottled)
         }
-        #expect(simulation.changes.map(\.state) == [.throttled, .running])
+        // Two journal entries: ramping up, then full speed.
+        #expect(simulation.changes.map(\.reason.kind) == [.rampingUp, .unthrottled])
+    }
+
+    /// A cut while the job ramps up is the decision's reason, and a change of state: journalled as a slow-down, not
+    /// hidden in the climb. The climb back after it is a recovery.
+    @Test func aCutWhileRampingUpIsNamedByTheDecisionThatCuts() throws {
+        var simulation = try ThrottleSimulation()
+        let start = simulation.run(seconds: 5, probe: .milliseconds(10))
+        #expect(start.last?.reason.kind == .rampingUp)
+        let cut = simulation.second(probe: .milliseconds(80))
+        #expect(cut.batchSize == 3_000)
+        #expect(cut.reason == .latencyAboveTarget(p99: .milliseconds(80), target: target))
+        #expect(cut.state == .throttled && cut.isChange(from: start.last))
+        let after = simulation.run(seconds: 30, probe: .milliseconds(10))
+        #expect(after.prefix { $0.batchSize < 10_000 }.allSatisfy { $0.reason.kind == .latency })
+        #expect(after.contains { $0.reason == .recovering(p99: .milliseconds(10), target: target) })
+        #expect(after.last?.reason == .unthrottled)
+        #expect(simulation.changes.map(\.reason.kind) == [.rampingUp, .latency, .unthrottled])
+    }
+
+    /// Under a rate limit the pause after a batch keeps the rate, and the limit is named; a latency cut there is named
+    /// by the decision that cuts all the same (the pause still keeps the rate), then the limit again.
+    @Test func aCutUnderARateLimitIsNamedByTheDecisionThatCuts() throws {
+        var simulation = try ThrottleSimulation(ThrottleConfiguration(maxItemsPerSecond: 2_000))
+        let share = CompletedBatch(size: 2_000, duration: .milliseconds(400))
+        simulation.run(seconds: 15, probe: .milliseconds(5))
+        #expect(simulation.second(probe: .milliseconds(5), lastBatch: share).reason == .configuredMaxRate(2_000))
+        let cut = simulation.second(probe: .milliseconds(90), lastBatch: share)
+        #expect(cut.batchSize == 1_000 && cut.pause == .milliseconds(600))
+        #expect(cut.reason == .latencyAboveTarget(p99: .milliseconds(90), target: target))
+        let next = simulation.second(
+            probe: .milliseconds(5),
+            lastBatch: CompletedBatch(size: 1_000, duration: .milliseconds(200))
+        )
+        #expect(next.reason == .configuredMaxRate(2_000) && next.pause == .milliseconds(300))
+    }
+
+    /// Work starting again after a window's pause climbs from the smallest batch as at the start: ramping up.
+    @Test func theClimbAfterAWindowsPauseIsRampingUp() throws {
+        let night = try ThrottleWindow(parsing: "night = daily 22:00-06:00 UTC: pause")
+        var simulation = try ThrottleSimulation()
+        simulation.run(seconds: 15, probe: .milliseconds(10))
+        let paused = simulation.second(probe: .milliseconds(10), cap: ThrottleCap.none.tightened(by: night))
+        #expect(paused.reason == .windowPause(night))
+        let resumed = simulation.second(probe: .milliseconds(10))
+        #expect(resumed.reason == .rampingUp(batchSize: 2_000, limit: 10_000, p99: .milliseconds(10), target: target))
     }
 
     @Test func settlesAtTheLowestRateUnderSteadyHighLatency() throws {
@@ -54,7 +105,8 @@ import Testing
         #expect((5_500...8_500).contains(mean))
         let over = latencies.dropFirst(30).filter { $0 > target }.count
         #expect(over * 4 <= latencies.count - 30, "latency over the target in \(over) seconds")
-        #expect(simulation.changes.count == 1)
+        // Ramping up, then the first cut: throttled from there on.
+        #expect(simulation.changes.map(\.reason.kind) == [.rampingUp, .latency])
     }
 
     // MARK: - Backing off and recovering
@@ -66,6 +118,7 @@ import Testing
         #expect(spike.map(\.batchSize) == [5_000, 2_500, 1_250, 1_000, 1_000, 1_000])
         #expect(spike.map(\.pause) == [.zero, .zero, .zero, .zero, .milliseconds(500), .seconds(1)])
         #expect(spike.allSatisfy { $0.reason == .latencyAboveTarget(p99: .milliseconds(120), target: target) })
+        #expect(spike[0].isChange(from: simulation.decisions[19]))
         let after = simulation.run(seconds: 30, probe: .milliseconds(10))
         // The rate holds while the spike is in the 10 s window (its last sample through after[9]); then the pause goes
         // first, and the batch size climbs, one step per second.
@@ -77,7 +130,7 @@ import Testing
         let resumed = try #require(after.firstIndex { $0.state == .running })
         #expect(resumed == 20)
         #expect(after[resumed...].allSatisfy { $0.reason == .unthrottled })
-        #expect(simulation.changes.map(\.state) == [.throttled, .running, .throttled, .running])
+        #expect(simulation.changes.map(\.state) == [.running, .running, .throttled, .running])
     }
 
     /// One sample over the target among fast ones cuts the batch size at once, and the size grows again only once that
@@ -359,6 +412,12 @@ import Testing
         #expect(cut.isChange(from: nil))
         #expect(!decision(.latencyAboveTarget(p99: .milliseconds(90), target: target)).isChange(from: cut))
         #expect(!decision(.recovering(p99: .milliseconds(20), target: target)).isChange(from: cut))
+        let rampingUp = decision(.rampingUp(batchSize: 2_000, limit: 10_000, p99: .milliseconds(9), target: target))
+        #expect(
+            !decision(.rampingUp(batchSize: 3_000, limit: 10_000, p99: .milliseconds(12), target: target))
+                .isChange(from: rampingUp)
+        )
+        #expect(cut.isChange(from: rampingUp) && decision(.unthrottled).isChange(from: rampingUp))
         #expect(decision(.unthrottled).isChange(from: cut))
         #expect(decision(.configuredMaxRate(2_000)).isChange(from: cut))
         #expect(decision(.operatorMaxRate(1_000)).isChange(from: decision(.operatorMaxRate(2_000))))
