@@ -56,9 +56,12 @@ public struct Job: Sendable, Equatable, Identifiable {
     /// The job this one waits for: it is claimed only once that one has succeeded, and cancelled when that one fails
     /// or is cancelled (`sluice enqueue --all`).
     public var after: JobID?
-    /// Plan entries per second over the last half minute since the job was last claimed (Postgres's clock); `nil`
-    /// before the first batch.
+    /// Plan entries per second over the last half minute since the job was last claimed (Postgres's clock), from one
+    /// batch's end to another's; `nil` before the second batch after the claim.
     public var rate: Double?
+    /// When the last batch was recorded (Postgres's clock); nil before the first, and for a job last recorded before
+    /// schema step 12.
+    public var batchAt: Date?
 
     /// No other job on its graph may start: it is planning or running, or was paused after it started (what
     /// ``JobStoreStatements/holdsTarget(_:)`` says in SQL).
@@ -122,6 +125,7 @@ public struct Job: Sendable, Equatable, Identifiable {
         operatorMaxRate = try row.decode("operator_max_rate")
         after = try row.decode("after_job", as: Int64?.self).map(JobID.init(rawValue:))
         rate = try row.decode("rate")
+        batchAt = try row.decode("batch_at")
     }
 
     static func enumValue<E: RawRepresentable>(_ row: PostgresRow, _ column: String) throws(PostgresError) -> E

@@ -351,6 +351,15 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// The workers whose time alive has lapsed without their daemon deleting the row: killed or hung. A job such a
+    /// worker holds stands still until its lease runs out and another worker takes it over.
+    public func lapsedWorkers() async throws(JobStoreError) -> [WorkerPresence] {
+        let statements = statements
+        return try await run("workers", retry: true, transaction: false) { connection in
+            try connection.query(statements.lapsedWorkers).map(Self.presence)
+        }
+    }
+
     /// A row of the `workers` table.
     private static func presence(_ row: PostgresRow) throws(PostgresError) -> WorkerPresence {
         WorkerPresence(

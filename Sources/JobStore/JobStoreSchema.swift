@@ -355,6 +355,16 @@ public struct JobStoreSchema: Sendable, Equatable {
                 CHECK (kind IN ('state', 'lease', 'throttle', 'error', 'priority', 'batch_size', 'max_rate', 'preview'));
             """
         },
+        Step(version: 12, description: "when the last batch was recorded") { s in
+            """
+            -- The rate is only measured at a checkpoint: a job whose worker hangs or died kept its last rate and ETA in
+            -- `sluice status` until the lease ran out. batch_at tells how long no batch came. The rate's window now
+            -- starts at the first checkpoint after a claim (checkpoint_at and rate_window_done NULL until then), as
+            -- the daemon's own rate does, not at the claim: a window that starts before a batch and ends after one
+            -- counts each batch but not the pause a rate cap puts after the last.
+            ALTER TABLE \(s).jobs ADD COLUMN batch_at timestamptz;
+            """
+        },
     ]
 
     /// The applied version, or `nil` when the schema (or its version table) does not exist.

@@ -18,7 +18,7 @@ public struct JobStoreStatements: Sendable {
         state, cancel_requested, priority, not_before, requested_batch_size, current_batch_size, plan_done, \
         plan_total, items_changed, items_skipped, items_quarantined, batches_done, late_arrivals, throttle_state, \
         throttle_reason, lease_owner, lease_token, lease_expires_at, heartbeat_at, attempts, last_error, options, \
-        enqueued_by, created_at, started_at, finished_at, updated_at, operator_max_rate, after_job, rate
+        enqueued_by, created_at, started_at, finished_at, updated_at, operator_max_rate, after_job, rate, batch_at
         """
 
     /// The columns a ``JobControl`` is read from.
@@ -119,8 +119,8 @@ public struct JobStoreStatements: Sendable {
             last_error = NULL,
             started_at = coalesce(j.started_at, clock_timestamp()),
             rate = NULL,
-            checkpoint_at = now(),
-            rate_window_done = j.plan_done,
+            checkpoint_at = NULL,
+            rate_window_done = NULL,
             updated_at = now()
         FROM candidate
         WHERE j.id = candidate.id
@@ -154,11 +154,11 @@ public struct JobStoreStatements: Sendable {
 
     /// Records a batch: job `$1`, token `$2`, from offset `$3` to `$4`; counters `$5` changed, `$6` skipped;
     /// batch size `$7`, throttle `$8`/`$9`; lease renewed for `$10` seconds. No row back: lease lost or offset moved.
-    /// The rate is the entries recorded since the window's start (`checkpoint_at`, `rate_window_done`: the claim, the
-    /// plan's end, or a checkpoint) over the time since, so pauses between batches count and a stop does not. Over a
-    /// window of many batches, a batch counted before the pause a rate cap puts after it weighs little (measured batch
-    /// by batch, a slow start read as several times the cap); the window restarts after 30 s so the rate follows
-    /// changes.
+    /// The rate is the entries recorded since the window's start (`checkpoint_at`, `rate_window_done`: the first
+    /// checkpoint after the claim, or one that restarted the window) over the time since, so pauses between batches
+    /// count and a stop does not, as in the daemon's STATUS=: from one batch's end to another's, each batch counted
+    /// with the pause before it (a window started at the claim counted the first batch without one, 20-50% over a
+    /// rate cap in its first half minute). The window restarts after 30 s so the rate follows changes.
     public var checkpoint: String {
         """
         UPDATE \(s).jobs
@@ -167,6 +167,7 @@ public struct JobStoreStatements: Sendable {
             items_skipped = items_skipped + $6::bigint,
             items_quarantined = (SELECT count(*) FROM \(s).quarantine AS q WHERE q.job_id = $1::bigint),
             batches_done = batches_done + 1,
+            batch_at = now(),
             rate = CASE WHEN checkpoint_at IS NULL OR now() <= checkpoint_at THEN rate
                         ELSE greatest(0, $4::bigint - coalesce(rate_window_done, $3::bigint))
                              / extract(epoch FROM now() - checkpoint_at)::double precision
@@ -268,6 +269,14 @@ public struct JobStoreStatements: Sendable {
         """
         SELECT worker, target_url, version, started_at, seen_at, process FROM \(s).workers
         WHERE alive_until > now() ORDER BY worker
+        """
+    }
+
+    /// The workers whose time alive has lapsed (killed, or hung: a daemon that stops deletes its row).
+    var lapsedWorkers: String {
+        """
+        SELECT worker, target_url, version, started_at, seen_at, process FROM \(s).workers
+        WHERE alive_until <= now() ORDER BY worker
         """
     }
 
@@ -504,8 +513,6 @@ public struct JobStoreStatements: Sendable {
         """
         UPDATE \(s).jobs
         SET plan_total = $2::bigint, late_arrivals = late_arrivals + $3::bigint,
-            checkpoint_at = CASE WHEN state = 'planning' THEN now() ELSE checkpoint_at END,
-            rate_window_done = CASE WHEN state = 'planning' THEN plan_done ELSE rate_window_done END,
             state = CASE WHEN state = 'planning' THEN 'running' ELSE state END, updated_at = now()
         WHERE id = $1::bigint
         """

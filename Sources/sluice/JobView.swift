@@ -12,6 +12,9 @@ struct JobView {
     var behind: Job?
     /// The daemons alive now, when known: a queued job no live daemon serves says so.
     var daemons: [WorkerPresence]?
+    /// The daemons whose time alive lapsed (``JobStore/lapsedWorkers()``), when known: a job one of them holds says
+    /// that its daemon is gone.
+    var lapsedDaemons: [WorkerPresence]?
 
     /// For a job `sluice run` holds: whether its process is alive now (``JobStore/isHeldByALiveRun(_:)``); nil when
     /// not known.
@@ -22,12 +25,14 @@ struct JobView {
         now: Date = Date(),
         behind: Job? = nil,
         daemons: [WorkerPresence]? = nil,
+        lapsedDaemons: [WorkerPresence]? = nil,
         runIsAlive: Bool? = nil
     ) {
         self.job = job
         self.now = now
         self.behind = behind
         self.daemons = daemons
+        self.lapsedDaemons = lapsedDaemons
         self.runIsAlive = runIsAlive
     }
 
@@ -86,11 +91,32 @@ struct JobView {
         job.state.isActive && (job.leaseExpiresAt.map { $0 > now } ?? false)
     }
 
+    /// The lapsed daemon (killed or hung) that holds the job's lease: it runs no batch, and the job is taken over only
+    /// when the lease runs out.
+    var lapsedHolder: WorkerPresence? {
+        guard hasLiveWorker, !job.isForeground, let owner = job.leaseOwner else { return nil }
+        return lapsedDaemons?.first { $0.worker.rawValue == owner }
+    }
+
+    /// The rate is measured only at a batch's checkpoint: it stands for this long after the last one.
+    static let rateWindow: TimeInterval = 30
+
+    /// How long no batch was recorded, once that is longer than the rate's window while the job has a rate since its
+    /// claim: it stands still (its graph hangs, its worker is gone, a rate cap's pause is that long). Nil otherwise.
+    var noBatchFor: TimeInterval? {
+        guard job.state == .running, job.rate != nil, let batchAt = job.batchAt else { return nil }
+        let since = now.timeIntervalSince(batchAt)
+        return since > Self.rateWindow ? since : nil
+    }
+
     /// Items per second, while a worker runs the job and the throttle does not pause it (a time window, critical
-    /// latency: the rate before the pause says nothing of when it ends).
+    /// latency: the rate before the pause says nothing of when it ends); 0 when no batch came for longer than the
+    /// rate's window, and none when the holder is known to be gone (a dead `sluice run`, a lapsed daemon).
     var rate: Double? {
-        guard job.state == .running, hasLiveWorker, throttle.state != "paused", let rate = job.rate else { return nil }
-        return rate
+        guard job.state == .running, hasLiveWorker, runIsAlive != false, lapsedHolder == nil,
+            throttle.state != "paused", let rate = job.rate
+        else { return nil }
+        return noBatchFor == nil ? rate : 0
     }
 
     /// Seconds to the end of the plan at the current rate.
@@ -158,8 +184,14 @@ struct JobView {
                 // Killed since its last checkpoint: its lease outlives it.
                 text += " by \(owner), whose process is gone (its lease runs out \(Self.instant(until))): "
                 text += "`\(Self.runCommand(job))` goes on with it when run again"
+            } else if let lapsed = lapsedHolder, let owner = job.leaseOwner, let until = job.leaseExpiresAt {
+                text += " by \(owner) (its daemon was last seen \(Self.instant(lapsed.seenAt)); the job is taken over "
+                text += "when its lease ends at \(Self.instant(until)))"
             } else if hasLiveWorker, let owner = job.leaseOwner {
                 text += " by \(owner)"
+                if let noBatchFor {
+                    text += ", no batch for \(ProgressText.duration(seconds: noBatchFor.rounded(.down)))"
+                }
             } else if job.isForeground {
                 text +=
                     ", no worker holds it now: `\(Self.runCommand(job))` started it, and goes on with it when run again"

@@ -17,7 +17,9 @@ struct StatusCommand: AsyncParsableCommand {
             jobs queued for that URL as written (localhost is not 127.0.0.1).
 
             The rate is plan entries per second over the last half minute (pauses between batches included), \
-            measured by the job store's clock; the ETA is what remains at that rate. "throttled:" gives the throttle's reason (latency, a time window, an \
+            measured by the job store's clock; the ETA is what remains at that rate. A job with no batch for longer \
+            than that shows 0 items/s and "no batch for 1m40s", and one whose daemon is gone (its row in the workers \
+            table lapsed) says so and when its lease ends. "throttled:" gives the throttle's reason (latency, a time window, an \
             operator's --max-rate).
 
             --watch redraws the progress line every second (a bar on a terminal, a line every 5 s otherwise) until \
@@ -78,6 +80,7 @@ struct StatusCommand: AsyncParsableCommand {
                 previews[job.id] = events.filter { $0.kind == .preview }.compactMap(\.newValue)
             }
             let daemons = try await store.liveWorkers()
+            let lapsedDaemons = try await store.lapsedWorkers()
             let now = Date()
             if json {
                 let documents = jobs.map {
@@ -113,6 +116,7 @@ struct StatusCommand: AsyncParsableCommand {
                     now: now,
                     behind: JobView.ahead(of: job, among: unfinished),
                     daemons: daemons,
+                    lapsedDaemons: lapsedDaemons,
                     runIsAlive: runIsAlive
                 )
                 output.write(Self.text(view, quarantine: quarantines[job.id] ?? [], preview: previews[job.id] ?? []))

@@ -527,6 +527,54 @@ extension JobStoreIntegrationTests {
         #expect(run.status == 0 && run.errors.isEmpty, "\(run.errors)")
     }
 
+    /// A running job that stands still shows no frozen rate and ETA: with no batch for longer than the rate's window
+    /// it shows 0 items/s and for how long none came, and with its daemon's row in `workers` lapsed (killed, hung) it
+    /// says when that daemon was last seen and when the lease that holds the job ends.
+    @Test func statusTellsAJobThatStandsStillAndAHolderWhoseDaemonIsGone() async throws {
+        let fixture = try await ClientFixture.make()
+        defer { Task { await fixture.close() } }
+        var run = try await fixture.sluice("enqueue", "1")
+        let lease = try #require(try await fixture.claim())
+        _ = try await fixture.store.announce(
+            WorkerInstance(worker: WorkerIdentity(rawValue: lease.owner)),
+            serving: fixture.url,
+            version: "0.1.0",
+            aliveFor: .seconds(60),
+            takingOver: true
+        )
+        try await fixture.store.storePlan(lease, entries: Array(1...1000))
+        _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 100, itemsChanged: 100))
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 100, to: 200, itemsChanged: 100))
+        run = try await fixture.sluice("status", "1")
+        #expect(run.output.contains("state:      running by daemon-1\n"), "\(run.output)")
+        #expect(run.output.contains(" items/s  ETA ") && !run.output.contains(" 0 items/s"), "\(run.output)")
+
+        // The graph hangs: no batch for 100 s, the lease renewed meanwhile.
+        let jobs = "\(fixture.store.schema.quoted).jobs"
+        try await fixture.store.connection.query("UPDATE \(jobs) SET batch_at = now() - interval '100 seconds'")
+        run = try await fixture.sluice("status", "1")
+        #expect(run.output.contains("state:      running by daemon-1, no batch for 1m40s\n"), "\(run.output)")
+        #expect(run.output.contains("200/1,000 (20%)  0 items/s") && !run.output.contains("ETA"), "\(run.output)")
+        let progress = try #require(try fixture.object(try await fixture.sluice("status", "1", "--json"))["progress"])
+        let json = try #require(progress as? [String: Any])
+        #expect(json["rate"] as? Double == 0 && json["etaSeconds"] is NSNull, "\(json)")
+
+        // Its daemon is killed: its row lapses, its lease still holds the job.
+        try await fixture.store.connection.query(
+            """
+            UPDATE \(fixture.store.schema.quoted).workers
+            SET seen_at = now() - interval '30 seconds', alive_until = now() - interval '1 second'
+            """
+        )
+        #expect(try await fixture.store.lapsedWorkers().map(\.worker.rawValue) == ["daemon-1"])
+        run = try await fixture.sluice("status", "1")
+        let gone = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("  state:") }, "\(run.output)")
+        #expect(gone.hasPrefix("  state:      running by daemon-1 (its daemon was last seen 20"), "\(gone)")
+        #expect(gone.contains(" UTC; the job is taken over when its lease ends at 20") && gone.hasSuffix(" UTC)"))
+        #expect(!run.output.contains("items/s"), "\(run.output)")
+    }
+
     /// A down cancelled part-way leaves the migration partially applied: its down can be queued again to finish the
     /// undo (it was refused as "not applied: nothing to undo"), and the cancel names that command, not the up's.
     @Test func aDownStoppedPartWayCanBeFinished() async throws {

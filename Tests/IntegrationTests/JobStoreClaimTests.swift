@@ -426,6 +426,32 @@ extension JobStoreIntegrationTests {
         }
     }
 
+    /// Right after a claim, under a rate cap (equal batches recorded at once, the cap's pause after each): the rate's
+    /// window starts at the first checkpoint, as the daemon's STATUS= rate does, so it counts each batch with the pause
+    /// before it and reads the cap. Started at the claim it counted the first batch with no pause: a third over here.
+    @Test func rightAfterAClaimTheRateReadsACapAsTheDaemonDoes() async throws {
+        try await JobStoreTestDatabase.withStore { store in
+            _ = try await store.enqueue(JobStoreTestDatabase.request(target: "rate"))
+            let lease = try #require(
+                try await store.claim(worker: WorkerIdentity(rawValue: "w"), leaseDuration: .seconds(30))
+            )
+            try await store.storePlan(lease, entries: Array(0..<1_000))
+            _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 100, itemsChanged: 100))
+            let first = ContinuousClock.now
+            #expect(try await store.job(lease.jobID)?.rate == nil, "a rate after one batch")
+            for done: Int64 in [100, 200, 300] {
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await store.checkpoint(lease, JobCheckpoint(from: done, to: done + 100, itemsChanged: 100))
+            }
+            let elapsed = (ContinuousClock.now - first).seconds
+            let rate = try #require(try await store.job(lease.jobID)?.rate)
+            // 300 items after the first batch's end, over the time since: 200 items/s if the machine keeps time.
+            print("rate \(Int(rate)) items/s, 300 items in \(elapsed) s after the first batch")
+            #expect(rate > 300 / elapsed * 0.85 && rate < 300 / elapsed * 1.15, "rate \(rate)")
+            #expect(try await store.job(lease.jobID)?.batchAt != nil)
+        }
+    }
+
     @Test func pausedJobsKeepTheirGraphAndResumeWhereTheyWere() async throws {
         try await JobStoreTestDatabase.withStore { store in
             let worker = WorkerIdentity(rawValue: "w1")
