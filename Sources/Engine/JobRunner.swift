@@ -74,7 +74,8 @@ public struct JobRunner: Sendable {
     /// Progress after each batch, for status lines and progress bars.
     public struct Progress: Sendable {
         public var done: Int64
-        public var total: Int64
+        /// Nil before the job is planned: it waits for a time window to end before planning.
+        public var total: Int64?
         public var itemsChanged: Int64
         public var batchSize: Int
         public var lastBatch: Duration
@@ -211,6 +212,37 @@ public struct JobRunner: Sendable {
             if Task.isCancelled { machine.requestStop() }
             return control
         }
+        /// Before a full read of the graph (planning, the catch-up re-plan): waits while a time window or the operator
+        /// pauses work, as between batches, so that the heaviest read of the job does not run in a window that pauses
+        /// it. `total`: the plan's, nil before planning.
+        func waitWhilePaused(total: Int64?) async throws(EngineError) -> Paced {
+            guard let pacer, pacer.imposedPause(override: pacing.override) != nil else {
+                return .next(batchSize: machine.batchSize)
+            }
+            return try await pace(
+                pacer,
+                lease: lease,
+                after: nil,
+                control: nil,
+                requested: machine.batchSize,
+                pacing: &pacing,
+                logger: logger
+            ) { decision in
+                progress(
+                    Progress(
+                        done: machine.done,
+                        total: total,
+                        itemsChanged: machine.itemsChanged,
+                        batchSize: decision.batchSize,
+                        lastBatch: lastBatch?.duration ?? .zero,
+                        throttle: decision,
+                        committedBatch: false
+                    )
+                )
+            } settle: { () async throws(EngineError) in
+                try await settle()
+            }
+        }
         do throws(EngineError) {
             while true {
                 if Task.isCancelled { machine.requestStop() }
@@ -248,6 +280,10 @@ public struct JobRunner: Sendable {
                     }
                     action = machine.planLoaded(total: plan.flatMap { $0.complete ? $0.total : nil })
                 case .plan:
+                    if case .stop(let control) = try await waitWhilePaused(total: nil) {
+                        action = .release(.stopped(control))
+                        continue
+                    }
                     action = machine.planned(
                         total: try await plan(
                             lease,
@@ -368,6 +404,10 @@ public struct JobRunner: Sendable {
                     // the answer to the one before (a stop or a new batch size takes effect a batch later).
                     action = machine.checkpointed(previous)
                 case .catchUp:
+                    if case .stop(let control) = try await waitWhilePaused(total: machine.total) {
+                        action = .release(.stopped(control))
+                        continue
+                    }
                     // A verify query that counts the step's items to zero answers for the re-plan too: when it passes,
                     // no item came to qualify while the job ran, and the re-plan's scan is not needed; when it fails,
                     // some did, perhaps inside the planned span, and the re-plan looks for them everywhere.

@@ -74,6 +74,13 @@ public final class BatchPacer<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
+    /// The pause the operator or a time window imposes now, if any, asked without deciding (nothing measured or
+    /// adjusted changes): before planning, a full read of the graph that is no batch but must not run in a window
+    /// that pauses work either.
+    public func imposedPause(override: ThrottleOverride = .none) -> ThrottleReason? {
+        ThrottleController<C>.imposedPause(cap: schedule().cap(at: wallClock()), override: override)
+    }
+
     /// The last decision taken, for status lines between batches.
     public var latest: ThrottleDecision? {
         state.withLock { $0.latest }

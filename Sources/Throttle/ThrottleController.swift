@@ -197,12 +197,17 @@ public struct ThrottleController<C: Clock>: Sendable where C.Duration == Duratio
         return belowTargetSince.duration(to: now) >= configuration.recoveryPeriod
     }
 
-    private func pauseReason(cap: ThrottleCap, override: ThrottleOverride) -> ThrottleReason? {
+    /// The pause the operator or a time window imposes, whatever latency says; nil when neither pauses work.
+    static func imposedPause(cap: ThrottleCap, override: ThrottleOverride) -> ThrottleReason? {
         if override.paused {
             return .pausedByOperator
         }
-        if let window = cap.pausedBy {
-            return .windowPause(window)
+        return cap.pausedBy.map { .windowPause($0) }
+    }
+
+    private func pauseReason(cap: ThrottleCap, override: ThrottleOverride) -> ThrottleReason? {
+        if let imposed = Self.imposedPause(cap: cap, override: override) {
+            return imposed
         }
         if let criticalP99 {
             return .criticalLatency(p99: criticalP99, critical: configuration.criticalP99)

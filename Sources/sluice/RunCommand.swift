@@ -278,8 +278,8 @@ struct RunCommand: AsyncParsableCommand {
                     // A batch once, when it is committed: not the throttle's decisions and waits between batches.
                     if !json {
                         display.update(progress)
-                    } else if progress.committedBatch {
-                        Self.writeJSON(BatchEvent(progress))
+                    } else if progress.committedBatch, let total = progress.total {
+                        Self.writeJSON(BatchEvent(progress, total: total))
                     }
                 }.get()
             }
@@ -391,9 +391,9 @@ struct RunCommand: AsyncParsableCommand {
         var batchSize: Int
         var batchMs: Double
 
-        init(_ progress: JobRunner.Progress) {
+        init(_ progress: JobRunner.Progress, total: Int64) {
             let (seconds, attoseconds) = progress.lastBatch.components
-            (done, total, changed) = (progress.done, progress.total, progress.itemsChanged)
+            (done, self.total, changed) = (progress.done, total, progress.itemsChanged)
             batchSize = progress.batchSize
             batchMs = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         }

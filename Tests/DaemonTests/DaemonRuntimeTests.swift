@@ -41,6 +41,11 @@ import Testing
             StatusLine.job(version: "003", name: "rename", direction: "down", done: 0, total: 10, itemsPerSecond: nil)
                 == "003 rename (down): 0/10 (0%)"
         )
+        // A job a window holds back before planning says so, not "planning".
+        #expect(
+            StatusLine.planning(version: "101", name: "count_items", direction: "down", heldBy: "paused: night")
+                == "101 count_items (down): waits to plan, throttled: paused: night"
+        )
         // A claimed job whose graph has not greeted yet is no idle daemon (a stopped server takes up to a minute).
         #expect(
             StatusLine.connecting(version: "003", name: "rename", direction: "down", graph: "bolt://g:7687")

@@ -94,4 +94,50 @@ import Throttle
             #expect(entries.last?["THROTTLE_STATE"] != ["paused"])
         }
     }
+
+    /// A job started inside a window that pauses work does not plan (a full read of its label, the heaviest read of
+    /// the job) until the window ends: it reports the pause with no total, records it on the job, and plans nothing.
+    @Test func aJobStartedInAPauseWindowPlansOnlyOnceTheWindowEnds() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        try await JobStoreTestDatabase.withStore { store in
+            print("RAN \(#function) on \(server)")
+            let job = try await ThrottleTestJob(server: server, nodes: 3_000)
+            let wall = TestSetting(ISO8601DateFormatter().date(from: "2026-03-23T09:05:00Z")!)
+            let windows = TestSetting(
+                try ThrottleSchedule(parsingLines: "standup = Mon-Fri 09:00-09:15 Europe/London: pause")
+            )
+            let pacer = try BatchPacer(
+                configuration: ThrottleConfiguration(targetP99: .seconds(20), criticalP99: .seconds(40)),
+                clock: ContinuousClock(),
+                wallClock: { wall.current },
+                schedule: { windows.current }
+            )
+            let lease = try await job.claim(in: store, batchSize: 500)
+            let logger = Logger(label: "sluice.test.throttle") { _ in SwiftLogNoOpLogHandler() }
+            let ending = try await server.withConnection { connection in
+                let runner = job.runner(store: store, connection: connection, pacer: pacer, logger: logger)
+                let probe = job.probe(interval: .milliseconds(100), logger: logger)
+                async let ending = job.run(runner, lease, probe: probe)
+
+                let held = try await job.waitFor("the window's pause before planning") {
+                    $0.progress.throttle?.state == .paused
+                }
+                #expect(held.progress.total == nil && "\(held.progress.throttle!.reason)" == "paused: standup")
+                try await Task.sleep(for: .seconds(2))
+                #expect(try await store.plan(of: lease.jobID) == nil, "planned inside the window")
+                let waiting = try #require(try await store.job(lease.jobID))
+                #expect(waiting.state == .planning && waiting.planTotal == nil)
+                #expect(waiting.throttle == JobThrottle(state: "paused", reason: "paused: standup"))
+
+                wall.set(ISO8601DateFormatter().date(from: "2026-03-23T09:15:00Z")!)
+                return try await ending
+            }
+            guard case .succeeded(let finished) = ending else {
+                Issue.record("the job ended \(ending)")
+                return
+            }
+            #expect(finished.planTotal == Int64(job.nodes) && finished.planDone == Int64(job.nodes))
+            #expect(try await job.markedAndCleanUp() == job.nodes)
+        }
+    }
 }

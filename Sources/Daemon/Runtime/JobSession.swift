@@ -480,8 +480,8 @@ struct JobSession {
         let now = ContinuousClock.now
         pulse.beat(at: now, allowing: batchAllowance)
         let throttle = update.throttle.flatMap { $0.state == .running ? nil : "\($0.reason)" }
-        guard update.committedBatch else {
-            // The throttle changed or waits between batches: a pause is no lack of progress.
+        guard update.committedBatch, let total = update.total else {
+            // The throttle changed or waits between batches, or before planning: a pause is no lack of progress.
             metrics.throttleDecided(update.throttle, at: now)
             let snapshot = progress.state.withLock { state in
                 state.throttle = throttle
@@ -498,7 +498,7 @@ struct JobSession {
         let (from, snapshot) = progress.state.withLock { state -> (Int64, Progress) in
             let from = state.done
             state.done = update.done
-            state.total = update.total
+            state.total = total
             state.lastProgress = now
             state.stuckReported = false
             state.rate.record(done: update.done, at: now - Self.origin)
@@ -509,7 +509,7 @@ struct JobSession {
         let rate = snapshot.rate.itemsPerSecond
         metrics.batchCommitted(
             done: update.done,
-            total: update.total,
+            total: total,
             committed: update.done - from,
             latency: update.lastBatch,
             itemsPerSecond: rate,
@@ -517,12 +517,12 @@ struct JobSession {
             at: now
         )
         logger.info(
-            "batch committed: \(ProgressText.count(update.done))/\(ProgressText.count(update.total))",
+            "batch committed: \(ProgressText.count(update.done))/\(ProgressText.count(total))",
             metadata: [
                 SluiceLogKey.messageID: "\(SluiceMessageID.batchCommitted)",
                 SluiceLogKey.offset: "\(from)",
                 SluiceLogKey.itemsDone: "\(update.done)",
-                SluiceLogKey.itemsTotal: "\(update.total)",
+                SluiceLogKey.itemsTotal: "\(total)",
                 SluiceLogKey.rate: "\(rate.map { Int64($0.rounded()) } ?? 0)",
                 SluiceLogKey.latencyMilliseconds:
                     "\(update.lastBatch.wholeMilliseconds)",
@@ -553,7 +553,8 @@ struct JobSession {
             return StatusLine.planning(
                 version: job.migrationVersion,
                 name: job.migrationName,
-                direction: job.direction.rawValue
+                direction: job.direction.rawValue,
+                heldBy: progress.pausedByThrottle ? progress.throttle : nil
             ) + StatusLine.stuck(for: stuckFor)
         }
         return StatusLine.job(

@@ -37,9 +37,12 @@ public enum StatusLine {
         duration.map { ", STUCK: no progress for \(DurationText.format($0.roundedToSeconds))" } ?? ""
     }
 
-    /// While a job is being planned: `007 normalize_project_names: planning`.
-    public static func planning(version: String, name: String, direction: String) -> String {
-        "\(title(version: version, name: name, direction: direction)): planning"
+    /// While a job is being planned: `007 normalize_project_names: planning`; while a time window (`heldBy`, the
+    /// throttle's reason) holds planning back: `007 normalize_project_names: waits to plan, throttled: paused: night`.
+    public static func planning(version: String, name: String, direction: String, heldBy: String? = nil) -> String {
+        let title = title(version: version, name: name, direction: direction)
+        guard let heldBy else { return "\(title): planning" }
+        return "\(title): waits to plan, throttled: \(heldBy)"
     }
 
     /// A job claimed, its graph not reached yet: `007 normalize_project_names: connecting to the graph bolt://...`. A
