@@ -102,16 +102,8 @@ import Throttle
         try await JobStoreTestDatabase.withStore { store in
             print("RAN \(#function) on \(server)")
             let job = try await ThrottleTestJob(server: server, nodes: 3_000)
-            let wall = TestSetting(ISO8601DateFormatter().date(from: "2026-03-23T09:05:00Z")!)
-            let windows = TestSetting(
-                try ThrottleSchedule(parsingLines: "standup = Mon-Fri 09:00-09:15 Europe/London: pause")
-            )
-            let pacer = try BatchPacer(
-                configuration: ThrottleConfiguration(targetP99: .seconds(20), criticalP99: .seconds(40)),
-                clock: ContinuousClock(),
-                wallClock: { wall.current },
-                schedule: { windows.current }
-            )
+            let wall = TestSetting(Self.inStandup)
+            let pacer = try Self.standupPacer(wall)
             let lease = try await job.claim(in: store, batchSize: 500)
             let logger = Logger(label: "sluice.test.throttle") { _ in SwiftLogNoOpLogHandler() }
             let ending = try await server.withConnection { connection in
@@ -139,5 +131,50 @@ import Throttle
             #expect(finished.planTotal == Int64(job.nodes) && finished.planDone == Int64(job.nodes))
             #expect(try await job.markedAndCleanUp() == job.nodes)
         }
+    }
+
+    /// A job waiting for a pause window to end before it plans still hears the operator: paused meanwhile, its run
+    /// stops (the lease let go), having planned nothing.
+    @Test func aJobWaitingToPlanInAPauseWindowStopsWhenAnOperatorPausesIt() async throws {
+        guard let server = try BoltTestServer.named("arcadedb") else { return }
+        try await JobStoreTestDatabase.withStore { store in
+            print("RAN \(#function) on \(server)")
+            let job = try await ThrottleTestJob(server: server, nodes: 100)
+            let pacer = try Self.standupPacer(TestSetting(Self.inStandup))
+            let lease = try await job.claim(in: store, batchSize: 500)
+            let logger = Logger(label: "sluice.test.throttle") { _ in SwiftLogNoOpLogHandler() }
+            let ending = try await server.withConnection { connection in
+                let runner = job.runner(store: store, connection: connection, pacer: pacer, logger: logger)
+                let probe = job.probe(interval: .milliseconds(100), logger: logger)
+                async let ending = job.run(runner, lease, probe: probe)
+                _ = try await job.waitFor("the window's pause before planning") {
+                    $0.progress.throttle?.state == .paused
+                }
+                _ = try await store.pause(lease.jobID, by: "test")
+                return try await ending
+            }
+            guard case .stopped(let control) = ending, control?.state == .paused else {
+                Issue.record("the job ended \(ending)")
+                return
+            }
+            #expect(try await store.plan(of: lease.jobID) == nil, "planned inside the window")
+            #expect(try await store.job(lease.jobID)?.leaseExpiresAt == nil, "the lease kept")
+            #expect(try await job.markedAndCleanUp() == 0)
+        }
+    }
+
+    /// 09:05 on a Monday in London: inside ``standupPacer(_:)``'s window.
+    private static let inStandup = ISO8601DateFormatter().date(from: "2026-03-23T09:05:00Z")!
+
+    /// A pacer whose clock reads `wall`, with a window that pauses work from 09:00 to 09:15 London time on weekdays and
+    /// latency targets no local server misses.
+    private static func standupPacer(_ wall: TestSetting<Date>) throws -> BatchPacer<ContinuousClock> {
+        let windows = try ThrottleSchedule(parsingLines: "standup = Mon-Fri 09:00-09:15 Europe/London: pause")
+        return try BatchPacer(
+            configuration: ThrottleConfiguration(targetP99: .seconds(20), criticalP99: .seconds(40)),
+            clock: ContinuousClock(),
+            wallClock: { wall.current },
+            schedule: { windows }
+        )
     }
 }
