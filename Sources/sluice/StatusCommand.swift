@@ -85,7 +85,7 @@ struct StatusCommand: AsyncParsableCommand {
             if json {
                 let documents = jobs.map {
                     JobDocument(
-                        JobView($0, now: now),
+                        JobView($0, now: now, lapsedDaemons: lapsedDaemons),
                         quarantine: quarantines[$0.id] ?? [],
                         preview: previews[$0.id] ?? []
                     )
