@@ -212,25 +212,27 @@ public struct JobRunner: Sendable {
             if Task.isCancelled { machine.requestStop() }
             return control
         }
-        /// Before a full read of the graph (planning, the catch-up re-plan): waits while a time window or the operator
-        /// pauses work, as between batches, so that the heaviest read of the job does not run in a window that pauses
-        /// it. `total`: the plan's, nil before planning.
-        func waitWhilePaused(total: Int64?) async throws(EngineError) -> Paced {
-            guard let pacer, pacer.imposedPause(override: pacing.override) != nil else {
-                return .next(batchSize: machine.batchSize)
-            }
-            return try await pace(
+        /// Asks the throttle for the next batch (after `last`, whose checkpoint answered `control`), reporting its
+        /// decisions as progress at `done` of `total` (nil before planning); waits out what it imposes.
+        func paced(
+            _ pacer: BatchPacer<ContinuousClock>,
+            after last: CompletedBatch?,
+            control: JobControl?,
+            done: Int64,
+            total: Int64?
+        ) async throws(EngineError) -> Paced {
+            try await pace(
                 pacer,
                 lease: lease,
-                after: nil,
-                control: nil,
+                after: last,
+                control: control,
                 requested: machine.batchSize,
                 pacing: &pacing,
                 logger: logger
             ) { decision in
                 progress(
                     Progress(
-                        done: machine.done,
+                        done: done,
                         total: total,
                         itemsChanged: machine.itemsChanged,
                         batchSize: decision.batchSize,
@@ -242,6 +244,15 @@ public struct JobRunner: Sendable {
             } settle: { () async throws(EngineError) in
                 try await settle()
             }
+        }
+        /// Before a full read of the graph (planning, the catch-up re-plan): waits while a time window or the operator
+        /// pauses work, as between batches, so that the heaviest read of the job does not run in a window that pauses
+        /// it. `total`: the plan's, nil before planning.
+        func waitWhilePaused(total: Int64?) async throws(EngineError) -> Paced {
+            guard let pacer, pacer.imposedPause(override: pacing.override) != nil else {
+                return .next(batchSize: machine.batchSize)
+            }
+            return try await paced(pacer, after: nil, control: nil, done: machine.done, total: total)
         }
         do throws(EngineError) {
             while true {
@@ -296,30 +307,14 @@ public struct JobRunner: Sendable {
                 case .readPlan(let offset, let count):
                     var count = count
                     if let pacer {
-                        let paced = try await pace(
+                        let next = try await paced(
                             pacer,
-                            lease: lease,
                             after: lastBatch,
                             control: batch?.control,
-                            requested: machine.batchSize,
-                            pacing: &pacing,
-                            logger: logger
-                        ) { decision in
-                            progress(
-                                Progress(
-                                    done: offset,
-                                    total: machine.total,
-                                    itemsChanged: machine.itemsChanged,
-                                    batchSize: decision.batchSize,
-                                    lastBatch: lastBatch?.duration ?? .zero,
-                                    throttle: decision,
-                                    committedBatch: false
-                                )
-                            )
-                        } settle: { () async throws(EngineError) in
-                            try await settle()
-                        }
-                        switch paced {
+                            done: offset,
+                            total: machine.total
+                        )
+                        switch next {
                         case .next(let size): count = min(count, size)
                         case .stop(let control):
                             action = .release(.stopped(control))
