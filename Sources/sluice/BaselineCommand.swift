@@ -72,12 +72,9 @@ struct BaselineCommand: AsyncParsableCommand {
                 }
                 let node = nodes[migration.version]
                 let entry = MigrationHistoryEntry(
-                    migrationVersion: migration.version.description,
-                    migrationName: migration.name,
-                    checksum: migration.checksum,
-                    direction: .up,
-                    target: target,
-                    appliedBy: "sluice baseline (guide: \(node?["appliedBy"]?.stringValue ?? "unknown"))",
+                    up: migration,
+                    on: target,
+                    by: "sluice baseline (guide: \(node?["appliedBy"]?.stringValue ?? "unknown"))",
                     duration: .zero,
                     items: 0,
                     status: .applied

@@ -84,12 +84,9 @@ struct FinalizeCommand: AsyncParsableCommand {
             // After the graph's mark, which is what refuses the down: a finalize that could not record itself here
             // has still finalized, and running it again (it is idempotent) records it.
             let entry = MigrationHistoryEntry(
-                migrationVersion: migration.version.description,
-                migrationName: migration.name,
-                checksum: migration.checksum,
-                direction: .up,
-                target: target,
-                appliedBy: finalizedBy,
+                up: migration,
+                on: target,
+                by: finalizedBy,
                 duration: ContinuousClock.now - started,
                 items: outcome.changed,
                 status: .finalized
