@@ -116,6 +116,18 @@ extension JobStoreIntegrationTests {
             return try #require(value as? [String: Any], "not a JSON object: \(run.output)")
         }
 
+        /// Migration 001 enqueued, claimed by `daemon-1`, 40 of its 100 items done, then paused by an operator: the
+        /// lease still held, as when the worker has not honoured the pause yet (release it to honour it).
+        func pausedMidJob() async throws -> JobLease {
+            let run = try await sluice("enqueue", "1")
+            #expect(run.status == 0, "\(run.errors)")
+            let lease = try #require(try await claim())
+            try await store.storePlan(lease, entries: Array(1...100))
+            _ = try await store.checkpoint(lease, JobCheckpoint(from: 0, to: 40, itemsChanged: 40))
+            _ = try await store.pause(lease.jobID, by: "test")
+            return lease
+        }
+
         /// Claims the next job as worker `worker` (what a daemon does).
         func claim(_ worker: String = "daemon-1") async throws -> JobLease? {
             try await store.claim(worker: WorkerIdentity(rawValue: worker), leaseDuration: .seconds(60))
@@ -138,12 +150,7 @@ extension JobStoreIntegrationTests {
     @Test func cancellingAPausedJobADaemonServesSaysTheDaemonEndsIt() async throws {
         let fixture = try await ClientFixture.make()
         defer { Task { await fixture.close() } }
-        var run = try await fixture.sluice("enqueue", "1")
-        #expect(run.status == 0, "\(run.errors)")
-        let lease = try #require(try await fixture.claim())
-        try await fixture.store.storePlan(lease, entries: Array(1...100))
-        _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 40, itemsChanged: 40))
-        _ = try await fixture.store.pause(lease.jobID, by: "test")
+        let lease = try await fixture.pausedMidJob()
         try await fixture.store.release(lease)
         _ = try await fixture.store.announce(
             WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-2")),
@@ -152,7 +159,7 @@ extension JobStoreIntegrationTests {
             aliveFor: .seconds(60),
             takingOver: true
         )
-        run = try await fixture.sluice("cancel", "\(lease.jobID)")
+        let run = try await fixture.sluice("cancel", "\(lease.jobID)")
         #expect(
             run.status == 0
                 && run.output.hasPrefix(
@@ -170,12 +177,7 @@ extension JobStoreIntegrationTests {
     @Test func aPauseTheWorkerHasNotHonouredYetSaysABatchStillCommits() async throws {
         let fixture = try await ClientFixture.make()
         defer { Task { await fixture.close() } }
-        let run = try await fixture.sluice("enqueue", "1")
-        #expect(run.status == 0, "\(run.errors)")
-        let lease = try #require(try await fixture.claim())
-        try await fixture.store.storePlan(lease, entries: Array(1...100))
-        _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 40, itemsChanged: 40))
-        _ = try await fixture.store.pause(lease.jobID, by: "test")
+        let lease = try await fixture.pausedMidJob()
         let asked = try await fixture.sluice("status", "\(lease.jobID)")
         #expect(
             asked.output.contains("paused (asked: daemon-1 still commits its batch in flight, then lets"),
