@@ -234,6 +234,9 @@ struct DaemonIntegrationTests {
                 "\(log.suffix(3_000))"
             )
             #expect(!log.contains("job resumed by"), "a crash journalled as the resume before it")
+            // One job, started once: after the resume and at the reclaim the claim says how it came back.
+            let started = (first.standardError + log).components(separatedBy: " job started: ").count - 1
+            #expect(started == 1, "'job started' journalled \(started) times for one job")
             print("paused at \(paused.planDone), resumed, killed, reclaimed and going on at \(again.planDone)")
             let (status, _) = await DaemonFixture.stop(second)
             #expect(status == 0)
