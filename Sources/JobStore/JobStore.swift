@@ -345,18 +345,24 @@ public final class JobStore: Sendable {
 
     /// The workers alive now, by name.
     public func liveWorkers() async throws(JobStoreError) -> [WorkerPresence] {
-        let statements = statements
-        return try await run("workers", retry: true, transaction: false) { connection in
-            try connection.query(statements.liveWorkers).map(Self.presence)
-        }
+        try await workers().live
     }
 
-    /// The workers whose time alive has lapsed without their daemon deleting the row: killed or hung. A job such a
-    /// worker holds stands still until its lease runs out and another worker takes it over.
-    public func lapsedWorkers() async throws(JobStoreError) -> [WorkerPresence] {
+    /// The workers, by name, in one read: those alive now, and those whose time alive has lapsed without their daemon
+    /// deleting the row (killed or hung: a job such a worker holds stands still until its lease runs out and another
+    /// worker takes it over).
+    public func workers() async throws(JobStoreError) -> (live: [WorkerPresence], lapsed: [WorkerPresence]) {
         let statements = statements
         return try await run("workers", retry: true, transaction: false) { connection in
-            try connection.query(statements.lapsedWorkers).map(Self.presence)
+            var workers: (live: [WorkerPresence], lapsed: [WorkerPresence]) = ([], [])
+            for row in try connection.query(statements.workers) {
+                if try row.decode("alive", as: Bool.self) {
+                    workers.live.append(try Self.presence(row))
+                } else {
+                    workers.lapsed.append(try Self.presence(row))
+                }
+            }
+            return workers
         }
     }
 

@@ -264,19 +264,12 @@ public struct JobStoreStatements: Sendable {
     /// Instance `$2` of worker `$1` stops serving; a row another instance announced since is not its own to delete.
     var retireWorker: String { "DELETE FROM \(s).workers WHERE worker = $1::text AND instance = $2::uuid" }
 
-    /// The workers whose time alive has not lapsed, on Postgres's clock.
-    var liveWorkers: String {
+    /// Every worker that announced itself, and whether its time alive has not lapsed, on Postgres's clock (a lapsed
+    /// one was killed or hangs: a daemon that stops deletes its row).
+    var workers: String {
         """
-        SELECT worker, target_url, version, started_at, seen_at, process FROM \(s).workers
-        WHERE alive_until > now() ORDER BY worker
-        """
-    }
-
-    /// The workers whose time alive has lapsed (killed, or hung: a daemon that stops deletes its row).
-    var lapsedWorkers: String {
-        """
-        SELECT worker, target_url, version, started_at, seen_at, process FROM \(s).workers
-        WHERE alive_until <= now() ORDER BY worker
+        SELECT worker, target_url, version, started_at, seen_at, process, alive_until > now() AS alive
+        FROM \(s).workers ORDER BY worker
         """
     }
 

@@ -12,7 +12,7 @@ struct JobView {
     var behind: Job?
     /// The daemons alive now, when known: a queued job no live daemon serves says so.
     var daemons: [WorkerPresence]?
-    /// The daemons whose time alive lapsed (``JobStore/lapsedWorkers()``), when known: a job one of them holds says
+    /// The daemons whose time alive lapsed (``JobStore/workers()``), when known: a job one of them holds says
     /// that its daemon is gone.
     var lapsedDaemons: [WorkerPresence]?
 

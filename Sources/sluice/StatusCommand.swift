@@ -79,8 +79,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let events = try await store.events(of: job.id)
                 previews[job.id] = events.filter { $0.kind == .preview }.compactMap(\.newValue)
             }
-            let daemons = try await store.liveWorkers()
-            let lapsedDaemons = try await store.lapsedWorkers()
+            let (daemons, lapsedDaemons) = try await store.workers()
             let now = Date()
             if json {
                 let documents = jobs.map {

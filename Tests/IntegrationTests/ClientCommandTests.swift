@@ -572,7 +572,7 @@ extension JobStoreIntegrationTests {
             SET seen_at = now() - interval '30 seconds', alive_until = now() - interval '1 second'
             """
         )
-        #expect(try await fixture.store.lapsedWorkers().map(\.worker.rawValue) == ["daemon-1"])
+        #expect(try await fixture.store.workers().lapsed.map(\.worker.rawValue) == ["daemon-1"])
         run = try await fixture.sluice("status", "1")
         let gone = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("  state:") }, "\(run.output)")
         #expect(gone.hasPrefix("  state:      running by daemon-1 (its daemon was last seen 20"), "\(gone)")
