@@ -81,13 +81,25 @@ struct StatusCommand: AsyncParsableCommand {
             }
             let (daemons, lapsedDaemons) = try await store.workers()
             let now = Date()
-            if json {
-                let documents = jobs.map {
-                    JobDocument(
-                        JobView($0, now: now, lapsedDaemons: lapsedDaemons),
-                        quarantine: quarantines[$0.id] ?? [],
-                        preview: previews[$0.id] ?? []
+            // One view of each job for the text and the JSON, so that both say the same of its rate and holder.
+            var views: [JobView] = []
+            for job in jobs {
+                let runIsAlive =
+                    job.isForeground && !job.state.isFinished ? try await store.isHeldByALiveRun(job.id) : nil
+                views.append(
+                    JobView(
+                        job,
+                        now: now,
+                        behind: JobView.ahead(of: job, among: unfinished),
+                        daemons: daemons,
+                        lapsedDaemons: lapsedDaemons,
+                        runIsAlive: runIsAlive
                     )
+                )
+            }
+            if json {
+                let documents = views.map {
+                    JobDocument($0, quarantine: quarantines[$0.job.id] ?? [], preview: previews[$0.job.id] ?? [])
                 }
                 if id != nil {
                     try JSONOutput.write(documents[0])
@@ -106,19 +118,10 @@ struct StatusCommand: AsyncParsableCommand {
             } else if id == nil {
                 output.write("no unfinished jobs; the newest:\n")
             }
-            for (index, job) in jobs.enumerated() {
+            for (index, view) in views.enumerated() {
                 if index > 0 { output.write("\n") }
-                let runIsAlive =
-                    job.isForeground && !job.state.isFinished ? try await store.isHeldByALiveRun(job.id) : nil
-                let view = JobView(
-                    job,
-                    now: now,
-                    behind: JobView.ahead(of: job, among: unfinished),
-                    daemons: daemons,
-                    lapsedDaemons: lapsedDaemons,
-                    runIsAlive: runIsAlive
-                )
-                output.write(Self.text(view, quarantine: quarantines[job.id] ?? [], preview: previews[job.id] ?? []))
+                let job = view.job.id
+                output.write(Self.text(view, quarantine: quarantines[job] ?? [], preview: previews[job] ?? []))
             }
         }
     }
