@@ -267,7 +267,7 @@ public struct SluiceDaemon: Service {
                 let served = configuration.graph.target.url
                 // A paused job that started holds its graph: no other job on it starts until it is resumed or cancelled.
                 let paused = (try? await store.jobs(states: [.paused], limit: 20)) ?? []
-                let holding = paused.filter { $0.target.url == served && $0.startedAt != nil }
+                let holding = paused.filter { $0.target.url == served && $0.holdsItsGraph }
                 let line = StatusLine.idle(
                     worker: configuration.daemon.worker,
                     paused: holding.map(StatusLine.JobSummary.init)
