@@ -128,6 +128,17 @@ extension JobStoreIntegrationTests {
             return lease
         }
 
+        /// A live daemon of worker identity `worker` serving this fixture's graph, as it announces itself in `workers`.
+        func announceDaemon(_ worker: String) async throws {
+            _ = try await store.announce(
+                WorkerInstance(worker: WorkerIdentity(rawValue: worker)),
+                serving: url,
+                version: "0.1.0",
+                aliveFor: .seconds(60),
+                takingOver: true
+            )
+        }
+
         /// Claims the next job as worker `worker` (what a daemon does).
         func claim(_ worker: String = "daemon-1") async throws -> JobLease? {
             try await store.claim(worker: WorkerIdentity(rawValue: worker), leaseDuration: .seconds(60))
@@ -152,13 +163,7 @@ extension JobStoreIntegrationTests {
         defer { Task { await fixture.close() } }
         let lease = try await fixture.pausedMidJob()
         try await fixture.store.release(lease)
-        _ = try await fixture.store.announce(
-            WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-2")),
-            serving: fixture.url,
-            version: "0.1.0",
-            aliveFor: .seconds(60),
-            takingOver: true
-        )
+        try await fixture.announceDaemon("daemon-2")
         let run = try await fixture.sluice("cancel", "\(lease.jobID)")
         #expect(
             run.status == 0
@@ -265,13 +270,7 @@ extension JobStoreIntegrationTests {
         // plans it and commits two batches.
         let lease = try #require(try await fixture.claim())
         #expect(lease.jobID == 1)
-        _ = try await fixture.store.announce(
-            WorkerInstance(worker: WorkerIdentity(rawValue: lease.owner)),
-            serving: fixture.url,
-            version: "0.1.0",
-            aliveFor: .seconds(60),
-            takingOver: true
-        )
+        try await fixture.announceDaemon(lease.owner)
         try await fixture.store.storePlan(lease, entries: Array(1...1000))
         try await Task.sleep(for: .milliseconds(200))
         _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 100, itemsChanged: 100))
@@ -509,13 +508,7 @@ extension JobStoreIntegrationTests {
         #expect(run.isOneLineError(containing: "002 is not applied on \(fixture.url): nothing to undo"))
 
         // A daemon serves the graph under one spelling; a job queued under another is told it waits for nobody.
-        _ = try await fixture.store.announce(
-            WorkerInstance(worker: WorkerIdentity(rawValue: "daemon-1")),
-            serving: fixture.url,
-            version: "0.1.0",
-            aliveFor: .seconds(60),
-            takingOver: true
-        )
+        try await fixture.announceDaemon("daemon-1")
         let alias = fixture.url.replacingOccurrences(of: "graph-", with: "alias-")
         run = try await fixture.sluice("enqueue", "3", "--url", alias)
         #expect(run.status == 0, "\(run.errors)")
@@ -537,13 +530,7 @@ extension JobStoreIntegrationTests {
         defer { Task { await fixture.close() } }
         var run = try await fixture.sluice("enqueue", "1")
         let lease = try #require(try await fixture.claim())
-        _ = try await fixture.store.announce(
-            WorkerInstance(worker: WorkerIdentity(rawValue: lease.owner)),
-            serving: fixture.url,
-            version: "0.1.0",
-            aliveFor: .seconds(60),
-            takingOver: true
-        )
+        try await fixture.announceDaemon(lease.owner)
         try await fixture.store.storePlan(lease, entries: Array(1...1000))
         _ = try await fixture.store.checkpoint(lease, JobCheckpoint(from: 0, to: 100, itemsChanged: 100))
         try await Task.sleep(for: .milliseconds(200))
